@@ -1,0 +1,1 @@
+"""Implementations of the domains' ports, one folder per technology."""

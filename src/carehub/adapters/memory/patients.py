@@ -1,0 +1,90 @@
+"""Patient records in memory (`carehub.patients.ports.PatientRepository`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from carehub.adapters.memory.store import MemoryStore
+from carehub.kernel.errors import FieldError, Invalid
+from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+from carehub.kernel.text import fold
+from carehub.patients.errors import IdentifierTaken, PatientIdTaken
+from carehub.patients.model import Patient
+from carehub.patients.ports import PatientFilter
+
+
+class MemoryPatientRepository:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, patient: Patient) -> None:
+        await self.add_many([patient])
+
+    async def add_many(self, patients: Sequence[Patient]) -> None:
+        for patient in patients:
+            if patient.id in self._store.patients:
+                raise PatientIdTaken(patient.id)
+            self._claim_identifiers(patient)
+            self._store.patients[patient.id] = patient
+
+    async def get(self, patient_id: str) -> Patient | None:
+        return self._store.patients.get(patient_id)
+
+    async def replace(self, patient: Patient, *, expected_version: int) -> bool:
+        current = self._store.patients.get(patient.id)
+        if current is None or current.version != expected_version:
+            return False
+        for identifier in current.details.identifiers:
+            self._store.identifiers.pop((identifier.system, identifier.value), None)
+        self._claim_identifiers(patient)
+        self._store.patients[patient.id] = patient
+        return True
+
+    async def reserve_mrn_numbers(self, country_id: str, count: int) -> int:
+        last = self._store.mrn_counters.get(country_id, 0) + count
+        self._store.mrn_counters[country_id] = last
+        return last - count + 1
+
+    async def search(
+        self, criteria: PatientFilter, *, cursor: str | None, limit: int
+    ) -> Page[Patient]:
+        after = ""
+        if cursor is not None:
+            position = decode_cursor(cursor).get("after")
+            if not isinstance(position, str):
+                raise Invalid("cursor is not valid", errors=[FieldError("cursor", "not ours")])
+            after = position
+        found = [
+            p
+            for key, p in sorted(self._store.patients.items())
+            if key > after and _matches(p, criteria)
+        ]
+        items = found[:limit]
+        next_cursor = encode_cursor({"after": items[-1].id}) if len(found) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def _claim_identifiers(self, patient: Patient) -> None:
+        for identifier in patient.details.identifiers:
+            owner = self._store.identifiers.get((identifier.system, identifier.value))
+            if owner is not None and owner != patient.id:
+                raise IdentifierTaken(identifier.system)
+        for identifier in patient.details.identifiers:
+            self._store.identifiers[(identifier.system, identifier.value)] = patient.id
+
+
+def _matches(p: Patient, c: PatientFilter) -> bool:
+    d = p.details
+    address = d.address
+    checks = [
+        c.include_inactive or p.active,
+        c.country_id is None or p.country_id == c.country_id,
+        c.city is None or (address is not None and fold(address.city or "") == c.city),
+        c.address_contains is None
+        or (address is not None and c.address_contains in fold(address.display())),
+        c.condition_prefix is None
+        or any(t.startswith(c.condition_prefix) for e in d.conditions for t in e.search_terms()),
+        all(any(t.startswith(n) for t in d.name.search_tokens()) for n in c.name_prefixes),
+        c.birth_date is None or d.birth_date == c.birth_date,
+        c.identifier is None or any((i.system, i.value) == c.identifier for i in d.identifiers),
+    ]
+    return all(checks)

@@ -1,0 +1,410 @@
+"""Connections to SQLite and PostgreSQL behind one small async interface.
+
+Statements are SQLAlchemy Core clauses compiled once per dialect; execution goes straight
+to the driver. A session starts a transaction lazily, at its first write, so read-only
+use cases cost one round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.sql import ClauseElement
+
+from carehub.adapters.sql.tables import metadata
+
+Row = Mapping[str, Any]
+
+_SQLITE_DIALECT = sqlite.dialect(paramstyle="named")
+_POSTGRES_DIALECT = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class CompiledSql:
+    sql: str
+    names: tuple[str, ...]
+    defaults: dict[str, Any]
+
+
+class Statement:
+    """A Core clause with its compiled SQL cached per dialect."""
+
+    __slots__ = ("_cache", "clause")
+
+    def __init__(self, clause: ClauseElement) -> None:
+        self.clause = clause
+        self._cache: dict[str, CompiledSql] = {}
+
+    def compiled(self, dialect: Dialect) -> CompiledSql:
+        found = self._cache.get(dialect.name)
+        if found is None:
+            compiled = self.clause.compile(dialect=dialect)
+            defaults = {k: v for k, v in compiled.params.items() if v is not None}
+            found = CompiledSql(
+                str(compiled), tuple(getattr(compiled, "positiontup", None) or ()), defaults
+            )
+            self._cache[dialect.name] = found
+        return found
+
+
+def insert_into(table: sa.Table, *, generated: tuple[str, ...] = ("seq",)) -> Statement:
+    """INSERT of every column but the store-generated ones, one bind parameter each."""
+    values = {
+        c.name: sa.bindparam(c.name, type_=c.type) for c in table.c if c.name not in generated
+    }
+    return Statement(sa.insert(table).values(values))
+
+
+class UniqueViolation(Exception):
+    """A unique or primary-key constraint refused a write."""
+
+    def __init__(self, table: str, columns: tuple[str, ...]) -> None:
+        super().__init__(f"unique violation on {table}({', '.join(columns)})")
+        self.table = table
+        self.columns = columns
+
+
+class Session(Protocol):
+    """One unit of work's connection. The first write opens the transaction."""
+
+    async def fetch_one(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> Row | None: ...
+
+    async def fetch_all(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> list[Row]: ...
+
+    async def execute(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> int: ...
+
+    async def execute_many(self, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+    async def execute_returning(self, stmt: Statement, params: Mapping[str, Any]) -> Row:
+        """Run a write that returns one row (INSERT ... RETURNING)."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def close(self) -> None:
+        """Roll back anything uncommitted and give the connection back."""
+        ...
+
+
+class Database(Protocol):
+    """A connected database."""
+
+    dialect: Dialect
+
+    def session(self) -> Session: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def as_date(value: Any) -> date | None:
+    """A DATE column's value (SQLite returns text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def as_datetime(value: Any) -> datetime:
+    """A timestamp column's value (SQLite returns text)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+# --- SQLite -------------------------------------------------------------------------------
+
+sqlite3.register_adapter(datetime, datetime.isoformat)
+sqlite3.register_adapter(date, date.isoformat)
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of a `sqlite:///path` URL."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not a SQLite URL: {url!r}")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def open_sqlite(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout and foreign keys on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class SqliteDatabase:
+    """SQLite in WAL mode: one writer connection guarded by a lock, one reader connection.
+
+    sqlite3 calls take microseconds, so they run inline on the event loop (a thread hop
+    would cost more than the query). Reads outside a write transaction see only committed
+    data; a unit of work that has written reads its own writes on the writer connection.
+    """
+
+    dialect: Dialect = _SQLITE_DIALECT
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self._writer = open_sqlite(path, synchronous=synchronous)
+        self._reader = open_sqlite(path, synchronous=synchronous)
+        self._reader.execute("PRAGMA query_only=ON")
+        self._write_lock = asyncio.Lock()
+
+    def session(self) -> SqliteSession:
+        return SqliteSession(self)
+
+    async def ping(self) -> None:
+        self._reader.execute("SELECT 1").fetchone()
+
+    async def close(self) -> None:
+        self._writer.close()
+        self._reader.close()
+
+
+class SqliteSession:
+    __slots__ = ("_db", "_in_transaction")
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+        self._in_transaction = False
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._db._writer if self._in_transaction else self._db._reader
+
+    async def fetch_one(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        row = self._conn().execute(compiled.sql, _merged(compiled, params)).fetchone()
+        return row  # type: ignore[no-any-return]
+
+    async def fetch_all(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> list[Row]:
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        return self._conn().execute(compiled.sql, _merged(compiled, params)).fetchall()
+
+    async def execute(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> int:
+        await self._begin()
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        try:
+            cursor = self._db._writer.execute(compiled.sql, _merged(compiled, params))
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_unique(exc) from exc
+        return cursor.rowcount
+
+    async def execute_returning(self, stmt: Statement, params: Mapping[str, Any]) -> Row:
+        await self._begin()
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        try:
+            row = self._db._writer.execute(compiled.sql, _merged(compiled, params)).fetchone()
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_unique(exc) from exc
+        return row  # type: ignore[no-any-return]
+
+    async def execute_many(self, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        await self._begin()
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        try:
+            self._db._writer.executemany(compiled.sql, [_merged(compiled, r) for r in rows])
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_unique(exc) from exc
+
+    async def commit(self) -> None:
+        if self._in_transaction:
+            try:
+                self._db._writer.execute("COMMIT")
+            finally:
+                self._end()
+
+    async def close(self) -> None:
+        if self._in_transaction:
+            try:
+                self._db._writer.execute("ROLLBACK")
+            finally:
+                self._end()
+
+    async def _begin(self) -> None:
+        if not self._in_transaction:
+            await self._db._write_lock.acquire()
+            try:
+                self._db._writer.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._db._write_lock.release()
+                raise
+            self._in_transaction = True
+
+    def _end(self) -> None:
+        self._in_transaction = False
+        self._db._write_lock.release()
+
+
+def _merged(compiled: CompiledSql, params: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if not compiled.defaults:
+        return params or {}
+    return {**compiled.defaults, **(params or {})}
+
+
+def _sqlite_unique(exc: sqlite3.IntegrityError) -> Exception:
+    match = _SQLITE_UNIQUE.search(str(exc))
+    if match is None:
+        return exc
+    qualified = [c.strip() for c in match.group(1).split(",")]
+    table = qualified[0].split(".")[0]
+    return UniqueViolation(table, tuple(c.split(".")[-1] for c in qualified))
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+
+class PostgresDatabase:
+    """PostgreSQL through an asyncpg pool (prepared statements cached per connection)."""
+
+    dialect: Dialect = _POSTGRES_DIALECT
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
+        dsn = re.sub(r"^postgresql\+\w+://", "postgresql://", url)
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        return cls(pool)
+
+    def session(self) -> PostgresSession:
+        return PostgresSession(self._pool)
+
+    async def ping(self) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class PostgresSession:
+    __slots__ = ("_conn", "_pool", "_transaction")
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._conn: Any = None
+        self._transaction: Any = None
+
+    async def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = await self._pool.acquire()
+        return self._conn
+
+    async def fetch_one(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        compiled = stmt.compiled(_POSTGRES_DIALECT)
+        conn = await self._connection()
+        return await conn.fetchrow(compiled.sql, *_positional(compiled, params))  # type: ignore[no-any-return]
+
+    async def fetch_all(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> list[Row]:
+        compiled = stmt.compiled(_POSTGRES_DIALECT)
+        conn = await self._connection()
+        return await conn.fetch(compiled.sql, *_positional(compiled, params))  # type: ignore[no-any-return]
+
+    async def execute(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> int:
+        conn = await self._begin()
+        compiled = stmt.compiled(_POSTGRES_DIALECT)
+        try:
+            status = await conn.execute(compiled.sql, *_positional(compiled, params))
+        except asyncpg.UniqueViolationError as exc:
+            raise _postgres_unique(exc) from exc
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def execute_returning(self, stmt: Statement, params: Mapping[str, Any]) -> Row:
+        conn = await self._begin()
+        compiled = stmt.compiled(_POSTGRES_DIALECT)
+        try:
+            return await conn.fetchrow(compiled.sql, *_positional(compiled, params))  # type: ignore[no-any-return]
+        except asyncpg.UniqueViolationError as exc:
+            raise _postgres_unique(exc) from exc
+
+    async def execute_many(self, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        conn = await self._begin()
+        compiled = stmt.compiled(_POSTGRES_DIALECT)
+        try:
+            await conn.executemany(compiled.sql, [_positional(compiled, r) for r in rows])
+        except asyncpg.UniqueViolationError as exc:
+            raise _postgres_unique(exc) from exc
+
+    async def commit(self) -> None:
+        if self._transaction is not None:
+            transaction, self._transaction = self._transaction, None
+            await transaction.commit()
+
+    async def close(self) -> None:
+        try:
+            if self._transaction is not None:
+                transaction, self._transaction = self._transaction, None
+                await transaction.rollback()
+        finally:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await self._pool.release(conn)
+
+    async def _begin(self) -> Any:
+        conn = await self._connection()
+        if self._transaction is None:
+            self._transaction = conn.transaction()
+            await self._transaction.start()
+        return conn
+
+
+def _positional(compiled: CompiledSql, params: Mapping[str, Any] | None) -> list[Any]:
+    merged = _merged(compiled, params)
+    return [merged[name] for name in compiled.names]
+
+
+def _postgres_unique(exc: Any) -> Exception:
+    name = getattr(exc, "constraint_name", None) or ""
+    table_name = getattr(exc, "table_name", None) or ""
+    table = metadata.tables.get(table_name)
+    if table is not None:
+        for constraint in table.constraints:
+            if constraint.name == name:
+                columns: Any = getattr(constraint, "columns", ())
+                return UniqueViolation(table_name, tuple(c.name for c in columns))
+    return UniqueViolation(table_name, ())
+
+
+__all__ = [
+    "Database",
+    "PostgresDatabase",
+    "Row",
+    "Session",
+    "SqliteDatabase",
+    "Statement",
+    "UniqueViolation",
+    "as_date",
+    "as_datetime",
+    "insert_into",
+]

@@ -1,0 +1,354 @@
+"""Patient records in SQL (SQLite and PostgreSQL), one code path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from carehub.adapters.sql.database import (
+    Row,
+    Session,
+    Statement,
+    UniqueViolation,
+    as_date,
+    as_datetime,
+    insert_into,
+)
+from carehub.adapters.sql.tables import (
+    mrn_counters,
+    patient_condition_terms,
+    patient_identifiers,
+    patient_name_tokens,
+    patients,
+)
+from carehub.kernel.errors import FieldError, Invalid
+from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+from carehub.kernel.text import fold, prefix_upper_bound
+from carehub.patients.errors import IdentifierTaken, PatientIdTaken
+from carehub.patients.model import (
+    Address,
+    CodedEntry,
+    HumanName,
+    Identifier,
+    Patient,
+    PatientDetails,
+    Sex,
+)
+from carehub.patients.ports import PatientFilter
+
+_INSERT_PATIENT = insert_into(patients)
+_INSERT_TOKEN = insert_into(patient_name_tokens)
+_INSERT_TERM = insert_into(patient_condition_terms)
+_INSERT_IDENTIFIER = insert_into(patient_identifiers)
+_GET = Statement(
+    sa.select(*[c for c in patients.c if c.name != "seq"]).where(
+        patients.c.id == sa.bindparam("id")
+    )
+)
+_UPDATE = Statement(
+    sa.update(patients)
+    .where(patients.c.id == sa.bindparam("b_id"), patients.c.version == sa.bindparam("expected"))
+    .values(
+        {
+            c.name: sa.bindparam(c.name)
+            for c in patients.c
+            if c.name not in ("seq", "id", "created_at")
+        }
+    )
+)
+_DELETE_CHILDREN = [
+    Statement(sa.delete(table).where(table.c.patient_id == sa.bindparam("patient_id")))
+    for table in (patient_name_tokens, patient_condition_terms, patient_identifiers)
+]
+_RESERVE_MRN = Statement(
+    sa.text(
+        "INSERT INTO mrn_counters (country_id, last_value) VALUES (:country_id, :count) "
+        "ON CONFLICT (country_id) DO UPDATE "
+        "SET last_value = mrn_counters.last_value + excluded.last_value "
+        "RETURNING last_value"
+    ).bindparams(sa.bindparam("country_id", type_=mrn_counters.c.country_id.type))
+)
+_ADDRESS_FTS = sa.table("patient_address_fts", sa.column("rowid"), sa.column("address_search"))
+
+
+class SqlPatientRepository:
+    """The patients port over a SQL session."""
+
+    def __init__(self, session: Session, dialect_name: str) -> None:
+        self._session = session
+        self._dialect = dialect_name
+
+    async def add(self, patient: Patient) -> None:
+        await self.add_many([patient])
+
+    async def add_many(self, patients_in: Sequence[Patient]) -> None:
+        try:
+            await self._session.execute_many(_INSERT_PATIENT, [_to_row(p) for p in patients_in])
+            await self._write_children(patients_in)
+        except UniqueViolation as exc:
+            raise _domain_error(exc, patients_in) from exc
+
+    async def get(self, patient_id: str) -> Patient | None:
+        row = await self._session.fetch_one(_GET, {"id": patient_id})
+        return None if row is None else _from_row(row)
+
+    async def replace(self, patient: Patient, *, expected_version: int) -> bool:
+        row = _to_row(patient)
+        row["b_id"] = row.pop("id")
+        row["expected"] = expected_version
+        del row["created_at"]
+        try:
+            if await self._session.execute(_UPDATE, row) != 1:
+                return False
+            for statement in _DELETE_CHILDREN:
+                await self._session.execute(statement, {"patient_id": patient.id})
+            await self._write_children([patient])
+        except UniqueViolation as exc:
+            raise _domain_error(exc, [patient]) from exc
+        return True
+
+    async def reserve_mrn_numbers(self, country_id: str, count: int) -> int:
+        params = {"country_id": country_id, "count": count}
+        row = await self._session.execute_returning(_RESERVE_MRN, params)
+        last = int(row["last_value"])
+        return last - count + 1
+
+    async def search(
+        self, criteria: PatientFilter, *, cursor: str | None, limit: int
+    ) -> Page[Patient]:
+        params: dict[str, Any] = {"limit": limit + 1}
+        if cursor is not None:
+            after = decode_cursor(cursor).get("after")
+            if not isinstance(after, str):
+                raise _bad_cursor()
+            params["after"] = after
+        params.update(_filter_params(criteria))
+        statement = _search_statement(_shape(criteria, cursor is not None), self._dialect)
+        rows = await self._session.fetch_all(statement, params)
+        items = [_from_row(r) for r in rows[:limit]]
+        next_cursor = encode_cursor({"after": items[-1].id}) if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def _write_children(self, patients_in: Sequence[Patient]) -> None:
+        tokens: list[dict[str, Any]] = []
+        terms: list[dict[str, Any]] = []
+        identifiers: list[dict[str, Any]] = []
+        for p in patients_in:
+            tokens.extend(
+                {"token": t[:128], "patient_id": p.id} for t in p.details.name.search_tokens()
+            )
+            found: set[str] = set()
+            for entry in p.details.conditions:
+                found.update(entry.search_terms())
+            terms.extend({"term": t[:256], "patient_id": p.id} for t in found)
+            identifiers.extend(
+                {"system": i.system, "value": i.value, "patient_id": p.id}
+                for i in p.details.identifiers
+            )
+        await self._session.execute_many(_INSERT_TOKEN, tokens)
+        await self._session.execute_many(_INSERT_TERM, terms)
+        await self._session.execute_many(_INSERT_IDENTIFIER, identifiers)
+
+
+def _shape(criteria: PatientFilter, has_cursor: bool) -> tuple[Any, ...]:
+    return (
+        criteria.country_id is not None,
+        criteria.city is not None,
+        criteria.address_contains is not None,
+        criteria.condition_prefix is not None,
+        len(criteria.name_prefixes),
+        criteria.birth_date is not None,
+        criteria.identifier is not None,
+        criteria.include_inactive,
+        has_cursor,
+    )
+
+
+def _filter_params(criteria: PatientFilter) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if criteria.country_id is not None:
+        params["country_id"] = criteria.country_id
+    if criteria.city is not None:
+        params["city"] = criteria.city
+    if criteria.address_contains is not None:
+        params["address_pattern"] = f"%{_escape_like(criteria.address_contains)}%"
+    if criteria.condition_prefix is not None:
+        params["cond_lo"] = criteria.condition_prefix
+        params["cond_hi"] = prefix_upper_bound(criteria.condition_prefix)
+    for index, prefix in enumerate(criteria.name_prefixes):
+        params[f"name{index}_lo"] = prefix
+        params[f"name{index}_hi"] = prefix_upper_bound(prefix)
+    if criteria.birth_date is not None:
+        params["birth_date"] = criteria.birth_date
+    if criteria.identifier is not None:
+        params["id_system"], params["id_value"] = criteria.identifier
+    return params
+
+
+@cache
+def _search_statement(shape: tuple[Any, ...], dialect: str) -> Statement:
+    """The list query for one combination of criteria (built and compiled once)."""
+    (country, city, address, condition, names, birth, identifier, inactive, after) = shape
+    p = patients.c
+    where: list[sa.ColumnElement[bool]] = []
+    if not inactive:
+        where.append(p.active.is_(True))
+    if country:
+        where.append(p.country_id == sa.bindparam("country_id"))
+    if city:
+        where.append(p.city_search == sa.bindparam("city"))
+    if birth:
+        where.append(p.birth_date == sa.bindparam("birth_date"))
+    if identifier:
+        i = patient_identifiers.c
+        where.append(
+            p.id.in_(
+                sa.select(i.patient_id).where(
+                    i.system == sa.bindparam("id_system"), i.value == sa.bindparam("id_value")
+                )
+            )
+        )
+    if condition:
+        t = patient_condition_terms.c
+        where.append(
+            p.id.in_(
+                sa.select(t.patient_id).where(
+                    t.term >= sa.bindparam("cond_lo"), t.term < sa.bindparam("cond_hi")
+                )
+            )
+        )
+    for index in range(names):
+        n = patient_name_tokens.c
+        where.append(
+            p.id.in_(
+                sa.select(n.patient_id).where(
+                    n.token >= sa.bindparam(f"name{index}_lo"),
+                    n.token < sa.bindparam(f"name{index}_hi"),
+                )
+            )
+        )
+    if address:
+        pattern = sa.bindparam("address_pattern", type_=sa.String)
+        if dialect == "sqlite":
+            fts = _ADDRESS_FTS.c
+            matches = sa.select(fts.rowid).where(fts.address_search.like(pattern, escape="\\"))
+            where.append(p.seq.in_(matches))
+        else:
+            where.append(p.address_search.like(pattern, escape="\\"))
+    if after:
+        where.append(p.id > sa.bindparam("after"))
+    columns = [c for c in patients.c if c.name != "seq"]
+    query = sa.select(*columns).where(*where).order_by(p.id).limit(sa.bindparam("limit"))
+    return Statement(query)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _bad_cursor() -> Exception:
+    return Invalid("cursor is not valid", errors=[FieldError("cursor", "not a cursor we issued")])
+
+
+def _domain_error(exc: UniqueViolation, patients_in: Sequence[Patient]) -> Exception:
+    if exc.table == "patient_identifiers":
+        systems = [i.system for p in patients_in for i in p.details.identifiers]
+        return IdentifierTaken(systems[0] if len(systems) == 1 else "given")
+    if exc.table == "patients" and "id" in exc.columns and len(patients_in) == 1:
+        return PatientIdTaken(patients_in[0].id)
+    return exc
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _loads(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _coded(entries: Sequence[CodedEntry]) -> str:
+    return _dumps([{"code": e.code, "system": e.system, "display": e.display} for e in entries])
+
+
+def _to_row(patient: Patient) -> dict[str, Any]:
+    d = patient.details
+    address = d.address
+    return {
+        "id": patient.id,
+        "mrn": patient.mrn,
+        "country_id": patient.country_id,
+        "active": patient.active,
+        "version": patient.version,
+        "name_text": d.name.text,
+        "given_names": _dumps(list(d.name.given)),
+        "family_name": d.name.family,
+        "birth_date": d.birth_date,
+        "birth_date_estimated": d.birth_date_estimated,
+        "sex": d.sex.value if d.sex else None,
+        "email": d.email,
+        "phone": d.phone,
+        "address": None if address is None else _dumps(_address_json(address)),
+        "address_search": None if address is None else fold(address.display())[:1024],
+        "city_search": fold(address.city)[:256] if address and address.city else None,
+        "identifiers": _dumps([{"system": i.system, "value": i.value} for i in d.identifiers]),
+        "conditions": _coded(d.conditions),
+        "allergies": _coded(d.allergies),
+        "created_at": patient.created_at,
+        "updated_at": patient.updated_at,
+    }
+
+
+def _address_json(a: Address) -> dict[str, Any]:
+    return {
+        "text": a.text,
+        "lines": list(a.lines),
+        "city": a.city,
+        "district": a.district,
+        "state": a.state,
+        "postalCode": a.postal_code,
+        "country": a.country,
+    }
+
+
+def _from_row(row: Row) -> Patient:
+    address = _loads(row["address"])
+    return Patient(
+        id=row["id"],
+        mrn=row["mrn"],
+        country_id=row["country_id"],
+        active=bool(row["active"]),
+        version=row["version"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        details=PatientDetails(
+            name=HumanName(
+                text=row["name_text"],
+                given=tuple(_loads(row["given_names"])),
+                family=row["family_name"],
+            ),
+            birth_date=as_date(row["birth_date"]),
+            birth_date_estimated=bool(row["birth_date_estimated"]),
+            sex=Sex(row["sex"]) if row["sex"] else None,
+            email=row["email"],
+            phone=row["phone"],
+            address=None
+            if address is None
+            else Address(
+                text=address["text"],
+                lines=tuple(address["lines"]),
+                city=address["city"],
+                district=address["district"],
+                state=address["state"],
+                postal_code=address["postalCode"],
+                country=address["country"],
+            ),
+            identifiers=tuple(Identifier(**i) for i in _loads(row["identifiers"])),
+            conditions=tuple(CodedEntry(**c) for c in _loads(row["conditions"])),
+            allergies=tuple(CodedEntry(**c) for c in _loads(row["allergies"])),
+        ),
+    )

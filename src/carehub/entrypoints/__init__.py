@@ -1,0 +1,1 @@
+"""Translate the outside world (HTTP, CLI, workers) into use-case calls and back."""

@@ -1,0 +1,70 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from carehub import __version__
+from carehub.bootstrap import Carehub, build
+from carehub.config import Settings
+from carehub.entrypoints.http import health
+from carehub.entrypoints.http.middleware import RequestContextMiddleware
+from carehub.entrypoints.logging import configure_logging
+from carehub.patients import api as patients_api
+from carehub.web.problems import install_problem_handlers
+
+DESCRIPTION = """Patient records for clinics in several countries.
+
+Errors are RFC 9457 problem details (`application/problem+json`). Lists are
+cursor-paginated. Updates need `If-Match` with the ETag you read. POSTs accept an
+`Idempotency-Key`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    carehub: Callable[[Settings], Awaitable[Carehub]] | None = None,
+) -> FastAPI:
+    """Build the API; connections open when the app starts, not on import."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    make = carehub or build
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.carehub = await make(settings)
+        try:
+            yield
+        finally:
+            await app.state.carehub.close()
+
+    app = FastAPI(
+        title="carehub",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(patients_api.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,155 @@
+"""ASGI middleware: request ids, one log line per request, and the body size limit."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from carehub.web.problems import PROBLEM_JSON, PayloadTooLarge, problem_type
+
+log = structlog.get_logger("carehub.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (or keeps a sane `X-Request-ID`) and logs its outcome."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        if _may_have_body(scope):
+            body = await _read_body(receive, self.max_body_bytes, _content_length(scope))
+            if body is None:
+                status = 413
+                await _too_large(scope, send, request_id)
+                self._log(scope, request_id, status, started)
+                return
+            receive = _replay(body)
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._log(scope, request_id, status, started)
+
+    @staticmethod
+    def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
+        route = scope.get("route")
+        log.info(
+            "request",
+            request_id=request_id,
+            method=scope["method"],
+            route=getattr(route, "path", None) or "unmatched",
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = str(value.decode("latin-1"))
+            if _REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _may_have_body(scope: Scope) -> bool:
+    return scope["method"] in ("POST", "PUT", "PATCH", "DELETE")
+
+
+async def _read_body(receive: Receive, limit: int, declared: int | None) -> bytes | None:
+    """The whole request body, or None as soon as it is known to exceed `limit`.
+
+    Read here rather than in the route so that an oversized body is a 413, and never a
+    half-parsed request.
+    """
+    if declared is not None and declared > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message: Any = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _too_large(scope: Scope, send: Send, request_id: str) -> None:
+    problem = PayloadTooLarge("The request body is larger than this server accepts")
+    body = orjson.dumps(
+        {
+            "type": problem_type(problem.kind),
+            "title": problem.title,
+            "status": 413,
+            "detail": problem.detail,
+            "instance": scope["path"],
+            "requestId": request_id,
+        }
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", request_id.encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

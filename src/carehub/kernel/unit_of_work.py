@@ -1,0 +1,39 @@
+"""The unit-of-work base: one transaction for an aggregate, its outbox events and audit rows."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from carehub.kernel.events import DomainEvent
+from carehub.kernel.idempotency import IdempotencyClaim
+
+
+class UnitOfWork(Protocol):
+    """A transaction boundary.
+
+    `async with uow:` opens it; leaving the block without `commit()` rolls everything back.
+    `commit()` writes the changed rows, every recorded event (to the outbox) and the
+    idempotency claim atomically. Audit entries join the same commit.
+    Reads made before the first write are not isolated from concurrent writers: use cases
+    rely on conditional writes and unique constraints, never on a read before a write.
+    """
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def record(self, event: DomainEvent) -> None:
+        """Queue a domain event; it reaches the outbox only if the unit of work commits."""
+        ...
+
+    def claim_idempotency(self, claim: IdempotencyClaim) -> None:
+        """Store this request's idempotency key with the changes, so a replay finds it."""
+        ...

@@ -1,0 +1,1 @@
+"""Patient records: registration, demographics, identifiers, conditions and allergies."""

@@ -1,0 +1,196 @@
+"""HTTP routes for patient records."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import Response
+
+from carehub.kernel.errors import FieldError, Invalid
+from carehub.kernel.idempotency import IdempotencyClaim
+from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from carehub.kernel.text import fold, tokens
+from carehub.patients.model import Patient
+from carehub.patients.ports import PatientFilter
+from carehub.patients.schemas import PatientCreate, PatientPage, PatientRead, PatientUpdate
+from carehub.patients.service import PatientService
+from carehub.web.actor import actor_of
+from carehub.web.etag import etag_for, version_from_if_match
+from carehub.web.idempotency import idempotent
+from carehub.web.problems import error_responses
+
+router = APIRouter(prefix="/patients", tags=["patients"])
+MAX_NAME_WORDS = 4
+
+
+def _service(request: Request) -> PatientService:
+    service: PatientService = request.app.state.carehub.patients
+    return service
+
+
+def _render(request: Request, patient: Patient, status: int = 200) -> Response:
+    today = request.app.state.carehub.clock.now().date()
+    body = PatientRead.of(patient, today).model_dump_json(by_alias=True)
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers={"ETag": etag_for(patient.version)},
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PatientRead,
+    responses=error_responses(400, 409, 413, 422),
+)
+async def register_patient(
+    request: Request,
+    body: PatientCreate,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Register a patient; a replay with the same Idempotency-Key returns the first response."""
+    actor = actor_of(request)
+    service = _service(request)
+
+    async def run(claim: IdempotencyClaim | None) -> Response:
+        patient = await service.register(actor=actor, draft=body.to_draft(), idempotency=claim)
+        response = _render(request, patient, 201)
+        response.headers["Location"] = f"/patients/{patient.id}"
+        return response
+
+    async def rebuild(patient_id: str) -> Response:
+        patient = await service.get(actor=actor, patient_id=patient_id)
+        return _render(request, patient, 201)
+
+    return await idempotent(
+        request,
+        store=request.app.state.carehub.idempotency,
+        actor=actor,
+        key=idempotency_key,
+        run=run,
+        rebuild=rebuild,
+    )
+
+
+@router.get("", response_model=PatientPage, responses=error_responses(422))
+async def list_patients(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    country_id: Annotated[str | None, Query(alias="countryId", max_length=32)] = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    address: Annotated[
+        str | None, Query(max_length=200, description="Contained in the address")
+    ] = None,
+    condition: Annotated[
+        str | None, Query(max_length=200, description="Code or name prefix")
+    ] = None,
+    name: Annotated[
+        str | None, Query(max_length=200, description="Name prefix, any accents/case")
+    ] = None,
+    birth_date: Annotated[date | None, Query(alias="birthDate")] = None,
+    identifier: Annotated[str | None, Query(max_length=520, description="system|value")] = None,
+    include_inactive: Annotated[bool, Query(alias="includeInactive")] = False,
+) -> Response:
+    """List patients, filtered and cursor-paginated (ordered by id)."""
+    criteria = PatientFilter(
+        country_id=country_id,
+        city=_folded("city", city),
+        address_contains=_folded("address", address),
+        condition_prefix=_folded("condition", condition),
+        name_prefixes=_name_prefixes(name),
+        birth_date=birth_date,
+        identifier=_identifier(identifier),
+        include_inactive=include_inactive,
+    )
+    page = await _service(request).search(
+        actor=actor_of(request), criteria=criteria, cursor=cursor, limit=limit
+    )
+    today = request.app.state.carehub.clock.now().date()
+    body = PatientPage(
+        items=[PatientRead.of(p, today) for p in page.items], next_cursor=page.next_cursor
+    ).model_dump_json(by_alias=True)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/{patient_id}", response_model=PatientRead, responses=error_responses(404, 422))
+async def read_patient(request: Request, patient_id: str) -> Response:
+    """Read one patient by id, inactive ones included; the ETag is its version."""
+    patient = await _service(request).get(actor=actor_of(request), patient_id=patient_id)
+    return _render(request, patient)
+
+
+@router.patch(
+    "/{patient_id}",
+    response_model=PatientRead,
+    responses=error_responses(400, 404, 412, 413, 422, 428),
+)
+async def update_patient(
+    request: Request,
+    patient_id: str,
+    body: PatientUpdate,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> Response:
+    """Change some fields (JSON merge-patch); needs If-Match with the current ETag."""
+    refused = body.refused_nulls()
+    if refused:
+        raise Invalid(
+            "These fields cannot be cleared",
+            errors=[FieldError(f, "cannot be null") for f in refused],
+        )
+    version = version_from_if_match(if_match)
+    patient = await _service(request).revise(
+        actor=actor_of(request),
+        patient_id=patient_id,
+        changes=body.to_changes(),
+        if_version=version,
+    )
+    return _render(request, patient)
+
+
+@router.delete(
+    "/{patient_id}", response_model=PatientRead, responses=error_responses(404, 412, 422)
+)
+async def deactivate_patient(request: Request, patient_id: str) -> Response:
+    """Deactivate a patient: hidden from lists, still readable by id. Nothing is erased."""
+    patient = await _service(request).deactivate(actor=actor_of(request), patient_id=patient_id)
+    return _render(request, patient)
+
+
+def _folded(field: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    folded = fold(value)
+    if not folded:
+        raise Invalid(f"{field} must not be empty", errors=[FieldError(field, "must not be empty")])
+    return folded
+
+
+def _name_prefixes(name: str | None) -> tuple[str, ...]:
+    if name is None:
+        return ()
+    words = tokens(name)
+    if not words:
+        raise Invalid("name must not be empty", errors=[FieldError("name", "must not be empty")])
+    if len(words) > MAX_NAME_WORDS:
+        raise Invalid(
+            "name has too many words",
+            errors=[FieldError("name", f"at most {MAX_NAME_WORDS} words")],
+        )
+    return tuple(words)
+
+
+def _identifier(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    system, sep, ident = value.partition("|")
+    if not sep or not system or not ident:
+        raise Invalid(
+            "identifier must look like system|value",
+            errors=[FieldError("identifier", "expected system|value")],
+        )
+    return system, ident

@@ -1,0 +1,22 @@
+"""Errors of the patients domain."""
+
+from __future__ import annotations
+
+from carehub.kernel.errors import Conflict, NotFound
+
+
+class PatientNotFound(NotFound):
+    def __init__(self, patient_id: str) -> None:
+        super().__init__(f"Patient {patient_id} does not exist")
+        self.patient_id = patient_id
+
+
+class PatientIdTaken(Conflict):
+    def __init__(self, patient_id: str) -> None:
+        super().__init__(f"Patient id {patient_id} is already taken")
+
+
+class IdentifierTaken(Conflict):
+    def __init__(self, system: str) -> None:
+        # The value may itself be sensitive (a national id), so only the system is named.
+        super().__init__(f"An identifier of system {system} with this value is already registered")

@@ -1,0 +1,71 @@
+"""What the patients domain needs from storage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from carehub.kernel.pagination import Page
+from carehub.kernel.unit_of_work import UnitOfWork
+from carehub.patients.model import Patient
+
+
+@dataclass(frozen=True)
+class PatientFilter:
+    """The closed set of criteria a patient list can be narrowed by.
+
+    Every criterion is served by an index in every adapter; text criteria arrive folded
+    (lower-case, no accents). Criteria combine with AND.
+    """
+
+    country_id: str | None = None
+    city: str | None = None
+    address_contains: str | None = None
+    condition_prefix: str | None = None
+    name_prefixes: tuple[str, ...] = ()
+    birth_date: date | None = None
+    identifier: tuple[str, str] | None = None
+    include_inactive: bool = False
+
+
+class PatientRepository(Protocol):
+    """Patient records inside a unit of work."""
+
+    async def add(self, patient: Patient) -> None:
+        """Insert a new patient; raises PatientIdTaken or IdentifierTaken (store-enforced)."""
+        ...
+
+    async def add_many(self, patients: Sequence[Patient]) -> None:
+        """Insert many new patients in one go (demo data, imports)."""
+        ...
+
+    async def get(self, patient_id: str) -> Patient | None:
+        """The patient with this id, active or not."""
+        ...
+
+    async def replace(self, patient: Patient, *, expected_version: int) -> bool:
+        """Store `patient` if the stored version is still `expected_version`.
+
+        Returns False when another writer got there first (nothing is written then).
+        Raises IdentifierTaken when a new identifier belongs to someone else.
+        """
+        ...
+
+    async def reserve_mrn_numbers(self, country_id: str, count: int) -> int:
+        """Reserve `count` consecutive MRN sequence numbers in a country; returns the first."""
+        ...
+
+    async def search(
+        self, criteria: PatientFilter, *, cursor: str | None, limit: int
+    ) -> Page[Patient]:
+        """Patients matching every criterion, ordered by id, one page at a time."""
+        ...
+
+
+class PatientsUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work the patients use cases run in."""
+
+    @property
+    def patients(self) -> PatientRepository: ...

@@ -1,0 +1,281 @@
+"""Patient request and response bodies, and their mapping to the model."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from carehub.patients.model import (
+    Address,
+    CodedEntry,
+    HumanName,
+    Identifier,
+    Patient,
+    PatientChanges,
+    PatientDetails,
+    Sex,
+)
+from carehub.patients.service import PatientDraft
+from carehub.web.schemas import WireModel
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class HumanNameIn(WireModel):
+    """A structured name: given names and a family name."""
+
+    given: list[ShortText] = Field(default_factory=list, max_length=10)
+    family: ShortText | None = None
+
+
+class AddressIn(WireModel):
+    """A structured postal address."""
+
+    lines: list[Text] = Field(default_factory=list, max_length=5)
+    city: ShortText | None = None
+    district: ShortText | None = None
+    state: ShortText | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
+    country: ShortText | None = None
+
+
+class IdentifierIO(WireModel):
+    """An external identifier, e.g. a national id: `system` (a URI) and `value`."""
+
+    system: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+
+
+class CodedIn(WireModel):
+    """A condition or allergy: a code in a system (SNOMED CT, ICD-10...) and/or display text."""
+
+    code: Annotated[str, StringConstraints(max_length=64)] | None = None
+    system: Annotated[str, StringConstraints(max_length=256)] | None = None
+    display: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+
+NameField = Annotated[
+    Text | HumanNameIn,
+    Field(
+        description='A structured name, or one string ("Jorge Moros": the last word is the family).'
+    ),
+]
+AddressField = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    | AddressIn,
+    Field(description="A structured address, or one line of text."),
+]
+CodedField = list[Text | CodedIn]
+
+
+class PatientBase(WireModel):
+    birth_date: date | None = None
+    sex: Sex | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    phone_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = (
+        None
+    )
+    identifiers: list[IdentifierIO] = Field(default_factory=list, max_length=20)
+    conditions: CodedField = Field(default_factory=list, max_length=200)
+    allergies: CodedField = Field(default_factory=list, max_length=200)
+
+
+class PatientCreate(PatientBase):
+    """Register a patient. Seed 001's flat body (`name`, `age`, `address` as text) works too."""
+
+    patient_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None, description="Your own id for the patient; a UUIDv7 is generated when absent."
+    )
+    country_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    name: NameField
+    age: int | None = Field(
+        None,
+        description="Age in years, when the birth date is unknown (stored as an estimate).",
+    )
+    address: AddressField | None = None
+
+    def to_draft(self) -> PatientDraft:
+        return PatientDraft(
+            patient_id=self.patient_id,
+            country_id=self.country_id,
+            age=self.age,
+            details=PatientDetails(
+                name=_name(self.name),
+                birth_date=self.birth_date,
+                sex=self.sex,
+                email=self.email,
+                phone=self.phone_number,
+                address=None if self.address is None else _address(self.address),
+                identifiers=tuple(Identifier(i.system, i.value) for i in self.identifiers),
+                conditions=_coded(self.conditions),
+                allergies=_coded(self.allergies),
+            ),
+        )
+
+
+class PatientUpdate(WireModel):
+    """A JSON merge-patch (RFC 7396): fields you send replace the stored ones; null clears."""
+
+    name: NameField | None = None
+    birth_date: date | None = None
+    age: int | None = None
+    sex: Sex | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    phone_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = (
+        None
+    )
+    address: AddressField | None = None
+    identifiers: list[IdentifierIO] | None = Field(None, max_length=20)
+    conditions: CodedField | None = Field(None, max_length=200)
+    allergies: CodedField | None = Field(None, max_length=200)
+
+    def to_changes(self) -> PatientChanges:
+        sent = self.model_fields_set
+        changes: dict[str, Any] = {}
+        if "name" in sent and self.name is not None:
+            changes["name"] = _name(self.name)
+        if "age" in sent and self.age is not None:
+            changes["age"] = self.age
+        for field in ("birth_date", "sex", "email"):
+            if field in sent:
+                changes[field] = getattr(self, field)
+        if "phone_number" in sent:
+            changes["phone"] = self.phone_number
+        if "address" in sent:
+            changes["address"] = None if self.address is None else _address(self.address)
+        if "identifiers" in sent:
+            changes["identifiers"] = tuple(
+                Identifier(i.system, i.value) for i in self.identifiers or []
+            )
+        for field in ("conditions", "allergies"):
+            if field in sent:
+                changes[field] = _coded(getattr(self, field) or [])
+        return PatientChanges(**changes)
+
+    def refused_nulls(self) -> list[str]:
+        """Fields that cannot be cleared but were sent as null."""
+        return [
+            f for f in ("name", "age") if f in self.model_fields_set and getattr(self, f) is None
+        ]
+
+
+class HumanNameOut(WireModel):
+    text: str
+    given: list[str]
+    family: str | None
+
+
+class AddressOut(WireModel):
+    text: str | None
+    lines: list[str]
+    city: str | None
+    district: str | None
+    state: str | None
+    postal_code: str | None
+    country: str | None
+
+
+class CodedOut(WireModel):
+    code: str | None
+    system: str | None
+    display: str | None
+
+
+class PatientRead(WireModel):
+    """A patient record as the API shows it."""
+
+    id: str
+    mrn: str = Field(description="Medical record number, unique per country, with a check digit.")
+    country_id: str
+    active: bool
+    version: int
+    name: HumanNameOut
+    birth_date: date | None
+    birth_date_estimated: bool = Field(
+        description="True when the birth date was derived from an age."
+    )
+    age: int | None
+    sex: Sex | None
+    email: str | None
+    phone_number: str | None
+    address: AddressOut | None
+    identifiers: list[IdentifierIO]
+    conditions: list[CodedOut]
+    allergies: list[CodedOut]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, patient: Patient, today: date) -> PatientRead:
+        d = patient.details
+        a = d.address
+        return cls(
+            id=patient.id,
+            mrn=patient.mrn,
+            country_id=patient.country_id,
+            active=patient.active,
+            version=patient.version,
+            name=HumanNameOut(text=d.name.text, given=list(d.name.given), family=d.name.family),
+            birth_date=d.birth_date,
+            birth_date_estimated=d.birth_date_estimated,
+            age=patient.age(today),
+            sex=d.sex,
+            email=d.email,
+            phone_number=d.phone,
+            address=None
+            if a is None
+            else AddressOut(
+                text=a.text,
+                lines=list(a.lines),
+                city=a.city,
+                district=a.district,
+                state=a.state,
+                postal_code=a.postal_code,
+                country=a.country,
+            ),
+            identifiers=[IdentifierIO(system=i.system, value=i.value) for i in d.identifiers],
+            conditions=[
+                CodedOut(code=c.code, system=c.system, display=c.display) for c in d.conditions
+            ],
+            allergies=[
+                CodedOut(code=c.code, system=c.system, display=c.display) for c in d.allergies
+            ],
+            created_at=patient.created_at,
+            updated_at=patient.updated_at,
+        )
+
+
+class PatientPage(WireModel):
+    """One page of patients; pass `nextCursor` back as `cursor` for the next one."""
+
+    items: list[PatientRead]
+    next_cursor: str | None
+
+
+def _name(value: str | HumanNameIn) -> HumanName:
+    if isinstance(value, str):
+        return HumanName.from_text(value)
+    return HumanName.from_parts(tuple(value.given), value.family)
+
+
+def _address(value: str | AddressIn) -> Address:
+    if isinstance(value, str):
+        return Address(text=" ".join(value.split()))
+    return Address(
+        lines=tuple(value.lines),
+        city=value.city,
+        district=value.district,
+        state=value.state,
+        postal_code=value.postal_code,
+        country=value.country,
+    )
+
+
+def _coded(values: list[str] | list[str | CodedIn]) -> tuple[CodedEntry, ...]:
+    return tuple(
+        CodedEntry(display=v) if isinstance(v, str) else CodedEntry(v.code, v.system, v.display)
+        for v in values
+    )

@@ -1,0 +1,198 @@
+"""Patient use cases. Each opens one unit of work, applies the model's rules and commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from carehub.kernel.actor import Actor
+from carehub.kernel.clock import Clock
+from carehub.kernel.errors import FieldError, Invalid, PreconditionFailed
+from carehub.kernel.idempotency import IdempotencyClaim
+from carehub.kernel.ids import new_id
+from carehub.kernel.pagination import Page, check_limit
+from carehub.patients.errors import PatientNotFound
+from carehub.patients.model import (
+    Patient,
+    PatientChanges,
+    PatientDeactivated,
+    PatientDetails,
+    PatientRegistered,
+    PatientUpdated,
+    birth_date_for_age,
+    check_age,
+    check_country_id,
+    check_details,
+    check_patient_id,
+)
+from carehub.patients.mrn import format_mrn
+from carehub.patients.ports import PatientFilter, PatientsUnitOfWork
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatientDraft:
+    """What a client sends to register a patient."""
+
+    country_id: str
+    details: PatientDetails
+    patient_id: str | None = None
+    age: int | None = None
+
+
+class PatientService:
+    """Registering, reading, revising, deactivating and finding patients."""
+
+    def __init__(self, uow_factory: Callable[[], PatientsUnitOfWork], clock: Clock) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    async def register(
+        self, *, actor: Actor, draft: PatientDraft, idempotency: IdempotencyClaim | None = None
+    ) -> Patient:
+        """Register one patient with a new MRN in its country."""
+        async with self._uow() as uow:
+            patient = self._new_patient(draft)
+            first = await uow.patients.reserve_mrn_numbers(patient.country_id, 1)
+            patient = _with_mrn(patient, format_mrn(first))
+            await uow.patients.add(patient)
+            uow.record(_registered(patient, actor))
+            if idempotency is not None:
+                uow.claim_idempotency(idempotency)
+            await uow.commit()
+        return patient
+
+    async def register_many(self, *, actor: Actor, drafts: Sequence[PatientDraft]) -> int:
+        """Register many patients in one transaction (demo data, imports); all or none."""
+        async with self._uow() as uow:
+            patients = [self._new_patient(d) for d in drafts]
+            by_country: dict[str, list[int]] = {}
+            for index, patient in enumerate(patients):
+                by_country.setdefault(patient.country_id, []).append(index)
+            for country_id, indexes in by_country.items():
+                first = await uow.patients.reserve_mrn_numbers(country_id, len(indexes))
+                for offset, index in enumerate(indexes):
+                    patients[index] = _with_mrn(patients[index], format_mrn(first + offset))
+            await uow.patients.add_many(patients)
+            for patient in patients:
+                uow.record(_registered(patient, actor))
+            await uow.commit()
+        return len(patients)
+
+    async def get(self, *, actor: Actor, patient_id: str) -> Patient:
+        """Read one patient by id (inactive ones too)."""
+        async with self._uow() as uow:
+            patient = await uow.patients.get(patient_id)
+        if patient is None:
+            raise PatientNotFound(patient_id)
+        return patient
+
+    async def revise(
+        self, *, actor: Actor, patient_id: str, changes: PatientChanges, if_version: int
+    ) -> Patient:
+        """Apply a merge-patch if the client saw the current version (optimistic locking)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.patients.get(patient_id)
+            if current is None:
+                raise PatientNotFound(patient_id)
+            if current.version != if_version:
+                raise _stale(patient_id)
+            details, changed = changes.apply(current.details, now.date())
+            check_details(details, now.date())
+            if not changed:
+                return current
+            revised = current.revised(details, now)
+            if not await uow.patients.replace(revised, expected_version=if_version):
+                raise _stale(patient_id)
+            uow.record(
+                PatientUpdated(
+                    aggregate_id=patient_id,
+                    occurred_at=now,
+                    actor_id=actor.id,
+                    country_id=revised.country_id,
+                    version=revised.version,
+                    changed_fields=changed,
+                )
+            )
+            await uow.commit()
+        return revised
+
+    async def deactivate(self, *, actor: Actor, patient_id: str) -> Patient:
+        """Mark a patient inactive; the record stays readable by id. Repeating it is a no-op."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.patients.get(patient_id)
+            if current is None:
+                raise PatientNotFound(patient_id)
+            if not current.active:
+                return current
+            inactive = current.deactivated(now)
+            if not await uow.patients.replace(inactive, expected_version=current.version):
+                raise _stale(patient_id)
+            uow.record(
+                PatientDeactivated(
+                    aggregate_id=patient_id,
+                    occurred_at=now,
+                    actor_id=actor.id,
+                    country_id=inactive.country_id,
+                )
+            )
+            await uow.commit()
+        return inactive
+
+    async def search(
+        self, *, actor: Actor, criteria: PatientFilter, cursor: str | None, limit: int
+    ) -> Page[Patient]:
+        """List patients matching the criteria, one page at a time, ordered by id."""
+        check_limit(limit)
+        if criteria.country_id is not None:
+            check_country_id(criteria.country_id)
+        async with self._uow() as uow:
+            return await uow.patients.search(criteria, cursor=cursor, limit=limit)
+
+    def _new_patient(self, draft: PatientDraft) -> Patient:
+        now = self._clock.now()
+        today = now.date()
+        check_country_id(draft.country_id)
+        if draft.patient_id is not None:
+            check_patient_id(draft.patient_id)
+        details = draft.details
+        if draft.age is not None:
+            if details.birth_date is not None:
+                raise Invalid(
+                    "Send either age or birthDate, not both",
+                    errors=[FieldError("age", "conflicts with birthDate")],
+                )
+            check_age(draft.age)
+            details = _estimated_birth(details, birth_date_for_age(draft.age, today))
+        check_details(details, today)
+        return Patient(
+            id=draft.patient_id or new_id(),
+            mrn="",
+            country_id=draft.country_id,
+            details=details,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def _with_mrn(patient: Patient, mrn: str) -> Patient:
+    return replace(patient, mrn=mrn)
+
+
+def _estimated_birth(details: PatientDetails, born: date) -> PatientDetails:
+    return replace(details, birth_date=born, birth_date_estimated=True)
+
+
+def _registered(patient: Patient, actor: Actor) -> PatientRegistered:
+    return PatientRegistered(
+        aggregate_id=patient.id,
+        occurred_at=patient.created_at,
+        actor_id=actor.id,
+        country_id=patient.country_id,
+    )
+
+
+def _stale(patient_id: str) -> PreconditionFailed:
+    return PreconditionFailed(f"Patient {patient_id} was changed by someone else; read it again")

@@ -1,0 +1,1 @@
+"""HTTP conventions every domain's router shares: problems, camelCase, ETags, idempotency."""

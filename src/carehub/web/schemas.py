@@ -1,0 +1,31 @@
+"""Base models for the wire format: camelCase JSON, unknown fields refused."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class WireModel(BaseModel):
+    """Request and response bodies: camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class FieldProblem(WireModel):
+    field: str
+    message: str
+
+
+class Problem(WireModel):
+    """An RFC 9457 problem details document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldProblem] | None = None

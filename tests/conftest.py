@@ -1,0 +1,38 @@
+"""Shared fixtures: real databases (SQLite files, a PostgreSQL database per session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.services import (
+    empty_postgres,
+    fresh_postgres_database,
+    fresh_sqlite,
+    migrated_sqlite_template,
+)
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return migrated_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
+    """An empty, migrated database on each SQL backend."""
+    if request.param == "sqlite":
+        return fresh_sqlite(sqlite_template, tmp_path)
+    url: str = request.getfixturevalue("postgres_url")
+    empty_postgres(url)
+    return url

@@ -1,0 +1,18 @@
+"""A clock tests can move forward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class AdjustableClock:
+    """The real time plus an offset that tests set."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta

@@ -1,0 +1,55 @@
+"""A real uvicorn server on a free loopback port, running carehub in a thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from carehub.bootstrap import Carehub, build
+from carehub.config import Settings
+from carehub.entrypoints.http.app import create_app
+from carehub.kernel.clock import Clock
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
+    """Serve carehub over HTTP until the block ends; yields the base URL."""
+
+    async def make(s: Settings) -> Carehub:
+        return await build(s, clock=clock)
+
+    port = free_port()
+    app = create_app(settings, carehub=make)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        loop="asyncio",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("carehub did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
