@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from carehub.adapters.memory.store import MemoryStore
-from carehub.adapters.memory.unit_of_work import MemoryIdempotencyStore, MemoryUnitOfWork
+from carehub.adapters.identity.passwords import Argon2Hasher
+from carehub.adapters.identity.tokens import JwtAccessTokens
+from carehub.adapters.mail.folder import FolderMailer
+from carehub.adapters.mail.smtp import smtp_mailer_from_url
+from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.adapters.sql import migrate
+from carehub.adapters.sql.audit import AuditWriter
 from carehub.adapters.sql.database import (
     Database,
     PostgresDatabase,
@@ -16,10 +20,17 @@ from carehub.adapters.sql.database import (
 )
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.audit.service import AuditService
 from carehub.config import Settings
+from carehub.identity.ports import ExternalTokenVerifier, RateLimiter, SelfRegistration
+from carehub.identity.service import ExternalRoles, IdentityService, SignInLimits
+from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
-from carehub.patients.service import PatientService
+from carehub.kernel.mail import Mailer
+from carehub.patients.errors import PatientIdTaken
+from carehub.patients.model import HumanName, PatientDetails
+from carehub.patients.service import PatientDraft, PatientService
 
 
 @dataclass
@@ -28,6 +39,8 @@ class Carehub:
 
     settings: Settings
     patients: PatientService
+    identity: IdentityService
+    audit: AuditService
     idempotency: IdempotencyStore
     check_ready: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
@@ -43,35 +56,126 @@ async def connect(url: str, settings: Settings) -> Database:
     raise ValueError("CAREHUB_DATABASE_URL must start with sqlite:/// or postgresql://")
 
 
+class _SelfRegisteredPatients:
+    """Identity's view of the patients domain at sign-up."""
+
+    def __init__(self, patients: PatientService) -> None:
+        self._patients = patients
+
+    async def register_self(self, registration: SelfRegistration) -> None:
+        details = PatientDetails(
+            name=HumanName.from_parts(registration.given, registration.family),
+            birth_date=registration.birth_date,
+            email=registration.email,
+        )
+        draft = PatientDraft(
+            country_id=registration.country_id,
+            details=details,
+            patient_id=registration.patient_id,
+        )
+        try:
+            await self._patients.register(actor=Actor.system("signup"), draft=draft)
+        except PatientIdTaken:
+            return  # created by an earlier attempt that failed after this step
+
+
 async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     """Connect to the configured backends and wire the use cases to them."""
     clock = clock or SystemClock()
     db = await connect(settings.resolved_database_url, settings)
+    writer = AuditWriter(db)
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(db, clock, writer)
+
+    patients = PatientService(uow, clock)
+    limiter, close_limiter = await _rate_limiter(settings, clock)
+    identity = IdentityService(
+        uow,
+        clock,
+        hasher=Argon2Hasher(),
+        tokens=JwtAccessTokens(
+            db,
+            clock,
+            issuer=settings.token_issuer,
+            ttl_seconds=settings.access_token_ttl_seconds,
+        ),
+        limiter=limiter,
+        mailer=_mailer(settings),
+        patients=_SelfRegisteredPatients(patients),
+        limits=SignInLimits(
+            per_account=settings.auth_limit_per_account,
+            per_address=settings.auth_limit_per_address,
+            window_seconds=settings.auth_limit_window_seconds,
+        ),
+        external=_external_verifier(settings),
+        external_roles=_external_roles(settings),
+    )
+
+    async def close() -> None:
+        await close_limiter()
+        await db.close()
+
     return Carehub(
         settings=settings,
-        patients=PatientService(lambda: SqlUnitOfWork(db, clock), clock),
+        patients=patients,
+        identity=identity,
+        audit=AuditService(uow, clock),
         idempotency=SqlIdempotencyStore(db, clock),
         check_ready=db.ping,
-        close=db.close,
+        close=close,
         clock=clock,
     )
 
 
-def build_in_memory(settings: Settings, clock: Clock) -> Carehub:
-    """The same graph over in-memory fakes (unit tests)."""
-    store = MemoryStore()
+async def ensure_bootstrap_admin(carehub: Carehub) -> None:
+    """Create the admin named by CAREHUB_BOOTSTRAP_ADMIN_* unless an admin exists."""
+    settings = carehub.settings
+    if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
+        await carehub.identity.ensure_admin(
+            email=settings.bootstrap_admin_email,
+            password=settings.bootstrap_admin_password.get_secret_value(),
+        )
+
+
+def _mailer(settings: Settings) -> Mailer:
+    if settings.mail_url:
+        return smtp_mailer_from_url(settings.mail_url)
+    return FolderMailer(settings.data_dir / "outbox")
+
+
+async def _rate_limiter(
+    settings: Settings, clock: Clock
+) -> tuple[RateLimiter, Callable[[], Awaitable[None]]]:
+    if settings.cache_url:
+        from carehub.adapters.ratelimit.redis import redis_rate_limiter_from_url
+
+        limiter = redis_rate_limiter_from_url(settings.cache_url)
+        return limiter, limiter.close
 
     async def nothing() -> None:
         return None
 
-    return Carehub(
-        settings=settings,
-        patients=PatientService(lambda: MemoryUnitOfWork(store, clock), clock),
-        idempotency=MemoryIdempotencyStore(store, clock),
-        check_ready=nothing,
-        close=nothing,
-        clock=clock,
+    return MemoryRateLimiter(clock), nothing
+
+
+def _external_verifier(settings: Settings) -> ExternalTokenVerifier | None:
+    if not settings.oidc_issuer:
+        return None
+    from carehub.adapters.identity.oidc import OidcVerifier
+
+    return OidcVerifier(
+        settings.oidc_issuer,
+        jwks_url=settings.oidc_jwks_url,
+        audience=settings.oidc_audience,
+        groups_claim=settings.oidc_groups_claim,
     )
+
+
+def _external_roles(settings: Settings) -> ExternalRoles | None:
+    if not settings.oidc_group_roles:
+        return None
+    return ExternalRoles({group: Role(role) for group, role in settings.oidc_group_roles.items()})
 
 
 def upgrade_database(settings: Settings, revision: str = "head") -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -37,12 +37,62 @@ class Settings(BaseSettings):
         "INFO", description="Log level."
     )
     workers: int = Field(1, description="Server worker processes for `carehub serve`.")
+    token_issuer: str = Field("carehub", description="`iss` of the access tokens carehub signs.")
+    access_token_ttl_seconds: int = Field(
+        900, ge=60, le=3600, description="Lifetime of access tokens (refresh tokens: 30 days)."
+    )
+    bootstrap_admin_email: str | None = Field(
+        None, description="Creates this admin at start-up when no admin exists."
+    )
+    bootstrap_admin_password: SecretStr | None = Field(
+        None, description="Password of the bootstrap admin (12+ characters)."
+    )
+    mail_url: str | None = Field(
+        None,
+        description="`smtp://user:pass@host:port` (`?starttls=true`) or `smtps://...`; "
+        "default: write messages to `<data_dir>/outbox/`.",
+    )
+    cache_url: str | None = Field(
+        None,
+        description="`redis://host:6379/0` for rate limits shared by processes; "
+        "default: in-process.",
+    )
+    auth_limit_per_account: int = Field(
+        10, description="Sign-in, code and sign-up attempts per account per window."
+    )
+    auth_limit_per_address: int = Field(
+        100, description="The same attempts per client address per window."
+    )
+    auth_limit_window_seconds: int = Field(900, description="Window of those limits.")
+    oidc_issuer: str | None = Field(
+        None, description="Accept tokens of this OpenID Connect issuer (e.g. a Cognito pool)."
+    )
+    oidc_jwks_url: str | None = Field(
+        None, description="Its JWKS; default `<issuer>/.well-known/jwks.json`."
+    )
+    oidc_audience: str | None = Field(
+        None, description="Required `aud` (or Cognito `client_id`) of external tokens."
+    )
+    oidc_groups_claim: str = Field("cognito:groups", description="Claim holding the groups.")
+    oidc_group_roles: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="`group=role,...` mapping external groups to carehub roles; default: "
+        "groups named admin, doctor, staff, patient.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("oidc_group_roles", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
+            return {group.strip(): role.strip() for group, role in pairs}
         return value
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +15,8 @@ from carehub.config import Settings
 from tests.conftest import BACKENDS
 from tests.support.clock import AdjustableClock
 from tests.support.server import running_server
-from tests.support.services import TABLES, empty_postgres, fresh_sqlite
+from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
+from tests.support.services import empty_postgres, empty_sqlite, fresh_sqlite
 
 
 @dataclass
@@ -25,11 +25,16 @@ class ApiServer:
     database_url: str
     clock: AdjustableClock
 
+    admin_token: str
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        """A client signed in as the bootstrap admin (or with the given token)."""
+        headers = {"Authorization": f"Bearer {token or self.admin_token}"}
+        return httpx.Client(base_url=self.base_url, timeout=30, headers=headers)
+
     def empty(self) -> None:
         if self.database_url.startswith("sqlite"):
-            with sqlite3.connect(sqlite_path(self.database_url)) as conn:
-                for table in TABLES:
-                    conn.execute(f"DELETE FROM {table}")
+            empty_sqlite(sqlite_path(self.database_url))
         else:
             empty_postgres(self.database_url)
         self.clock.offset = timedelta()
@@ -45,9 +50,16 @@ def api_server(
     else:
         url = request.getfixturevalue("postgres_url")
     clock = AdjustableClock()
-    settings = Settings(database_url=url, data_dir=folder)
+    settings = Settings(
+        database_url=url,
+        data_dir=folder,
+        bootstrap_admin_email=ADMIN_EMAIL,
+        bootstrap_admin_password=ADMIN_PASSWORD,
+        auth_limit_per_address=100_000,
+    )
     with running_server(settings, clock) as base_url:
-        yield ApiServer(base_url, url, clock)
+        token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+        yield ApiServer(base_url, url, clock, token)
 
 
 @pytest.fixture
@@ -58,5 +70,12 @@ def server(api_server: ApiServer) -> ApiServer:
 
 @pytest.fixture
 def api(server: ApiServer) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {server.admin_token}"}
+    with httpx.Client(base_url=server.base_url, timeout=30, headers=headers) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(server: ApiServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield client

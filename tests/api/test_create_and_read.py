@@ -102,7 +102,7 @@ def test_concurrent_creates_all_succeed_with_distinct_mrns(
     api: httpx.Client, server: ApiServer
 ) -> None:
     def create(i: int) -> int:
-        with httpx.Client(base_url=server.base_url) as client:
+        with server.client() as client:
             body = structured(identifiers=[{"system": "urn:t", "value": str(i)}])
             return client.post("/patients", json=body).status_code
 

@@ -68,7 +68,7 @@ def test_concurrent_requests_with_one_key_create_one_patient(
     api: httpx.Client, server: ApiServer
 ) -> None:
     def send(_: int) -> tuple[int, str]:
-        with httpx.Client(base_url=server.base_url) as client:
+        with server.client() as client:
             response = client.post(
                 "/patients", json=structured(identifiers=[]), headers={"Idempotency-Key": "k-race"}
             )

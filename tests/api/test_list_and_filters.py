@@ -102,7 +102,7 @@ def test_pagination_has_no_duplicates_or_gaps_under_concurrent_inserts(
 
     def insert_while_paging() -> None:
         # Caller-chosen random ids land before and after the cursor, not only at the end.
-        with httpx.Client(base_url=server.base_url) as client:
+        with server.client() as client:
             while not stop.is_set():
                 body = structured(patientId=uuid.uuid4().hex, identifiers=[])
                 response = client.post("/patients", json=body)

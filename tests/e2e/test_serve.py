@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from tests.api.bodies import SEED_001_PATIENT
+from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
 from tests.support.server import free_port
 
 CAREHUB = str(Path(sys.executable).with_name("carehub"))
@@ -30,6 +32,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         [CAREHUB, "demo", "--patients", "300"], env=env, check=True, capture_output=True, text=True
     )
     assert "created 300 demo patients" in demo.stderr
+    admin = [CAREHUB, "users", "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD]
+    subprocess.run(admin, env=env, check=True, capture_output=True)
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -58,7 +62,9 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
 
 def test_serve_embedded_with_demo_data_and_safe_logs(served: tuple[str, Path]) -> None:
     base, log_path = served
-    with httpx.Client(base_url=base) as client:
+    assert httpx.get(f"{base}/patients").status_code == 401
+    token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with httpx.Client(base_url=base, headers=bearer(token)) as client:
         assert len(client.get("/patients?limit=200").json()["items"]) == 200
         countries = {p["countryId"] for p in client.get("/patients?limit=200").json()["items"]}
         assert countries == {"PE", "CL", "CO", "MX", "US"}
@@ -76,5 +82,32 @@ def test_serve_embedded_with_demo_data_and_safe_logs(served: tuple[str, Path]) -
         assert {"request_id", "route", "status", "duration_ms", "method"} <= set(line)
     assert any(r["route"] == "/patients/{patient_id}" and r["status"] == 200 for r in requests)
     text = log_path.read_text()
-    for secret in ("Moros", "johndoe@example.com", "555-555-5555", "Main St"):
+    for secret in (
+        "Moros",
+        "johndoe@example.com",
+        "555-555-5555",
+        "Main St",
+        token,
+        ADMIN_PASSWORD,
+    ):
         assert secret not in text, f"health data in the log: {secret}"
+
+
+def test_audit_verify_detects_a_changed_entry(served: tuple[str, Path], tmp_path: Path) -> None:
+    base, _ = served
+    token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with httpx.Client(base_url=base, headers=bearer(token)) as client:
+        for patient in client.get("/patients?limit=5").json()["items"]:
+            assert client.get(f"/patients/{patient['id']}").status_code == 200
+    env = {**os.environ, "CAREHUB_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CAREHUB_DATABASE_URL", None)
+    intact = subprocess.run([CAREHUB, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert intact.returncode == 0, intact.stderr
+    assert "intact" in intact.stderr
+    with sqlite3.connect(tmp_path / "data" / "carehub.db") as conn:
+        # Someone with write access to the file hides who read a record.
+        conn.execute("DROP TRIGGER audit_entries_no_update")
+        conn.execute("UPDATE audit_entries SET actor_id = 'nobody' WHERE seq = 3")
+    broken = subprocess.run([CAREHUB, "audit", "verify"], env=env, capture_output=True, text=True)
+    assert broken.returncode == 1
+    assert "entry 3" in broken.stderr

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -18,7 +20,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "CAREHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Emptied between tests; accounts, sessions and signing keys stay (tests use fresh emails).
 TABLES = (
+    "care_relationships",
     "patient_name_tokens",
     "patient_condition_terms",
     "patient_identifiers",
@@ -26,7 +30,10 @@ TABLES = (
     "mrn_counters",
     "outbox",
     "idempotency_keys",
+    "audit_patients",
+    "otp_challenges",
 )
+GENESIS = "0" * 64
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -60,6 +67,29 @@ def fresh_postgres_database() -> Iterator[str]:
 def empty_postgres(url: str) -> None:
     with psycopg.connect(_psycopg(url), autocommit=True) as conn:
         conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        empty_audit_trail(conn)
+
+
+def empty_audit_trail(conn: Any) -> None:
+    """Start the chain again (TRUNCATE bypasses the append-only row triggers on purpose)."""
+    conn.execute("DELETE FROM audit_patients")
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute("DROP TRIGGER IF EXISTS audit_entries_no_delete")
+        conn.execute("DELETE FROM audit_entries")
+        conn.execute(
+            "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries "
+            "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
+        )
+    else:
+        conn.execute("TRUNCATE audit_entries")
+    conn.execute(f"UPDATE audit_chain_head SET seq = 0, hash = '{GENESIS}'")
+
+
+def empty_sqlite(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        for table in TABLES:
+            conn.execute(f"DELETE FROM {table}")
+        empty_audit_trail(conn)
 
 
 def migrated_sqlite_template(folder: Path) -> Path:

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Role(StrEnum):
+    """What a principal may do. A user has exactly one role; `system` is for operators
+    (CLI) and background processes acting on their own behalf."""
+
+    ADMIN = "admin"
+    DOCTOR = "doctor"
+    STAFF = "staff"
+    PATIENT = "patient"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -10,12 +23,28 @@ class Actor:
     """The principal behind a call plus where the call came from."""
 
     id: str
-    roles: frozenset[str] = field(default_factory=frozenset)
+    role: Role
     country_id: str | None = None
+    patient_id: str | None = None
+    practitioner_id: str | None = None
+    session_id: str | None = None
     request_id: str | None = None
     client_address: str | None = None
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
         """An operator or background process acting on its own behalf."""
-        return cls(id=f"system:{name}", roles=frozenset({"system"}))
+        return cls(id=f"system:{name}", role=Role.SYSTEM)
+
+    @property
+    def unrestricted(self) -> bool:
+        """Admins and system processes see every record."""
+        return self.role in (Role.ADMIN, Role.SYSTEM)
+
+
+class Authenticator(Protocol):
+    """Turns a bearer token into the actor it proves (raises Unauthenticated otherwise)."""
+
+    async def authenticate(
+        self, token: str, *, request_id: str | None, client: str | None
+    ) -> Actor: ...

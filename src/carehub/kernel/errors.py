@@ -64,3 +64,10 @@ class TooMany(CarehubError):
     def __init__(self, detail: str, *, retry_after: int = 1) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Unauthenticated(CarehubError):
+    """No valid credentials came with the request."""
+
+    kind = "unauthenticated"
+    title = "Unauthenticated"

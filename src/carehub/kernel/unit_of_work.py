@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from carehub.kernel.audit import AccessRecord
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim
 
@@ -13,8 +14,9 @@ class UnitOfWork(Protocol):
     """A transaction boundary.
 
     `async with uow:` opens it; leaving the block without `commit()` rolls everything back.
-    `commit()` writes the changed rows, every recorded event (to the outbox) and the
-    idempotency claim atomically. Audit entries join the same commit.
+    `commit()` writes the changed rows, every recorded event (to the outbox), every audit
+    record and the idempotency claim atomically. A unit of work that only read data still
+    commits its audit records, and `commit()` returns only once they are durable.
     Reads made before the first write are not isolated from concurrent writers: use cases
     rely on conditional writes and unique constraints, never on a read before a write.
     """
@@ -36,4 +38,8 @@ class UnitOfWork(Protocol):
 
     def claim_idempotency(self, claim: IdempotencyClaim) -> None:
         """Store this request's idempotency key with the changes, so a replay finds it."""
+        ...
+
+    def audit(self, record: AccessRecord) -> None:
+        """Queue an audit record; it is chained and stored by `commit()`."""
         ...

@@ -14,14 +14,25 @@ from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.kernel.text import fold, tokens
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
-from carehub.patients.schemas import PatientCreate, PatientPage, PatientRead, PatientUpdate
+from carehub.patients.schemas import (
+    CareAssignment,
+    PatientCreate,
+    PatientPage,
+    PatientRead,
+    PatientUpdate,
+)
 from carehub.patients.service import PatientService
-from carehub.web.actor import actor_of
+from carehub.web.actor import REQUIRE_TOKEN, actor_of
 from carehub.web.etag import etag_for, version_from_if_match
 from carehub.web.idempotency import idempotent
 from carehub.web.problems import error_responses
 
-router = APIRouter(prefix="/patients", tags=["patients"])
+router = APIRouter(
+    prefix="/patients",
+    tags=["patients"],
+    dependencies=REQUIRE_TOKEN,
+    responses=error_responses(401),
+)
 MAX_NAME_WORDS = 4
 
 
@@ -45,7 +56,7 @@ def _render(request: Request, patient: Patient, status: int = 200) -> Response:
     "",
     status_code=201,
     response_model=PatientRead,
-    responses=error_responses(400, 409, 413, 422),
+    responses=error_responses(400, 403, 409, 413, 422),
 )
 async def register_patient(
     request: Request,
@@ -127,7 +138,7 @@ async def read_patient(request: Request, patient_id: str) -> Response:
 @router.patch(
     "/{patient_id}",
     response_model=PatientRead,
-    responses=error_responses(400, 404, 412, 413, 422, 428),
+    responses=error_responses(400, 403, 404, 412, 413, 422, 428),
 )
 async def update_patient(
     request: Request,
@@ -153,12 +164,44 @@ async def update_patient(
 
 
 @router.delete(
-    "/{patient_id}", response_model=PatientRead, responses=error_responses(404, 412, 422)
+    "/{patient_id}", response_model=PatientRead, responses=error_responses(403, 404, 412, 422)
 )
 async def deactivate_patient(request: Request, patient_id: str) -> Response:
     """Deactivate a patient: hidden from lists, still readable by id. Nothing is erased."""
     patient = await _service(request).deactivate(actor=actor_of(request), patient_id=patient_id)
     return _render(request, patient)
+
+
+@router.post(
+    "/{patient_id}/care-team",
+    status_code=204,
+    responses=error_responses(403, 404, 422),
+)
+async def assign_care(request: Request, patient_id: str, body: CareAssignment) -> Response:
+    """Put a practitioner in the patient's care team (staff of the country, admins).
+
+    Doctors see the patients in their care; appointments will add them too.
+    """
+    await _service(request).assign_care(
+        actor=actor_of(request), patient_id=patient_id, practitioner_id=body.practitioner_id
+    )
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/{patient_id}/care-team/{practitioner_id}",
+    status_code=204,
+    responses=error_responses(403, 404, 422),
+)
+async def unassign_care(request: Request, patient_id: str, practitioner_id: str) -> Response:
+    """Take a practitioner out of the patient's care team."""
+    await _service(request).assign_care(
+        actor=actor_of(request),
+        patient_id=patient_id,
+        practitioner_id=practitioner_id,
+        assigned=False,
+    )
+    return Response(status_code=204)
 
 
 def _folded(field: str, value: str | None) -> str | None:

@@ -266,6 +266,12 @@ class PatientChanges:
     conditions: tuple[CodedEntry, ...] | Unset = UNSET
     allergies: tuple[CodedEntry, ...] | Unset = UNSET
 
+    def mentioned(self) -> tuple[str, ...]:
+        """The fields this change sets (whether or not they end up different)."""
+        return tuple(
+            name for name in self.__dataclass_fields__ if not isinstance(getattr(self, name), Unset)
+        )
+
     def apply(self, details: PatientDetails, today: date) -> tuple[PatientDetails, tuple[str, ...]]:
         """The details after this change, and the names of the fields that changed."""
         updates: dict[str, Any] = {}

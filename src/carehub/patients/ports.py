@@ -28,6 +28,9 @@ class PatientFilter:
     birth_date: date | None = None
     identifier: tuple[str, str] | None = None
     include_inactive: bool = False
+    # Set by access rules, never by clients: one patient's own record, or a doctor's patients.
+    patient_id: str | None = None
+    care_of: str | None = None
 
 
 class PatientRepository(Protocol):
@@ -55,6 +58,18 @@ class PatientRepository(Protocol):
 
     async def reserve_mrn_numbers(self, country_id: str, count: int) -> int:
         """Reserve `count` consecutive MRN sequence numbers in a country; returns the first."""
+        ...
+
+    async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool:
+        """Whether the practitioner has a care relationship with the patient."""
+        ...
+
+    async def add_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
+        """Record an explicit assignment; False when it existed already."""
+        ...
+
+    async def remove_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
+        """Remove an explicit assignment; False when there was none."""
         ...
 
     async def search(

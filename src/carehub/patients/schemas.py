@@ -279,3 +279,9 @@ def _coded(values: list[str] | list[str | CodedIn]) -> tuple[CodedEntry, ...]:
         CodedEntry(display=v) if isinstance(v, str) else CodedEntry(v.code, v.system, v.display)
         for v in values
     )
+
+
+class CareAssignment(WireModel):
+    practitioner_id: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    ] = Field(description="The practitioner (doctor) who takes part in the patient's care.")

@@ -6,12 +6,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from carehub.kernel.actor import Actor
+from carehub.kernel.actor import Actor, Role
+from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.kernel.clock import Clock
-from carehub.kernel.errors import FieldError, Invalid, PreconditionFailed
+from carehub.kernel.errors import (
+    CarehubError,
+    FieldError,
+    Forbidden,
+    Invalid,
+    PreconditionFailed,
+)
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.patients import access
 from carehub.patients.errors import PatientNotFound
 from carehub.patients.model import (
     Patient,
@@ -27,7 +35,7 @@ from carehub.patients.model import (
     check_patient_id,
 )
 from carehub.patients.mrn import format_mrn
-from carehub.patients.ports import PatientFilter, PatientsUnitOfWork
+from carehub.patients.ports import PatientFilter, PatientRepository, PatientsUnitOfWork
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,13 +58,32 @@ class PatientService:
     async def register(
         self, *, actor: Actor, draft: PatientDraft, idempotency: IdempotencyClaim | None = None
     ) -> Patient:
-        """Register one patient with a new MRN in its country."""
+        """Register one patient with a new MRN in its country.
+
+        A doctor who registers a patient takes them into their care.
+        """
+        try:
+            return await self._register(actor, draft, idempotency)
+        except CarehubError as exc:
+            outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
+            async with self._uow() as uow:
+                uow.audit(self._audited(actor, "patient.create", draft.patient_id, outcome))
+                await uow.commit()
+            raise
+
+    async def _register(
+        self, actor: Actor, draft: PatientDraft, idempotency: IdempotencyClaim | None
+    ) -> Patient:
+        access.check_can_register(actor, draft.country_id)
         async with self._uow() as uow:
             patient = self._new_patient(draft)
             first = await uow.patients.reserve_mrn_numbers(patient.country_id, 1)
             patient = _with_mrn(patient, format_mrn(first))
             await uow.patients.add(patient)
+            if actor.role is Role.DOCTOR and actor.practitioner_id:
+                await uow.patients.add_care_relationship(actor.practitioner_id, patient.id)
             uow.record(_registered(patient, actor))
+            uow.audit(self._audited(actor, "patient.create", patient.id))
             if idempotency is not None:
                 uow.claim_idempotency(idempotency)
             await uow.commit()
@@ -64,6 +91,8 @@ class PatientService:
 
     async def register_many(self, *, actor: Actor, drafts: Sequence[PatientDraft]) -> int:
         """Register many patients in one transaction (demo data, imports); all or none."""
+        if not actor.unrestricted:
+            raise Forbidden("Only admins and operators import patients in bulk")
         async with self._uow() as uow:
             patients = [self._new_patient(d) for d in drafts]
             by_country: dict[str, list[int]] = {}
@@ -76,16 +105,48 @@ class PatientService:
             await uow.patients.add_many(patients)
             for patient in patients:
                 uow.record(_registered(patient, actor))
+            uow.audit(
+                AccessRecord(
+                    actor=actor,
+                    action="patient.import",
+                    resource_type="patient",
+                    resource_id=None,
+                    patient_ids=tuple(p.id for p in patients),
+                    outcome=Outcome.ALLOWED,
+                    at=self._clock.now(),
+                )
+            )
             await uow.commit()
         return len(patients)
 
     async def get(self, *, actor: Actor, patient_id: str) -> Patient:
         """Read one patient by id (inactive ones too)."""
         async with self._uow() as uow:
-            patient = await uow.patients.get(patient_id)
-        if patient is None:
-            raise PatientNotFound(patient_id)
+            patient = await self._visible(uow, actor, patient_id, "patient.read")
+            uow.audit(self._audited(actor, "patient.read", patient_id))
+            await uow.commit()
         return patient
+
+    async def assign_care(
+        self, *, actor: Actor, patient_id: str, practitioner_id: str, assigned: bool = True
+    ) -> bool:
+        """Add (or remove) an explicit care relationship; True when something changed."""
+        action = "patient.care_assign" if assigned else "patient.care_unassign"
+        async with self._uow() as uow:
+            await self._visible(uow, actor, patient_id, action)
+            try:
+                access.check_can_assign_care(actor)
+            except Forbidden:
+                await self._refuse(uow, actor, action, patient_id, Outcome.DENIED)
+                raise
+            repo = uow.patients
+            if assigned:
+                changed = await repo.add_care_relationship(practitioner_id, patient_id)
+            else:
+                changed = await repo.remove_care_relationship(practitioner_id, patient_id)
+            uow.audit(self._audited(actor, action, patient_id))
+            await uow.commit()
+        return changed
 
     async def revise(
         self, *, actor: Actor, patient_id: str, changes: PatientChanges, if_version: int
@@ -93,14 +154,20 @@ class PatientService:
         """Apply a merge-patch if the client saw the current version (optimistic locking)."""
         now = self._clock.now()
         async with self._uow() as uow:
-            current = await uow.patients.get(patient_id)
-            if current is None:
-                raise PatientNotFound(patient_id)
-            if current.version != if_version:
-                raise _stale(patient_id)
-            details, changed = changes.apply(current.details, now.date())
-            check_details(details, now.date())
+            current = await self._visible(uow, actor, patient_id, "patient.update")
+            try:
+                access.check_can_change(actor, changes.mentioned())
+                if current.version != if_version:
+                    raise _stale(patient_id)
+                details, changed = changes.apply(current.details, now.date())
+                check_details(details, now.date())
+            except CarehubError as exc:
+                outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
+                await self._refuse(uow, actor, "patient.update", patient_id, outcome)
+                raise
+            uow.audit(self._audited(actor, "patient.update", patient_id))
             if not changed:
+                await uow.commit()
                 return current
             revised = current.revised(details, now)
             if not await uow.patients.replace(revised, expected_version=if_version):
@@ -122,10 +189,15 @@ class PatientService:
         """Mark a patient inactive; the record stays readable by id. Repeating it is a no-op."""
         now = self._clock.now()
         async with self._uow() as uow:
-            current = await uow.patients.get(patient_id)
-            if current is None:
-                raise PatientNotFound(patient_id)
+            current = await self._visible(uow, actor, patient_id, "patient.deactivate")
+            try:
+                access.check_can_deactivate(actor)
+            except Forbidden:
+                await self._refuse(uow, actor, "patient.deactivate", patient_id, Outcome.DENIED)
+                raise
+            uow.audit(self._audited(actor, "patient.deactivate", patient_id))
             if not current.active:
+                await uow.commit()
                 return current
             inactive = current.deactivated(now)
             if not await uow.patients.replace(inactive, expected_version=current.version):
@@ -148,8 +220,65 @@ class PatientService:
         check_limit(limit)
         if criteria.country_id is not None:
             check_country_id(criteria.country_id)
+        narrowed = access.scoped(actor, criteria)
         async with self._uow() as uow:
-            return await uow.patients.search(criteria, cursor=cursor, limit=limit)
+            page: Page[Patient] = Page(items=[], next_cursor=None)
+            if narrowed is not None:
+                page = await uow.patients.search(narrowed, cursor=cursor, limit=limit)
+            uow.audit(
+                AccessRecord(
+                    actor=actor,
+                    action="patient.list",
+                    resource_type="patient",
+                    resource_id=None,
+                    patient_ids=tuple(p.id for p in page.items),
+                    outcome=Outcome.ALLOWED,
+                    at=self._clock.now(),
+                )
+            )
+            await uow.commit()
+        return page
+
+    async def _visible(
+        self, uow: PatientsUnitOfWork, actor: Actor, patient_id: str, action: str
+    ) -> Patient:
+        """The record if the actor may see it; otherwise the refusal is audited and the
+        record reported missing, whether it exists or not."""
+        patient = await uow.patients.get(patient_id)
+        if patient is None:
+            await self._refuse(uow, actor, action, patient_id, Outcome.NOT_FOUND)
+            raise PatientNotFound(patient_id)
+        if not access.can_see(actor, patient, in_care=await _in_care(uow.patients, actor, patient)):
+            await self._refuse(uow, actor, action, patient_id, Outcome.DENIED)
+            raise PatientNotFound(patient_id)
+        return patient
+
+    async def _refuse(
+        self, uow: PatientsUnitOfWork, actor: Actor, action: str, patient_id: str, outcome: Outcome
+    ) -> None:
+        """Audit a refused attempt; it is committed even though the use case fails."""
+        known = outcome is not Outcome.NOT_FOUND  # never list a patient id that does not exist
+        uow.audit(self._audited(actor, action, patient_id, outcome, known=known))
+        await uow.commit()
+
+    def _audited(
+        self,
+        actor: Actor,
+        action: str,
+        patient_id: str | None,
+        outcome: Outcome = Outcome.ALLOWED,
+        *,
+        known: bool = True,
+    ) -> AccessRecord:
+        return AccessRecord(
+            actor=actor,
+            action=action,
+            resource_type="patient",
+            resource_id=patient_id,
+            patient_ids=(patient_id,) if known and patient_id else (),
+            outcome=outcome,
+            at=self._clock.now(),
+        )
 
     def _new_patient(self, draft: PatientDraft) -> Patient:
         now = self._clock.now()
@@ -175,6 +304,12 @@ class PatientService:
             created_at=now,
             updated_at=now,
         )
+
+
+async def _in_care(repo: PatientRepository, actor: Actor, patient: Patient) -> bool:
+    if not access.needs_care_check(actor) or actor.practitioner_id is None:
+        return False
+    return await repo.in_care_of(actor.practitioner_id, patient.id)
 
 
 def _with_mrn(patient: Patient, mrn: str) -> Patient:

@@ -1,14 +1,45 @@
-"""The acting principal of an HTTP request."""
+"""Authentication for HTTP routes: deny by default, one dependency per router."""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
 
-from carehub.kernel.actor import Actor
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from carehub.kernel.actor import Actor, Authenticator
+from carehub.kernel.errors import Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from `POST /auth/login`.")
+
+
+async def authenticated(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """The caller's actor; 401 without a valid bearer token. Routers depend on this."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("A bearer token is required")
+    authenticator: Authenticator = request.app.state.carehub.identity
+    actor = await authenticator.authenticate(
+        credentials.credentials,
+        request_id=request.scope.get("state", {}).get("request_id"),
+        client=request.client.host if request.client else None,
+    )
+    request.state.actor = actor
+    return actor
 
 
 def actor_of(request: Request) -> Actor:
-    """Who is calling. Until sign-in exists every caller is the same anonymous principal."""
-    state = request.scope.get("state", {})
-    client = request.client.host if request.client else None
-    return Actor(id="anonymous", request_id=state.get("request_id"), client_address=client)
+    """The actor `authenticated` established for this request."""
+    actor = getattr(request.state, "actor", None)
+    if not isinstance(actor, Actor):
+        raise Unauthenticated("A bearer token is required")
+    return actor
+
+
+def optional_actor(request: Request) -> Actor | None:
+    return getattr(request.state, "actor", None)
+
+
+REQUIRE_TOKEN = [Depends(authenticated)]

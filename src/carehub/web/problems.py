@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from carehub.kernel.errors import CarehubError, FieldError, TooMany
+from carehub.kernel.errors import CarehubError, FieldError, TooMany, Unauthenticated
 from carehub.web.schemas import Problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -25,9 +25,11 @@ STATUS_BY_KIND = {
     "too-many-requests": 429,
     "payload-too-large": 413,
     "bad-request": 400,
+    "unauthenticated": 401,
 }
 _TITLES = {
     400: "Bad request",
+    401: "Unauthenticated",
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
@@ -100,7 +102,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 async def _carehub_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CarehubError)
     status = STATUS_BY_KIND.get(exc.kind, 400)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
+    headers = None
+    if isinstance(exc, TooMany):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="carehub"'}
     return problem_response(
         request,
         status=status,

@@ -45,6 +45,23 @@ class MemoryPatientRepository:
         self._store.mrn_counters[country_id] = last
         return last - count + 1
 
+    async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool:
+        return (practitioner_id, patient_id) in self._store.care
+
+    async def add_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
+        pair = (practitioner_id, patient_id)
+        if pair in self._store.care:
+            return False
+        self._store.care.add(pair)
+        return True
+
+    async def remove_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
+        pair = (practitioner_id, patient_id)
+        if pair not in self._store.care:
+            return False
+        self._store.care.discard(pair)
+        return True
+
     async def search(
         self, criteria: PatientFilter, *, cursor: str | None, limit: int
     ) -> Page[Patient]:
@@ -57,11 +74,16 @@ class MemoryPatientRepository:
         found = [
             p
             for key, p in sorted(self._store.patients.items())
-            if key > after and _matches(p, criteria)
+            if key > after and _matches(p, criteria) and self._in_scope(p, criteria)
         ]
         items = found[:limit]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(found) > limit else None
         return Page(items=items, next_cursor=next_cursor)
+
+    def _in_scope(self, p: Patient, c: PatientFilter) -> bool:
+        if c.patient_id is not None and p.id != c.patient_id:
+            return False
+        return c.care_of is None or (c.care_of, p.id) in self._store.care
 
     def _claim_identifiers(self, patient: Patient) -> None:
         for identifier in patient.details.identifiers:

@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from carehub.audit.model import AuditEntry
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim, StoredOutcome
 from carehub.patients.model import Patient
@@ -25,6 +26,8 @@ class MemoryStore:
     mrn_counters: dict[str, int] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
+    care: set[tuple[str, str]] = field(default_factory=set)
+    audit: list[AuditEntry] = field(default_factory=list)
 
     def snapshot(self) -> MemoryStore:
         return MemoryStore(
@@ -33,6 +36,8 @@ class MemoryStore:
             mrn_counters=dict(self.mrn_counters),
             outbox=list(self.outbox),
             idempotency=copy.copy(self.idempotency),
+            care=set(self.care),
+            audit=list(self.audit),
         )
 
     def restore(self, snapshot: MemoryStore) -> None:
@@ -41,3 +46,5 @@ class MemoryStore:
         self.mrn_counters = snapshot.mrn_counters
         self.outbox = snapshot.outbox
         self.idempotency = snapshot.idempotency
+        self.care = snapshot.care
+        self.audit = snapshot.audit

@@ -7,6 +7,8 @@ from typing import Self
 
 from carehub.adapters.memory.patients import MemoryPatientRepository
 from carehub.adapters.memory.store import IdempotencyEntry, MemoryStore
+from carehub.audit.model import EMPTY_CHAIN, ChainHead, chain
+from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import (
@@ -23,6 +25,7 @@ class MemoryUnitOfWork:
         self._clock = clock
         self.patients = MemoryPatientRepository(store)
         self._events: list[DomainEvent] = []
+        self._audit: list[AccessRecord] = []
         self._claim: IdempotencyClaim | None = None
         self._snapshot: MemoryStore | None = None
         self.committed = False
@@ -30,6 +33,7 @@ class MemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         self._snapshot = self.store.snapshot()
         self._events = []
+        self._audit = []
         self._claim = None
         return self
 
@@ -49,6 +53,9 @@ class MemoryUnitOfWork:
     def claim_idempotency(self, claim: IdempotencyClaim) -> None:
         self._claim = claim
 
+    def audit(self, record: AccessRecord) -> None:
+        self._audit.append(record)
+
     async def commit(self) -> None:
         now = self._clock.now()
         if self._claim is not None:
@@ -60,6 +67,10 @@ class MemoryUnitOfWork:
             outcome = StoredOutcome(self._claim.fingerprint, resource_id, None, None)
             self.store.idempotency[key] = IdempotencyEntry(self._claim, outcome, now)
         self.store.outbox.extend(self._events)
+        trail = self.store.audit
+        head = ChainHead(trail[-1].seq, trail[-1].hash) if trail else EMPTY_CHAIN
+        trail.extend(chain(self._audit, head))
+        self._audit = []
         self._events = []
         self._claim = None
         self._snapshot = self.store.snapshot()

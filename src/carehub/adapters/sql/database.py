@@ -95,6 +95,15 @@ class Session(Protocol):
         """Run a write that returns one row (INSERT ... RETURNING)."""
         ...
 
+    async def begin(self) -> None:
+        """Open the transaction now (before a read that must lock, e.g. FOR UPDATE)."""
+        ...
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether something was written (or `begin()` was called)."""
+        ...
+
     async def commit(self) -> None: ...
 
     async def close(self) -> None:
@@ -184,6 +193,13 @@ class SqliteSession:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
         self._in_transaction = False
+
+    async def begin(self) -> None:
+        await self._begin()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
 
     def _conn(self) -> sqlite3.Connection:
         return self._db._writer if self._in_transaction else self._db._reader
@@ -308,6 +324,13 @@ class PostgresSession:
         self._pool = pool
         self._conn: Any = None
         self._transaction: Any = None
+
+    async def begin(self) -> None:
+        await self._begin()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._transaction is not None
 
     async def _connection(self) -> Any:
         if self._conn is None:

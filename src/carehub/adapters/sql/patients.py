@@ -19,6 +19,7 @@ from carehub.adapters.sql.database import (
     insert_into,
 )
 from carehub.adapters.sql.tables import (
+    care_relationships,
     mrn_counters,
     patient_condition_terms,
     patient_identifiers,
@@ -72,6 +73,19 @@ _RESERVE_MRN = Statement(
         "RETURNING last_value"
     ).bindparams(sa.bindparam("country_id", type_=mrn_counters.c.country_id.type))
 )
+_IN_CARE = Statement(
+    sa.select(sa.literal(1)).where(
+        care_relationships.c.practitioner_id == sa.bindparam("practitioner_id"),
+        care_relationships.c.patient_id == sa.bindparam("patient_id"),
+    )
+)
+_INSERT_CARE = insert_into(care_relationships, generated=())
+_DELETE_CARE = Statement(
+    sa.delete(care_relationships).where(
+        care_relationships.c.practitioner_id == sa.bindparam("practitioner_id"),
+        care_relationships.c.patient_id == sa.bindparam("patient_id"),
+    )
+)
 _ADDRESS_FTS = sa.table("patient_address_fts", sa.column("rowid"), sa.column("address_search"))
 
 
@@ -116,6 +130,22 @@ class SqlPatientRepository:
         row = await self._session.execute_returning(_RESERVE_MRN, params)
         last = int(row["last_value"])
         return last - count + 1
+
+    async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool:
+        params = {"practitioner_id": practitioner_id, "patient_id": patient_id}
+        return await self._session.fetch_one(_IN_CARE, params) is not None
+
+    async def add_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
+        row = {"practitioner_id": practitioner_id, "patient_id": patient_id}
+        try:
+            await self._session.execute(_INSERT_CARE, row)
+        except UniqueViolation:
+            return False
+        return True
+
+    async def remove_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
+        params = {"practitioner_id": practitioner_id, "patient_id": patient_id}
+        return await self._session.execute(_DELETE_CARE, params) > 0
 
     async def search(
         self, criteria: PatientFilter, *, cursor: str | None, limit: int
@@ -164,6 +194,8 @@ def _shape(criteria: PatientFilter, has_cursor: bool) -> tuple[Any, ...]:
         criteria.birth_date is not None,
         criteria.identifier is not None,
         criteria.include_inactive,
+        criteria.patient_id is not None,
+        criteria.care_of is not None,
         has_cursor,
     )
 
@@ -186,13 +218,19 @@ def _filter_params(criteria: PatientFilter) -> dict[str, Any]:
         params["birth_date"] = criteria.birth_date
     if criteria.identifier is not None:
         params["id_system"], params["id_value"] = criteria.identifier
+    if criteria.patient_id is not None:
+        params["only_id"] = criteria.patient_id
+    if criteria.care_of is not None:
+        params["care_of"] = criteria.care_of
     return params
 
 
 @cache
 def _search_statement(shape: tuple[Any, ...], dialect: str) -> Statement:
     """The list query for one combination of criteria (built and compiled once)."""
-    (country, city, address, condition, names, birth, identifier, inactive, after) = shape
+    (country, city, address, condition, names, birth, identifier, inactive, only, care, after) = (
+        shape
+    )
     p = patients.c
     where: list[sa.ColumnElement[bool]] = []
     if not inactive:
@@ -203,6 +241,13 @@ def _search_statement(shape: tuple[Any, ...], dialect: str) -> Statement:
         where.append(p.city_search == sa.bindparam("city"))
     if birth:
         where.append(p.birth_date == sa.bindparam("birth_date"))
+    if only:
+        where.append(p.id == sa.bindparam("only_id"))
+    if care:
+        r = care_relationships.c
+        where.append(
+            p.id.in_(sa.select(r.patient_id).where(r.practitioner_id == sa.bindparam("care_of")))
+        )
     if identifier:
         i = patient_identifiers.c
         where.append(

@@ -11,17 +11,26 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from carehub.audit.model import Verification
 from carehub.bootstrap import build, database_revision, upgrade_database
 from carehub.config import Settings
 from carehub.entrypoints.cli.demo_data import demo_drafts
 from carehub.entrypoints.logging import configure_logging
-from carehub.kernel.actor import Actor
+from carehub.identity.service import NewUser
+from carehub.kernel.actor import Actor, Role
+from carehub.kernel.errors import CarehubError
 
 app = typer.Typer(
     help="carehub: patient records for clinics in several countries.", no_args_is_help=True
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 
@@ -87,3 +96,63 @@ async def _demo(count: int, seed: int, batch: int) -> None:
     finally:
         await carehub.close()
     console.print(f"created {count} demo patients")
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's email.")],
+    password: Annotated[str, typer.Option(help="12+ characters.", envvar="CAREHUB_ADMIN_PASSWORD")],
+    country: Annotated[str | None, typer.Option(help="Country id, optional.")] = None,
+) -> None:
+    """Create an admin account (non-interactive)."""
+    asyncio.run(_create_admin(email, password, country))
+
+
+async def _create_admin(email: str, password: str, country: str | None) -> None:
+    carehub = await build(Settings())
+    try:
+        new = NewUser(email=email, password=password, role=Role.ADMIN, country_id=country)
+        user = await carehub.identity.create_user(actor=Actor.system("cli"), new=new)
+    except CarehubError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        await carehub.close()
+    console.print(f"created admin {user.email} ({user.id})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exit code 1 names the first bad entry."""
+    result = asyncio.run(_audit_verify())
+    if result.intact:
+        console.print(f"audit trail intact: {result.checked} entries checked")
+        return
+    console.print(
+        f"[red]audit trail broken at entry {result.first_bad_seq}: {result.problem}[/red] "
+        f"({result.checked} entries before it are intact)"
+    )
+    raise typer.Exit(1)
+
+
+async def _audit_verify() -> Verification:
+    carehub = await build(Settings())
+    try:
+        return await carehub.audit.verify()
+    finally:
+        await carehub.close()
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Sign new tokens with a new key; tokens signed before stay valid until they expire."""
+    kid = asyncio.run(_rotate())
+    console.print(f"now signing with key {kid}")
+
+
+async def _rotate() -> str:
+    carehub = await build(Settings())
+    try:
+        return await carehub.identity.tokens.rotate()
+    finally:
+        await carehub.close()

@@ -9,15 +9,21 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from carehub import __version__
-from carehub.bootstrap import Carehub, build
+from carehub.audit import api as audit_api
+from carehub.bootstrap import Carehub, build, ensure_bootstrap_admin
 from carehub.config import Settings
 from carehub.entrypoints.http import health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
 from carehub.entrypoints.logging import configure_logging
+from carehub.identity import api as identity_api
 from carehub.patients import api as patients_api
 from carehub.web.problems import install_problem_handlers
 
 DESCRIPTION = """Patient records for clinics in several countries.
+
+Every route but health, docs, sign-in (`/auth/*`) and the JWKS needs
+`Authorization: Bearer <accessToken>` from `POST /auth/login`. Every access to health data
+is written to a hash-chained audit trail.
 
 Errors are RFC 9457 problem details (`application/problem+json`). Lists are
 cursor-paginated. Updates need `If-Match` with the ETag you read. POSTs accept an
@@ -38,6 +44,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.carehub = await make(settings)
+        await ensure_bootstrap_admin(app.state.carehub)
         try:
             yield
         finally:
@@ -51,7 +58,11 @@ def create_app(
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(identity_api.auth)
+    app.include_router(identity_api.keys)
+    app.include_router(identity_api.users)
     app.include_router(patients_api.router)
+    app.include_router(audit_api.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -1,0 +1,1 @@
+"""Identity adapters: password hashing, token signing, external identity providers."""

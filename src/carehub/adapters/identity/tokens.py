@@ -1,0 +1,184 @@
+"""carehub's access tokens: ES256 JWTs signed with keys kept in the database.
+
+Every process reads the same keys, so tokens issued by one API worker verify in all of
+them. Rotation starts signing with a new key and keeps the old ones verifying (and in the
+JWKS) until every token they signed has expired, so nobody is signed out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import orjson
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from carehub.adapters.sql.database import Database, Statement, as_datetime, insert_into
+from carehub.adapters.sql.tables import signing_keys
+from carehub.identity.ports import AccessClaims, InvalidAccessToken
+from carehub.kernel.clock import Clock
+from carehub.kernel.ids import new_id
+
+ALGORITHM = "ES256"
+AUDIENCE = "carehub"
+_RELOAD_AT_MOST_EVERY = 1.0
+k = signing_keys.c
+_KEYS = Statement(sa.select(signing_keys).order_by(k.created_at))
+_INSERT_KEY = insert_into(signing_keys, generated=())
+_SUPERSEDE = Statement(
+    sa.update(signing_keys)
+    .where(k.superseded_at.is_(None))
+    .values(superseded_at=sa.bindparam("at"))
+)
+
+
+@dataclass(frozen=True)
+class _Key:
+    kid: str
+    private: ec.EllipticCurvePrivateKey
+    public_jwk: dict[str, Any]
+    current: bool
+
+
+class JwtAccessTokens:
+    def __init__(self, db: Database, clock: Clock, *, issuer: str, ttl_seconds: int) -> None:
+        self._db = db
+        self._clock = clock
+        self.issuer = issuer
+        self.ttl_seconds = ttl_seconds
+        self._keys: dict[str, _Key] = {}
+        self._signing: _Key | None = None
+        self._loaded_at = 0.0
+
+    async def issue(self, claims: AccessClaims) -> str:
+        key = await self._signing_key()
+        now = int(self._clock.now().timestamp())
+        payload: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": claims.user_id,
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+            "jti": new_id(),
+            "role": claims.role,
+        }
+        optional = {
+            "sid": claims.session_id,
+            "country": claims.country_id,
+            "pid": claims.patient_id,
+            "prid": claims.practitioner_id,
+        }
+        payload.update({name: value for name, value in optional.items() if value is not None})
+        return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+    async def verify(self, token: str) -> AccessClaims:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidAccessToken("not a JWT") from exc
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None and isinstance(kid, str):
+            await self._load(force=False)
+            key = self._keys.get(kid)
+        if key is None:
+            raise InvalidAccessToken("unknown signing key")
+        try:
+            data = jwt.decode(
+                token,
+                key.private.public_key(),
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud", "role"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidAccessToken(type(exc).__name__) from exc
+        return AccessClaims(
+            user_id=str(data["sub"]),
+            role=str(data["role"]),
+            session_id=data.get("sid"),
+            country_id=data.get("country"),
+            patient_id=data.get("pid"),
+            practitioner_id=data.get("prid"),
+        )
+
+    async def public_keys(self) -> list[dict[str, object]]:
+        await self._load(force=False)
+        return [key.public_jwk for key in self._keys.values()]
+
+    async def rotate(self) -> str:
+        session = self._db.session()
+        try:
+            await session.execute(_SUPERSEDE, {"at": self._clock.now()})
+            kid = await self._insert_key(session)
+            await session.commit()
+        finally:
+            await session.close()
+        await self._load(force=True)
+        return kid
+
+    async def _signing_key(self) -> _Key:
+        if self._signing is None:
+            await self._load(force=True)
+        if self._signing is None:
+            await self.rotate()
+        assert self._signing is not None
+        return self._signing
+
+    async def _load(self, *, force: bool) -> None:
+        if not force and time.monotonic() - self._loaded_at < _RELOAD_AT_MOST_EVERY:
+            return
+        self._loaded_at = time.monotonic()
+        session = self._db.session()
+        try:
+            rows = await session.fetch_all(_KEYS)
+        finally:
+            await session.close()
+        # Superseded keys verify until the longest-lived token they signed has expired.
+        oldest_valid = self._clock.now() - timedelta(seconds=self.ttl_seconds + 60)
+        keys: dict[str, _Key] = {}
+        for row in rows:
+            superseded = row["superseded_at"]
+            if superseded is not None and as_datetime(superseded) < oldest_valid:
+                continue
+            private = serialization.load_pem_private_key(row["private_pem"].encode(), None)
+            assert isinstance(private, ec.EllipticCurvePrivateKey)
+            jwk = row["public_jwk"]
+            keys[row["kid"]] = _Key(
+                row["kid"],
+                private,
+                orjson.loads(jwk) if isinstance(jwk, str) else jwk,
+                superseded is None,
+            )
+        self._keys = keys
+        current = [key for key in keys.values() if key.current]
+        self._signing = current[-1] if current else None
+
+    async def _insert_key(self, session: Any) -> str:
+        private = ec.generate_private_key(ec.SECP256R1())
+        kid = new_id()
+        jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+        jwk.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        await session.execute(
+            _INSERT_KEY,
+            {
+                "kid": kid,
+                "algorithm": ALGORITHM,
+                "private_pem": pem,
+                "public_jwk": orjson.dumps(jwk).decode(),
+                "created_at": self._clock.now(),
+                "superseded_at": None,
+            },
+        )
+        return kid

@@ -1,0 +1,1 @@
+"""Mail adapters: a folder of .eml files (the embedded default) and SMTP."""

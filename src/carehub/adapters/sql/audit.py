@@ -1,0 +1,189 @@
+"""The audit trail on SQL: appending chained entries, reading and verifying them.
+
+Appends serialise on the chain head row (`FOR UPDATE` on PostgreSQL; SQLite has one
+writer anyway), so sequence numbers have no gaps and every hash covers its predecessor.
+Units of work that only read hand their records to `AuditWriter`, which stores the
+records of concurrent requests in one transaction (group commit) and releases each
+request once its entries are durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from carehub.adapters.sql.database import (
+    Database,
+    Row,
+    Session,
+    Statement,
+    as_datetime,
+    insert_into,
+)
+from carehub.adapters.sql.tables import audit_chain_head, audit_entries, audit_patients
+from carehub.audit.model import AuditEntry, ChainHead, chain
+from carehub.audit.ports import AuditFilter
+from carehub.kernel.audit import AccessRecord
+from carehub.kernel.errors import FieldError, Invalid
+from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+
+_HEAD = Statement(
+    sa.select(audit_chain_head.c.seq, audit_chain_head.c.hash)
+    .where(audit_chain_head.c.id == 1)
+    .with_for_update()
+)
+_HEAD_READ = Statement(
+    sa.select(audit_chain_head.c.seq, audit_chain_head.c.hash).where(audit_chain_head.c.id == 1)
+)
+_MOVE_HEAD = Statement(
+    sa.update(audit_chain_head)
+    .where(audit_chain_head.c.id == 1)
+    .values(seq=sa.bindparam("seq"), hash=sa.bindparam("hash"))
+)
+_INSERT_ENTRY = insert_into(audit_entries, generated=())
+_INSERT_PATIENT = insert_into(audit_patients, generated=())
+_SCAN = Statement(
+    sa.select(audit_entries)
+    .where(audit_entries.c.seq > sa.bindparam("after"))
+    .order_by(audit_entries.c.seq)
+    .limit(sa.bindparam("limit"))
+)
+
+
+async def append(session: Session, records: Sequence[AccessRecord]) -> None:
+    """Chain and insert records inside the session's transaction."""
+    if not records:
+        return
+    await session.begin()
+    row = await session.fetch_one(_HEAD)
+    head = ChainHead(int(row["seq"]), str(row["hash"])) if row else ChainHead(0, "0" * 64)
+    entries = chain(records, head)
+    await session.execute_many(_INSERT_ENTRY, [_to_row(e) for e in entries])
+    links = [{"patient_id": p, "seq": e.seq} for e in entries for p in dict.fromkeys(e.patient_ids)]
+    await session.execute_many(_INSERT_PATIENT, links)
+    await session.execute(_MOVE_HEAD, {"seq": entries[-1].seq, "hash": entries[-1].hash})
+
+
+class AuditWriter:
+    """Group commit for the audit records of read-only units of work."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: list[tuple[Sequence[AccessRecord], asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def write(self, records: Sequence[AccessRecord]) -> None:
+        """Returns once the records are committed (raises if the commit failed)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((records, done))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            session = self._db.session()
+            try:
+                await append(session, [r for records, _ in batch for r in records])
+                await session.commit()
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+            finally:
+                await session.close()
+
+
+class SqlAuditLog:
+    """The audit domain's reading port over a SQL session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def search(
+        self, criteria: AuditFilter, *, cursor: str | None, limit: int
+    ) -> Page[AuditEntry]:
+        params: dict[str, Any] = {"limit": limit + 1}
+        if cursor is not None:
+            before = decode_cursor(cursor).get("before")
+            if not isinstance(before, int):
+                raise Invalid("cursor is not valid", errors=[FieldError("cursor", "not ours")])
+            params["before"] = before
+        given = (criteria.patient_id, criteria.actor_id, criteria.action)
+        shape = (*(v is not None for v in given), *_time_shape(criteria), cursor is not None)
+        params.update({k: v for k, v in vars(criteria).items() if v is not None})
+        rows = await self._session.fetch_all(_search_statement(shape), params)
+        items = [_from_row(r) for r in rows[:limit]]
+        next_cursor = encode_cursor({"before": items[-1].seq}) if len(rows) > limit else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    async def scan(self, *, after_seq: int, limit: int) -> list[AuditEntry]:
+        rows = await self._session.fetch_all(_SCAN, {"after": after_seq, "limit": limit})
+        return [_from_row(r) for r in rows]
+
+    async def head(self) -> ChainHead | None:
+        row = await self._session.fetch_one(_HEAD_READ)
+        return None if row is None else ChainHead(int(row["seq"]), str(row["hash"]))
+
+
+def _time_shape(criteria: AuditFilter) -> tuple[bool, bool]:
+    return criteria.since is not None, criteria.until is not None
+
+
+@cache
+def _search_statement(shape: tuple[bool, ...]) -> Statement:
+    patient, actor, action, since, until, before = shape
+    e = audit_entries.c
+    where: list[sa.ColumnElement[bool]] = []
+    if patient:
+        a = audit_patients.c
+        where.append(e.seq.in_(sa.select(a.seq).where(a.patient_id == sa.bindparam("patient_id"))))
+    if actor:
+        where.append(e.actor_id == sa.bindparam("actor_id"))
+    if action:
+        where.append(e.action == sa.bindparam("action"))
+    if since:
+        where.append(e.at >= sa.bindparam("since", type_=e.at.type))
+    if until:
+        where.append(e.at < sa.bindparam("until", type_=e.at.type))
+    if before:
+        where.append(e.seq < sa.bindparam("before"))
+    query = sa.select(audit_entries).where(*where).order_by(e.seq.desc())
+    return Statement(query.limit(sa.bindparam("limit")))
+
+
+def _to_row(entry: AuditEntry) -> dict[str, Any]:
+    row = dict(vars(entry))
+    row["patient_ids"] = orjson.dumps(list(entry.patient_ids)).decode()
+    return row
+
+
+def _from_row(row: Row) -> AuditEntry:
+    patient_ids = row["patient_ids"]
+    if isinstance(patient_ids, str):
+        patient_ids = orjson.loads(patient_ids)
+    return AuditEntry(
+        seq=int(row["seq"]),
+        at=as_datetime(row["at"]),
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+        action=row["action"],
+        resource_type=row["resource_type"],
+        resource_id=row["resource_id"],
+        patient_ids=tuple(patient_ids),
+        outcome=row["outcome"],
+        request_id=row["request_id"],
+        client_address=row["client_address"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )

@@ -1,0 +1,90 @@
+"""Reading and verifying the audit trail. Reading it is itself audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from carehub.audit.errors import AuditForbidden
+from carehub.audit.model import AuditEntry, ChainVerifier, Verification
+from carehub.audit.ports import AuditFilter, AuditUnitOfWork
+from carehub.kernel.actor import Actor, Role
+from carehub.kernel.audit import AccessRecord, Outcome
+from carehub.kernel.clock import Clock
+from carehub.kernel.errors import NotFound
+from carehub.kernel.pagination import Page, check_limit
+
+VERIFY_BATCH = 5000
+
+
+class AccessLogNotFound(NotFound):
+    def __init__(self, patient_id: str) -> None:
+        super().__init__(f"Patient {patient_id} not found")
+
+
+class AuditService:
+    def __init__(self, uow_factory: Callable[[], AuditUnitOfWork], clock: Clock) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+
+    async def search(
+        self, *, actor: Actor, criteria: AuditFilter, cursor: str | None, limit: int
+    ) -> Page[AuditEntry]:
+        """The whole trail, filtered; admins only."""
+        check_limit(limit)
+        async with self._uow() as uow:
+            allowed = actor.unrestricted
+            page = None
+            if allowed:
+                page = await uow.audit_log.search(criteria, cursor=cursor, limit=limit)
+            uow.audit(self._record(actor, "audit.search", None, allowed))
+            await uow.commit()
+        if page is None:
+            raise AuditForbidden("Only admins can read the audit trail")
+        return page
+
+    async def access_log(
+        self, *, actor: Actor, patient_id: str, cursor: str | None, limit: int
+    ) -> Page[AuditEntry]:
+        """Who accessed one patient's data: for that patient and for admins.
+
+        Anyone else gets not-found, as for the record itself.
+        """
+        check_limit(limit)
+        allowed = actor.unrestricted or (
+            actor.role is Role.PATIENT and actor.patient_id == patient_id
+        )
+        async with self._uow() as uow:
+            page = None
+            if allowed:
+                criteria = AuditFilter(patient_id=patient_id)
+                page = await uow.audit_log.search(criteria, cursor=cursor, limit=limit)
+            uow.audit(self._record(actor, "patient.access_log", patient_id, allowed))
+            await uow.commit()
+        if page is None:
+            raise AccessLogNotFound(patient_id)
+        return page
+
+    async def verify(self) -> Verification:
+        """Check the whole chain, in batches; names the first bad entry."""
+        verifier = ChainVerifier()
+        async with self._uow() as uow:
+            head = await uow.audit_log.head()
+            after = 0
+            while batch := await uow.audit_log.scan(after_seq=after, limit=VERIFY_BATCH):
+                if not all(verifier.feed(entry) for entry in batch):
+                    break
+                after = batch[-1].seq
+        return verifier.finish(head)
+
+    def _record(
+        self, actor: Actor, action: str, patient_id: str | None, allowed: bool
+    ) -> AccessRecord:
+        return AccessRecord(
+            actor=actor,
+            action=action,
+            resource_type="audit",
+            resource_id=patient_id,
+            patient_ids=(patient_id,) if patient_id and allowed else (),
+            outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
+            at=self._clock.now(),
+        )

@@ -1,0 +1,172 @@
+"""Request and response bodies of sign-in and user administration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from carehub.identity.model import User, UserStatus
+from carehub.identity.service import NewUser, Signup, TokenPair, UserChanges
+from carehub.kernel.actor import Role
+from carehub.kernel.errors import Forbidden
+from carehub.web.schemas import WireModel
+
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=16)]
+RefId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+CountryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+AssignableRole = Literal["admin", "doctor", "staff", "patient"]
+
+
+class LoginIn(WireModel):
+    email: Email
+    password: Password
+
+
+class RefreshIn(WireModel):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+class LogoutIn(WireModel):
+    refresh_token: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class CodeRequestIn(WireModel):
+    email: Email
+
+
+class CodeVerifyIn(WireModel):
+    email: Email
+    code: Code
+
+
+class TokenOut(WireModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the OAuth token type, not a secret)
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenOut:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+        )
+
+
+class Accepted(WireModel):
+    detail: str
+
+
+class SignupName(WireModel):
+    given: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        max_length=5
+    )
+    family: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class SignupIn(WireModel):
+    """A patient creating their own account. Role, status and links are not theirs to
+    choose: sending them is refused (403), never silently ignored."""
+
+    email: Email
+    password: Password
+    country_id: CountryId
+    name: SignupName
+    birth_date: date | None = None
+    role: str | None = Field(None, description="Refused: accounts made here are patients.")
+    status: str | None = Field(None, description="Refused.")
+    patient_id: str | None = Field(None, description="Refused.")
+    practitioner_id: str | None = Field(None, description="Refused.")
+
+    def to_signup(self) -> Signup:
+        refused = [
+            name
+            for name in ("role", "status", "patient_id", "practitioner_id")
+            if getattr(self, name) is not None
+        ]
+        if refused:
+            raise Forbidden(f"Sign-up cannot set: {', '.join(refused)}")
+        return Signup(
+            email=self.email,
+            password=self.password,
+            country_id=self.country_id,
+            given=tuple(self.name.given),
+            family=self.name.family,
+            birth_date=self.birth_date,
+        )
+
+
+class UserCreate(WireModel):
+    email: Email
+    role: AssignableRole
+    password: Password | None = Field(
+        None, description="Leave out for accounts that sign in with emailed codes only."
+    )
+    country_id: CountryId | None = None
+    patient_id: RefId | None = None
+    practitioner_id: RefId | None = None
+
+    def to_new_user(self) -> NewUser:
+        return NewUser(
+            email=self.email,
+            role=Role(self.role),
+            password=self.password,
+            country_id=self.country_id,
+            patient_id=self.patient_id,
+            practitioner_id=self.practitioner_id,
+        )
+
+
+class UserUpdate(WireModel):
+    role: AssignableRole | None = None
+    status: Literal["active", "disabled"] | None = None
+    country_id: CountryId | None = None
+    patient_id: RefId | None = None
+    practitioner_id: RefId | None = None
+
+    def to_changes(self) -> UserChanges:
+        return UserChanges(
+            role=Role(self.role) if self.role else None,
+            status=UserStatus(self.status) if self.status else None,
+            country_id=self.country_id,
+            patient_id=self.patient_id,
+            practitioner_id=self.practitioner_id,
+        )
+
+
+class UserRead(WireModel):
+    id: str
+    email: str
+    role: str
+    status: str
+    country_id: str | None
+    patient_id: str | None
+    practitioner_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserRead:
+        return cls(
+            id=user.id,
+            email=user.email,
+            role=user.role.value,
+            status=user.status.value,
+            country_id=user.country_id,
+            patient_id=user.patient_id,
+            practitioner_id=user.practitioner_id,
+            created_at=user.created_at,
+        )
+
+
+class UserPage(WireModel):
+    items: list[UserRead]
+    next_cursor: str | None
+
+
+class Jwks(WireModel):
+    keys: list[dict[str, object]]

@@ -1,0 +1,588 @@
+"""Sign-in, sessions, one-time codes, sign-up and user administration."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+
+from carehub.identity.errors import (
+    CodeRejected,
+    EmailTaken,
+    NotSignedIn,
+    SessionInvalid,
+    SignInFailed,
+    Throttled,
+    UserNotFound,
+)
+from carehub.identity.model import (
+    ASSIGNABLE_ROLES,
+    OTP_TTL,
+    REFRESH_TTL,
+    OtpChallenge,
+    OtpPurpose,
+    RefreshSession,
+    SignupProfile,
+    User,
+    UserActivated,
+    UserChanged,
+    UserCreated,
+    UserStatus,
+    check_password,
+    normalise_email,
+)
+from carehub.identity.ports import (
+    AccessClaims,
+    AccessTokens,
+    ExternalTokenVerifier,
+    IdentityUnitOfWork,
+    InvalidAccessToken,
+    InvalidExternalToken,
+    PasswordHasher,
+    PatientRecords,
+    RateLimiter,
+    SelfRegistration,
+)
+from carehub.kernel.actor import Actor, Role
+from carehub.kernel.clock import Clock
+from carehub.kernel.errors import FieldError, Forbidden, Invalid
+from carehub.kernel.ids import new_id
+from carehub.kernel.mail import Mailer, MailMessage
+from carehub.kernel.pagination import Page, check_limit
+
+# How long a process trusts that a session was not revoked before asking the store again.
+REVOCATION_CHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """Attempts allowed per window, per account (hashed email) and per client address."""
+
+    per_account: int = 10
+    per_address: int = 100
+    window_seconds: int = 900
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewUser:
+    email: str
+    role: Role
+    password: str | None = None
+    country_id: str | None = None
+    patient_id: str | None = None
+    practitioner_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserChanges:
+    """An admin's edit of an account; None leaves a field as it is."""
+
+    role: Role | None = None
+    status: UserStatus | None = None
+    country_id: str | None = None
+    patient_id: str | None = None
+    practitioner_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signup:
+    email: str
+    password: str
+    country_id: str
+    given: tuple[str, ...]
+    family: str
+    birth_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ExternalRoles:
+    """How an external provider's groups map to carehub roles (first match wins)."""
+
+    by_group: dict[str, Role]
+    country_claim: str = "custom:countryId"
+
+
+class IdentityService:
+    def __init__(
+        self,
+        uow_factory: Callable[[], IdentityUnitOfWork],
+        clock: Clock,
+        *,
+        hasher: PasswordHasher,
+        tokens: AccessTokens,
+        limiter: RateLimiter,
+        mailer: Mailer,
+        patients: PatientRecords,
+        limits: SignInLimits | None = None,
+        external: ExternalTokenVerifier | None = None,
+        external_roles: ExternalRoles | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._hasher = hasher
+        self.tokens = tokens
+        self._limiter = limiter
+        self._mailer = mailer
+        self._patients = patients
+        self._limits = limits or SignInLimits()
+        self._external = external
+        self._external_roles = external_roles or ExternalRoles(
+            {role.value: role for role in ASSIGNABLE_ROLES}
+        )
+        # Checked against when an email is unknown, so both paths cost one hash.
+        self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+        self._live_sessions: dict[str, float] = {}
+
+    # --- accounts ------------------------------------------------------------------------
+
+    async def create_user(self, *, actor: Actor, new: NewUser) -> User:
+        """Admins (and operators) create accounts of any role."""
+        if not actor.unrestricted:
+            raise Forbidden("Only admins create accounts")
+        return await self._create(actor, new, UserStatus.ACTIVE)
+
+    async def ensure_admin(self, *, email: str, password: str) -> User | None:
+        """Create the first admin unless an admin exists (start-up bootstrap)."""
+        async with self._uow() as uow:
+            if await uow.users.admin_exists():
+                return None
+        new = NewUser(email=email, password=password, role=Role.ADMIN)
+        return await self._create(Actor.system("bootstrap"), new, UserStatus.ACTIVE)
+
+    async def get_user(self, *, actor: Actor, user_id: str) -> User:
+        if not actor.unrestricted and actor.id != user_id:
+            raise UserNotFound(user_id)
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise UserNotFound(user_id)
+        return user
+
+    async def list_users(self, *, actor: Actor, cursor: str | None, limit: int) -> Page[User]:
+        check_limit(limit)
+        if not actor.unrestricted:
+            raise Forbidden("Only admins list accounts")
+        async with self._uow() as uow:
+            return await uow.users.list(cursor=cursor, limit=limit)
+
+    async def change_user(self, *, actor: Actor, user_id: str, changes: UserChanges) -> User:
+        """Admins change role, status, country and links; that signs the user out."""
+        if not actor.unrestricted:
+            raise Forbidden("Only admins change roles, status, country or links")
+        now = self._clock.now()
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise UserNotFound(user_id)
+            fields = {k: v for k, v in vars(changes).items() if v is not None}
+            changed = tuple(k for k, v in fields.items() if getattr(user, k) != v)
+            if not changed:
+                return user
+            revised = replace(user, **fields, updated_at=now, version=user.version + 1)
+            _check_links(revised)
+            if not await uow.users.replace(revised, expected_version=user.version):
+                raise Invalid("The account changed meanwhile; try again")
+            await uow.sessions.revoke_user(user_id, now)
+            uow.record(
+                UserChanged(
+                    aggregate_id=user_id, occurred_at=now, actor_id=actor.id, changed_fields=changed
+                )
+            )
+            await uow.commit()
+        return revised
+
+    # --- password sign-in and sessions -----------------------------------------------------
+
+    async def login(self, *, email: str, password: str, client: str | None) -> TokenPair:
+        email = normalise_email(email)
+        await self._throttle("login", email, client)
+        async with self._uow() as uow:
+            user = await uow.users.get_by_email(email)
+        hashed = user.password_hash if user and user.password_hash else self._dummy_hash
+        matches = await asyncio.to_thread(self._hasher.verify, hashed, password)
+        now = self._clock.now()
+        if user is None or user.password_hash is None:
+            raise SignInFailed()
+        if user.locked(now) or user.status is not UserStatus.ACTIVE or not matches:
+            if not matches and not user.locked(now):
+                await self._save(user.after_failed_login(now))
+            raise SignInFailed()
+        if user.failed_logins or user.locked_until:
+            await self._save(user.after_login(now))
+        await self._limiter.reset(_key("login", "account", email))
+        return await self._start_session(user)
+
+    async def refresh(self, *, refresh_token: str) -> TokenPair:
+        """Rotate a refresh token. Presenting a used one revokes its whole family."""
+        now = self._clock.now()
+        token_hash = _token_hash(refresh_token)
+        async with self._uow() as uow:
+            session = await uow.sessions.get(token_hash)
+            if session is None or session.expires_at <= now:
+                raise SessionInvalid()
+            if not session.usable(now) or not await uow.sessions.mark_rotated(token_hash, now):
+                await uow.sessions.revoke_family(session.family_id, now)
+                await uow.commit()
+                self._live_sessions.pop(session.family_id, None)
+                raise SessionInvalid()
+            user = await uow.users.get(session.user_id)
+            if user is None or user.status is not UserStatus.ACTIVE:
+                await uow.sessions.revoke_family(session.family_id, now)
+                await uow.commit()
+                raise SessionInvalid()
+            pair, new_session = await self._tokens_for(user, session.family_id)
+            await uow.sessions.add(new_session)
+            await uow.commit()
+        return pair
+
+    async def logout(self, *, refresh_token: str | None, actor: Actor | None) -> None:
+        """Revoke the session of the refresh token and/or of the calling access token."""
+        now = self._clock.now()
+        families: set[str] = set()
+        async with self._uow() as uow:
+            if refresh_token:
+                session = await uow.sessions.get(_token_hash(refresh_token))
+                if session is not None:
+                    families.add(session.family_id)
+            if actor is not None and actor.session_id:
+                families.add(actor.session_id)
+            for family in families:
+                await uow.sessions.revoke_family(family, now)
+            await uow.commit()
+        for family in families:
+            self._live_sessions.pop(family, None)
+
+    async def authenticate(
+        self, token: str, *, request_id: str | None, client: str | None
+    ) -> Actor:
+        """The actor a bearer token proves: a carehub token, or the external provider's."""
+        try:
+            claims = await self.tokens.verify(token)
+        except InvalidAccessToken as exc:
+            if self._external is None:
+                raise NotSignedIn() from exc
+            actor = await self._external_actor(token)
+        else:
+            if claims.session_id and not await self._session_live(claims.session_id):
+                raise NotSignedIn("The session was signed out")
+            actor = Actor(
+                id=claims.user_id,
+                role=Role(claims.role),
+                country_id=claims.country_id,
+                patient_id=claims.patient_id,
+                practitioner_id=claims.practitioner_id,
+                session_id=claims.session_id,
+            )
+        return replace(actor, request_id=request_id, client_address=client)
+
+    # --- one-time codes and sign-up --------------------------------------------------------
+
+    async def request_code(self, *, email: str, client: str | None) -> None:
+        """Mail a sign-in code to an active account. Unknown emails get the same answer."""
+        email = normalise_email(email)
+        await self._throttle("otp", email, client)
+        async with self._uow() as uow:
+            user = await uow.users.get_by_email(email)
+        if user is not None and user.status is UserStatus.ACTIVE:
+            await self._send_code(email, OtpPurpose.LOGIN)
+
+    async def verify_code(self, *, email: str, code: str, client: str | None) -> TokenPair:
+        email = normalise_email(email)
+        await self._throttle("otp-verify", email, client)
+        await self._consume_code(email, code, OtpPurpose.LOGIN)
+        async with self._uow() as uow:
+            user = await uow.users.get_by_email(email)
+        if user is None or user.status is not UserStatus.ACTIVE:
+            raise CodeRejected()
+        return await self._start_session(user)
+
+    async def signup(self, *, signup: Signup, client: str | None) -> None:
+        """Start a patient account; it becomes active once the mailed code is confirmed.
+
+        Whether the email was free or not, the answer is the same (no account discovery);
+        the owner of a taken email is told by mail instead.
+        """
+        email = normalise_email(signup.email)
+        await self._throttle("signup", email, client)
+        check_password(signup.password, email)
+        hashed = await asyncio.to_thread(self._hasher.hash, signup.password)
+        now = self._clock.now()
+        user = User(
+            id=new_id(),
+            email=email,
+            role=Role.PATIENT,
+            status=UserStatus.PENDING,
+            country_id=signup.country_id,
+            patient_id=new_id(),  # the record is created when the email is confirmed
+            practitioner_id=None,
+            password_hash=hashed,
+            failed_logins=0,
+            locked_until=None,
+            created_at=now,
+            updated_at=now,
+            signup_profile=SignupProfile(signup.given, signup.family, signup.birth_date),
+        )
+        try:
+            await self._insert(Actor.system("signup"), user)
+        except EmailTaken:
+            await self._mailer.send(_account_exists_mail(email))
+            return
+        await self._send_code(email, OtpPurpose.SIGNUP)
+
+    async def confirm_signup(self, *, email: str, code: str, client: str | None) -> TokenPair:
+        """Confirm the mailed code: the account becomes active and gets its patient record."""
+        email = normalise_email(email)
+        await self._throttle("otp-verify", email, client)
+        await self._consume_code(email, code, OtpPurpose.SIGNUP)
+        async with self._uow() as uow:
+            user = await uow.users.get_by_email(email)
+        profile = user.signup_profile if user else None
+        if user is None or user.status is not UserStatus.PENDING or profile is None:
+            raise CodeRejected()
+        await self._patients.register_self(
+            SelfRegistration(
+                patient_id=user.patient_id or "",
+                country_id=user.country_id or "",
+                given=profile.given,
+                family=profile.family,
+                birth_date=profile.birth_date,
+                email=email,
+            )
+        )
+        now = self._clock.now()
+        active = user.activated(now)
+        await self._save(
+            active, UserActivated(aggregate_id=user.id, occurred_at=now, actor_id=user.id)
+        )
+        return await self._start_session(active)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _create(self, actor: Actor, new: NewUser, status: UserStatus) -> User:
+        email = normalise_email(new.email)
+        if new.role not in ASSIGNABLE_ROLES:
+            raise Invalid("role is not valid", errors=[FieldError("role", "not a role")])
+        hashed = None
+        if new.password is not None:
+            check_password(new.password, email)
+            hashed = await asyncio.to_thread(self._hasher.hash, new.password)
+        now = self._clock.now()
+        practitioner_id = new.practitioner_id
+        if new.role is Role.DOCTOR and practitioner_id is None:
+            practitioner_id = new_id()
+        user = User(
+            id=new_id(),
+            email=email,
+            role=new.role,
+            status=status,
+            country_id=new.country_id,
+            patient_id=new.patient_id,
+            practitioner_id=practitioner_id,
+            password_hash=hashed,
+            failed_logins=0,
+            locked_until=None,
+            created_at=now,
+            updated_at=now,
+        )
+        _check_links(user)
+        await self._insert(actor, user)
+        return user
+
+    async def _insert(self, actor: Actor, user: User) -> None:
+        async with self._uow() as uow:
+            await uow.users.add(user)
+            uow.record(
+                UserCreated(
+                    aggregate_id=user.id,
+                    occurred_at=user.created_at,
+                    actor_id=actor.id,
+                    role=user.role.value,
+                    country_id=user.country_id,
+                )
+            )
+            await uow.commit()
+
+    async def _save(self, user: User, event: UserActivated | None = None) -> None:
+        async with self._uow() as uow:
+            current = await uow.users.get(user.id)
+            if current is None:
+                raise UserNotFound(user.id)
+            await uow.users.replace(
+                replace(user, version=current.version + 1), expected_version=current.version
+            )
+            if event is not None:
+                uow.record(event)
+            await uow.commit()
+
+    async def _start_session(self, user: User) -> TokenPair:
+        async with self._uow() as uow:
+            pair, session = await self._tokens_for(user, new_id())
+            await uow.sessions.add(session)
+            await uow.commit()
+        self._live_sessions[session.family_id] = time.monotonic()
+        return pair
+
+    async def _tokens_for(self, user: User, family_id: str) -> tuple[TokenPair, RefreshSession]:
+        now = self._clock.now()
+        refresh_token = secrets.token_urlsafe(32)
+        session = RefreshSession(
+            token_hash=_token_hash(refresh_token),
+            family_id=family_id,
+            user_id=user.id,
+            issued_at=now,
+            expires_at=now + REFRESH_TTL,
+        )
+        access = await self.tokens.issue(
+            AccessClaims(
+                user_id=user.id,
+                role=user.role.value,
+                session_id=family_id,
+                country_id=user.country_id,
+                patient_id=user.patient_id,
+                practitioner_id=user.practitioner_id,
+            )
+        )
+        return TokenPair(access, refresh_token, self.tokens.ttl_seconds), session
+
+    async def _session_live(self, family_id: str) -> bool:
+        checked = self._live_sessions.get(family_id)
+        if checked is not None and time.monotonic() - checked < REVOCATION_CHECK_SECONDS:
+            return True
+        async with self._uow() as uow:
+            revoked = await uow.sessions.family_revoked(family_id)
+        if revoked:
+            self._live_sessions.pop(family_id, None)
+            return False
+        if len(self._live_sessions) > 100_000:
+            self._live_sessions.clear()
+        self._live_sessions[family_id] = time.monotonic()
+        return True
+
+    async def _external_actor(self, token: str) -> Actor:
+        assert self._external is not None
+        try:
+            identity = await self._external.verify(token)
+        except InvalidExternalToken as exc:
+            raise NotSignedIn() from exc
+        role = next(
+            (
+                self._external_roles.by_group[g]
+                for g in identity.groups
+                if g in self._external_roles.by_group
+            ),
+            None,
+        )
+        if role is None:
+            raise NotSignedIn("The token carries no carehub role")
+        user = None
+        if identity.email:
+            async with self._uow() as uow:
+                user = await uow.users.get_by_email(identity.email.lower())
+        if user is not None and user.status is UserStatus.ACTIVE:
+            return replace(user.actor(), role=role)
+        if role is not Role.ADMIN and role is not Role.STAFF:
+            # Doctors and patients need the links only a carehub account holds.
+            raise NotSignedIn("No active carehub account matches this identity")
+        country = identity.claims.get(self._external_roles.country_claim)
+        return Actor(
+            id=f"oidc:{identity.subject}",
+            role=role,
+            country_id=country if isinstance(country, str) else None,
+        )
+
+    async def _send_code(self, email: str, purpose: OtpPurpose) -> None:
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        hashed = await asyncio.to_thread(self._hasher.hash, code)
+        challenge = OtpChallenge(
+            email=email,
+            purpose=purpose,
+            code_hash=hashed,
+            expires_at=self._clock.now() + OTP_TTL,
+        )
+        async with self._uow() as uow:
+            await uow.otps.put(challenge)
+            await uow.commit()
+        await self._mailer.send(_code_mail(email, code, purpose))
+
+    async def _consume_code(self, email: str, code: str, purpose: OtpPurpose) -> None:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            challenge = await uow.otps.get(email, purpose)
+        if challenge is None or not challenge.open(now):
+            raise CodeRejected()
+        matches = code.isdigit() and len(code) == 6
+        matches = matches and await asyncio.to_thread(
+            self._hasher.verify, challenge.code_hash, code
+        )
+        async with self._uow() as uow:
+            await uow.otps.replace(
+                challenge.consumed(now) if matches else challenge.after_wrong_code()
+            )
+            await uow.commit()
+        if not matches:
+            raise CodeRejected()
+
+    async def _throttle(self, action: str, email: str, client: str | None) -> None:
+        window = self._limits.window_seconds
+        keys = [(_key(action, "account", email), self._limits.per_account)]
+        if client:
+            keys.append((f"{action}:address:{client}", self._limits.per_address))
+        for key, limit in keys:
+            wait = await self._limiter.hit(key, limit=limit, window_seconds=window)
+            if wait is not None:
+                raise Throttled(wait)
+
+
+def _check_links(user: User) -> None:
+    """Patients link to their record, doctors to their practitioner record."""
+    if user.role is Role.PATIENT and user.patient_id is None:
+        raise Invalid(
+            "a patient account needs patientId", errors=[FieldError("patientId", "required")]
+        )
+    if user.role is not Role.PATIENT and user.patient_id is not None:
+        raise Invalid(
+            "only patient accounts link a patient",
+            errors=[FieldError("patientId", "only for patients")],
+        )
+
+
+def _token_hash(token: str) -> str:
+    # Refresh tokens carry 256 random bits, so a fast hash is enough to store them safely.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _key(action: str, scope: str, email: str) -> str:
+    return f"{action}:{scope}:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
+
+
+def _code_mail(email: str, code: str, purpose: OtpPurpose) -> MailMessage:
+    what = "confirm your carehub account" if purpose is OtpPurpose.SIGNUP else "sign in to carehub"
+    text = (
+        f"Your code to {what} is {code}.\n\n"
+        "It is valid for 10 minutes and can be used once. If you did not ask for it, "
+        "ignore this message.\n"
+    )
+    return MailMessage(
+        to=email, subject="Your carehub code", text=text, purpose=f"identity.otp.{purpose}"
+    )
+
+
+def _account_exists_mail(email: str) -> MailMessage:
+    text = (
+        "Someone tried to create a carehub account with this email address, which already "
+        "has one. If it was you, sign in instead. If not, you can ignore this message.\n"
+    )
+    return MailMessage(
+        to=email, subject="Your carehub account", text=text, purpose="identity.signup_exists"
+    )
