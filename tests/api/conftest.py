@@ -26,6 +26,7 @@ class ApiServer:
     clock: AdjustableClock
 
     admin_token: str
+    data_dir: Path
 
     def client(self, token: str | None = None) -> httpx.Client:
         """A client signed in as the bootstrap admin (or with the given token)."""
@@ -59,7 +60,7 @@ def api_server(
     )
     with running_server(settings, clock) as base_url:
         token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
-        yield ApiServer(base_url, url, clock, token)
+        yield ApiServer(base_url, url, clock, token, folder)
 
 
 @pytest.fixture

@@ -194,6 +194,9 @@ class IdentityService:
             if not await uow.users.replace(revised, expected_version=user.version):
                 raise Invalid("The account changed meanwhile; try again")
             await uow.sessions.revoke_user(user_id, now)
+            # This process forgets every session it vouched for; others re-check within
+            # REVOCATION_CHECK_SECONDS.
+            self._live_sessions.clear()
             uow.record(
                 UserChanged(
                     aggregate_id=user_id, occurred_at=now, actor_id=actor.id, changed_fields=changed

@@ -65,7 +65,7 @@ class SmtpMailer:
             await asyncio.to_thread(self._deliver, email)
         except smtplib.SMTPException as exc:
             # Server replies and refused-recipient lists may echo the address: keep them out.
-            code = exc.smtp_code if isinstance(exc, smtplib.SMTPResponseException) else None
+            code = _reply_code(exc)
             reason = f"SMTP server {self._host}:{self._port} refused: {type(exc).__name__}"
             raise MailDeliveryFailed(f"{reason} {code or ''}".rstrip(), smtp_code=code) from None
         except OSError as exc:
@@ -112,6 +112,15 @@ def smtp_mailer_from_url(url: str, *, sender: str = DEFAULT_SENDER) -> SmtpMaile
         use_tls=use_tls,
         sender=sender,
     )
+
+
+def _reply_code(exc: smtplib.SMTPException) -> int | None:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        code, _ = next(iter(exc.recipients.values()))
+        return code
+    return None
 
 
 def _flag(value: str) -> bool:
