@@ -13,9 +13,9 @@ import pytest
 from carehub.adapters.sql.database import sqlite_path
 from carehub.config import Settings
 from tests.conftest import BACKENDS
+from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
 from tests.support.server import running_server
-from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.services import empty_postgres, empty_sqlite, fresh_sqlite
 
 
