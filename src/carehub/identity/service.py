@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 from carehub.identity.errors import (
     CodeRejected,
@@ -54,6 +55,7 @@ from carehub.kernel.ids import new_id
 from carehub.kernel.mail import Mailer, MailMessage
 from carehub.kernel.pagination import Page, check_limit
 
+_T = TypeVar("_T")
 # How long a process trusts that a session was not revoked before asking the store again.
 REVOCATION_CHECK_SECONDS = 5.0
 
@@ -143,6 +145,9 @@ class IdentityService:
         # Checked against when an email is unknown, so both paths cost one hash.
         self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
         self._live_sessions: dict[str, float] = {}
+        # argon2id takes 64 MiB and most of a core per hash: two at a time keep memory
+        # bounded and the event loop free, however many sign-ins arrive together.
+        self._hash_slots = asyncio.Semaphore(2)
 
     # --- accounts ------------------------------------------------------------------------
 
@@ -213,7 +218,7 @@ class IdentityService:
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
         hashed = user.password_hash if user and user.password_hash else self._dummy_hash
-        matches = await asyncio.to_thread(self._hasher.verify, hashed, password)
+        matches = await self._slow(self._hasher.verify, hashed, password)
         now = self._clock.now()
         if user is None or user.password_hash is None:
             raise SignInFailed()
@@ -319,7 +324,7 @@ class IdentityService:
         email = normalise_email(signup.email)
         await self._throttle("signup", email, client)
         check_password(signup.password, email)
-        hashed = await asyncio.to_thread(self._hasher.hash, signup.password)
+        hashed = await self._slow(self._hasher.hash, signup.password)
         now = self._clock.now()
         user = User(
             id=new_id(),
@@ -379,7 +384,7 @@ class IdentityService:
         hashed = None
         if new.password is not None:
             check_password(new.password, email)
-            hashed = await asyncio.to_thread(self._hasher.hash, new.password)
+            hashed = await self._slow(self._hasher.hash, new.password)
         now = self._clock.now()
         practitioner_id = new.practitioner_id
         if new.role is Role.DOCTOR and practitioner_id is None:
@@ -458,6 +463,10 @@ class IdentityService:
         )
         return TokenPair(access, refresh_token, self.tokens.ttl_seconds), session
 
+    async def _slow(self, work: Callable[..., _T], *args: str) -> _T:
+        async with self._hash_slots:
+            return await asyncio.to_thread(work, *args)
+
     async def _session_live(self, family_id: str) -> bool:
         checked = self._live_sessions.get(family_id)
         if checked is not None and time.monotonic() - checked < REVOCATION_CHECK_SECONDS:
@@ -506,7 +515,7 @@ class IdentityService:
 
     async def _send_code(self, email: str, purpose: OtpPurpose) -> None:
         code = f"{secrets.randbelow(1_000_000):06d}"
-        hashed = await asyncio.to_thread(self._hasher.hash, code)
+        hashed = await self._slow(self._hasher.hash, code)
         challenge = OtpChallenge(
             email=email,
             purpose=purpose,
@@ -525,9 +534,7 @@ class IdentityService:
         if challenge is None or not challenge.open(now):
             raise CodeRejected()
         matches = code.isdigit() and len(code) == 6
-        matches = matches and await asyncio.to_thread(
-            self._hasher.verify, challenge.code_hash, code
-        )
+        matches = matches and await self._slow(self._hasher.verify, challenge.code_hash, code)
         async with self._uow() as uow:
             await uow.otps.replace(
                 challenge.consumed(now) if matches else challenge.after_wrong_code()

@@ -1,0 +1,1 @@
+"""HTTP benchmark for carehub: `make bench` (see bench/README.md)."""

@@ -1,0 +1,243 @@
+"""The processes under test: a fresh database, `carehub db upgrade`, `demo` and `serve`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+
+CAREHUB = str(Path(sys.executable).with_name("carehub"))
+HOST = "127.0.0.1"
+ADMIN_EMAIL = "bench-admin@carehub.invalid"
+ADMIN_PASSWORD = "benchmark passphrase 2026"
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_postgres(url: str) -> Iterator[str]:
+    """A new database on the server `url` points at (named carehub_bench_*), dropped after."""
+    name = f"carehub_bench_{uuid.uuid4().hex[:10]}"
+    admin_url = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class ProcessTree:
+    """Memory and CPU of a process and its descendants, read from /proc (Linux)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def pids(self) -> list[int]:
+        found, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                todo.extend(int(child) for child in _read(task).split())
+        return found
+
+    def reset_peak(self) -> None:
+        """Start a new peak-RSS window (VmHWM := VmRSS) where the kernel allows it."""
+        # Where it is refused, the peak covers the whole process life: an overestimate.
+        for pid in self.pids():
+            with suppress(OSError):
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+    def peak_rss_mb(self) -> float:
+        """Sum of the processes' peak resident set sizes since the last reset."""
+        return sum(_status_kb(pid, "VmHWM") for pid in self.pids()) / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the processes used so far."""
+        return cpu_seconds(self.pids())
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU time some processes used so far."""
+    total = 0
+    for pid in pids:
+        fields = _read(Path(f"/proc/{pid}/stat")).rsplit(")", 1)[-1].split()
+        if len(fields) > 12:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICKS
+
+
+def postgres_backends(database: str) -> list[int]:
+    """The PostgreSQL processes serving `database` (their process title names it)."""
+    marker = f" {database} ".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                if marker in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent busy since boot (to see what else ran meanwhile)."""
+    fields = [int(f) for f in _read(Path("/proc/stat")).split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / _TICKS
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """A `carehub serve` process answering on `base_url`."""
+
+    host: str
+    port: int
+    database_url: str
+    load_seconds: float
+    tree: ProcessTree
+    env: dict[str, str]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def database_cpu_seconds(self) -> float:
+        """CPU time of the database's own processes (none for SQLite: it runs in the server)."""
+        if not self.database_url.startswith("postgres"):
+            return 0.0
+        return cpu_seconds(postgres_backends(self.database_url.rsplit("/", 1)[-1]))
+
+
+@contextmanager
+def carehub_server(database_url: str | None, patients: int) -> Iterator[RunningServer]:
+    """Migrate, load `patients` demo patients, serve; stops the server on exit.
+
+    `database_url` None means SQLite in a fresh temporary data folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="carehub-bench-") as folder:
+        port = free_port()
+        env = {
+            **os.environ,
+            "CAREHUB_DATA_DIR": str(Path(folder) / "data"),
+            "CAREHUB_HOST": HOST,
+            "CAREHUB_PORT": str(port),
+            "CAREHUB_LOG_LEVEL": "WARNING",
+            "CAREHUB_DATABASE_URL": database_url or f"sqlite:///{folder}/data/carehub.db",
+            "CAREHUB_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
+            "CAREHUB_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            # The sign-in scenario signs in as fast as it can from one address and account.
+            "CAREHUB_AUTH_LIMIT_PER_ACCOUNT": "100000000",
+            "CAREHUB_AUTH_LIMIT_PER_ADDRESS": "100000000",
+        }
+        _run([CAREHUB, "db", "upgrade"], env)
+        loading = time.perf_counter()
+        _run([CAREHUB, "demo", "--patients", str(patients)], env)
+        load_seconds = time.perf_counter() - loading
+        log_path = Path(folder) / "server.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [CAREHUB, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        try:
+            _wait_ready(f"http://{HOST}:{port}", process, log_path)
+            yield RunningServer(
+                HOST, port, env["CAREHUB_DATABASE_URL"], load_seconds, ProcessTree(process.pid), env
+            )
+        finally:
+            _stop(process)
+            _echo_errors(log_path)
+
+
+@contextmanager
+def baseline_server(measured: RunningServer) -> Iterator[RunningServer]:
+    """`bench.baseline` on the measured server's database (see that module)."""
+    port = free_port()
+    env = {**measured.env, "CAREHUB_PORT": str(port)}
+    with tempfile.TemporaryDirectory(prefix="carehub-baseline-") as folder:
+        log_path = Path(folder) / "server.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bench.baseline"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_ready(f"http://{HOST}:{port}", process, log_path)
+            yield RunningServer(
+                HOST, port, measured.database_url, 0.0, ProcessTree(process.pid), env
+            )
+        finally:
+            _stop(process)
+            _echo_errors(log_path)
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[1:])} failed:\n{done.stderr[-4000:]}")
+
+
+def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"carehub serve exited:\n{log_path.read_text()[-4000:]}")
+        try:
+            if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("carehub serve did not become ready within 60 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _echo_errors(log_path: Path) -> None:
+    """Show what the server logged (WARNING and up): it explains any error counts."""
+    text = log_path.read_text(errors="replace").strip()
+    if text:
+        print(f"server log ({log_path.name}, last 2,000 characters):\n{text[-2000:]}")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""  # the process ended meanwhile
+
+
+def _status_kb(pid: int, field: str) -> int:
+    for line in _read(Path(f"/proc/{pid}/status")).splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
