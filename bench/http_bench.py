@@ -45,6 +45,7 @@ from bench.server import (
     RunningServer,
     baseline_server,
     carehub_server,
+    cpu_used,
     free_port,
     fresh_postgres,
     machine_busy_seconds,
@@ -192,12 +193,12 @@ def measure(
     run_id = f"{uuid.uuid4().hex[:8]}c{clients}"
     load = Load(server.host, server.port, clients, config.seconds, config.warmup, run_id)
     server.tree.reset_peak()
-    started, server_cpu = time.perf_counter(), server.tree.cpu_seconds()
-    database_cpu, busy = server.database_cpu_seconds(), machine_busy_seconds()
+    started, busy = time.perf_counter(), machine_busy_seconds()
+    server_before, database_before = server.tree.cpu_by_pid(), server.database_cpu_by_pid()
     outcome = pool.submit(run, load, scenario).result()
     wall = time.perf_counter() - started
-    server_cpu = (server.tree.cpu_seconds() - server_cpu) / wall
-    database_cpu = (server.database_cpu_seconds() - database_cpu) / wall
+    server_cpu = cpu_used(server_before, server.tree.cpu_by_pid()) / wall
+    database_cpu = cpu_used(database_before, server.database_cpu_by_pid()) / wall
     busy = (machine_busy_seconds() - busy) / wall
     return Measurement(
         scenario=scenario.name,

@@ -72,19 +72,24 @@ class ProcessTree:
         """Sum of the processes' peak resident set sizes since the last reset."""
         return sum(_status_kb(pid, "VmHWM") for pid in self.pids()) / 1024
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the processes used so far."""
-        return cpu_seconds(self.pids())
+    def cpu_by_pid(self) -> dict[int, float]:
+        """User + system CPU seconds each process used so far."""
+        return cpu_by_pid(self.pids())
 
 
-def cpu_seconds(pids: Iterable[int]) -> float:
-    """User + system CPU time some processes used so far."""
-    total = 0
+def cpu_by_pid(pids: Iterable[int]) -> dict[int, float]:
+    """User + system CPU seconds each of some processes used so far."""
+    found = {}
     for pid in pids:
         fields = _read(Path(f"/proc/{pid}/stat")).rsplit(")", 1)[-1].split()
         if len(fields) > 12:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICKS
+            found[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    return found
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings (processes gone by `after` are not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def postgres_backends(database: str) -> list[int]:
@@ -121,11 +126,12 @@ class RunningServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def database_cpu_seconds(self) -> float:
-        """CPU time of the database's own processes (none for SQLite: it runs in the server)."""
+    def database_cpu_by_pid(self) -> dict[int, float]:
+        """CPU seconds of PostgreSQL's backends for this database (parallel workers not
+        included); none for SQLite, which runs inside the server."""
         if not self.database_url.startswith("postgres"):
-            return 0.0
-        return cpu_seconds(postgres_backends(self.database_url.rsplit("/", 1)[-1]))
+            return {}
+        return cpu_by_pid(postgres_backends(self.database_url.rsplit("/", 1)[-1]))
 
 
 @contextmanager

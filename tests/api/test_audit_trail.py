@@ -103,7 +103,7 @@ STEPS = [
         409,
         "patient.create",
         "failed",
-        ("P3",),
+        (),  # a refused create never names the id the caller sent
         body=patient_body("CL", patientId="{P3}"),
     ),
     Step(

@@ -67,7 +67,11 @@ class PatientService:
         except CarehubError as exc:
             outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
             async with self._uow() as uow:
-                uow.audit(self._audited(actor, "patient.create", draft.patient_id, outcome))
+                # The id is the caller's claim, not a record they were shown: never list it.
+                audited = self._audited(
+                    actor, "patient.create", draft.patient_id, outcome, known=False
+                )
+                uow.audit(audited)
                 await uow.commit()
             raise
 

@@ -1,0 +1,57 @@
+"""The PatientRepository port's adapters, each behind the same unit-of-work factory.
+
+Every contract test runs once per adapter: in memory, SQLite and PostgreSQL. The SQL ones
+are wired the way `carehub.bootstrap` wires them: `connect(url, settings)`, then
+`SqlUnitOfWork(db, clock, AuditWriter(db))` per unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from carehub.adapters.memory.store import MemoryStore
+from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
+from carehub.adapters.sql.audit import AuditWriter
+from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.bootstrap import connect
+from carehub.config import Settings
+from carehub.patients.ports import PatientsUnitOfWork
+from tests.support.clock import AdjustableClock
+from tests.support.services import empty_postgres, fresh_sqlite
+
+ADAPTERS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+UnitOfWorkFactory = Callable[[], PatientsUnitOfWork]
+
+
+@pytest.fixture(params=ADAPTERS)
+def adapter(request: pytest.FixtureRequest) -> str:
+    """The name of the adapter under test."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+async def new_uow(
+    adapter: str, request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[UnitOfWorkFactory]:
+    """Opens a new unit of work on an empty store of the adapter under test."""
+    clock = AdjustableClock()
+    if adapter == "memory":
+        store = MemoryStore()
+        yield lambda: MemoryUnitOfWork(store, clock)
+        return
+    if adapter == "sqlite":
+        url = fresh_sqlite(sqlite_template, tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        empty_postgres(url)
+    db = await connect(url, Settings(database_url=url, data_dir=tmp_path))
+    try:
+        writer = AuditWriter(db)
+        yield lambda: SqlUnitOfWork(db, clock, writer)
+    finally:
+        await db.close()
