@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import base64
-import itertools
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
 
 import pytest
 
 from carehub.adapters.sql.database import UniqueViolation
 from carehub.kernel.errors import Invalid
 from carehub.kernel.ids import new_id
-from carehub.kernel.pagination import Page, encode_cursor
+from carehub.kernel.pagination import encode_cursor
 from carehub.patients.errors import IdentifierTaken, PatientIdTaken
 from carehub.patients.model import (
     Address,
@@ -26,27 +24,10 @@ from carehub.patients.model import (
 )
 from carehub.patients.ports import PatientFilter
 from tests.contract.conftest import UnitOfWorkFactory
+from tests.contract.patient_records import CREATED, add, everything, get, person, search
 
-CREATED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 SNOMED = "http://snomed.info/sct"
 DNI = "urn:pe:dni"
-
-
-_MRNS = itertools.count(1)
-
-
-def person(
-    name: str, *, country: str = "PE", patient_id: str | None = None, **fields: Any
-) -> Patient:
-    """A new patient with a fresh MRN (unique per country in SQL; the port takes it as given)."""
-    return Patient(
-        id=patient_id or new_id(),
-        mrn=str(next(_MRNS)),
-        country_id=country,
-        details=PatientDetails(name=HumanName.from_text(name), **fields),
-        created_at=CREATED,
-        updated_at=CREATED,
-    )
 
 
 def complete_patient() -> Patient:
@@ -83,39 +64,6 @@ def complete_patient() -> Patient:
             allergies=(CodedEntry("91936005", SNOMED, "Allergy to penicillin"),),
         ),
     )
-
-
-async def add(new_uow: UnitOfWorkFactory, *patients: Patient) -> None:
-    async with new_uow() as uow:
-        for patient in patients:
-            await uow.patients.add(patient)
-        await uow.commit()
-
-
-async def get(new_uow: UnitOfWorkFactory, patient_id: str) -> Patient | None:
-    async with new_uow() as uow:
-        return await uow.patients.get(patient_id)
-
-
-async def search(
-    new_uow: UnitOfWorkFactory, criteria: PatientFilter, cursor: str | None = None, limit: int = 50
-) -> Page[Patient]:
-    async with new_uow() as uow:
-        return await uow.patients.search(criteria, cursor=cursor, limit=limit)
-
-
-async def everything(new_uow: UnitOfWorkFactory, criteria: PatientFilter, limit: int) -> list[str]:
-    """Every id a client sees paging through with `limit`, asserting the page sizes."""
-    ids: list[str] = []
-    cursor: str | None = None
-    while True:
-        page = await search(new_uow, criteria, cursor, limit)
-        assert page.items, "a cursor was issued for an empty page"
-        ids.extend(p.id for p in page.items)
-        if page.next_cursor is None:
-            return ids
-        assert len(page.items) == limit
-        cursor = page.next_cursor
 
 
 # --- add and get ---------------------------------------------------------------------------

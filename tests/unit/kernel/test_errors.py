@@ -14,6 +14,7 @@ from carehub.kernel.errors import (
     PreconditionFailed,
     PreconditionRequired,
     TooMany,
+    Unauthenticated,
 )
 
 
@@ -27,6 +28,7 @@ from carehub.kernel.errors import (
         (PreconditionFailed, "precondition-failed"),
         (PreconditionRequired, "precondition-required"),
         (TooMany, "too-many-requests"),
+        (Unauthenticated, "unauthenticated"),
     ],
 )
 def test_every_error_kind_is_a_carehub_error_with_its_own_kind(
@@ -42,7 +44,16 @@ def test_every_error_kind_is_a_carehub_error_with_its_own_kind(
 def test_kinds_are_distinct() -> None:
     kinds = [
         t.kind
-        for t in (NotFound, Conflict, Forbidden, Invalid, PreconditionFailed, PreconditionRequired)
+        for t in (
+            NotFound,
+            Conflict,
+            Forbidden,
+            Invalid,
+            PreconditionFailed,
+            PreconditionRequired,
+            TooMany,
+            Unauthenticated,
+        )
     ]
     assert len(set(kinds)) == len(kinds)
 

@@ -94,3 +94,9 @@ def test_an_impossible_age_is_refused() -> None:
     with pytest.raises(Invalid) as caught:
         PatientChanges(age=151).apply(CURRENT, TODAY)
     assert [e.field for e in caught.value.errors] == ["age"]
+
+
+def test_mentioned_names_every_field_sent_even_when_unchanged() -> None:
+    changes = PatientChanges(email=CURRENT.email, address=None, age=30)
+    assert set(changes.mentioned()) == {"email", "address", "age"}
+    assert PatientChanges().mentioned() == ()
