@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import asyncpg
 import pytest
 
 from carehub.patients.ports import PatientFilter
@@ -34,16 +33,6 @@ async def test_a_care_relationship_can_be_added_checked_and_removed(
 async def test_adding_an_existing_care_relationship_returns_false_and_work_goes_on(
     new_uow: UnitOfWorkFactory, adapter: str, request: pytest.FixtureRequest
 ) -> None:
-    if adapter == "postgres":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=asyncpg.InFailedSQLTransactionError,
-                reason="src bug: the duplicate INSERT aborts the PostgreSQL transaction; "
-                "add_care_relationship returns False, but every later statement and the "
-                "commit of that unit of work fail (InFailedSQLTransactionError)",
-            )
-        )
     ana, luis = person("Ana Torres"), person("Luis Vega")
     await add(new_uow, ana)
     async with new_uow() as uow:

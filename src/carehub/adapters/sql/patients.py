@@ -79,7 +79,17 @@ _IN_CARE = Statement(
         care_relationships.c.patient_id == sa.bindparam("patient_id"),
     )
 )
-_INSERT_CARE = insert_into(care_relationships, generated=())
+# ON CONFLICT rather than catching the violation: on PostgreSQL a failed statement aborts
+# the whole transaction, and the audit entry still has to be written after it.
+_INSERT_CARE = Statement(
+    sa.text(
+        "INSERT INTO care_relationships (practitioner_id, patient_id) "
+        "VALUES (:practitioner_id, :patient_id) ON CONFLICT DO NOTHING"
+    ).bindparams(
+        sa.bindparam("practitioner_id", type_=care_relationships.c.practitioner_id.type),
+        sa.bindparam("patient_id", type_=care_relationships.c.patient_id.type),
+    )
+)
 _DELETE_CARE = Statement(
     sa.delete(care_relationships).where(
         care_relationships.c.practitioner_id == sa.bindparam("practitioner_id"),
@@ -137,11 +147,7 @@ class SqlPatientRepository:
 
     async def add_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
         row = {"practitioner_id": practitioner_id, "patient_id": patient_id}
-        try:
-            await self._session.execute(_INSERT_CARE, row)
-        except UniqueViolation:
-            return False
-        return True
+        return await self._session.execute(_INSERT_CARE, row) == 1
 
     async def remove_care_relationship(self, practitioner_id: str, patient_id: str) -> bool:
         params = {"practitioner_id": practitioner_id, "patient_id": patient_id}
