@@ -245,6 +245,13 @@ def _environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "commit": commit.stdout.strip() or None,
         "src_changed_since_commit": bool(changed.stdout.strip()),
+        "server_settings": {  # CAREHUB_* passed through to the server, secrets left out
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("CAREHUB_")
+            and not k.startswith("CAREHUB_BENCH_")
+            and not any(word in k for word in ("PASSWORD", "SECRET", "KEY", "TOKEN"))
+        },
     }
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import uvloop
 
 SEQ_MARK = b"@SEQ@"
+# A server that stops answering (a deadlock) shows up as errors instead of a hung run.
+REQUEST_TIMEOUT = 10.0
 _HEAD_END = b"\r\n\r\n"
 
 
@@ -52,7 +54,9 @@ class Load:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one run measured; latencies in milliseconds, status 0 is a transport error."""
+    """What one run measured: `rps` counts 2xx responses only; the latencies (in ms) cover
+    every request. Status 0 counts requests that got no response (connection error, timeout).
+    """
 
     requests: int
     errors: int
@@ -116,12 +120,15 @@ async def _client(
                 sequence += 1
                 message = _fill(message, f"{seq_prefix}-{sequence}".encode())
             try:
-                writer.write(message)
-                status, keep_alive = await _read_response(reader)
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                async with asyncio.timeout(REQUEST_TIMEOUT):
+                    writer.write(message)
+                    status, keep_alive = await _read_response(reader)
+            except (TimeoutError, OSError, ValueError, EOFError, asyncio.LimitOverrunError):
                 status, keep_alive = 0, False
-            if sent >= start:
-                latencies.append(time.perf_counter() - sent)
+            # Counted when it completes in the window, so a request sent during the
+            # warm-up that times out later is an error, not silently dropped.
+            if (done := time.perf_counter()) >= start:
+                latencies.append(done - sent)
                 statuses[status] += 1
             if not keep_alive:
                 writer.close()
@@ -181,12 +188,13 @@ def _outcome(latencies: list[float], statuses: Counter[int], seconds: float, cpu
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
     errors = sum(n for status, n in statuses.items() if not 200 <= status < 300)
+    succeeded = len(ordered) - errors
     return Outcome(
         requests=len(ordered),
         errors=errors,
         statuses=dict(sorted(statuses.items())),
         seconds=round(seconds, 3),
-        rps=len(ordered) / seconds if seconds > 0 else 0.0,
+        rps=succeeded / seconds if seconds > 0 else 0.0,
         p50_ms=percentile(0.50),
         p95_ms=percentile(0.95),
         p99_ms=percentile(0.99),

@@ -159,6 +159,8 @@ def carehub_server(database_url: str | None, patients: int) -> Iterator[RunningS
         loading = time.perf_counter()
         _run([CAREHUB, "demo", "--patients", str(patients)], env)
         load_seconds = time.perf_counter() - loading
+        if database_url:
+            _analyze(database_url)
         log_path = Path(folder) / "server.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
@@ -196,6 +198,16 @@ def baseline_server(measured: RunningServer) -> Iterator[RunningServer]:
         finally:
             _stop(process)
             _echo_errors(log_path)
+
+
+def _analyze(url: str) -> None:
+    """Planner statistics for the loaded rows, as autovacuum would gather within minutes.
+
+    Measured without them, PostgreSQL's plans depend on whether autovacuum happened to
+    run yet: name-prefix searches went from 10 ms to 90 ms at p95.
+    """
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("ANALYZE")
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:

@@ -145,9 +145,9 @@ class IdentityService:
         # Checked against when an email is unknown, so both paths cost one hash.
         self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
         self._live_sessions: dict[str, float] = {}
-        # argon2id takes 64 MiB and most of a core per hash: two at a time keep memory
-        # bounded and the event loop free, however many sign-ins arrive together.
-        self._hash_slots = asyncio.Semaphore(2)
+        # argon2id takes 64 MiB and more than a core per hash (4 lanes): one at a time keeps
+        # memory bounded and costs no throughput on small machines.
+        self._hash_slots = asyncio.Semaphore(1)
 
     # --- accounts ------------------------------------------------------------------------
 

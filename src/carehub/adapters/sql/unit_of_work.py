@@ -81,7 +81,10 @@ class SqlUnitOfWork:
             raise RuntimeError("commit() outside `async with`")
         records, self._audit = self._audit, []
         if records and not (session.in_transaction or self._events or self._claim):
-            # Nothing else to write: let concurrent readers share one commit.
+            # Nothing else to write: let concurrent readers share one commit. The connection
+            # goes back to the pool first, or a full pool would wait on itself.
+            self._session = None
+            await session.close()
             await self._audit_writer.write(records)
             return
         await audit.append(session, records)

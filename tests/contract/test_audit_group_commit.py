@@ -1,0 +1,38 @@
+"""Reads audited by group commit must not starve the connection pool."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from carehub.bootstrap import build
+from carehub.config import Settings
+from carehub.kernel.actor import Actor
+from carehub.patients.model import HumanName, PatientDetails
+from carehub.patients.service import PatientDraft
+from tests.support.services import empty_postgres
+
+
+@pytest.mark.postgres
+async def test_more_concurrent_reads_than_connections_all_finish(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    empty_postgres(postgres_url)
+    settings = Settings(database_url=postgres_url, data_dir=tmp_path, database_pool_size=2)
+    carehub = await build(settings)
+    actor = Actor.system("test")
+    try:
+        draft = PatientDraft(
+            country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz"))
+        )
+        patient = await carehub.patients.register(actor=actor, draft=draft)
+        reads = [carehub.patients.get(actor=actor, patient_id=patient.id) for _ in range(16)]
+        found = await asyncio.wait_for(asyncio.gather(*reads), timeout=20)
+        assert {p.id for p in found} == {patient.id}
+        trail = await carehub.audit.verify()
+        assert trail.intact
+        assert trail.checked == 17
+    finally:
+        await carehub.close()
