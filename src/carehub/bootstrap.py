@@ -22,8 +22,9 @@ from carehub.adapters.sql.idempotency import SqlIdempotencyStore
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.audit.service import AuditService
 from carehub.config import Settings
+from carehub.identity.commands import ExternalRoles, SignInLimits
 from carehub.identity.ports import ExternalTokenVerifier, RateLimiter, SelfRegistration
-from carehub.identity.service import ExternalRoles, IdentityService, SignInLimits
+from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore

@@ -23,6 +23,7 @@ from carehub.identity.schemas import (
     UserUpdate,
 )
 from carehub.identity.service import IdentityService
+from carehub.kernel.errors import Unauthenticated
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, actor_of
 from carehub.web.problems import error_responses
@@ -73,7 +74,7 @@ async def logout(request: Request, body: LogoutIn) -> Response:
     if header.lower().startswith("bearer "):
         try:
             actor = await service.authenticate(header[7:], request_id=None, client=None)
-        except Exception:  # an expired or revoked token has nothing left to revoke
+        except Unauthenticated:  # an expired or revoked token has nothing left to revoke
             actor = None
     await service.logout(refresh_token=body.refresh_token, actor=actor)
     return Response(status_code=204)

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from carehub.identity.commands import NewUser, Signup, TokenPair, UserChanges
 from carehub.identity.model import User, UserStatus
-from carehub.identity.service import NewUser, Signup, TokenPair, UserChanges
 from carehub.kernel.actor import Role
 from carehub.kernel.errors import Forbidden
 from carehub.web.schemas import WireModel

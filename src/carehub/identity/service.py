@@ -7,10 +7,17 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 from typing import TypeVar
 
+from carehub.identity.commands import (
+    ExternalRoles,
+    NewUser,
+    SignInLimits,
+    Signup,
+    TokenPair,
+    UserChanges,
+)
 from carehub.identity.errors import (
     CodeRejected,
     EmailTaken,
@@ -20,6 +27,7 @@ from carehub.identity.errors import (
     Throttled,
     UserNotFound,
 )
+from carehub.identity.messages import account_exists_mail, code_mail
 from carehub.identity.model import (
     ASSIGNABLE_ROLES,
     OTP_TTL,
@@ -52,67 +60,12 @@ from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid
 from carehub.kernel.ids import new_id
-from carehub.kernel.mail import Mailer, MailMessage
+from carehub.kernel.mail import Mailer
 from carehub.kernel.pagination import Page, check_limit
 
 _T = TypeVar("_T")
 # How long a process trusts that a session was not revoked before asking the store again.
 REVOCATION_CHECK_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-
-
-@dataclass(frozen=True)
-class SignInLimits:
-    """Attempts allowed per window, per account (hashed email) and per client address."""
-
-    per_account: int = 10
-    per_address: int = 100
-    window_seconds: int = 900
-
-
-@dataclass(frozen=True, kw_only=True)
-class NewUser:
-    email: str
-    role: Role
-    password: str | None = None
-    country_id: str | None = None
-    patient_id: str | None = None
-    practitioner_id: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class UserChanges:
-    """An admin's edit of an account; None leaves a field as it is."""
-
-    role: Role | None = None
-    status: UserStatus | None = None
-    country_id: str | None = None
-    patient_id: str | None = None
-    practitioner_id: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Signup:
-    email: str
-    password: str
-    country_id: str
-    given: tuple[str, ...]
-    family: str
-    birth_date: date | None = None
-
-
-@dataclass(frozen=True)
-class ExternalRoles:
-    """How an external provider's groups map to carehub roles (first match wins)."""
-
-    by_group: dict[str, Role]
-    country_claim: str = "custom:countryId"
 
 
 class IdentityService:
@@ -344,7 +297,7 @@ class IdentityService:
         try:
             await self._insert(Actor.system("signup"), user)
         except EmailTaken:
-            await self._mailer.send(_account_exists_mail(email))
+            await self._mailer.send(account_exists_mail(email))
             return
         await self._send_code(email, OtpPurpose.SIGNUP)
 
@@ -487,14 +440,7 @@ class IdentityService:
             identity = await self._external.verify(token)
         except InvalidExternalToken as exc:
             raise NotSignedIn() from exc
-        role = next(
-            (
-                self._external_roles.by_group[g]
-                for g in identity.groups
-                if g in self._external_roles.by_group
-            ),
-            None,
-        )
+        role = self._external_roles.role_of(identity)
         if role is None:
             raise NotSignedIn("The token carries no carehub role")
         user = None
@@ -503,15 +449,10 @@ class IdentityService:
                 user = await uow.users.get_by_email(identity.email.lower())
         if user is not None and user.status is UserStatus.ACTIVE:
             return replace(user.actor(), role=role)
-        if role is not Role.ADMIN and role is not Role.STAFF:
-            # Doctors and patients need the links only a carehub account holds.
+        actor = self._external_roles.actor_without_account(identity, role)
+        if actor is None:
             raise NotSignedIn("No active carehub account matches this identity")
-        country = identity.claims.get(self._external_roles.country_claim)
-        return Actor(
-            id=f"oidc:{identity.subject}",
-            role=role,
-            country_id=country if isinstance(country, str) else None,
-        )
+        return actor
 
     async def _send_code(self, email: str, purpose: OtpPurpose) -> None:
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -525,7 +466,7 @@ class IdentityService:
         async with self._uow() as uow:
             await uow.otps.put(challenge)
             await uow.commit()
-        await self._mailer.send(_code_mail(email, code, purpose))
+        await self._mailer.send(code_mail(email, code, purpose))
 
     async def _consume_code(self, email: str, code: str, purpose: OtpPurpose) -> None:
         now = self._clock.now()
@@ -574,25 +515,3 @@ def _token_hash(token: str) -> str:
 
 def _key(action: str, scope: str, email: str) -> str:
     return f"{action}:{scope}:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
-
-
-def _code_mail(email: str, code: str, purpose: OtpPurpose) -> MailMessage:
-    what = "confirm your carehub account" if purpose is OtpPurpose.SIGNUP else "sign in to carehub"
-    text = (
-        f"Your code to {what} is {code}.\n\n"
-        "It is valid for 10 minutes and can be used once. If you did not ask for it, "
-        "ignore this message.\n"
-    )
-    return MailMessage(
-        to=email, subject="Your carehub code", text=text, purpose=f"identity.otp.{purpose}"
-    )
-
-
-def _account_exists_mail(email: str) -> MailMessage:
-    text = (
-        "Someone tried to create a carehub account with this email address, which already "
-        "has one. If it was you, sign in instead. If not, you can ignore this message.\n"
-    )
-    return MailMessage(
-        to=email, subject="Your carehub account", text=text, purpose="identity.signup_exists"
-    )

@@ -38,8 +38,4 @@ def actor_of(request: Request) -> Actor:
     return actor
 
 
-def optional_actor(request: Request) -> Actor | None:
-    return getattr(request.state, "actor", None)
-
-
 REQUIRE_TOKEN = [Depends(authenticated)]

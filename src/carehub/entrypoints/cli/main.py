@@ -16,7 +16,7 @@ from carehub.bootstrap import build, database_revision, upgrade_database
 from carehub.config import Settings
 from carehub.entrypoints.cli.demo_data import demo_drafts
 from carehub.entrypoints.logging import configure_logging
-from carehub.identity.service import NewUser
+from carehub.identity.commands import NewUser
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import CarehubError
 
