@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from structlog.testing import capture_logs
 
+from carehub.adapters.mail import folder as folder_module
+from carehub.adapters.mail import smtp as smtp_module
 from carehub.adapters.mail.folder import FolderMailer
 from carehub.adapters.mail.smtp import MailDeliveryFailed, SmtpMailer, smtp_mailer_from_url
 from carehub.kernel.mail import Mailer, MailMessage
@@ -181,6 +184,14 @@ async def test_each_message_is_delivered_on_its_own(harness: Harness) -> None:
     received = harness.received()
     assert sorted(r.email["To"] for r in received) == sorted([OTP.to, second.to])
     assert len({r.email["Message-ID"] for r in received}) == 2
+
+
+@pytest.fixture(autouse=True)
+def fresh_loggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uncached loggers, so capture_logs sees them whatever ran before (carehub's logging
+    caches a logger's configuration on first use)."""
+    for module in (folder_module, smtp_module):
+        monkeypatch.setattr(module, "log", structlog.get_logger("carehub.mail"))
 
 
 async def test_logs_purpose_but_never_recipient_subject_or_text(harness: Harness) -> None:
