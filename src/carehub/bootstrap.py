@@ -80,14 +80,23 @@ class _SelfRegisteredPatients:
             return  # created by an earlier attempt that failed after this step
 
 
+def units_of_work(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
+    """Opens units of work on `db`, with their audit records grouped where that helps."""
+    # SQLite shares each COMMIT among concurrent units already; PostgreSQL connections
+    # would queue on the audit chain's head row, so their audit records are grouped first.
+    writer = AuditWriter(db) if isinstance(db, PostgresDatabase) else None
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(db, clock, writer)
+
+    return uow
+
+
 async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     """Connect to the configured backends and wire the use cases to them."""
     clock = clock or SystemClock()
     db = await connect(settings.resolved_database_url, settings)
-    writer = AuditWriter(db)
-
-    def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(db, clock, writer)
+    uow = units_of_work(db, clock)
 
     patients = PatientService(uow, clock)
     limiter, close_limiter = await _rate_limiter(settings, clock)

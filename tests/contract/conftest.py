@@ -2,7 +2,7 @@
 
 Every contract test runs once per adapter: in memory, SQLite and PostgreSQL. The SQL ones
 are wired the way `carehub.bootstrap` wires them: `connect(url, settings)`, then
-`SqlUnitOfWork(db, clock, AuditWriter(db))` per unit of work.
+`units_of_work(db, clock)`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import pytest
 
 from carehub.adapters.memory.store import MemoryStore
 from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
-from carehub.adapters.sql.audit import AuditWriter
-from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap import connect
+from carehub.bootstrap import connect, units_of_work
 from carehub.config import Settings
 from carehub.patients.ports import PatientsUnitOfWork
 from tests.support.clock import AdjustableClock
@@ -51,7 +49,6 @@ async def new_uow(
         empty_postgres(url)
     db = await connect(url, Settings(database_url=url, data_dir=tmp_path))
     try:
-        writer = AuditWriter(db)
-        yield lambda: SqlUnitOfWork(db, clock, writer)
+        yield units_of_work(db, clock)
     finally:
         await db.close()

@@ -28,6 +28,9 @@ from carehub.kernel.ids import new_id
 ALGORITHM = "ES256"
 AUDIENCE = "carehub"
 _RELOAD_AT_MOST_EVERY = 1.0
+# A signature check costs more than the rest of a read; each token is checked once per
+# process and its claims kept until it expires. The bound keeps memory flat under floods.
+_VERIFIED_TOKENS_KEPT = 50_000
 k = signing_keys.c
 _KEYS = Statement(sa.select(signing_keys).order_by(k.created_at))
 _INSERT_KEY = insert_into(signing_keys, generated=())
@@ -42,6 +45,7 @@ _SUPERSEDE = Statement(
 class _Key:
     kid: str
     private: ec.EllipticCurvePrivateKey
+    public: ec.EllipticCurvePublicKey
     public_jwk: dict[str, Any]
     current: bool
 
@@ -55,6 +59,7 @@ class JwtAccessTokens:
         self._keys: dict[str, _Key] = {}
         self._signing: _Key | None = None
         self._loaded_at = 0.0
+        self._verified: dict[str, tuple[AccessClaims, int]] = {}
 
     async def issue(self, claims: AccessClaims) -> str:
         key = await self._signing_key()
@@ -78,6 +83,21 @@ class JwtAccessTokens:
         return jwt.encode(payload, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
     async def verify(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            claims, expires = known
+            if time.time() < expires:  # the clock PyJWT checks `exp` against
+                return claims
+            del self._verified[token]
+            raise InvalidAccessToken("ExpiredSignatureError")
+        claims, expires = await self._check(token)
+        if len(self._verified) >= _VERIFIED_TOKENS_KEPT:
+            self._verified.clear()
+        self._verified[token] = (claims, expires)
+        return claims
+
+    async def _check(self, token: str) -> tuple[AccessClaims, int]:
+        """The token's claims and expiry, after checking its signature and claims."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError as exc:
@@ -91,7 +111,7 @@ class JwtAccessTokens:
         try:
             data = jwt.decode(
                 token,
-                key.private.public_key(),
+                key.public,
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=self.issuer,
@@ -99,7 +119,7 @@ class JwtAccessTokens:
             )
         except jwt.PyJWTError as exc:
             raise InvalidAccessToken(type(exc).__name__) from exc
-        return AccessClaims(
+        claims = AccessClaims(
             user_id=str(data["sub"]),
             role=str(data["role"]),
             session_id=data.get("sid"),
@@ -107,6 +127,7 @@ class JwtAccessTokens:
             patient_id=data.get("pid"),
             practitioner_id=data.get("prid"),
         )
+        return claims, int(data["exp"])
 
     async def public_keys(self) -> list[dict[str, object]]:
         await self._load(force=False)
@@ -153,6 +174,7 @@ class JwtAccessTokens:
             keys[row["kid"]] = _Key(
                 row["kid"],
                 private,
+                private.public_key(),
                 orjson.loads(jwk) if isinstance(jwk, str) else jwk,
                 superseded is None,
             )

@@ -11,6 +11,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -160,21 +161,30 @@ def open_sqlite(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
 
 
 class SqliteDatabase:
-    """SQLite in WAL mode: one writer connection guarded by a lock, one reader connection.
+    """SQLite in WAL mode: one writer connection shared by group commit, one reader.
 
-    sqlite3 calls take microseconds, so they run inline on the event loop (a thread hop
-    would cost more than the query). Reads outside a write transaction see only committed
-    data; a unit of work that has written reads its own writes on the writer connection.
+    sqlite3 calls take microseconds, so statements run inline on the event loop (a thread
+    hop would cost more than the query). Units of work write one at a time under a lock,
+    each inside a savepoint of a transaction they share; a unit's `commit` releases its
+    savepoint and waits for the COMMIT that makes the whole group durable. With
+    synchronous=FULL that COMMIT (an fsync) runs on a thread while the next group forms,
+    so concurrent writers share one fsync instead of queueing for one each. Reads outside
+    a unit that has written see only committed data; a unit that has written reads its
+    own writes on the writer.
     """
 
     dialect: Dialect = _SQLITE_DIALECT
 
     def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
         self.path = path
+        self._synchronous = synchronous
         self._writer = open_sqlite(path, synchronous=synchronous)
         self._reader = open_sqlite(path, synchronous=synchronous)
         self._reader.execute("PRAGMA query_only=ON")
         self._write_lock = asyncio.Lock()
+        self._waiting: list[asyncio.Future[None]] = []  # released units awaiting COMMIT
+        self._committer: asyncio.Task[None] | None = None
+        self._fsync = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
 
     def session(self) -> SqliteSession:
         return SqliteSession(self)
@@ -183,8 +193,77 @@ class SqliteDatabase:
         self._reader.execute("SELECT 1").fetchone()
 
     async def close(self) -> None:
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
+        self._fsync.shutdown()
         self._writer.close()
         self._reader.close()
+
+    async def _open_unit(self) -> None:
+        await self._write_lock.acquire()
+        try:
+            if not self._writer.in_transaction:
+                self._writer.execute("BEGIN IMMEDIATE")
+            self._writer.execute("SAVEPOINT unit")
+        except BaseException:
+            self._write_lock.release()
+            raise
+
+    async def _commit_unit(self) -> None:
+        """Keep the unit's writes and wait until they are durable."""
+        try:
+            self._writer.execute("RELEASE unit")
+        except BaseException:
+            self._discard_unit()
+            raise
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        self._write_lock.release()
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_group())
+        await asyncio.shield(done)  # a cancelled request still has its writes committed
+
+    def _discard_unit(self) -> None:
+        """Undo the unit's writes and let the next unit in."""
+        try:
+            if self._writer.in_transaction:
+                self._writer.execute("ROLLBACK TO unit")
+                self._writer.execute("RELEASE unit")
+                if not self._waiting:  # nothing else to keep: end the write transaction
+                    self._writer.execute("ROLLBACK")
+            else:
+                # SQLite rolled the whole transaction back (a full disk, an I/O error):
+                # the released units waiting for their COMMIT lost their writes too.
+                self._settle(sqlite3.OperationalError("the transaction was rolled back"))
+        finally:
+            self._write_lock.release()
+
+    async def _commit_group(self) -> None:
+        async with self._write_lock:
+            if not self._waiting:
+                return
+            try:
+                if self._synchronous == "FULL":  # the COMMIT waits for an fsync
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(self._fsync, self._writer.execute, "COMMIT")
+                else:
+                    self._writer.execute("COMMIT")
+            except Exception as exc:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                self._settle(exc)
+            else:
+                self._settle(None)
+
+    def _settle(self, error: Exception | None) -> None:
+        waiting, self._waiting = self._waiting, []
+        for done in waiting:
+            if done.done():
+                continue
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
 
 
 class SqliteSession:
@@ -247,31 +326,18 @@ class SqliteSession:
 
     async def commit(self) -> None:
         if self._in_transaction:
-            try:
-                self._db._writer.execute("COMMIT")
-            finally:
-                self._end()
+            self._in_transaction = False
+            await self._db._commit_unit()
 
     async def close(self) -> None:
         if self._in_transaction:
-            try:
-                self._db._writer.execute("ROLLBACK")
-            finally:
-                self._end()
+            self._in_transaction = False
+            self._db._discard_unit()
 
     async def _begin(self) -> None:
         if not self._in_transaction:
-            await self._db._write_lock.acquire()
-            try:
-                self._db._writer.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                self._db._write_lock.release()
-                raise
+            await self._db._open_unit()
             self._in_transaction = True
-
-    def _end(self) -> None:
-        self._in_transaction = False
-        self._db._write_lock.release()
 
 
 def _merged(compiled: CompiledSql, params: Mapping[str, Any] | None) -> Mapping[str, Any]:

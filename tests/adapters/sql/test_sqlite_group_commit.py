@@ -1,0 +1,113 @@
+"""SQLite units of work share COMMITs, and each keeps only its own writes."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from carehub.adapters.sql.database import SqliteDatabase, Statement, UniqueViolation
+
+INSERT = Statement(sa.text("INSERT INTO notes (k) VALUES (:k)"))
+COUNT = Statement(sa.text("SELECT count(*) AS n FROM notes"))
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """The database's COMMIT thread, counting the COMMITs it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.commits = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.commits += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[SqliteDatabase]:
+    path = tmp_path / "group.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (k TEXT PRIMARY KEY)")
+    database = SqliteDatabase(path)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def committed_keys(db: SqliteDatabase) -> set[str]:
+    """What another connection sees: only committed rows."""
+    with sqlite3.connect(db.path) as conn:
+        return {k for (k,) in conn.execute("SELECT k FROM notes")}
+
+
+async def write(db: SqliteDatabase, *keys: str, fail: bool = False) -> None:
+    session = db.session()
+    try:
+        for key in keys:
+            await session.execute(INSERT, {"k": key})
+            await asyncio.sleep(0)  # let the other units run in between
+        if fail:
+            await session.execute(INSERT, {"k": keys[0]})  # a duplicate: refused
+        await session.commit()
+    finally:
+        await session.close()
+
+
+async def test_concurrent_units_are_all_durable_and_share_commits(db: SqliteDatabase) -> None:
+    db._fsync = executor = CountingExecutor()  # counts the COMMITs
+    await asyncio.gather(*(write(db, f"k{i}", f"k{i}-b") for i in range(40)))
+    assert len(committed_keys(db)) == 80
+    assert 1 <= executor.commits < 40
+
+
+async def test_a_failing_unit_loses_only_its_own_writes(db: SqliteDatabase) -> None:
+    outcomes = await asyncio.gather(
+        write(db, "a1", "a2"),
+        write(db, "b1", "b2", fail=True),
+        write(db, "c1"),
+        return_exceptions=True,
+    )
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], UniqueViolation)
+    assert committed_keys(db) == {"a1", "a2", "c1"}
+
+
+async def test_a_lone_failed_unit_leaves_the_database_writable(db: SqliteDatabase) -> None:
+    with pytest.raises(UniqueViolation):
+        await write(db, "x", fail=True)
+    with sqlite3.connect(db.path, timeout=0) as other:  # no waiting: a lock would fail now
+        other.execute("INSERT INTO notes (k) VALUES ('from-elsewhere')")
+    assert committed_keys(db) == {"from-elsewhere"}
+
+
+async def test_others_see_a_unit_s_writes_only_after_its_commit(db: SqliteDatabase) -> None:
+    writer, reader = db.session(), db.session()
+    try:
+        await writer.execute(INSERT, {"k": "pending"})
+        assert (await writer.fetch_one(COUNT) or {})["n"] == 1  # its own writes
+        assert (await reader.fetch_one(COUNT) or {})["n"] == 0
+        await writer.commit()
+        assert (await reader.fetch_one(COUNT) or {})["n"] == 1
+    finally:
+        await writer.close()
+        await reader.close()
+
+
+async def test_a_cancelled_request_still_gets_its_writes_committed(db: SqliteDatabase) -> None:
+    task = asyncio.create_task(write(db, "kept"))
+    for _ in range(100):  # until the unit waits for its COMMIT
+        if db._waiting:
+            break
+        await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await db.close()  # waits for the COMMIT in flight
+    assert committed_keys(db) == {"kept"}
