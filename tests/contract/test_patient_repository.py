@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from carehub.adapters.sql.database import UniqueViolation
 from carehub.kernel.errors import Invalid
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import encode_cursor
@@ -112,14 +111,8 @@ async def test_a_taken_id_raises_patient_id_taken(new_uow: UnitOfWorkFactory) ->
 
 
 async def test_add_many_with_a_taken_id_raises_patient_id_taken(
-    new_uow: UnitOfWorkFactory, adapter: str, request: pytest.FixtureRequest
+    new_uow: UnitOfWorkFactory,
 ) -> None:
-    if adapter != "memory":
-        reason = (
-            "src bug: SqlPatientRepository maps a duplicate id to PatientIdTaken only when "
-            "add_many gets one patient; with more, the adapter's UniqueViolation escapes"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, raises=UniqueViolation, reason=reason))
     await add(new_uow, person("Ana Torres", patient_id="0315"))
     batch = [person("Eva Ruiz"), person("Luis Vega", patient_id="0315")]
     async with new_uow() as uow:

@@ -29,7 +29,13 @@ import pytest
 
 from carehub.adapters.sql.audit import AuditWriter
 from carehub.adapters.sql.database import PostgresDatabase, SqliteDatabase, Statement
-from carehub.adapters.sql.patients import _filter_params, _search_statement, _shape
+from carehub.adapters.sql.patient_search import (
+    _DISTINCT_TOKENS,
+    _first_ids_statement,
+    filter_params,
+    search_statement,
+    shape,
+)
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap import connect
 from carehub.config import Settings
@@ -109,11 +115,11 @@ async def every_id(uow: SqlUnitOfWork) -> list[str]:
 
 
 def statement(criteria: PatientFilter, next_page: bool, dialect: str) -> Statement:
-    return _search_statement(_shape(criteria, next_page), dialect)
+    return search_statement(shape(criteria, next_page), dialect)
 
 
 def bind(criteria: PatientFilter, next_page: bool, defaults: dict[str, Any]) -> dict[str, Any]:
-    params = {**defaults, **_filter_params(criteria), "limit": DEFAULT_LIMIT + 1}
+    params = {**defaults, **filter_params(criteria), "limit": DEFAULT_LIMIT + 1}
     if next_page:
         params["after"] = AFTER
     return params
@@ -175,8 +181,9 @@ def sqlite_index(table: str, index: str, condition: str) -> str:
 SQLITE_EXPECTED = {
     "countryId": [sqlite_index("patients", "ix_patients_country_id_id", "country_id=?")],
     "city": [sqlite_index("patients", "ix_patients_city_search_id", "city_search=?")],
-    # FTS5 shows the LIKE constraint it accepted as "L<column>" after the index number.
-    "address": [r"^SCAN patient_address_fts VIRTUAL TABLE INDEX \d+:L0$"],
+    # FTS5 shows the MATCH it accepted as "M<column>" after the index number (the
+    # table-named column, 1, is the whole row).
+    "address": [r"^SCAN patient_address_fts VIRTUAL TABLE INDEX \d+:M\d+$"],
     "condition": [
         sqlite_index(
             "patient_condition_terms",
@@ -206,13 +213,9 @@ SQLITE_EXPECTED = {
     ],
 }
 SQLITE_EXPECTED["name, two words"] = SQLITE_EXPECTED["name"] * 2
-SQLITE_XFAIL = {
-    "address": "src bug: LIKE ... ESCAPE '\\' is a 3-argument like(), which SQLite never "
-    "hands to a virtual table, so FTS5 scans every row (INDEX 0: with no constraint)",
-}
 
 
-@pytest.mark.parametrize(("name", "next_page", "expected"), cases(SQLITE_EXPECTED, SQLITE_XFAIL))
+@pytest.mark.parametrize(("name", "next_page", "expected"), cases(SQLITE_EXPECTED))
 def test_sqlite_serves_each_filter_from_an_index(
     sqlite_conn: sqlite3.Connection, name: str, next_page: bool, expected: list[str]
 ) -> None:
@@ -232,6 +235,39 @@ def test_sqlite_lists_everyone_in_id_order_without_sorting(
     plan = sqlite_plan(sqlite_conn, PatientFilter(include_inactive=include_inactive), next_page)
     assert len(plan) == 1, plan
     assert re.search(r"patients USING INDEX sqlite_autoindex_patients_1", plan[0]), plan
+
+
+# A name prefix reads distinct tokens, then each token's first ids, then those patients.
+NAME_STEPS = {
+    "distinct tokens": (_DISTINCT_TOKENS, {"lo": "xyzz", "hi": "xyzz\U0010ffff"}),
+    "first ids": (_first_ids_statement(4), {"after": "", "count": 51, "t0": "a", "t1": "b"}),
+}
+
+
+def candidates_statement(dialect: str) -> Statement:
+    return search_statement(shape(FILTERS["name, two words"], False, candidates=True), dialect)
+
+
+def test_sqlite_name_prefix_seeks_each_token(sqlite_conn: sqlite3.Connection) -> None:
+    tokens = "USING COVERING INDEX sqlite_autoindex_patient_name_tokens_1"
+    steps = {}
+    for name, (stmt, params) in NAME_STEPS.items():
+        compiled = stmt.compiled(SqliteDatabase.dialect)
+        params = {**compiled.defaults, "t2": "c", "t3": "d", **params}
+        steps[name] = [
+            r[3] for r in sqlite_conn.execute(f"EXPLAIN QUERY PLAN {compiled.sql}", params)
+        ]
+    searches = [s for s in steps["distinct tokens"] if s.startswith("SEARCH")]
+    assert len(searches) == 2 and all(f" {tokens} (token>? AND token<?)" in s for s in searches)
+    seeks = [s for s in steps["first ids"] if f"{tokens} (token=? AND patient_id>?)" in s]
+    assert len(seeks) == 4, steps["first ids"]
+    compiled = candidates_statement("sqlite").compiled(SqliteDatabase.dialect)
+    params = bind(FILTERS["name, two words"], False, compiled.defaults) | {"candidates": "[]"}
+    plan = [r[3] for r in sqlite_conn.execute(f"EXPLAIN QUERY PLAN {compiled.sql}", params)]
+    assert plan[0] == "SEARCH patients USING INDEX sqlite_autoindex_patients_1 (id=?)", plan
+    probes = [s for s in plan if "patient_name_tokens USING" in s]
+    assert len(probes) == 2 and all("(patient_id=?)" in s or "patient_id=?" in s for s in probes)
+    assert not [s for s in plan if s.startswith("SCAN patient") or s.startswith("SCAN t")], plan
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -309,3 +345,32 @@ async def test_postgres_lists_everyone_in_id_order_without_sorting(
     types = [n["Node Type"] for n in nodes(plan)]
     assert types == ["Limit", "Index Scan"], types
     assert plan["Plans"][0]["Index Name"] == "uq_patients_id"
+
+
+@pytest.mark.postgres
+async def test_postgres_name_prefix_seeks_each_token(postgres_conn: Any) -> None:
+    plans = {}
+    for name, (stmt, params) in NAME_STEPS.items():
+        compiled = stmt.compiled(PostgresDatabase.dialect)
+        params = {**compiled.defaults, "t2": "c", "t3": "d", **params}
+        found = await postgres_conn.fetchval(
+            f"EXPLAIN (FORMAT JSON) {compiled.sql}", *[params[n] for n in compiled.names]
+        )
+        plans[name] = list(nodes(json.loads(found)[0]["Plan"]))
+    for name, plan in plans.items():
+        assert not [n for n in plan if n["Node Type"] == "Seq Scan"], (name, plan)
+    seeks = [
+        n
+        for n in plans["first ids"]
+        if re.search(rf"{column('token')} = 'a'", n.get("Index Cond", ""))
+        and "patient_id" in n["Index Cond"]
+    ]
+    assert seeks, plans["first ids"]
+    compiled = candidates_statement("postgresql").compiled(PostgresDatabase.dialect)
+    params = bind(FILTERS["name, two words"], False, compiled.defaults) | {"candidates": ["x"]}
+    found = await postgres_conn.fetchval(
+        f"EXPLAIN (FORMAT JSON) {compiled.sql}", *[params[n] for n in compiled.names]
+    )
+    plan = list(nodes(json.loads(found)[0]["Plan"]))
+    assert not [n for n in plan if n["Node Type"] == "Seq Scan"], plan
+    assert any("ANY" in n.get("Index Cond", "") for n in plan), plan

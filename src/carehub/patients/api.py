@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
@@ -20,6 +21,7 @@ from carehub.patients.schemas import (
     PatientPage,
     PatientRead,
     PatientUpdate,
+    patient_json,
 )
 from carehub.patients.service import PatientService
 from carehub.web.actor import REQUIRE_TOKEN, actor_of
@@ -34,6 +36,8 @@ router = APIRouter(
     responses=error_responses(401),
 )
 MAX_NAME_WORDS = 4
+# Times as pydantic writes them: UTC as "Z". Tuples are arrays; enums their values.
+WIRE_JSON = orjson.OPT_UTC_Z
 
 
 def _service(request: Request) -> PatientService:
@@ -43,7 +47,7 @@ def _service(request: Request) -> PatientService:
 
 def _render(request: Request, patient: Patient, status: int = 200) -> Response:
     today = request.app.state.carehub.clock.now().date()
-    body = PatientRead.of(patient, today).model_dump_json(by_alias=True)
+    body = orjson.dumps(patient_json(patient, today), option=WIRE_JSON)
     return Response(
         body,
         status_code=status,
@@ -122,9 +126,8 @@ async def list_patients(
         actor=actor_of(request), criteria=criteria, cursor=cursor, limit=limit
     )
     today = request.app.state.carehub.clock.now().date()
-    body = PatientPage(
-        items=[PatientRead.of(p, today) for p in page.items], next_cursor=page.next_cursor
-    ).model_dump_json(by_alias=True)
+    items = [patient_json(p, today) for p in page.items]
+    body = orjson.dumps({"items": items, "nextCursor": page.next_cursor}, option=WIRE_JSON)
     return Response(body, media_type="application/json")
 
 

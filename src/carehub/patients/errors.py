@@ -12,8 +12,10 @@ class PatientNotFound(NotFound):
 
 
 class PatientIdTaken(Conflict):
-    def __init__(self, patient_id: str) -> None:
-        super().__init__(f"Patient id {patient_id} is already taken")
+    def __init__(self, patient_id: str | None) -> None:
+        # None: a bulk insert whose store could not say which of its ids was taken.
+        taken = "A patient id in this batch" if patient_id is None else f"Patient id {patient_id}"
+        super().__init__(f"{taken} is already taken")
 
 
 class IdentifierTaken(Conflict):

@@ -208,44 +208,50 @@ class PatientRead(WireModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, patient: Patient, today: date) -> PatientRead:
-        d = patient.details
-        a = d.address
-        return cls(
-            id=patient.id,
-            mrn=patient.mrn,
-            country_id=patient.country_id,
-            active=patient.active,
-            version=patient.version,
-            name=HumanNameOut(text=d.name.text, given=list(d.name.given), family=d.name.family),
-            birth_date=d.birth_date,
-            birth_date_estimated=d.birth_date_estimated,
-            age=patient.age(today),
-            sex=d.sex,
-            email=d.email,
-            phone_number=d.phone,
-            address=None
-            if a is None
-            else AddressOut(
-                text=a.text,
-                lines=list(a.lines),
-                city=a.city,
-                district=a.district,
-                state=a.state,
-                postal_code=a.postal_code,
-                country=a.country,
-            ),
-            identifiers=[IdentifierIO(system=i.system, value=i.value) for i in d.identifiers],
-            conditions=[
-                CodedOut(code=c.code, system=c.system, display=c.display) for c in d.conditions
-            ],
-            allergies=[
-                CodedOut(code=c.code, system=c.system, display=c.display) for c in d.allergies
-            ],
-            created_at=patient.created_at,
-            updated_at=patient.updated_at,
-        )
+
+def patient_json(patient: Patient, today: date) -> dict[str, Any]:
+    """A patient as `PatientRead` shows it, as plain JSON values (serialised with orjson).
+
+    Building and dumping the pydantic model took a quarter of a list request's time; the
+    route keeps `PatientRead` as its documented response model, and the API tests pin
+    that both agree.
+    """
+    d = patient.details
+    a = d.address
+    return {
+        "id": patient.id,
+        "mrn": patient.mrn,
+        "countryId": patient.country_id,
+        "active": patient.active,
+        "version": patient.version,
+        "name": {"text": d.name.text, "given": d.name.given, "family": d.name.family},
+        "birthDate": d.birth_date,
+        "birthDateEstimated": d.birth_date_estimated,
+        "age": patient.age(today),
+        "sex": d.sex,
+        "email": d.email,
+        "phoneNumber": d.phone,
+        "address": None
+        if a is None
+        else {
+            "text": a.text,
+            "lines": a.lines,
+            "city": a.city,
+            "district": a.district,
+            "state": a.state,
+            "postalCode": a.postal_code,
+            "country": a.country,
+        },
+        "identifiers": [{"system": i.system, "value": i.value} for i in d.identifiers],
+        "conditions": [_coded_json(c) for c in d.conditions],
+        "allergies": [_coded_json(c) for c in d.allergies],
+        "createdAt": patient.created_at,
+        "updatedAt": patient.updated_at,
+    }
+
+
+def _coded_json(entry: CodedEntry) -> dict[str, str | None]:
+    return {"code": entry.code, "system": entry.system, "display": entry.display}
 
 
 class PatientPage(WireModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from carehub.adapters.sql.database import (
     as_datetime,
     insert_into,
 )
+from carehub.adapters.sql.patient_search import search_rows
 from carehub.adapters.sql.tables import (
     care_relationships,
     mrn_counters,
@@ -28,7 +29,7 @@ from carehub.adapters.sql.tables import (
 )
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
-from carehub.kernel.text import fold, prefix_upper_bound
+from carehub.kernel.text import fold
 from carehub.patients.errors import IdentifierTaken, PatientIdTaken
 from carehub.patients.model import (
     Address,
@@ -96,7 +97,6 @@ _DELETE_CARE = Statement(
         care_relationships.c.patient_id == sa.bindparam("patient_id"),
     )
 )
-_ADDRESS_FTS = sa.table("patient_address_fts", sa.column("rowid"), sa.column("address_search"))
 
 
 class SqlPatientRepository:
@@ -156,15 +156,12 @@ class SqlPatientRepository:
     async def search(
         self, criteria: PatientFilter, *, cursor: str | None, limit: int
     ) -> Page[Patient]:
-        params: dict[str, Any] = {"limit": limit + 1}
+        after = None
         if cursor is not None:
             after = decode_cursor(cursor).get("after")
             if not isinstance(after, str):
                 raise _bad_cursor()
-            params["after"] = after
-        params.update(_filter_params(criteria))
-        statement = _search_statement(_shape(criteria, cursor is not None), self._dialect)
-        rows = await self._session.fetch_all(statement, params)
+        rows = await search_rows(self._session, self._dialect, criteria, after, limit + 1)
         items = [_from_row(r) for r in rows[:limit]]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
@@ -190,117 +187,6 @@ class SqlPatientRepository:
         await self._session.execute_many(_INSERT_IDENTIFIER, identifiers)
 
 
-def _shape(criteria: PatientFilter, has_cursor: bool) -> tuple[Any, ...]:
-    return (
-        criteria.country_id is not None,
-        criteria.city is not None,
-        criteria.address_contains is not None,
-        criteria.condition_prefix is not None,
-        len(criteria.name_prefixes),
-        criteria.birth_date is not None,
-        criteria.identifier is not None,
-        criteria.include_inactive,
-        criteria.patient_id is not None,
-        criteria.care_of is not None,
-        has_cursor,
-    )
-
-
-def _filter_params(criteria: PatientFilter) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    if criteria.country_id is not None:
-        params["country_id"] = criteria.country_id
-    if criteria.city is not None:
-        params["city"] = criteria.city
-    if criteria.address_contains is not None:
-        params["address_pattern"] = f"%{_escape_like(criteria.address_contains)}%"
-    if criteria.condition_prefix is not None:
-        params["cond_lo"] = criteria.condition_prefix
-        params["cond_hi"] = prefix_upper_bound(criteria.condition_prefix)
-    for index, prefix in enumerate(criteria.name_prefixes):
-        params[f"name{index}_lo"] = prefix
-        params[f"name{index}_hi"] = prefix_upper_bound(prefix)
-    if criteria.birth_date is not None:
-        params["birth_date"] = criteria.birth_date
-    if criteria.identifier is not None:
-        params["id_system"], params["id_value"] = criteria.identifier
-    if criteria.patient_id is not None:
-        params["only_id"] = criteria.patient_id
-    if criteria.care_of is not None:
-        params["care_of"] = criteria.care_of
-    return params
-
-
-@cache
-def _search_statement(shape: tuple[Any, ...], dialect: str) -> Statement:
-    """The list query for one combination of criteria (built and compiled once)."""
-    (country, city, address, condition, names, birth, identifier, inactive, only, care, after) = (
-        shape
-    )
-    p = patients.c
-    where: list[sa.ColumnElement[bool]] = []
-    if not inactive:
-        where.append(p.active.is_(True))
-    if country:
-        where.append(p.country_id == sa.bindparam("country_id"))
-    if city:
-        where.append(p.city_search == sa.bindparam("city"))
-    if birth:
-        where.append(p.birth_date == sa.bindparam("birth_date"))
-    if only:
-        where.append(p.id == sa.bindparam("only_id"))
-    if care:
-        r = care_relationships.c
-        where.append(
-            p.id.in_(sa.select(r.patient_id).where(r.practitioner_id == sa.bindparam("care_of")))
-        )
-    if identifier:
-        i = patient_identifiers.c
-        where.append(
-            p.id.in_(
-                sa.select(i.patient_id).where(
-                    i.system == sa.bindparam("id_system"), i.value == sa.bindparam("id_value")
-                )
-            )
-        )
-    if condition:
-        t = patient_condition_terms.c
-        where.append(
-            p.id.in_(
-                sa.select(t.patient_id).where(
-                    t.term >= sa.bindparam("cond_lo"), t.term < sa.bindparam("cond_hi")
-                )
-            )
-        )
-    for index in range(names):
-        n = patient_name_tokens.c
-        where.append(
-            p.id.in_(
-                sa.select(n.patient_id).where(
-                    n.token >= sa.bindparam(f"name{index}_lo"),
-                    n.token < sa.bindparam(f"name{index}_hi"),
-                )
-            )
-        )
-    if address:
-        pattern = sa.bindparam("address_pattern", type_=sa.String)
-        if dialect == "sqlite":
-            fts = _ADDRESS_FTS.c
-            matches = sa.select(fts.rowid).where(fts.address_search.like(pattern, escape="\\"))
-            where.append(p.seq.in_(matches))
-        else:
-            where.append(p.address_search.like(pattern, escape="\\"))
-    if after:
-        where.append(p.id > sa.bindparam("after"))
-    columns = [c for c in patients.c if c.name != "seq"]
-    query = sa.select(*columns).where(*where).order_by(p.id).limit(sa.bindparam("limit"))
-    return Statement(query)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _bad_cursor() -> Exception:
     return Invalid("cursor is not valid", errors=[FieldError("cursor", "not a cursor we issued")])
 
@@ -309,9 +195,22 @@ def _domain_error(exc: UniqueViolation, patients_in: Sequence[Patient]) -> Excep
     if exc.table == "patient_identifiers":
         systems = [i.system for p in patients_in for i in p.details.identifiers]
         return IdentifierTaken(systems[0] if len(systems) == 1 else "given")
-    if exc.table == "patients" and "id" in exc.columns and len(patients_in) == 1:
-        return PatientIdTaken(patients_in[0].id)
+    if exc.table == "patients" and "id" in exc.columns:
+        return PatientIdTaken(_taken_id(patients_in))
     return exc
+
+
+def _taken_id(patients_in: Sequence[Patient]) -> str | None:
+    """The id the violation is about, when it can be told without another query (which
+    PostgreSQL would refuse in the failed transaction): the only one, or one given twice."""
+    if len(patients_in) == 1:
+        return patients_in[0].id
+    seen: set[str] = set()
+    for patient in patients_in:
+        if patient.id in seen:
+            return patient.id
+        seen.add(patient.id)
+    return None
 
 
 def _dumps(value: Any) -> str:
@@ -367,7 +266,7 @@ def _address_json(a: Address) -> dict[str, Any]:
 
 
 def _from_row(row: Row) -> Patient:
-    address = _loads(row["address"])
+    address = row["address"]
     return Patient(
         id=row["id"],
         mrn=row["mrn"],
@@ -379,27 +278,62 @@ def _from_row(row: Row) -> Patient:
         details=PatientDetails(
             name=HumanName(
                 text=row["name_text"],
-                given=tuple(_loads(row["given_names"])),
+                given=_given(row["given_names"]),
                 family=row["family_name"],
             ),
             birth_date=as_date(row["birth_date"]),
             birth_date_estimated=bool(row["birth_date_estimated"]),
-            sex=Sex(row["sex"]) if row["sex"] else None,
+            sex=_SEXES[row["sex"]],
             email=row["email"],
             phone=row["phone"],
-            address=None
-            if address is None
-            else Address(
-                text=address["text"],
-                lines=tuple(address["lines"]),
-                city=address["city"],
-                district=address["district"],
-                state=address["state"],
-                postal_code=address["postalCode"],
-                country=address["country"],
-            ),
-            identifiers=tuple(Identifier(**i) for i in _loads(row["identifiers"])),
-            conditions=tuple(CodedEntry(**c) for c in _loads(row["conditions"])),
-            allergies=tuple(CodedEntry(**c) for c in _loads(row["allergies"])),
+            address=None if address is None else _address(address),
+            identifiers=_identifiers(row["identifiers"]),
+            conditions=_coded_entries(row["conditions"]),
+            allergies=_coded_entries(row["allergies"]),
         ),
+    )
+
+
+# The JSON columns repeat a lot between patients (the same given names, the same
+# conditions, no identifiers); the model's values are immutable, so one parse serves every
+# row with the same text. Both drivers hand back the JSON as text; anything already
+# decoded takes the uncached way.
+_SEXES: dict[str | None, Sex | None] = {None: None, "": None} | {s.value: s for s in Sex}
+
+
+@lru_cache(maxsize=4096)
+def _given_text(text: str) -> tuple[str, ...]:
+    return tuple(orjson.loads(text))
+
+
+@lru_cache(maxsize=4096)
+def _coded_text(text: str) -> tuple[CodedEntry, ...]:
+    return tuple(CodedEntry(**c) for c in orjson.loads(text))
+
+
+def _given(value: Any) -> tuple[str, ...]:
+    return _given_text(value) if isinstance(value, str) else tuple(_loads(value))
+
+
+def _coded_entries(value: Any) -> tuple[CodedEntry, ...]:
+    if isinstance(value, str):
+        return _coded_text(value)
+    return tuple(CodedEntry(**c) for c in _loads(value))
+
+
+def _identifiers(value: Any) -> tuple[Identifier, ...]:
+    found = _loads(value)
+    return tuple(Identifier(**i) for i in found) if found else ()
+
+
+def _address(value: Any) -> Address:
+    a = _loads(value)
+    return Address(
+        text=a["text"],
+        lines=tuple(a["lines"]),
+        city=a["city"],
+        district=a["district"],
+        state=a["state"],
+        postal_code=a["postalCode"],
+        country=a["country"],
     )
