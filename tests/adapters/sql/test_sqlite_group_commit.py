@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from carehub.adapters.sql import database
 from carehub.adapters.sql.database import SqliteDatabase, Statement, UniqueViolation
 
 INSERT = Statement(sa.text("INSERT INTO notes (k) VALUES (:k)"))
@@ -111,3 +112,16 @@ async def test_a_cancelled_request_still_gets_its_writes_committed(db: SqliteDat
     await asyncio.gather(task, return_exceptions=True)
     await db.close()  # waits for the COMMIT in flight
     assert committed_keys(db) == {"kept"}
+
+
+async def test_the_wal_is_checkpointed_in_the_background(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY_SECONDS", 0.0)
+    before = db.path.stat().st_size
+    await asyncio.gather(*(write(db, f"{i:04d}" + "x" * 2000) for i in range(200)))
+    assert db._checkpoint is not None
+    await asyncio.wrap_future(db._checkpoint)  # it may have started before the last COMMIT
+    await write(db, "last")  # this COMMIT starts a checkpoint of every row
+    await asyncio.wrap_future(db._checkpoint)
+    assert db.path.stat().st_size > before + 200 * 2000  # the rows reached the main file

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -141,6 +142,9 @@ sqlite3.register_adapter(date, date.isoformat)
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
 
 
+CHECKPOINT_EVERY_SECONDS = 1.0
+
+
 def sqlite_path(url: str) -> Path:
     """The file of a `sqlite:///path` URL."""
     if not url.startswith("sqlite:///"):
@@ -185,6 +189,14 @@ class SqliteDatabase:
         self._waiting: list[asyncio.Future[None]] = []  # released units awaiting COMMIT
         self._committer: asyncio.Task[None] | None = None
         self._fsync = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
+        # A COMMIT that crosses the WAL's auto-checkpoint size would copy pages (and fsync)
+        # on the event loop; checkpoints run on their own connection and thread instead.
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = open_sqlite(path, synchronous=synchronous)
+        self._checkpoints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wal")
+        self._checkpoint: Future[Any] | None = None
+        self._checkpointed_at = time.monotonic()
+        self._closed = False
 
     def session(self) -> SqliteSession:
         return SqliteSession(self)
@@ -193,9 +205,15 @@ class SqliteDatabase:
         self._reader.execute("SELECT 1").fetchone()
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
         self._fsync.shutdown()
+        self._checkpoints.shutdown()
+        self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._checkpointer.close()
         self._writer.close()
         self._reader.close()
 
@@ -254,6 +272,18 @@ class SqliteDatabase:
                 self._settle(exc)
             else:
                 self._settle(None)
+        self._checkpoint_now_and_then()
+
+    def _checkpoint_now_and_then(self) -> None:
+        """Copy committed pages from the WAL into the database file, in the background."""
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+        if time.monotonic() - self._checkpointed_at < CHECKPOINT_EVERY_SECONDS:
+            return
+        self._checkpointed_at = time.monotonic()
+        self._checkpoint = self._checkpoints.submit(
+            self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)"
+        )
 
     def _settle(self, error: Exception | None) -> None:
         waiting, self._waiting = self._waiting, []
