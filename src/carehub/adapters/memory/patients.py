@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from carehub.adapters.memory.store import MemoryStore
-from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+from carehub.kernel.pagination import Page, cursor_position, encode_cursor
 from carehub.kernel.text import fold
 from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import Patient
@@ -64,12 +63,7 @@ class MemoryPatientRepository:
     async def search(
         self, criteria: PatientFilter, *, cursor: str | None, limit: int
     ) -> Page[Patient]:
-        after = ""
-        if cursor is not None:
-            position = decode_cursor(cursor).get("after")
-            if not isinstance(position, str):
-                raise Invalid("cursor is not valid", errors=[FieldError("cursor", "not ours")])
-            after = position
+        after = "" if cursor is None else cursor_position(cursor, "after", str)
         found = [
             p
             for key, p in sorted(self._store.patients.items())
