@@ -21,7 +21,7 @@ from carehub.audit.model import Verification
 from carehub.bootstrap import build
 from carehub.config import Settings
 from tests.api.conftest import ApiServer
-from tests.api.test_authorization_matrix import (
+from tests.support.world import (
     HEALTH_DATA_ROUTES,
     Account,
     People,

@@ -6,6 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from carehub.patients.mrn import is_valid_mrn
 from tests.api.bodies import SEED_001_PATIENT, structured
@@ -37,6 +38,15 @@ def test_seed_001_example_is_created_and_read_back(api: httpx.Client) -> None:
     assert read.status_code == 200
     assert read.json() == patient
     assert read.headers["ETag"] == '"v1"'
+
+
+@pytest.mark.parametrize("age", [0, 150])
+def test_any_allowed_age_becomes_an_estimated_birth_date(api: httpx.Client, age: int) -> None:
+    created = post(api, structured(age=age, birthDate=None, identifiers=[]))
+    assert created.status_code == 201, created.text
+    patient = created.json()
+    assert patient["age"] == age
+    assert patient["birthDateEstimated"] is True
 
 
 def test_structured_body_round_trips(api: httpx.Client) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 
+from carehub.kernel.pagination import encode_cursor
 from tests.api.conftest import ApiServer
 from tests.support.auth import bearer
 
@@ -167,3 +168,16 @@ def test_doctor_gets_a_practitioner_link_and_patients_need_a_record(api: httpx.C
         "/users", json={"email": new_email(), "role": "patient", "password": PASSWORD}
     )
     assert orphan.status_code == 422
+
+
+def test_the_user_list_pages_by_cursor_and_refuses_a_forged_one(api: httpx.Client) -> None:
+    create_user(api)
+    first = api.get("/users", params={"limit": 1})
+    assert first.status_code == 200, first.text
+    cursor = first.json()["nextCursor"]
+    second = api.get("/users", params={"limit": 1, "cursor": cursor})
+    assert second.status_code == 200, second.text
+    assert second.json()["items"][0]["id"] != first.json()["items"][0]["id"]
+    forged = api.get("/users", params={"cursor": encode_cursor({"after": 5})})
+    assert forged.status_code == 422
+    assert [e["field"] for e in forged.json()["errors"]] == ["cursor"]

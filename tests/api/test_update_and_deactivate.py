@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.bodies import structured
 
@@ -76,12 +77,14 @@ def test_patch_of_missing_patient_is_404(api: httpx.Client) -> None:
     assert response.status_code == 404
 
 
-def test_patch_age_replaces_birth_date_with_estimate(api: httpx.Client) -> None:
+@pytest.mark.parametrize("age", [40, 150])
+def test_patch_age_replaces_birth_date_with_estimate(api: httpx.Client, age: int) -> None:
     patient = create(api)
     response = api.patch(
-        f"/patients/{patient['id']}", json={"age": 40}, headers={"If-Match": '"v1"'}
+        f"/patients/{patient['id']}", json={"age": age}, headers={"If-Match": '"v1"'}
     )
-    assert response.json()["age"] == 40
+    assert response.status_code == 200, response.text
+    assert response.json()["age"] == age
     assert response.json()["birthDateEstimated"] is True
 
 

@@ -11,7 +11,7 @@ import pytest
 from carehub.kernel.errors import Invalid
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import encode_cursor
-from carehub.patients.errors import IdentifierTaken, PatientIdTaken
+from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import (
     Address,
     CodedEntry,
@@ -133,6 +133,31 @@ async def test_an_identifier_value_is_unique_within_its_system_only(
 ) -> None:
     ana = person("Ana Torres", identifiers=(Identifier(DNI, "1"),))
     luis = person("Luis Vega", identifiers=(Identifier("urn:cl:run", "1"),))
+    await add(new_uow, ana, luis)
+    assert await get(new_uow, luis.id) == luis
+
+
+async def test_a_taken_mrn_in_the_same_country_raises_mrn_taken(
+    new_uow: UnitOfWorkFactory, adapter: str, request: pytest.FixtureRequest
+) -> None:
+    if adapter != "memory":
+        reason = (
+            "src bug: SqlPatientRepository does not map the (country_id, mrn) unique "
+            "violation to MrnTaken; the adapter's UniqueViolation escapes"
+        )
+        request.applymarker(pytest.mark.xfail(strict=True, raises=UniqueViolation, reason=reason))
+    ana = person("Ana Torres")
+    await add(new_uow, ana)
+    late = replace(person("Luis Vega"), mrn=ana.mrn)
+    with pytest.raises(MrnTaken):
+        await add(new_uow, late)
+    assert await get(new_uow, late.id) is None
+    assert await get(new_uow, ana.id) == ana
+
+
+async def test_an_mrn_is_unique_within_its_country_only(new_uow: UnitOfWorkFactory) -> None:
+    ana = person("Ana Torres", country="PE")
+    luis = replace(person("Luis Vega", country="CL"), mrn=ana.mrn)
     await add(new_uow, ana, luis)
     assert await get(new_uow, luis.id) == luis
 

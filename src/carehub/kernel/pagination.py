@@ -42,6 +42,15 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return position
 
 
+def cursor_position(cursor: str, key: str, kind: type[T]) -> T:
+    """The `key` entry of a cursor made by `encode_cursor`; invalid input unless a `kind`."""
+    position = decode_cursor(cursor).get(key)
+    # bool is a subclass of int, and no cursor we issue holds one.
+    if not isinstance(position, kind) or isinstance(position, bool):
+        raise _bad_cursor()
+    return position
+
+
 def check_limit(limit: int) -> int:
     """Refuse page sizes outside 1..MAX_LIMIT."""
     if not 1 <= limit <= MAX_LIMIT:

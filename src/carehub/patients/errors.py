@@ -18,6 +18,11 @@ class PatientIdTaken(Conflict):
         super().__init__(f"{taken} is already taken")
 
 
+class MrnTaken(Conflict):
+    def __init__(self, country_id: str) -> None:
+        super().__init__(f"This MRN is already taken in country {country_id}")
+
+
 class IdentifierTaken(Conflict):
     def __init__(self, system: str) -> None:
         # The value may itself be sensitive (a national id), so only the system is named.

@@ -12,11 +12,13 @@ from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.text import fold, tokens
 
-COUNTRY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-PATIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+?[0-9 ()./-]{4,32}$")
-OLDEST_BIRTH_DATE = date(1880, 1, 1)
+# Whole-input patterns: use fullmatch (`$` would also accept a trailing newline).
+COUNTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+PATIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+PHONE = re.compile(r"\+?[0-9 ()./-]{4,32}")
+# The one age limit: birth dates are checked against it too, so that every allowed age
+# also gives an allowed (estimated) birth date.
 MAX_AGE = 150
 # An age alone says the birthday lies somewhere in a year-long window; its middle is
 # the estimate with the smallest worst-case error, and it reproduces the given age.
@@ -150,16 +152,24 @@ class Patient:
 
 def birth_date_for_age(age: int, today: date) -> date:
     """An estimated birth date for someone `age` years old today (see HALF_YEAR)."""
+    return _years_before(today, age) - HALF_YEAR
+
+
+def oldest_birth_date(today: date) -> date:
+    """The earliest birth date of someone at most MAX_AGE years old today."""
+    return _years_before(today, MAX_AGE + 1) + timedelta(days=1)
+
+
+def _years_before(today: date, years: int) -> date:
     try:
-        anniversary = today.replace(year=today.year - age)
+        return today.replace(year=today.year - years)
     except ValueError:  # 29 February in a non-leap year
-        anniversary = today.replace(year=today.year - age, day=28)
-    return anniversary - HALF_YEAR
+        return today.replace(year=today.year - years, day=28)
 
 
 def check_patient_id(patient_id: str) -> None:
     """Refuse caller-chosen ids that are not short, URL-safe strings."""
-    if not PATIENT_ID.match(patient_id):
+    if not PATIENT_ID.fullmatch(patient_id):
         raise Invalid(
             "patientId is not a valid id",
             errors=[FieldError("patientId", "1-64 letters, digits, '.', '_' or '-'")],
@@ -168,7 +178,7 @@ def check_patient_id(patient_id: str) -> None:
 
 def check_country_id(country_id: str) -> None:
     """Refuse country ids that are not short codes."""
-    if not COUNTRY_ID.match(country_id):
+    if not COUNTRY_ID.fullmatch(country_id):
         raise Invalid(
             "countryId is not a valid id",
             errors=[FieldError("countryId", "1-32 letters, digits, '_' or '-'")],
@@ -181,11 +191,11 @@ def check_details(details: PatientDetails, today: date) -> None:
     if not details.name.text.strip():
         errors.append(FieldError("name", "must not be empty"))
     born = details.birth_date
-    if born is not None and not OLDEST_BIRTH_DATE <= born <= today:
-        errors.append(FieldError("birthDate", "must be in the past and after 1880"))
-    if details.email is not None and not EMAIL.match(details.email):
+    if born is not None and not oldest_birth_date(today) <= born <= today:
+        errors.append(FieldError("birthDate", f"must be within the last {MAX_AGE} years"))
+    if details.email is not None and not EMAIL.fullmatch(details.email):
         errors.append(FieldError("email", "is not an email address"))
-    if details.phone is not None and not PHONE.match(details.phone):
+    if details.phone is not None and not PHONE.fullmatch(details.phone):
         errors.append(FieldError("phoneNumber", "is not a phone number"))
     seen: set[tuple[str, str]] = set()
     for index, identifier in enumerate(details.identifiers):

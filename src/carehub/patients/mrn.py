@@ -27,7 +27,8 @@ def format_mrn(sequence: int) -> str:
 
 
 def is_valid_mrn(mrn: str) -> bool:
-    """True when `mrn` is all digits and its last digit checks the rest (catches typos)."""
-    if len(mrn) < MRN_DIGITS + 1 or not mrn.isdigit():
+    """True when `mrn` is all ASCII digits and its last digit checks the rest (catches typos)."""
+    # str.isdigit alone also takes '²', '８' or '٨'.
+    if len(mrn) < MRN_DIGITS + 1 or not (mrn.isascii() and mrn.isdigit()):
         return False
     return luhn_check_digit(mrn[:-1]) == int(mrn[-1])

@@ -37,7 +37,11 @@ class PatientRepository(Protocol):
     """Patient records inside a unit of work."""
 
     async def add(self, patient: Patient) -> None:
-        """Insert a new patient; raises PatientIdTaken or IdentifierTaken (store-enforced)."""
+        """Insert a new patient.
+
+        Raises PatientIdTaken, MrnTaken (an MRN is unique within its country) or
+        IdentifierTaken; the store enforces each.
+        """
         ...
 
     async def add_many(self, patients: Sequence[Patient]) -> None:

@@ -7,7 +7,13 @@ import base64
 import pytest
 
 from carehub.kernel.errors import Invalid
-from carehub.kernel.pagination import MAX_LIMIT, check_limit, decode_cursor, encode_cursor
+from carehub.kernel.pagination import (
+    MAX_LIMIT,
+    check_limit,
+    cursor_position,
+    decode_cursor,
+    encode_cursor,
+)
 
 
 def test_a_cursor_decodes_to_the_position_it_encoded() -> None:
@@ -45,6 +51,29 @@ def test_a_garbage_cursor_is_invalid_input(cursor: str) -> None:
 def test_a_cursor_that_is_not_a_json_object_is_invalid_input(payload: bytes) -> None:
     with pytest.raises(Invalid):
         decode_cursor(base64.urlsafe_b64encode(payload).decode())
+
+
+def test_a_cursor_position_reads_back_with_its_type() -> None:
+    assert cursor_position(encode_cursor({"after": "p-1"}), "after", str) == "p-1"
+    assert cursor_position(encode_cursor({"before": 42}), "before", int) == 42
+
+
+@pytest.mark.parametrize(
+    ("position", "key", "kind"),
+    [
+        ({"after": "p-1"}, "before", str),
+        ({"after": 42}, "after", str),
+        ({"after": None}, "after", str),
+        ({"before": "42"}, "before", int),
+        ({"before": True}, "before", int),
+    ],
+)
+def test_a_cursor_position_of_another_key_or_type_is_invalid_input(
+    position: dict[str, object], key: str, kind: type[object]
+) -> None:
+    with pytest.raises(Invalid) as caught:
+        cursor_position(encode_cursor(position), key, kind)
+    assert [e.field for e in caught.value.errors] == ["cursor"]
 
 
 @pytest.mark.parametrize("limit", [1, 50, MAX_LIMIT])

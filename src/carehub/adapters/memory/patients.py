@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from carehub.adapters.memory.store import MemoryStore
-from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+from carehub.kernel.pagination import Page, cursor_position, encode_cursor
 from carehub.kernel.text import fold
-from carehub.patients.errors import IdentifierTaken, PatientIdTaken
+from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
 
@@ -24,7 +23,7 @@ class MemoryPatientRepository:
         for patient in patients:
             if patient.id in self._store.patients:
                 raise PatientIdTaken(patient.id)
-            self._claim_identifiers(patient)
+            self._claim_keys(patient)
             self._store.patients[patient.id] = patient
 
     async def get(self, patient_id: str) -> Patient | None:
@@ -34,9 +33,8 @@ class MemoryPatientRepository:
         current = self._store.patients.get(patient.id)
         if current is None or current.version != expected_version:
             return False
-        for identifier in current.details.identifiers:
-            self._store.identifiers.pop((identifier.system, identifier.value), None)
-        self._claim_identifiers(patient)
+        self._release_keys(current)
+        self._claim_keys(patient)
         self._store.patients[patient.id] = patient
         return True
 
@@ -65,12 +63,7 @@ class MemoryPatientRepository:
     async def search(
         self, criteria: PatientFilter, *, cursor: str | None, limit: int
     ) -> Page[Patient]:
-        after = ""
-        if cursor is not None:
-            position = decode_cursor(cursor).get("after")
-            if not isinstance(position, str):
-                raise Invalid("cursor is not valid", errors=[FieldError("cursor", "not ours")])
-            after = position
+        after = "" if cursor is None else cursor_position(cursor, "after", str)
         found = [
             p
             for key, p in sorted(self._store.patients.items())
@@ -85,13 +78,23 @@ class MemoryPatientRepository:
             return False
         return c.care_of is None or (c.care_of, p.id) in self._store.care
 
-    def _claim_identifiers(self, patient: Patient) -> None:
+    def _claim_keys(self, patient: Patient) -> None:
+        """Take the patient's unique keys (MRN per country, identifiers), as SQL's indexes do."""
+        mrn = (patient.country_id, patient.mrn)
+        if self._store.mrns.get(mrn, patient.id) != patient.id:
+            raise MrnTaken(patient.country_id)
         for identifier in patient.details.identifiers:
             owner = self._store.identifiers.get((identifier.system, identifier.value))
             if owner is not None and owner != patient.id:
                 raise IdentifierTaken(identifier.system)
+        self._store.mrns[mrn] = patient.id
         for identifier in patient.details.identifiers:
             self._store.identifiers[(identifier.system, identifier.value)] = patient.id
+
+    def _release_keys(self, patient: Patient) -> None:
+        self._store.mrns.pop((patient.country_id, patient.mrn), None)
+        for identifier in patient.details.identifiers:
+            self._store.identifiers.pop((identifier.system, identifier.value), None)
 
 
 def _matches(p: Patient, c: PatientFilter) -> bool:

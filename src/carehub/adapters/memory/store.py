@@ -23,6 +23,7 @@ class IdempotencyEntry:
 class MemoryStore:
     patients: dict[str, Patient] = field(default_factory=dict)
     identifiers: dict[tuple[str, str], str] = field(default_factory=dict)
+    mrns: dict[tuple[str, str], str] = field(default_factory=dict)
     mrn_counters: dict[str, int] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
@@ -33,6 +34,7 @@ class MemoryStore:
         return MemoryStore(
             patients=dict(self.patients),
             identifiers=dict(self.identifiers),
+            mrns=dict(self.mrns),
             mrn_counters=dict(self.mrn_counters),
             outbox=list(self.outbox),
             idempotency=copy.copy(self.idempotency),
@@ -43,6 +45,7 @@ class MemoryStore:
     def restore(self, snapshot: MemoryStore) -> None:
         self.patients = snapshot.patients
         self.identifiers = snapshot.identifiers
+        self.mrns = snapshot.mrns
         self.mrn_counters = snapshot.mrn_counters
         self.outbox = snapshot.outbox
         self.idempotency = snapshot.idempotency

@@ -28,8 +28,7 @@ from carehub.identity.model import (
     UserStatus,
 )
 from carehub.kernel.actor import Role
-from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+from carehub.kernel.pagination import Page, cursor_position, encode_cursor
 
 u = users.c
 _INSERT_USER = insert_into(users, generated=())
@@ -126,12 +125,7 @@ class SqlUserRepository:
         return await self._session.fetch_one(_ANY_ADMIN) is not None
 
     async def list(self, *, cursor: str | None, limit: int) -> Page[User]:
-        after = ""
-        if cursor is not None:
-            position = decode_cursor(cursor).get("after")
-            if not isinstance(position, str):
-                raise Invalid("cursor is not valid", errors=[FieldError("cursor", "not ours")])
-            after = position
+        after = "" if cursor is None else cursor_position(cursor, "after", str)
         rows = await self._session.fetch_all(_LIST_USERS, {"after": after, "limit": limit + 1})
         items = [_user(r) for r in rows[:limit]]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(rows) > limit else None

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from carehub.web.problems import PROBLEM_JSON, PayloadTooLarge, problem_type
 
 log = structlog.get_logger("carehub.http")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -72,7 +72,7 @@ def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
             candidate = str(value.decode("latin-1"))
-            if _REQUEST_ID.match(candidate):
+            if _REQUEST_ID.fullmatch(candidate):
                 return candidate
     return uuid.uuid4().hex
 
