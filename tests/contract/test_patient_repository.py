@@ -138,14 +138,8 @@ async def test_an_identifier_value_is_unique_within_its_system_only(
 
 
 async def test_a_taken_mrn_in_the_same_country_raises_mrn_taken(
-    new_uow: UnitOfWorkFactory, adapter: str, request: pytest.FixtureRequest
+    new_uow: UnitOfWorkFactory,
 ) -> None:
-    if adapter != "memory":
-        reason = (
-            "src bug: SqlPatientRepository does not map the (country_id, mrn) unique "
-            "violation to MrnTaken; the adapter's UniqueViolation escapes"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, raises=UniqueViolation, reason=reason))
     ana = person("Ana Torres")
     await add(new_uow, ana)
     late = replace(person("Luis Vega"), mrn=ana.mrn)

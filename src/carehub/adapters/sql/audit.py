@@ -29,8 +29,7 @@ from carehub.adapters.sql.tables import audit_chain_head, audit_entries, audit_p
 from carehub.audit.model import AuditEntry, ChainHead, chain
 from carehub.audit.ports import AuditFilter
 from carehub.kernel.audit import AccessRecord
-from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+from carehub.kernel.pagination import Page, cursor_position, encode_cursor
 
 _HEAD = Statement(
     sa.select(audit_chain_head.c.seq, audit_chain_head.c.hash)
@@ -115,12 +114,15 @@ class SqlAuditLog:
     ) -> Page[AuditEntry]:
         params: dict[str, Any] = {"limit": limit + 1}
         if cursor is not None:
-            before = decode_cursor(cursor).get("before")
-            if not isinstance(before, int):
-                raise Invalid("cursor is not valid", errors=[FieldError("cursor", "not ours")])
-            params["before"] = before
-        given = (criteria.patient_id, criteria.actor_id, criteria.action)
-        shape = (*(v is not None for v in given), *_time_shape(criteria), cursor is not None)
+            params["before"] = cursor_position(cursor, "before", int)
+        given = (
+            criteria.patient_id,
+            criteria.actor_id,
+            criteria.action,
+            criteria.since,
+            criteria.until,
+        )
+        shape = (*(v is not None for v in given), cursor is not None)
         params.update({k: v for k, v in vars(criteria).items() if v is not None})
         rows = await self._session.fetch_all(_search_statement(shape), params)
         items = [_from_row(r) for r in rows[:limit]]
@@ -134,10 +136,6 @@ class SqlAuditLog:
     async def head(self) -> ChainHead | None:
         row = await self._session.fetch_one(_HEAD_READ)
         return None if row is None else ChainHead(int(row["seq"]), str(row["hash"]))
-
-
-def _time_shape(criteria: AuditFilter) -> tuple[bool, bool]:
-    return criteria.since is not None, criteria.until is not None
 
 
 @cache

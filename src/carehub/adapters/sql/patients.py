@@ -27,10 +27,9 @@ from carehub.adapters.sql.tables import (
     patient_name_tokens,
     patients,
 )
-from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.pagination import Page, decode_cursor, encode_cursor
+from carehub.kernel.pagination import Page, cursor_position, encode_cursor
 from carehub.kernel.text import fold
-from carehub.patients.errors import IdentifierTaken, PatientIdTaken
+from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import (
     Address,
     CodedEntry,
@@ -156,11 +155,7 @@ class SqlPatientRepository:
     async def search(
         self, criteria: PatientFilter, *, cursor: str | None, limit: int
     ) -> Page[Patient]:
-        after = None
-        if cursor is not None:
-            after = decode_cursor(cursor).get("after")
-            if not isinstance(after, str):
-                raise _bad_cursor()
+        after = None if cursor is None else cursor_position(cursor, "after", str)
         rows = await search_rows(self._session, self._dialect, criteria, after, limit + 1)
         items = [_from_row(r) for r in rows[:limit]]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(rows) > limit else None
@@ -187,16 +182,15 @@ class SqlPatientRepository:
         await self._session.execute_many(_INSERT_IDENTIFIER, identifiers)
 
 
-def _bad_cursor() -> Exception:
-    return Invalid("cursor is not valid", errors=[FieldError("cursor", "not a cursor we issued")])
-
-
 def _domain_error(exc: UniqueViolation, patients_in: Sequence[Patient]) -> Exception:
     if exc.table == "patient_identifiers":
         systems = [i.system for p in patients_in for i in p.details.identifiers]
         return IdentifierTaken(systems[0] if len(systems) == 1 else "given")
     if exc.table == "patients" and "id" in exc.columns:
         return PatientIdTaken(_taken_id(patients_in))
+    if exc.table == "patients" and "mrn" in exc.columns:
+        countries = {p.country_id for p in patients_in}
+        return MrnTaken(countries.pop() if len(countries) == 1 else "given")
     return exc
 
 
