@@ -229,7 +229,6 @@ audit_entries = sa.Table(
     sa.Index("ix_audit_entries_actor_id_seq", "actor_id", "seq"),
     sa.Index("ix_audit_entries_action_seq", "action", "seq"),
     sa.Index("ix_audit_entries_at", "at"),
-    sa.Index("ix_audit_entries_request_id", "request_id"),
 )
 
 # Which patients each entry touched (a list touches several): the access log's index.

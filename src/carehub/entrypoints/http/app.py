@@ -57,11 +57,12 @@ def create_app(
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    # Routes are matched in this order, so the busiest come first.
     app.include_router(health.router)
+    app.include_router(patients_api.router)
     app.include_router(identity_api.auth)
     app.include_router(identity_api.keys)
     app.include_router(identity_api.users)
-    app.include_router(patients_api.router)
     app.include_router(audit_api.router)
     app.add_middleware(
         CORSMiddleware,
