@@ -81,10 +81,9 @@ class _SelfRegisteredPatients:
 
 
 def units_of_work(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
-    """Opens units of work on `db`, with their audit records grouped where that helps."""
-    # SQLite shares each COMMIT among concurrent units already; PostgreSQL connections
-    # would queue on the audit chain's head row, so their audit records are grouped first.
-    writer = AuditWriter(db) if isinstance(db, PostgresDatabase) else None
+    """Opens units of work on `db`; read-only units share one audit writer, which chains
+    the records of concurrent reads in one transaction instead of one each."""
+    writer = AuditWriter(db)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(db, clock, writer)

@@ -35,9 +35,7 @@ class SqlUnitOfWork:
     otps: SqlOtpRepository
     audit_log: audit.SqlAuditLog
 
-    def __init__(
-        self, db: Database, clock: Clock, audit_writer: audit.AuditWriter | None = None
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock, audit_writer: audit.AuditWriter) -> None:
         self._db = db
         self._clock = clock
         self._audit_writer = audit_writer
@@ -82,13 +80,12 @@ class SqlUnitOfWork:
         if session is None:
             raise RuntimeError("commit() outside `async with`")
         records, self._audit = self._audit, []
-        writer = self._audit_writer
-        if records and writer and not (session.in_transaction or self._events or self._claim):
+        if records and not (session.in_transaction or self._events or self._claim):
             # Nothing else to write: let concurrent readers share one commit. The connection
             # goes back to the pool first, or a full pool would wait on itself.
             self._session = None
             await session.close()
-            await writer.write(records)
+            await self._audit_writer.write(records)
             return
         await audit.append(session, records)
         if self._events:
