@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from carehub.audit.model import AuditEntry
-from carehub.web.schemas import WireModel
+from carehub.web.schemas import CursorPage, WireModel
 
 
 class AuditEntryRead(WireModel):
@@ -60,11 +60,9 @@ class AccessLogEntry(WireModel):
         )
 
 
-class AuditPage(WireModel):
-    items: list[AuditEntryRead]
-    next_cursor: str | None
+class AuditPage(CursorPage[AuditEntryRead]):
+    """One page of audit entries, newest first."""
 
 
-class AccessLogPage(WireModel):
-    items: list[AccessLogEntry]
-    next_cursor: str | None
+class AccessLogPage(CursorPage[AccessLogEntry]):
+    """One page of a patient's access log, newest first."""

@@ -11,7 +11,7 @@ from carehub.identity.commands import NewUser, Signup, TokenPair, UserChanges
 from carehub.identity.model import User, UserStatus
 from carehub.kernel.actor import Role
 from carehub.kernel.errors import Forbidden
-from carehub.web.schemas import WireModel
+from carehub.web.schemas import CursorPage, WireModel
 
 Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -163,9 +163,8 @@ class UserRead(WireModel):
         )
 
 
-class UserPage(WireModel):
-    items: list[UserRead]
-    next_cursor: str | None
+class UserPage(CursorPage[UserRead]):
+    """One page of user accounts."""
 
 
 class Jwks(WireModel):

@@ -18,7 +18,7 @@ from carehub.patients.model import (
     Sex,
 )
 from carehub.patients.service import PatientDraft
-from carehub.web.schemas import WireModel
+from carehub.web.schemas import CursorPage, WireModel
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -254,11 +254,8 @@ def _coded_json(entry: CodedEntry) -> dict[str, str | None]:
     return {"code": entry.code, "system": entry.system, "display": entry.display}
 
 
-class PatientPage(WireModel):
-    """One page of patients; pass `nextCursor` back as `cursor` for the next one."""
-
-    items: list[PatientRead]
-    next_cursor: str | None
+class PatientPage(CursorPage[PatientRead]):
+    """One page of patients, ordered by id."""
 
 
 def _name(value: str | HumanNameIn) -> HumanName:

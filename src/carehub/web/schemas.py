@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+ItemT = TypeVar("ItemT")
 
 
 class WireModel(BaseModel):
@@ -12,6 +16,13 @@ class WireModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
+
+
+class CursorPage(WireModel, Generic[ItemT]):
+    """One page of a list; pass `nextCursor` back as `cursor` for the next one."""
+
+    items: list[ItemT]
+    next_cursor: str | None
 
 
 class FieldProblem(WireModel):

@@ -69,6 +69,28 @@ def insert_into(table: sa.Table, *, generated: tuple[str, ...] = ("seq",)) -> St
     return Statement(sa.insert(table).values(values))
 
 
+_NEVER_UPDATED = ("seq", "id", "created_at")
+
+
+def versioned_update(table: sa.Table) -> Statement:
+    """UPDATE of a row's changeable columns if its id and version still match (optimistic
+    concurrency); the parameters come from `versioned_update_params`."""
+    c = table.c
+    return Statement(
+        sa.update(table)
+        .where(c.id == sa.bindparam("b_id"), c.version == sa.bindparam("expected"))
+        .values({col.name: sa.bindparam(col.name) for col in c if col.name not in _NEVER_UPDATED})
+    )
+
+
+def versioned_update_params(row: Mapping[str, Any], expected_version: int) -> dict[str, Any]:
+    """A full row's values as `versioned_update` parameters."""
+    params = {k: v for k, v in row.items() if k not in _NEVER_UPDATED}
+    params["b_id"] = row["id"]
+    params["expected"] = expected_version
+    return params
+
+
 class UniqueViolation(Exception):
     """A unique or primary-key constraint refused a write."""
 
@@ -526,4 +548,6 @@ __all__ = [
     "as_date",
     "as_datetime",
     "insert_into",
+    "versioned_update",
+    "versioned_update_params",
 ]

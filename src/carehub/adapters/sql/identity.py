@@ -16,6 +16,8 @@ from carehub.adapters.sql.database import (
     as_date,
     as_datetime,
     insert_into,
+    versioned_update,
+    versioned_update_params,
 )
 from carehub.adapters.sql.tables import otp_challenges, refresh_sessions, users
 from carehub.identity.errors import EmailTaken
@@ -34,11 +36,7 @@ u = users.c
 _INSERT_USER = insert_into(users, generated=())
 _USER_BY_ID = Statement(sa.select(users).where(u.id == sa.bindparam("id")))
 _USER_BY_EMAIL = Statement(sa.select(users).where(u.email == sa.bindparam("email")))
-_UPDATE_USER = Statement(
-    sa.update(users)
-    .where(u.id == sa.bindparam("b_id"), u.version == sa.bindparam("expected"))
-    .values({c.name: sa.bindparam(c.name) for c in users.c if c.name not in ("id", "created_at")})
-)
+_UPDATE_USER = versioned_update(users)
 _ANY_ADMIN = Statement(sa.select(u.id).where(u.role == Role.ADMIN.value).limit(1))
 _LIST_USERS = Statement(
     sa.select(users).where(u.id > sa.bindparam("after")).order_by(u.id).limit(sa.bindparam("limit"))
@@ -112,10 +110,7 @@ class SqlUserRepository:
         return None if row is None else _user(row)
 
     async def replace(self, user: User, *, expected_version: int) -> bool:
-        row = _user_row(user)
-        row["b_id"] = row.pop("id")
-        row["expected"] = expected_version
-        del row["created_at"]
+        row = versioned_update_params(_user_row(user), expected_version)
         try:
             return await self._session.execute(_UPDATE_USER, row) == 1
         except UniqueViolation as exc:

@@ -17,6 +17,8 @@ from carehub.adapters.sql.database import (
     as_date,
     as_datetime,
     insert_into,
+    versioned_update,
+    versioned_update_params,
 )
 from carehub.adapters.sql.patient_search import search_rows
 from carehub.adapters.sql.tables import (
@@ -50,17 +52,7 @@ _GET = Statement(
         patients.c.id == sa.bindparam("id")
     )
 )
-_UPDATE = Statement(
-    sa.update(patients)
-    .where(patients.c.id == sa.bindparam("b_id"), patients.c.version == sa.bindparam("expected"))
-    .values(
-        {
-            c.name: sa.bindparam(c.name)
-            for c in patients.c
-            if c.name not in ("seq", "id", "created_at")
-        }
-    )
-)
+_UPDATE = versioned_update(patients)
 _DELETE_CHILDREN = [
     Statement(sa.delete(table).where(table.c.patient_id == sa.bindparam("patient_id")))
     for table in (patient_name_tokens, patient_condition_terms, patient_identifiers)
@@ -120,10 +112,7 @@ class SqlPatientRepository:
         return None if row is None else _from_row(row)
 
     async def replace(self, patient: Patient, *, expected_version: int) -> bool:
-        row = _to_row(patient)
-        row["b_id"] = row.pop("id")
-        row["expected"] = expected_version
-        del row["created_at"]
+        row = versioned_update_params(_to_row(patient), expected_version)
         try:
             if await self._session.execute(_UPDATE, row) != 1:
                 return False
