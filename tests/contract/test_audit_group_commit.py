@@ -36,3 +36,31 @@ async def test_more_concurrent_reads_than_connections_all_finish(
         assert trail.checked == 17
     finally:
         await carehub.close()
+
+
+@pytest.mark.postgres
+async def test_two_processes_reading_at_once_keep_one_unbroken_chain(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    empty_postgres(postgres_url)
+    settings = Settings(database_url=postgres_url, data_dir=tmp_path, database_pool_size=4)
+    first, second = await build(settings), await build(settings)  # as two API processes
+    actor = Actor.system("test")
+    try:
+        draft = PatientDraft(
+            country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz"))
+        )
+        patient = await first.patients.register(actor=actor, draft=draft)
+        for _ in range(5):  # each round, both see a head the other has moved since
+            reads = [
+                carehub.patients.get(actor=actor, patient_id=patient.id)
+                for carehub in (first, second)
+                for _ in range(8)
+            ]
+            await asyncio.wait_for(asyncio.gather(*reads), timeout=20)
+        trail = await second.audit.verify()
+        assert trail.intact
+        assert trail.checked == 1 + 5 * 16
+    finally:
+        await first.close()
+        await second.close()

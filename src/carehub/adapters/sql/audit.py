@@ -54,6 +54,54 @@ _SCAN = Statement(
 )
 
 
+_AT_ONCE_ATTEMPTS = 5
+_ENTRY_COLUMNS = (
+    "seq", "at", "actor_id", "actor_role", "action", "resource_type", "resource_id",
+    "patient_ids", "outcome", "request_id", "client_address", "prev_hash", "hash",
+)  # fmt: skip
+# Data-modifying CTEs: the entries and their patient links are inserted only if the head
+# moved, all in the statement's one implicit transaction.
+_APPEND_AT_ONCE = Statement(
+    sa.text("""
+WITH moved AS (
+    UPDATE audit_chain_head SET seq = :new_seq, hash = :new_hash
+    WHERE id = 1 AND seq = :old_seq AND hash = :old_hash
+    RETURNING id
+), entries AS (
+    INSERT INTO audit_entries (seq, at, actor_id, actor_role, action, resource_type,
+        resource_id, patient_ids, outcome, request_id, client_address, prev_hash, hash)
+    SELECT * FROM unnest(
+        CAST(:seq AS bigint[]), CAST(:at AS timestamptz[]), CAST(:actor_id AS text[]),
+        CAST(:actor_role AS text[]), CAST(:action AS text[]), CAST(:resource_type AS text[]),
+        CAST(:resource_id AS text[]), CAST(:patient_ids AS jsonb[]), CAST(:outcome AS text[]),
+        CAST(:request_id AS text[]), CAST(:client_address AS text[]),
+        CAST(:prev_hash AS text[]), CAST(:hash AS text[]))
+    WHERE EXISTS (SELECT FROM moved)
+), links AS (
+    INSERT INTO audit_patients (patient_id, seq)
+    SELECT * FROM unnest(CAST(:link_patient AS text[]), CAST(:link_seq AS bigint[]))
+    WHERE EXISTS (SELECT FROM moved)
+)
+SELECT count(*) AS moved FROM moved
+""")
+)
+
+
+def _at_once_params(entries: Sequence[AuditEntry], head: ChainHead) -> dict[str, Any]:
+    rows = [_to_row(e) for e in entries]
+    params: dict[str, Any] = {c: [r[c] for r in rows] for c in _ENTRY_COLUMNS}
+    links = _links(entries)
+    params["link_patient"] = [link["patient_id"] for link in links]
+    params["link_seq"] = [link["seq"] for link in links]
+    last = entries[-1]
+    params.update(new_seq=last.seq, new_hash=last.hash, old_seq=head.seq, old_hash=head.hash)
+    return params
+
+
+def _links(entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
+    return [{"patient_id": p, "seq": e.seq} for e in entries for p in dict.fromkeys(e.patient_ids)]
+
+
 async def append(session: Session, records: Sequence[AccessRecord]) -> None:
     """Chain and insert records inside the session's transaction."""
     if not records:
@@ -63,18 +111,19 @@ async def append(session: Session, records: Sequence[AccessRecord]) -> None:
     head = ChainHead(int(row["seq"]), str(row["hash"])) if row else ChainHead(0, "0" * 64)
     entries = chain(records, head)
     await session.execute_many(_INSERT_ENTRY, [_to_row(e) for e in entries])
-    links = [{"patient_id": p, "seq": e.seq} for e in entries for p in dict.fromkeys(e.patient_ids)]
-    await session.execute_many(_INSERT_PATIENT, links)
+    await session.execute_many(_INSERT_PATIENT, _links(entries))
     await session.execute(_MOVE_HEAD, {"seq": entries[-1].seq, "hash": entries[-1].hash})
 
 
 class AuditWriter:
-    """Group commit for the audit records of read-only units of work."""
+    """Group commit for the audit records of read-only units of work: the records of
+    concurrent reads are chained and stored together, in one round trip on PostgreSQL."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._pending: list[tuple[Sequence[AccessRecord], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._head: ChainHead | None = None  # where this writer last left the chain
 
     async def write(self, records: Sequence[AccessRecord]) -> None:
         """Returns once the records are committed (raises if the commit failed)."""
@@ -87,10 +136,8 @@ class AuditWriter:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            session = self._db.session()
             try:
-                await append(session, [r for records, _ in batch for r in records])
-                await session.commit()
+                await self._append([r for records, _ in batch for r in records])
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -99,8 +146,36 @@ class AuditWriter:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
-            finally:
-                await session.close()
+
+    async def _append(self, records: Sequence[AccessRecord]) -> None:
+        session = self._db.session()
+        try:
+            if self._db.dialect.name == "postgresql" and await self._append_at_once(
+                session, records
+            ):
+                return
+            await append(session, records)
+            await session.commit()
+        finally:
+            await session.close()
+
+    async def _append_at_once(self, session: Session, records: Sequence[AccessRecord]) -> bool:
+        """PostgreSQL: one autocommitted statement (one round trip) chains the records
+        after the head this writer saw last and moves the head only if it is still there.
+        If another process moved it, read it again; False after too many such races."""
+        for _ in range(_AT_ONCE_ATTEMPTS):
+            if self._head is None:
+                row = await session.fetch_one(_HEAD_READ)
+                self._head = ChainHead(int(row["seq"]), str(row["hash"])) if row else None
+            if self._head is None:
+                return False
+            entries = chain(records, self._head)
+            row = await session.fetch_one(_APPEND_AT_ONCE, _at_once_params(entries, self._head))
+            if row is not None and row["moved"]:
+                self._head = ChainHead(entries[-1].seq, entries[-1].hash)
+                return True
+            self._head = None
+        return False
 
 
 class SqlAuditLog:
