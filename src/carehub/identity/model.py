@@ -11,7 +11,7 @@ from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.events import DomainEvent
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
 # The most common passwords of 12+ characters (breach lists); longer lists belong in a
@@ -154,7 +154,7 @@ class OtpChallenge:
 def normalise_email(email: str) -> str:
     """Trimmed and lower-cased; refuses what cannot be an address."""
     value = email.strip().lower()
-    if len(value) > 254 or not EMAIL.match(value):
+    if len(value) > 254 or not EMAIL.fullmatch(value):
         raise Invalid("email is not a valid address", errors=[FieldError("email", "not valid")])
     return value
 

@@ -6,7 +6,7 @@ import re
 
 from carehub.kernel.errors import PreconditionFailed, PreconditionRequired
 
-_TAG = re.compile(r'^(?:W/)?"v(\d{1,12})"$')
+_TAG = re.compile(r'(?:W/)?"v(\d{1,12})"')
 
 
 def etag_for(version: int) -> str:
@@ -21,7 +21,7 @@ def version_from_if_match(header: str | None) -> int:
         raise PreconditionRequired(
             "If-Match: * does not protect against lost updates; send the ETag"
         )
-    match = _TAG.match(header.strip())
+    match = _TAG.fullmatch(header.strip())
     if match is None:
         raise PreconditionFailed("If-Match does not name a version of this resource")
     return int(match.group(1))

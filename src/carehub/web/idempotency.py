@@ -13,7 +13,7 @@ from carehub.kernel.actor import Actor
 from carehub.kernel.errors import Conflict, FieldError, Invalid
 from carehub.kernel.idempotency import IdempotencyClaim, IdempotencyKeyRaced, IdempotencyStore
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
@@ -41,7 +41,7 @@ async def idempotent(
     """
     if key is None:
         return await run(None)
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise Invalid(
             "Idempotency-Key must be 1-255 visible ASCII characters",
             errors=[FieldError("Idempotency-Key", "1-255 visible ASCII characters")],
