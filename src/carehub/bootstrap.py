@@ -12,13 +12,10 @@ from carehub.adapters.mail.smtp import smtp_mailer_from_url
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.adapters.sql import migrate
 from carehub.adapters.sql.audit import AuditWriter
-from carehub.adapters.sql.database import (
-    Database,
-    PostgresDatabase,
-    SqliteDatabase,
-    sqlite_path,
-)
+from carehub.adapters.sql.database import Database
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
+from carehub.adapters.sql.postgres import PostgresDatabase
+from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.audit.service import AuditService
 from carehub.config import Settings

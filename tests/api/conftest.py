@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from carehub.adapters.sql.database import sqlite_path
+from carehub.adapters.sql.sqlite import sqlite_path
 from carehub.config import Settings
 from tests.conftest import BACKENDS
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in

@@ -16,7 +16,7 @@ import httpx
 import psycopg
 import pytest
 
-from carehub.adapters.sql.database import sqlite_path
+from carehub.adapters.sql.sqlite import sqlite_path
 from carehub.audit.model import Verification
 from carehub.bootstrap import build
 from carehub.config import Settings

@@ -28,7 +28,7 @@ import asyncpg
 import pytest
 
 from carehub.adapters.sql.audit import AuditWriter
-from carehub.adapters.sql.database import PostgresDatabase, SqliteDatabase, Statement
+from carehub.adapters.sql.database import Statement
 from carehub.adapters.sql.patient_search import (
     _DISTINCT_TOKENS,
     _first_ids_statement,
@@ -36,6 +36,8 @@ from carehub.adapters.sql.patient_search import (
     search_statement,
     shape,
 )
+from carehub.adapters.sql.postgres import PostgresDatabase
+from carehub.adapters.sql.sqlite import SqliteDatabase
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap import connect
 from carehub.config import Settings

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from carehub.adapters.sql import database
-from carehub.adapters.sql.database import SqliteDatabase, Statement, UniqueViolation
+from carehub.adapters.sql import sqlite as sqlite_adapter
+from carehub.adapters.sql.database import Statement, UniqueViolation
+from carehub.adapters.sql.sqlite import SqliteDatabase
 
 INSERT = Statement(sa.text("INSERT INTO notes (k) VALUES (:k)"))
 COUNT = Statement(sa.text("SELECT count(*) AS n FROM notes"))
@@ -117,7 +118,7 @@ async def test_a_cancelled_request_still_gets_its_writes_committed(db: SqliteDat
 async def test_the_wal_is_checkpointed_in_the_background(
     db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(database, "CHECKPOINT_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(sqlite_adapter, "CHECKPOINT_EVERY_SECONDS", 0.0)
     before = db.path.stat().st_size
     await asyncio.gather(*(write(db, f"{i:04d}" + "x" * 2000) for i in range(200)))
     assert db._checkpoint is not None

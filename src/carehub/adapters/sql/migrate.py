@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from carehub.adapters.sql.database import sqlite_path
+from carehub.adapters.sql.sqlite import sqlite_path
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

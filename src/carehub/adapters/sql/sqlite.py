@@ -1,0 +1,261 @@
+"""SQLite: one writer connection shared by group commit, one reader, WAL mode."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine.interfaces import Dialect
+
+from carehub.adapters.sql.database import Row, Statement, UniqueViolation
+
+_SQLITE_DIALECT = sqlite.dialect(paramstyle="named")
+
+sqlite3.register_adapter(datetime, datetime.isoformat)
+sqlite3.register_adapter(date, date.isoformat)
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
+
+
+CHECKPOINT_EVERY_SECONDS = 1.0
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of a `sqlite:///path` URL."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"not a SQLite URL: {url!r}")
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def open_sqlite(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in WAL mode with a busy timeout and foreign keys on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+class SqliteDatabase:
+    """SQLite in WAL mode: one writer connection shared by group commit, one reader.
+
+    sqlite3 calls take microseconds, so statements run inline on the event loop (a thread
+    hop would cost more than the query). Units of work write one at a time under a lock,
+    each inside a savepoint of a transaction they share; a unit's `commit` releases its
+    savepoint and waits for the COMMIT that makes the whole group durable. With
+    synchronous=FULL that COMMIT (an fsync) runs on a thread while the next group forms,
+    so concurrent writers share one fsync instead of queueing for one each. Reads outside
+    a unit that has written see only committed data; a unit that has written reads its
+    own writes on the writer.
+    """
+
+    dialect: Dialect = _SQLITE_DIALECT
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL") -> None:
+        self.path = path
+        self._synchronous = synchronous
+        self._writer = open_sqlite(path, synchronous=synchronous)
+        self._reader = open_sqlite(path, synchronous=synchronous)
+        self._reader.execute("PRAGMA query_only=ON")
+        self._write_lock = asyncio.Lock()
+        self._waiting: list[asyncio.Future[None]] = []  # released units awaiting COMMIT
+        self._committer: asyncio.Task[None] | None = None
+        self._fsync = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
+        # A COMMIT that crosses the WAL's auto-checkpoint size would copy pages (and fsync)
+        # on the event loop; checkpoints run on their own connection and thread instead.
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = open_sqlite(path, synchronous=synchronous)
+        self._checkpoints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wal")
+        self._checkpoint: Future[Any] | None = None
+        self._checkpointed_at = time.monotonic()
+        self._closed = False
+
+    def session(self) -> SqliteSession:
+        return SqliteSession(self)
+
+    async def ping(self) -> None:
+        self._reader.execute("SELECT 1").fetchone()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
+        self._fsync.shutdown()
+        self._checkpoints.shutdown()
+        self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._checkpointer.close()
+        self._writer.close()
+        self._reader.close()
+
+    async def _open_unit(self) -> None:
+        await self._write_lock.acquire()
+        try:
+            if not self._writer.in_transaction:
+                self._writer.execute("BEGIN IMMEDIATE")
+            self._writer.execute("SAVEPOINT unit")
+        except BaseException:
+            self._write_lock.release()
+            raise
+
+    async def _commit_unit(self) -> None:
+        """Keep the unit's writes and wait until they are durable."""
+        try:
+            self._writer.execute("RELEASE unit")
+        except BaseException:
+            self._discard_unit()
+            raise
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        self._write_lock.release()
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_group())
+        await asyncio.shield(done)  # a cancelled request still has its writes committed
+
+    def _discard_unit(self) -> None:
+        """Undo the unit's writes and let the next unit in."""
+        try:
+            if self._writer.in_transaction:
+                self._writer.execute("ROLLBACK TO unit")
+                self._writer.execute("RELEASE unit")
+                if not self._waiting:  # nothing else to keep: end the write transaction
+                    self._writer.execute("ROLLBACK")
+            else:
+                # SQLite rolled the whole transaction back (a full disk, an I/O error):
+                # the released units waiting for their COMMIT lost their writes too.
+                self._settle(sqlite3.OperationalError("the transaction was rolled back"))
+        finally:
+            self._write_lock.release()
+
+    async def _commit_group(self) -> None:
+        async with self._write_lock:
+            if not self._waiting:
+                return
+            try:
+                if self._synchronous == "FULL":  # the COMMIT waits for an fsync
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(self._fsync, self._writer.execute, "COMMIT")
+                else:
+                    self._writer.execute("COMMIT")
+            except Exception as exc:
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
+                self._settle(exc)
+            else:
+                self._settle(None)
+        self._checkpoint_now_and_then()
+
+    def _checkpoint_now_and_then(self) -> None:
+        """Copy committed pages from the WAL into the database file, in the background."""
+        if self._checkpoint is not None and not self._checkpoint.done():
+            return
+        if time.monotonic() - self._checkpointed_at < CHECKPOINT_EVERY_SECONDS:
+            return
+        self._checkpointed_at = time.monotonic()
+        self._checkpoint = self._checkpoints.submit(
+            self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)"
+        )
+
+    def _settle(self, error: Exception | None) -> None:
+        waiting, self._waiting = self._waiting, []
+        for done in waiting:
+            if done.done():
+                continue
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+
+
+class SqliteSession:
+    __slots__ = ("_db", "_in_transaction")
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+        self._in_transaction = False
+
+    async def begin(self) -> None:
+        await self._begin()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._db._writer if self._in_transaction else self._db._reader
+
+    async def fetch_one(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> Row | None:
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        row = self._conn().execute(compiled.sql, compiled.bind(params)).fetchone()
+        return row  # type: ignore[no-any-return]
+
+    async def fetch_all(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> list[Row]:
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        return self._conn().execute(compiled.sql, compiled.bind(params)).fetchall()
+
+    async def execute(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> int:
+        await self._begin()
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        try:
+            cursor = self._db._writer.execute(compiled.sql, compiled.bind(params))
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_unique(exc) from exc
+        return cursor.rowcount
+
+    async def execute_returning(self, stmt: Statement, params: Mapping[str, Any]) -> Row:
+        await self._begin()
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        try:
+            row = self._db._writer.execute(compiled.sql, compiled.bind(params)).fetchone()
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_unique(exc) from exc
+        return row  # type: ignore[no-any-return]
+
+    async def execute_many(self, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        await self._begin()
+        compiled = stmt.compiled(_SQLITE_DIALECT)
+        try:
+            self._db._writer.executemany(compiled.sql, [compiled.bind(r) for r in rows])
+        except sqlite3.IntegrityError as exc:
+            raise _sqlite_unique(exc) from exc
+
+    async def commit(self) -> None:
+        if self._in_transaction:
+            self._in_transaction = False
+            await self._db._commit_unit()
+
+    async def close(self) -> None:
+        if self._in_transaction:
+            self._in_transaction = False
+            self._db._discard_unit()
+
+    async def _begin(self) -> None:
+        if not self._in_transaction:
+            await self._db._open_unit()
+            self._in_transaction = True
+
+
+def _sqlite_unique(exc: sqlite3.IntegrityError) -> Exception:
+    match = _SQLITE_UNIQUE.search(str(exc))
+    if match is None:
+        return exc
+    qualified = [c.strip() for c in match.group(1).split(",")]
+    table = qualified[0].split(".")[0]
+    return UniqueViolation(table, tuple(c.split(".")[-1] for c in qualified))
