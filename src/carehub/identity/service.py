@@ -1,15 +1,16 @@
-"""Sign-in, sessions, one-time codes, sign-up and user administration."""
+"""Sign-in, sessions, one-time codes, sign-up and user administration (bearer tokens
+are checked by `authentication.BearerAuthentication`)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
+from carehub.identity.authentication import BearerAuthentication
 from carehub.identity.commands import (
     ExternalRoles,
     NewUser,
@@ -21,7 +22,6 @@ from carehub.identity.commands import (
 from carehub.identity.errors import (
     CodeRejected,
     EmailTaken,
-    NotSignedIn,
     SessionInvalid,
     SignInFailed,
     Throttled,
@@ -49,8 +49,6 @@ from carehub.identity.ports import (
     AccessTokens,
     ExternalTokenVerifier,
     IdentityUnitOfWork,
-    InvalidAccessToken,
-    InvalidExternalToken,
     PasswordHasher,
     PatientRecords,
     RateLimiter,
@@ -64,8 +62,6 @@ from carehub.kernel.mail import Mailer
 from carehub.kernel.pagination import Page, check_limit
 
 _T = TypeVar("_T")
-# How long a process trusts that a session was not revoked before asking the store again.
-REVOCATION_CHECK_SECONDS = 5.0
 
 
 class IdentityService:
@@ -91,13 +87,14 @@ class IdentityService:
         self._mailer = mailer
         self._patients = patients
         self._limits = limits or SignInLimits()
-        self._external = external
-        self._external_roles = external_roles or ExternalRoles(
-            {role.value: role for role in ASSIGNABLE_ROLES}
+        self._bearer = BearerAuthentication(
+            uow_factory,
+            tokens,
+            external,
+            external_roles or ExternalRoles({role.value: role for role in ASSIGNABLE_ROLES}),
         )
         # Checked against when an email is unknown, so both paths cost one hash.
         self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
-        self._live_sessions: dict[str, float] = {}
         # argon2id takes 64 MiB and more than a core per hash (4 lanes): one at a time keeps
         # memory bounded and costs no throughput on small machines.
         self._hash_slots = asyncio.Semaphore(1)
@@ -154,7 +151,7 @@ class IdentityService:
             await uow.sessions.revoke_user(user_id, now)
             # This process forgets every session it vouched for; others re-check within
             # REVOCATION_CHECK_SECONDS.
-            self._live_sessions.clear()
+            self._bearer.forget_all()
             uow.record(
                 UserChanged(
                     aggregate_id=user_id, occurred_at=now, actor_id=actor.id, changed_fields=changed
@@ -195,7 +192,7 @@ class IdentityService:
             if not session.usable(now) or not await uow.sessions.mark_rotated(token_hash, now):
                 await uow.sessions.revoke_family(session.family_id, now)
                 await uow.commit()
-                self._live_sessions.pop(session.family_id, None)
+                self._bearer.forget([session.family_id])
                 raise SessionInvalid()
             user = await uow.users.get(session.user_id)
             if user is None or user.status is not UserStatus.ACTIVE:
@@ -221,31 +218,13 @@ class IdentityService:
             for family in families:
                 await uow.sessions.revoke_family(family, now)
             await uow.commit()
-        for family in families:
-            self._live_sessions.pop(family, None)
+        self._bearer.forget(families)
 
     async def authenticate(
         self, token: str, *, request_id: str | None, client: str | None
     ) -> Actor:
-        """The actor a bearer token proves: a carehub token, or the external provider's."""
-        try:
-            claims = await self.tokens.verify(token)
-        except InvalidAccessToken as exc:
-            if self._external is None:
-                raise NotSignedIn() from exc
-            actor = await self._external_actor(token)
-        else:
-            if claims.session_id and not await self._session_live(claims.session_id):
-                raise NotSignedIn("The session was signed out")
-            actor = Actor(
-                id=claims.user_id,
-                role=Role(claims.role),
-                country_id=claims.country_id,
-                patient_id=claims.patient_id,
-                practitioner_id=claims.practitioner_id,
-                session_id=claims.session_id,
-            )
-        return replace(actor, request_id=request_id, client_address=client)
+        """The actor a bearer token proves (see `BearerAuthentication`)."""
+        return await self._bearer.authenticate(token, request_id=request_id, client=client)
 
     # --- one-time codes and sign-up --------------------------------------------------------
 
@@ -391,7 +370,7 @@ class IdentityService:
             pair, session = await self._tokens_for(user, new_id())
             await uow.sessions.add(session)
             await uow.commit()
-        self._live_sessions[session.family_id] = time.monotonic()
+        self._bearer.vouch(session.family_id)
         return pair
 
     async def _tokens_for(self, user: User, family_id: str) -> tuple[TokenPair, RefreshSession]:
@@ -419,40 +398,6 @@ class IdentityService:
     async def _slow(self, work: Callable[..., _T], *args: str) -> _T:
         async with self._hash_slots:
             return await asyncio.to_thread(work, *args)
-
-    async def _session_live(self, family_id: str) -> bool:
-        checked = self._live_sessions.get(family_id)
-        if checked is not None and time.monotonic() - checked < REVOCATION_CHECK_SECONDS:
-            return True
-        async with self._uow() as uow:
-            revoked = await uow.sessions.family_revoked(family_id)
-        if revoked:
-            self._live_sessions.pop(family_id, None)
-            return False
-        if len(self._live_sessions) > 100_000:
-            self._live_sessions.clear()
-        self._live_sessions[family_id] = time.monotonic()
-        return True
-
-    async def _external_actor(self, token: str) -> Actor:
-        assert self._external is not None
-        try:
-            identity = await self._external.verify(token)
-        except InvalidExternalToken as exc:
-            raise NotSignedIn() from exc
-        role = self._external_roles.role_of(identity)
-        if role is None:
-            raise NotSignedIn("The token carries no carehub role")
-        user = None
-        if identity.email:
-            async with self._uow() as uow:
-                user = await uow.users.get_by_email(identity.email.lower())
-        if user is not None and user.status is UserStatus.ACTIVE:
-            return replace(user.actor(), role=role)
-        actor = self._external_roles.actor_without_account(identity, role)
-        if actor is None:
-            raise NotSignedIn("No active carehub account matches this identity")
-        return actor
 
     async def _send_code(self, email: str, purpose: OtpPurpose) -> None:
         code = f"{secrets.randbelow(1_000_000):06d}"

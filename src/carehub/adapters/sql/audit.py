@@ -124,6 +124,7 @@ class AuditWriter:
         self._pending: list[tuple[Sequence[AccessRecord], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
         self._head: ChainHead | None = None  # where this writer last left the chain
+        self._one_statement = db.dialect.name == "postgresql"
 
     async def write(self, records: Sequence[AccessRecord]) -> None:
         """Returns once the records are committed (raises if the commit failed)."""
@@ -150,9 +151,7 @@ class AuditWriter:
     async def _append(self, records: Sequence[AccessRecord]) -> None:
         session = self._db.session()
         try:
-            if self._db.dialect.name == "postgresql" and await self._append_at_once(
-                session, records
-            ):
+            if self._one_statement and await self._append_at_once(session, records):
                 return
             await append(session, records)
             await session.commit()
