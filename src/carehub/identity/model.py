@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypedDict
 
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import FieldError, Invalid
@@ -174,13 +175,26 @@ def check_password(password: str, email: str) -> None:
         raise Invalid(f"password {problem}", errors=[FieldError("password", problem)])
 
 
+class UserPayload(TypedDict):
+    userId: str
+
+
+class UserCreatedPayload(UserPayload):
+    role: str
+    countryId: str | None
+
+
+class UserChangedPayload(UserPayload):
+    changedFields: list[str]
+
+
 @dataclass(frozen=True, kw_only=True)
 class UserCreated(DomainEvent):
     event_type = "identity.user_created.v1"
     role: str
     country_id: str | None
 
-    def payload(self) -> dict[str, object]:
+    def payload(self) -> UserCreatedPayload:
         return {"userId": self.aggregate_id, "role": self.role, "countryId": self.country_id}
 
 
@@ -189,7 +203,7 @@ class UserChanged(DomainEvent):
     event_type = "identity.user_changed.v1"
     changed_fields: tuple[str, ...]
 
-    def payload(self) -> dict[str, object]:
+    def payload(self) -> UserChangedPayload:
         return {"userId": self.aggregate_id, "changedFields": list(self.changed_fields)}
 
 
@@ -197,5 +211,5 @@ class UserChanged(DomainEvent):
 class UserActivated(DomainEvent):
     event_type = "identity.user_activated.v1"
 
-    def payload(self) -> dict[str, object]:
+    def payload(self) -> UserPayload:
         return {"userId": self.aggregate_id}

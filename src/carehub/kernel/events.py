@@ -1,17 +1,29 @@
-"""The domain event base: past-tense facts, ids and codes only (never health data)."""
+"""Domain events: past-tense facts, ids and codes only (never names, contact data or notes).
+
+A use case records `DomainEvent`s in its unit of work; the commit writes them to the outbox
+with the change. What travels from the outbox through a broker to consumers is an
+`EventMessage`: the envelope (id, type, ordering key, time, actor) and the JSON payload.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from carehub.kernel.ids import new_id
 
+_EVENT_TYPES: dict[str, type[DomainEvent]] = {}
+
 
 @dataclass(frozen=True, kw_only=True)
 class DomainEvent:
-    """A fact a use case recorded; written to the outbox in the same transaction."""
+    """A fact a use case recorded; written to the outbox in the same transaction.
+
+    Each subclass names its versioned type (`family.fact.vN`) and returns its payload as a
+    TypedDict, from which the event catalogue is generated.
+    """
 
     event_type: ClassVar[str]
     aggregate_id: str
@@ -19,6 +31,67 @@ class DomainEvent:
     actor_id: str
     event_id: str = field(default_factory=new_id)
 
-    def payload(self) -> dict[str, Any]:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        known = _EVENT_TYPES.get(cls.event_type)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"event type {cls.event_type} is declared twice")
+        _EVENT_TYPES[cls.event_type] = cls
+
+    def payload(self) -> Mapping[str, Any]:
         """The event's JSON payload: ids and codes only."""
         return {"aggregateId": self.aggregate_id}
+
+    def to_message(self) -> EventMessage:
+        return EventMessage(
+            event_id=self.event_id,
+            event_type=self.event_type,
+            aggregate_id=self.aggregate_id,
+            occurred_at=self.occurred_at,
+            actor_id=self.actor_id,
+            payload=dict(self.payload()),
+        )
+
+
+def event_types() -> dict[str, type[DomainEvent]]:
+    """Every event type declared by the modules imported so far."""
+    return dict(sorted(_EVENT_TYPES.items()))
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    """An event as it travels: through the outbox, a broker and on to consumers."""
+
+    event_id: str
+    event_type: str
+    aggregate_id: str  # the ordering key: events of one aggregate keep their order
+    occurred_at: datetime
+    actor_id: str
+    payload: dict[str, Any]
+
+    @property
+    def family(self) -> str:
+        """The domain that emitted it (`patients` of `patients.patient_registered.v1`)."""
+        return self.event_type.split(".", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The wire form (brokers, webhooks): camelCase, ISO 8601 time."""
+        return {
+            "id": self.event_id,
+            "type": self.event_type,
+            "aggregateId": self.aggregate_id,
+            "occurredAt": self.occurred_at.isoformat(),
+            "actorId": self.actor_id,
+            "data": self.payload,
+        }
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any]) -> EventMessage:
+        return cls(
+            event_id=str(body["id"]),
+            event_type=str(body["type"]),
+            aggregate_id=str(body["aggregateId"]),
+            occurred_at=datetime.fromisoformat(str(body["occurredAt"])),
+            actor_id=str(body["actorId"]),
+            payload=dict(body["data"]),
+        )

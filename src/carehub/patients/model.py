@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.events import DomainEvent
@@ -218,12 +218,22 @@ def check_age(age: int) -> None:
         raise Invalid("age is out of range", errors=[FieldError("age", f"must be 0-{MAX_AGE}")])
 
 
+class PatientEventPayload(TypedDict):
+    patientId: str
+    countryId: str
+
+
+class PatientUpdatedPayload(PatientEventPayload):
+    version: int
+    changedFields: list[str]
+
+
 @dataclass(frozen=True, kw_only=True)
 class PatientRegistered(DomainEvent):
     event_type = "patients.patient_registered.v1"
     country_id: str
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> PatientEventPayload:
         return {"patientId": self.aggregate_id, "countryId": self.country_id}
 
 
@@ -234,7 +244,7 @@ class PatientUpdated(DomainEvent):
     version: int
     changed_fields: tuple[str, ...] = field(default=())
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> PatientUpdatedPayload:
         return {
             "patientId": self.aggregate_id,
             "countryId": self.country_id,
@@ -248,7 +258,7 @@ class PatientDeactivated(DomainEvent):
     event_type = "patients.patient_deactivated.v1"
     country_id: str
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> PatientEventPayload:
         return {"patientId": self.aggregate_id, "countryId": self.country_id}
 
 

@@ -246,3 +246,111 @@ audit_chain_head = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+# --- the event backbone ---------------------------------------------------------------------
+
+# Leases name the one process that runs a loop at a time (the outbox relay), with failover.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("owner", sa.String(128), nullable=False),
+    sa.Column("expires_at", Timestamp, nullable=False),
+)
+
+# A consumer's record of each event it has applied, written with the effect.
+processed_messages = sa.Table(
+    "processed_messages",
+    metadata,
+    sa.Column("consumer", sa.String(64), primary_key=True),
+    sa.Column("event_id", sa.String(36), primary_key=True),
+    sa.Column("processed_at", Timestamp, nullable=False),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("consumer", sa.String(64), nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("event_type", sa.String(128), nullable=False),
+    sa.Column("aggregate_id", sa.String(64), nullable=False),
+    sa.Column("actor_id", sa.String(128), nullable=False),
+    sa.Column("occurred_at", Timestamp, nullable=False),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("parked_at", Timestamp, nullable=False),
+    sa.Column("replayed_at", Timestamp),
+    sa.UniqueConstraint("consumer", "event_id"),
+)
+
+# De-identified daily counters: a metric, one dimension value (a country, a category), a day.
+analytics_daily = sa.Table(
+    "analytics_daily",
+    metadata,
+    sa.Column("metric", sa.String(64), primary_key=True),
+    sa.Column("dimension", sa.String(128), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("event_types", Json, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "subscription_id",
+        sa.String(36),
+        sa.ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("event_type", sa.String(128), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Timestamp, nullable=False),
+    sa.Column("claimed_until", Timestamp),
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.UniqueConstraint("subscription_id", "event_id"),
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column(
+        "delivery_id",
+        sa.String(36),
+        sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("at", Timestamp, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_webhook_attempts_subscription_id_at", "subscription_id", "at"),
+)

@@ -1,0 +1,1 @@
+"""Brokers: in-process, Redis Streams, SNS + SQS."""

@@ -1,0 +1,1 @@
+"""The event backbone: outbox relay, brokers, consumers and their dead letters."""
