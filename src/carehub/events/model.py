@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from carehub.kernel.events import EventMessage
 
@@ -34,6 +36,18 @@ class ConsumerSpec:
     @property
     def families(self) -> frozenset[str]:
         return frozenset(t.split(".", 1)[0] for t in self.event_types)
+
+
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class Consumer(Generic[U]):
+    """A reaction to events: `apply` makes its effect inside the unit of work it is given,
+    which also records the event as processed, so the effect happens once."""
+
+    spec: ConsumerSpec
+    apply: Callable[[EventMessage, U], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Protocol
 from carehub.events.model import ConsumerSpec, DeadLetter, OutboxRow
 from carehub.kernel.events import EventMessage
 from carehub.kernel.pagination import Page
+from carehub.kernel.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,15 @@ class Broker(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class ConsumerUnitOfWork(UnitOfWork, Protocol):
+    """The unit of work a consumer applies an event in."""
+
+    async def mark_processed(self, consumer: str, event_id: str) -> bool:
+        """Record, in this unit's transaction, that `consumer` applied the event; False
+        when it already had (then the unit must not apply it again)."""
+        ...
 
 
 class OutboxStore(Protocol):

@@ -3,6 +3,7 @@ idempotency claim commit in one transaction."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 
@@ -17,23 +18,22 @@ from carehub.adapters.sql.identity import (
     SqlUserRepository,
 )
 from carehub.adapters.sql.patients import SqlPatientRepository
-from carehub.adapters.sql.tables import outbox
+from carehub.adapters.sql.tables import outbox, processed_messages
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim, IdempotencyKeyRaced
 
 _INSERT_OUTBOX = insert_into(outbox)
+_MARK_PROCESSED = insert_into(processed_messages, generated=())
 
 
 class SqlUnitOfWork:
-    """One transaction on a SQL database (see `carehub.kernel.unit_of_work.UnitOfWork`)."""
+    """One transaction on a SQL database (see `carehub.kernel.unit_of_work.UnitOfWork`).
 
-    patients: SqlPatientRepository
-    users: SqlUserRepository
-    sessions: SqlSessionRepository
-    otps: SqlOtpRepository
-    audit_log: audit.SqlAuditLog
+    Open it once (`async with`); repositories are made on first use, since most units
+    touch one or two of them.
+    """
 
     def __init__(self, db: Database, clock: Clock, audit_writer: audit.AuditWriter) -> None:
         self._db = db
@@ -45,16 +45,44 @@ class SqlUnitOfWork:
         self._claim: IdempotencyClaim | None = None
 
     async def __aenter__(self) -> Self:
-        session = self._session = self._db.session()
-        self._events = []
-        self._audit = []
-        self._claim = None
-        self.patients = SqlPatientRepository(session, self._db.dialect.name)
-        self.users = SqlUserRepository(session)
-        self.sessions = SqlSessionRepository(session)
-        self.otps = SqlOtpRepository(session)
-        self.audit_log = audit.SqlAuditLog(session)
+        if self._session is not None or "_opened" in self.__dict__:
+            raise RuntimeError("a unit of work is opened once")
+        self._opened = True
+        self._session = self._db.session()
         return self
+
+    def _live_session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("repositories are used inside `async with`")
+        return self._session
+
+    @cached_property
+    def patients(self) -> SqlPatientRepository:
+        return SqlPatientRepository(self._live_session(), self._db.dialect.name)
+
+    @cached_property
+    def users(self) -> SqlUserRepository:
+        return SqlUserRepository(self._live_session())
+
+    @cached_property
+    def sessions(self) -> SqlSessionRepository:
+        return SqlSessionRepository(self._live_session())
+
+    @cached_property
+    def otps(self) -> SqlOtpRepository:
+        return SqlOtpRepository(self._live_session())
+
+    @cached_property
+    def audit_log(self) -> audit.SqlAuditLog:
+        return audit.SqlAuditLog(self._live_session())
+
+    async def mark_processed(self, consumer: str, event_id: str) -> bool:
+        row = {"consumer": consumer, "event_id": event_id, "processed_at": self._clock.now()}
+        try:
+            await self._live_session().execute(_MARK_PROCESSED, row)
+        except UniqueViolation:
+            return False
+        return True
 
     async def __aexit__(
         self,
