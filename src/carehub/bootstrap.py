@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from carehub.adapters.broker.memory import MemoryBroker
 from carehub.adapters.identity.passwords import Argon2Hasher
 from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.mail.folder import FolderMailer
@@ -13,12 +17,22 @@ from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.adapters.sql import migrate
 from carehub.adapters.sql.audit import AuditWriter
 from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.dead_letters import SqlDeadLetters
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
+from carehub.adapters.sql.outbox import SqlOutboxStore
 from carehub.adapters.sql.postgres import PostgresDatabase
 from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.analytics.handlers import count_event
+from carehub.analytics.model import COUNTED_EVENTS
+from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.config import Settings
+from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
+from carehub.events.ports import Broker
+from carehub.events.relay import OutboxRelay
+from carehub.events.runner import ConsumerOf, ConsumerRunner
+from carehub.events.service import DeadLetterService
 from carehub.identity.commands import ExternalRoles, SignInLimits
 from carehub.identity.ports import ExternalTokenVerifier, RateLimiter, SelfRegistration
 from carehub.identity.service import IdentityService
@@ -32,6 +46,16 @@ from carehub.patients.service import PatientDraft, PatientService
 
 
 @dataclass
+class EventBackbone:
+    """What moves events: the relay, and a runner per consumer (run by an entrypoint)."""
+
+    broker: Broker
+    outbox: SqlOutboxStore
+    relay: OutboxRelay
+    runners: list[ConsumerRunner]
+
+
+@dataclass
 class Carehub:
     """Everything an entrypoint needs: the use cases and what closes them down."""
 
@@ -39,7 +63,10 @@ class Carehub:
     patients: PatientService
     identity: IdentityService
     audit: AuditService
+    analytics: AnalyticsService
+    dead_letters: DeadLetterService
     idempotency: IdempotencyStore
+    events: EventBackbone
     check_ready: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
     clock: Clock
@@ -77,22 +104,77 @@ class _SelfRegisteredPatients:
             return  # created by an earlier attempt that failed after this step
 
 
-def units_of_work(db: Database, clock: Clock) -> Callable[[], SqlUnitOfWork]:
+def units_of_work(
+    db: Database, clock: Clock, events_committed: Callable[[], None] | None = None
+) -> Callable[[], SqlUnitOfWork]:
     """Opens units of work on `db`; read-only units share one audit writer, which chains
     the records of concurrent reads in one transaction instead of one each."""
     writer = AuditWriter(db)
 
     def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(db, clock, writer)
+        return SqlUnitOfWork(db, clock, writer, events_committed)
 
     return uow
+
+
+def connect_broker(settings: Settings) -> Broker:
+    """Open the broker `CAREHUB_BROKER_URL` names."""
+    url = settings.broker_url
+    if url.startswith("memory://"):
+        return MemoryBroker()
+    if url.startswith(("redis://", "rediss://")):
+        from carehub.adapters.broker.redis_streams import redis_broker_from_url
+
+        return redis_broker_from_url(url)
+    if url.startswith("sqs://"):
+        from carehub.adapters.broker.sns_sqs import sqs_broker_from_url
+
+        return sqs_broker_from_url(url, endpoint_url=settings.aws_endpoint_url)
+    raise ValueError("CAREHUB_BROKER_URL must start with memory://, redis:// or sqs://")
+
+
+def consumers() -> list[ConsumerOf]:
+    """Every consumer of events, by its stable name."""
+    return [
+        Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event),
+    ]
+
+
+def process_owner() -> str:
+    """Names this process in leases: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def event_backbone(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    every_consumer: Sequence[ConsumerOf],
+) -> tuple[EventBackbone, Callable[[], SqlUnitOfWork]]:
+    """The broker (its consumers declared), the relay, the consumers' runners, and the
+    units of work, which wake the relay when they commit events."""
+    broker = connect_broker(settings)
+    await broker.declare([consumer.spec for consumer in every_consumer])
+    store = SqlOutboxStore(db, clock)
+    relay = OutboxRelay(store, broker, clock, owner=process_owner())
+    uow = units_of_work(db, clock, relay.wake)
+    retry = RetryPolicy(max_attempts=settings.event_max_attempts)
+    dead_letters = SqlDeadLetters(db)
+    runners = [
+        ConsumerRunner(
+            consumer, broker.subscription(consumer.spec), uow, dead_letters, clock, retry=retry
+        )
+        for consumer in every_consumer
+    ]
+    return EventBackbone(broker, store, relay, runners), uow
 
 
 async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     """Connect to the configured backends and wire the use cases to them."""
     clock = clock or SystemClock()
     db = await connect(settings.resolved_database_url, settings)
-    uow = units_of_work(db, clock)
+    every_consumer = consumers()
+    events, uow = await event_backbone(settings, db, clock, every_consumer)
 
     patients = PatientService(uow, clock)
     limiter, close_limiter = await _rate_limiter(settings, clock)
@@ -120,6 +202,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
 
     async def close() -> None:
         await close_limiter()
+        await events.broker.close()
         await db.close()
 
     return Carehub(
@@ -127,7 +210,12 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         patients=patients,
         identity=identity,
         audit=AuditService(uow, clock),
+        analytics=AnalyticsService(uow),
+        dead_letters=DeadLetterService(
+            SqlDeadLetters(db), {c.spec.name: c for c in every_consumer}, uow, clock
+        ),
         idempotency=SqlIdempotencyStore(db, clock),
+        events=events,
         check_ready=db.ping,
         close=close,
         clock=clock,

@@ -80,6 +80,31 @@ class Settings(BaseSettings):
         "groups named admin, doctor, staff, patient.",
     )
 
+    broker_url: str = Field(
+        "memory://",
+        description="Where events go: `memory://` (in-process), `redis://host:6379/0` "
+        "(Redis Streams) or `sqs://?region=...` (SNS topics and SQS queues).",
+    )
+    aws_endpoint_url: str | None = Field(
+        None, description="A local AWS emulator's endpoint (e.g. moto) for SNS and SQS."
+    )
+    serve_runs_consumers: bool | None = Field(
+        None,
+        description="Whether `carehub serve` also runs the event consumers and webhook "
+        "deliveries; default: yes with the in-process broker, no otherwise (run "
+        "`carehub worker`).",
+    )
+    event_max_attempts: int = Field(
+        5, ge=1, description="Attempts before a consumer parks a message as a dead letter."
+    )
+    outbox_retention_days: int = Field(
+        7, ge=1, description="Days published events stay in the outbox table."
+    )
+    worker_host: str = Field("127.0.0.1", description="Address of `carehub worker`'s health port.")
+    worker_port: int = Field(
+        8001, description="Port of `carehub worker`'s `/health/live` and `/health/ready`."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -94,6 +119,13 @@ class Settings(BaseSettings):
             pairs = [p.split("=", 1) for p in value.split(",") if p.strip()]
             return {group.strip(): role.strip() for group, role in pairs}
         return value
+
+    @property
+    def consumers_in_serve(self) -> bool:
+        """Whether `carehub serve` runs the consumers (see `serve_runs_consumers`)."""
+        if self.serve_runs_consumers is not None:
+            return self.serve_runs_consumers
+        return self.broker_url.startswith("memory://")
 
     @property
     def resolved_database_url(self) -> str:

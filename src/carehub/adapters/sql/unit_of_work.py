@@ -3,6 +3,7 @@ idempotency claim commit in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
 from typing import Self
@@ -10,6 +11,7 @@ from typing import Self
 import orjson
 
 from carehub.adapters.sql import audit
+from carehub.adapters.sql.analytics import SqlAnalyticsRepository
 from carehub.adapters.sql.database import Database, Session, UniqueViolation, insert_into
 from carehub.adapters.sql.idempotency import claim_key
 from carehub.adapters.sql.identity import (
@@ -35,10 +37,17 @@ class SqlUnitOfWork:
     touch one or two of them.
     """
 
-    def __init__(self, db: Database, clock: Clock, audit_writer: audit.AuditWriter) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        audit_writer: audit.AuditWriter,
+        events_committed: Callable[[], None] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._audit_writer = audit_writer
+        self._events_committed = events_committed
         self._session: Session | None = None
         self._events: list[DomainEvent] = []
         self._audit: list[AccessRecord] = []
@@ -75,6 +84,10 @@ class SqlUnitOfWork:
     @cached_property
     def audit_log(self) -> audit.SqlAuditLog:
         return audit.SqlAuditLog(self._live_session())
+
+    @cached_property
+    def analytics(self) -> SqlAnalyticsRepository:
+        return SqlAnalyticsRepository(self._live_session())
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         row = {"consumer": consumer, "event_id": event_id, "processed_at": self._clock.now()}
@@ -127,6 +140,8 @@ class SqlUnitOfWork:
                     "A request with this Idempotency-Key is in progress"
                 ) from exc
         await session.commit()
+        if self._events and self._events_committed is not None:
+            self._events_committed()  # the relay can move them now
         self._events = []
         self._claim = None
 

@@ -31,6 +31,8 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+events_app = typer.Typer(help="The event backbone.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 console = Console(stderr=True)
 
 
@@ -54,6 +56,27 @@ def serve(
         access_log=False,
         log_config=None,
         server_header=False,
+    )
+
+
+@app.command()
+def worker(
+    host: Annotated[str | None, typer.Option(help="Overrides CAREHUB_WORKER_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Overrides CAREHUB_WORKER_PORT.")] = None,
+) -> None:
+    """Run the outbox relay and every event consumer (health on the worker port)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "carehub.entrypoints.worker:create_worker_app",
+        factory=True,
+        host=host or settings.worker_host,
+        port=port or settings.worker_port,
+        loop="uvloop",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=60,
     )
 
 

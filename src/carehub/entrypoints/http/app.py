@@ -9,12 +9,15 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from carehub import __version__
+from carehub.analytics import api as analytics_api
 from carehub.audit import api as audit_api
 from carehub.bootstrap import Carehub, build, ensure_bootstrap_admin
 from carehub.config import Settings
+from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
 from carehub.entrypoints.logging import configure_logging
+from carehub.events import api as events_api
 from carehub.identity import api as identity_api
 from carehub.patients import api as patients_api
 from carehub.web.problems import install_problem_handlers
@@ -45,9 +48,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.carehub = await make(settings)
         await ensure_bootstrap_admin(app.state.carehub)
+        # The relay runs in every process (one leads at a time); consumers only where asked.
+        background = Background(app.state.carehub, consumers=settings.consumers_in_serve)
+        background.start()
         try:
             yield
         finally:
+            await background.stop()
             await app.state.carehub.close()
 
     app = FastAPI(
@@ -64,6 +71,8 @@ def create_app(
     app.include_router(identity_api.keys)
     app.include_router(identity_api.users)
     app.include_router(audit_api.router)
+    app.include_router(analytics_api.router)
+    app.include_router(events_api.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

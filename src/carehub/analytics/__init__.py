@@ -1,0 +1,1 @@
+"""De-identified, real-time counters fed by events (seed 003)."""

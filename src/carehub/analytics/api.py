@@ -1,0 +1,41 @@
+"""HTTP routes for analytics (admins)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from carehub.analytics.model import Metric
+from carehub.analytics.schemas import DailyRead
+from carehub.analytics.service import AnalyticsService
+from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.problems import error_responses
+
+router = APIRouter(tags=["analytics"], dependencies=REQUIRE_TOKEN, responses=error_responses(401))
+Code = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+@router.get("/analytics/daily", response_model=DailyRead, responses=error_responses(403, 422))
+async def daily(
+    request: Request,
+    metric: Metric,
+    first: Annotated[date, Query(alias="from")],
+    last: Annotated[date, Query(alias="to")],
+    country_id: Annotated[Code, Query(alias="countryId")] = None,
+    status: Code = None,
+    category: Code = None,
+) -> DailyRead:
+    """Counts per UTC day of `patients_registered` (by countryId), `appointments` (by
+    countryId and status) or `documents_uploaded` (by category); de-identified."""
+    where = {
+        name: value
+        for name, value in (("countryId", country_id), ("status", status), ("category", category))
+        if value is not None
+    }
+    service: AnalyticsService = request.app.state.carehub.analytics
+    counts = await service.daily(
+        actor=actor_of(request), metric=metric, first=first, last=last, where=where
+    )
+    return DailyRead.of(counts)

@@ -1,0 +1,67 @@
+"""The event loops a process runs beside (or instead of) serving HTTP: the outbox relay,
+the consumers, and pruning old outbox rows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from carehub.bootstrap import Carehub
+
+log = logging.getLogger("carehub.background")
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+class Background:
+    """Starts the loops, tells whether they all run, and stops them gracefully."""
+
+    def __init__(self, carehub: Carehub, *, consumers: bool) -> None:
+        self._carehub = carehub
+        self._consumers = consumers
+        self._stopping = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def start(self) -> None:
+        events = self._carehub.events
+        loops: dict[str, Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = {
+            "relay": events.relay.run,
+            "outbox-pruning": self._prune_outbox,
+        }
+        if self._consumers:
+            for runner in events.runners:
+                loops[f"consumer:{runner.name}"] = runner.run
+        for name, loop in loops.items():
+            self._tasks[name] = asyncio.create_task(loop(self._stopping), name=name)
+        log.info("background loops started: %s", ", ".join(self._tasks))
+
+    def stopped_loops(self) -> list[str]:
+        """Loops that ended although nobody asked them to (a readiness check fails)."""
+        return [name for name, task in self._tasks.items() if task.done()]
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Let each loop finish what it has in hand, then cancel whatever still runs."""
+        self._stopping.set()
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("background loops stopped")
+
+    async def _prune_outbox(self, stopping: asyncio.Event) -> None:
+        keep = timedelta(days=self._carehub.settings.outbox_retention_days)
+        while not stopping.is_set():
+            try:
+                pruned = await self._carehub.events.outbox.prune(self._carehub.clock.now() - keep)
+                if pruned:
+                    log.info("pruned %d published outbox rows", pruned)
+            except Exception:
+                log.exception("pruning the outbox failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), PRUNE_EVERY_SECONDS)

@@ -1,0 +1,130 @@
+"""Runs a consumer: receives its deliveries, applies each once, retries, parks the hopeless.
+
+A delivery is applied in a unit of work that first records (consumer, event id) as
+processed: the effect and that record commit together, so a redelivery (after a crash
+between commit and acknowledgement, say) finds the record and only acknowledges.
+Deliveries of different aggregates are applied concurrently, those of one aggregate in
+order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from carehub.events.model import Consumer, DeadLetter, RetryPolicy, describe_error
+from carehub.events.ports import ConsumerUnitOfWork, DeadLetters, Delivery, Subscription
+from carehub.kernel.clock import Clock
+from carehub.kernel.events import EventMessage
+from carehub.kernel.ids import new_id
+
+log = logging.getLogger("carehub.events.consumers")
+
+ConsumerOf = Consumer[Any]
+
+
+async def apply_once(
+    consumer: ConsumerOf,
+    message: EventMessage,
+    new_uow: Callable[[], ConsumerUnitOfWork],
+) -> bool:
+    """Apply the event unless this consumer already did; returns whether it applied it."""
+    async with new_uow() as uow:
+        if not await uow.mark_processed(consumer.spec.name, message.event_id):
+            return False
+        await consumer.apply(message, uow)
+        await uow.commit()
+    return True
+
+
+class ConsumerRunner:
+    """One consumer's loop over its subscription."""
+
+    def __init__(
+        self,
+        consumer: ConsumerOf,
+        subscription: Subscription,
+        new_uow: Callable[[], ConsumerUnitOfWork],
+        dead_letters: DeadLetters,
+        clock: Clock,
+        *,
+        retry: RetryPolicy | None = None,
+        batch_size: int = 100,
+        wait_seconds: float = 1.0,
+    ) -> None:
+        self.consumer = consumer
+        self._subscription = subscription
+        self._new_uow = new_uow
+        self._dead_letters = dead_letters
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+        self._batch_size = batch_size
+        self._wait_seconds = wait_seconds
+
+    @property
+    def name(self) -> str:
+        return self.consumer.spec.name
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Consume until `stopping` is set; the batch in hand is finished first."""
+        while not stopping.is_set():
+            try:
+                deliveries = await self._subscription.receive(self._batch_size, self._wait_seconds)
+            except Exception:
+                log.exception("consumer %s could not receive", self.name)
+                await asyncio.sleep(1.0)
+                continue
+            await self.handle(deliveries)
+
+    async def handle(self, deliveries: Sequence[Delivery]) -> None:
+        """Apply a batch: aggregates side by side, each aggregate's messages in order."""
+        by_aggregate: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            by_aggregate.setdefault(delivery.message.aggregate_id, []).append(delivery)
+        await asyncio.gather(*(self._in_order(group) for group in by_aggregate.values()))
+
+    async def _in_order(self, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            await self._handle_one(delivery)
+
+    async def _handle_one(self, delivery: Delivery) -> None:
+        try:
+            try:
+                await apply_once(self.consumer, delivery.message, self._new_uow)
+            except Exception as exc:
+                await self._failed(delivery, exc)
+                return
+            await self._subscription.ack(delivery)
+        except Exception:
+            # The broker or the dead-letter store is unreachable: the delivery comes back
+            # after its visibility timeout, and the processed record stops a second effect.
+            log.exception(
+                "consumer %s could not settle event %s", self.name, delivery.message.event_id
+            )
+
+    async def _failed(self, delivery: Delivery, exc: Exception) -> None:
+        message = delivery.message
+        log.warning(
+            "consumer %s failed on event %s (%s), attempt %d",
+            self.name,
+            message.event_id,
+            message.event_type,
+            delivery.attempt,
+            exc_info=exc,
+        )
+        if not self._retry.gives_up(delivery.attempt):
+            await self._subscription.retry_later(delivery, self._retry.delay(delivery.attempt))
+            return
+        letter = DeadLetter(
+            letter_id=new_id(),
+            consumer=self.name,
+            message=message,
+            attempts=delivery.attempt,
+            last_error=describe_error(exc),
+            parked_at=self._clock.now(),
+        )
+        await self._dead_letters.park(letter)
+        log.error("consumer %s parked event %s", self.name, message.event_id)
+        await self._subscription.ack(delivery)
