@@ -120,16 +120,19 @@ def units_of_work(
 def connect_broker(settings: Settings) -> Broker:
     """Open the broker `CAREHUB_BROKER_URL` names."""
     url = settings.broker_url
+    visibility = settings.event_visibility_timeout_seconds
     if url.startswith("memory://"):
-        return MemoryBroker()
+        return MemoryBroker(visibility_timeout=visibility)
     if url.startswith(("redis://", "rediss://")):
         from carehub.adapters.broker.redis_streams import redis_broker_from_url
 
-        return redis_broker_from_url(url)
+        return redis_broker_from_url(url, visibility_timeout=visibility)
     if url.startswith("sqs://"):
         from carehub.adapters.broker.sns_sqs import sqs_broker_from_url
 
-        return sqs_broker_from_url(url, endpoint_url=settings.aws_endpoint_url)
+        return sqs_broker_from_url(
+            url, endpoint_url=settings.aws_endpoint_url, visibility_timeout=visibility
+        )
     raise ValueError("CAREHUB_BROKER_URL must start with memory://, redis:// or sqs://")
 
 

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         "deliveries; default: yes with the in-process broker, no otherwise (run "
         "`carehub worker`).",
     )
+    event_visibility_timeout_seconds: int = Field(
+        30,
+        ge=1,
+        description="Seconds a consumer may hold a message before it is delivered "
+        "again (its consumer is taken to have died).",
+    )
     event_max_attempts: int = Field(
         5, ge=1, description="Attempts before a consumer parks a message as a dead letter."
     )

@@ -1,9 +1,15 @@
 """The outbox relay: moves committed events from the outbox to the broker, in order.
 
 Only the holder of the `outbox-relay` lease moves rows, so each aggregate's events leave in
-commit order. Rows are read past a cursor and marked published once the broker answers for
-them; a broker that fails makes the relay start again from the oldest unpublished row
-after a pause, so nothing is skipped (and consumers, being idempotent, absorb repeats).
+commit order. Rows are marked published once the broker answers for them; a broker that
+fails makes the relay start again from the oldest unpublished row after a pause, so
+nothing is skipped (and consumers, being idempotent, absorb repeats).
+
+Each read starts from the oldest unpublished row whenever nothing is in flight. That
+matters on PostgreSQL, where sequence numbers are taken before commit: a transaction can
+commit a lower `seq` after a higher one was read, and a cursor alone would step over it.
+Only the in-process broker keeps batches in flight (its publish waits for consumers);
+while it does, reads continue past a cursor, and any late row is found at the next lull.
 """
 
 from __future__ import annotations
@@ -75,6 +81,8 @@ class OutboxRelay:
         if not await self._lead():
             return 0
         self._wake.clear()
+        if not self._in_flight:
+            self._cursor = 0
         rows = await self._store.unpublished(self._cursor, self._batch_size)
         if not rows:
             return 0
@@ -103,7 +111,7 @@ class OutboxRelay:
         except Exception:
             log.exception("publishing %d events failed; they stay in the outbox", len(rows))
             self._failures += 1
-            raise
+            return
         self._failures = 0
 
     async def _pause_after_failure(self) -> None:
