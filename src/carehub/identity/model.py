@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TypedDict
+
+from typing_extensions import TypedDict  # pydantic reads it on 3.11 (the event catalogue)
 
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import FieldError, Invalid
@@ -190,6 +191,8 @@ class UserChangedPayload(UserPayload):
 
 @dataclass(frozen=True, kw_only=True)
 class UserCreated(DomainEvent):
+    """An account was created (by an admin, at sign-up, or as the bootstrap admin)."""
+
     event_type = "identity.user_created.v1"
     role: str
     country_id: str | None
@@ -200,6 +203,8 @@ class UserCreated(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class UserChanged(DomainEvent):
+    """An account's role, status, country or links changed."""
+
     event_type = "identity.user_changed.v1"
     changed_fields: tuple[str, ...]
 
@@ -209,6 +214,8 @@ class UserChanged(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class UserActivated(DomainEvent):
+    """An account became active (its email was verified)."""
+
     event_type = "identity.user_activated.v1"
 
     def payload(self) -> UserPayload:

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import Enum, StrEnum
-from typing import Any, TypedDict
+from typing import Any
+
+from typing_extensions import TypedDict  # pydantic reads it on 3.11 (the event catalogue)
 
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.events import DomainEvent
@@ -230,6 +232,8 @@ class PatientUpdatedPayload(PatientEventPayload):
 
 @dataclass(frozen=True, kw_only=True)
 class PatientRegistered(DomainEvent):
+    """A patient record was created, with its MRN, in a country."""
+
     event_type = "patients.patient_registered.v1"
     country_id: str
 
@@ -239,6 +243,8 @@ class PatientRegistered(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class PatientUpdated(DomainEvent):
+    """A patient's details changed; `changedFields` names the fields, never their values."""
+
     event_type = "patients.patient_updated.v1"
     country_id: str
     version: int
@@ -255,6 +261,8 @@ class PatientUpdated(DomainEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class PatientDeactivated(DomainEvent):
+    """A patient record was deactivated (it stays readable by id)."""
+
     event_type = "patients.patient_deactivated.v1"
     country_id: str
 

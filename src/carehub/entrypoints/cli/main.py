@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from carehub.audit.model import Verification
 from carehub.bootstrap import build, database_revision, upgrade_database
@@ -78,6 +79,59 @@ def worker(
         server_header=False,
         timeout_graceful_shutdown=60,
     )
+
+
+@events_app.command("catalogue")
+def events_catalogue() -> None:
+    """Print the event catalogue (Markdown): every event type and its payload schema."""
+    from carehub.entrypoints.cli.event_catalogue import catalogue
+
+    typer.echo(catalogue(), nl=False)
+
+
+@events_app.command("dead-letters")
+def dead_letters(
+    consumer: Annotated[str | None, typer.Option(help="Only this consumer's.")] = None,
+    include_replayed: Annotated[bool, typer.Option(help="Also those replayed.")] = False,
+    replay: Annotated[str | None, typer.Option(help="Replay the dead letter with this id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+) -> None:
+    """List the messages consumers gave up on, or replay one (`--replay ID`)."""
+    asyncio.run(_dead_letters(consumer, include_replayed, replay, limit))
+
+
+async def _dead_letters(
+    consumer: str | None, include_replayed: bool, replay: str | None, limit: int
+) -> None:
+    carehub = await build(Settings())
+    operator = Actor.system("cli")
+    try:
+        if replay is not None:
+            letter = await carehub.dead_letters.replay(actor=operator, letter_id=replay)
+            console.print(f"replayed {letter.letter_id} ({letter.message.event_type})")
+            return
+        page = await carehub.dead_letters.list(
+            actor=operator, consumer=consumer, include_replayed=include_replayed, limit=limit
+        )
+    except CarehubError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        await carehub.close()
+    table = Table("id", "consumer", "event", "type", "attempts", "last error", "parked at")
+    for letter in page.items:
+        table.add_row(
+            letter.letter_id,
+            letter.consumer,
+            letter.message.event_id,
+            letter.message.event_type,
+            str(letter.attempts),
+            letter.last_error,
+            letter.parked_at.isoformat(timespec="seconds"),
+        )
+    Console().print(table)
+    if not page.items:
+        console.print("no dead letters")
 
 
 @db_app.command("upgrade")
