@@ -1,0 +1,1 @@
+"""Tests of the Redis Streams broker beyond the Broker contract."""
