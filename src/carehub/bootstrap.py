@@ -126,7 +126,9 @@ def connect_broker(settings: Settings) -> Broker:
     if url.startswith(("redis://", "rediss://")):
         from carehub.adapters.broker.redis_streams import redis_broker_from_url
 
-        return redis_broker_from_url(url, visibility_timeout=visibility)
+        return redis_broker_from_url(
+            url, prefix=settings.broker_prefix, visibility_timeout=visibility
+        )
     if url.startswith("sqs://"):
         from carehub.adapters.broker.sns_sqs import sqs_broker_from_url
 

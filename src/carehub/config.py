@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         description="Where events go: `memory://` (in-process), `redis://host:6379/0` "
         "(Redis Streams) or `sqs://?region=...` (SNS topics and SQS queues).",
     )
+    broker_prefix: str = Field(
+        "carehub",
+        pattern=r"^[A-Za-z0-9_-]{1,40}$",
+        description="Prefix of the broker's streams, topics and queues (one per deployment).",
+    )
     aws_endpoint_url: str | None = Field(
         None, description="A local AWS emulator's endpoint (e.g. moto) for SNS and SQS."
     )
