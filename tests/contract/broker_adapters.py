@@ -12,7 +12,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 
 from carehub.adapters.broker.memory import MemoryBroker
+from carehub.adapters.broker.sns_sqs import SnsSqsBroker
 from carehub.events.ports import Broker
+from carehub.kernel.ids import new_id
+from tests.support.moto import aws_client
 
 VISIBILITY_TIMEOUT = 1.0
 
@@ -28,8 +31,29 @@ async def memory_broker() -> AsyncIterator[Broker]:
         await broker.close()
 
 
+def sqs_broker(endpoint: str) -> BrokerFactory:
+    """SNS + SQS brokers on the moto server, each under a prefix of its own."""
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[Broker]:
+        broker = SnsSqsBroker(
+            aws_client("sns", endpoint),
+            aws_client("sqs", endpoint),
+            prefix=f"t{new_id()[-12:]}",
+            visibility_timeout=VISIBILITY_TIMEOUT,
+        )
+        try:
+            yield broker
+        finally:
+            await broker.close()
+
+    return opened
+
+
 def broker_factory(name: str, request: pytest.FixtureRequest) -> BrokerFactory:
     """Opens brokers of the adapter called `name`."""
     if name == "memory":
         return memory_broker
+    if name == "sqs":
+        return sqs_broker(request.getfixturevalue("moto_endpoint"))
     raise LookupError(name)

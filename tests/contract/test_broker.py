@@ -24,6 +24,13 @@ BROKERS = [
     pytest.param("redis", marks=pytest.mark.redis),
     pytest.param("sqs", marks=pytest.mark.aws),
 ]
+# The order test's twin that acknowledges as it goes: tests/adapters/broker/test_sns_sqs.py.
+FIFO_HOLDS_BACK_UNACKNOWLEDGED_GROUPS = pytest.mark.xfail(
+    reason="SQS FIFO delivers an aggregate's next event only after the previous one is "
+    "acknowledged; this test receives all 30 before acknowledging any, so the unacknowledged "
+    "ones come back after the visibility timeout instead",
+    strict=True,
+)
 REGISTERED = "patients.patient_registered.v1"
 UPDATED = "patients.patient_updated.v1"
 USER_CREATED = "identity.user_created.v1"
@@ -131,7 +138,11 @@ async def test_a_country_consumer_gets_only_its_country(broker: Broker) -> None:
     await asyncio.wait_for(publishing, 10)
 
 
-async def test_messages_of_one_aggregate_arrive_in_publishing_order(broker: Broker) -> None:
+async def test_messages_of_one_aggregate_arrive_in_publishing_order(
+    broker: Broker, request: pytest.FixtureRequest
+) -> None:
+    if request.node.callspec.params["broker"] == "sqs":
+        request.applymarker(FIFO_HOLDS_BACK_UNACKNOWLEDGED_GROUPS)
     consumer = spec("analytics", REGISTERED, UPDATED)
     await broker.declare([consumer])
     aggregates = [new_id() for _ in range(3)]
