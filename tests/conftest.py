@@ -1,4 +1,5 @@
-"""Shared fixtures: real databases (SQLite files, a PostgreSQL database per session)."""
+"""Shared fixtures: real databases (SQLite files, a PostgreSQL database per session) and
+a moto server standing in for AWS."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.moto import moto_endpoint
 from tests.support.services import (
     empty_postgres,
     fresh_postgres_database,
     fresh_sqlite,
     migrated_sqlite_template,
 )
+
+__all__ = ["moto_endpoint"]  # a session fixture, defined with the other AWS test helpers
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -6,23 +6,20 @@ can be tested without waiting long.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from carehub.adapters.broker.memory import MemoryBroker
 from carehub.adapters.broker.redis_streams import RedisStreamsBroker, redis_broker_from_url
+from carehub.adapters.broker.sns_sqs import SnsSqsBroker
 from carehub.events.ports import Broker
-from tests.support.services import unavailable
+from carehub.kernel.ids import new_id
+from tests.support.moto import aws_client
+from tests.support.redis_space import REDIS_URL, redis_prefix
 
 VISIBILITY_TIMEOUT = 1.0
-REDIS_URL = os.environ.get("CAREHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 BrokerFactory = Callable[[], AbstractAsyncContextManager[Broker]]
 
@@ -39,21 +36,33 @@ async def memory_broker() -> AsyncIterator[Broker]:
 @asynccontextmanager
 async def redis_broker() -> AsyncIterator[RedisStreamsBroker]:
     """A Redis Streams broker under a key prefix of its own, whose keys go afterwards."""
-    prefix = f"carehub-test:{uuid.uuid4().hex}"
-    admin = Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        await admin.ping()
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        await admin.aclose()
-        unavailable("Redis", exc)
-    broker = redis_broker_from_url(REDIS_URL, prefix=prefix, visibility_timeout=VISIBILITY_TIMEOUT)
-    try:
-        yield broker
-    finally:
-        await broker.close()
-        async for key in admin.scan_iter(match=f"{prefix}:*"):
-            await admin.delete(key)
-        await admin.aclose()
+    async with redis_prefix() as prefix:
+        broker = redis_broker_from_url(
+            REDIS_URL, prefix=prefix, visibility_timeout=VISIBILITY_TIMEOUT
+        )
+        try:
+            yield broker
+        finally:
+            await broker.close()
+
+
+def sqs_broker(endpoint: str) -> BrokerFactory:
+    """SNS + SQS brokers on the moto server, each under a prefix of its own."""
+
+    @asynccontextmanager
+    async def opened() -> AsyncIterator[Broker]:
+        broker = SnsSqsBroker(
+            aws_client("sns", endpoint),
+            aws_client("sqs", endpoint),
+            prefix=f"t{new_id()[-12:]}",
+            visibility_timeout=VISIBILITY_TIMEOUT,
+        )
+        try:
+            yield broker
+        finally:
+            await broker.close()
+
+    return opened
 
 
 def broker_factory(name: str, request: pytest.FixtureRequest) -> BrokerFactory:
@@ -62,4 +71,6 @@ def broker_factory(name: str, request: pytest.FixtureRequest) -> BrokerFactory:
         return memory_broker
     if name == "redis":
         return redis_broker
+    if name == "sqs":
+        return sqs_broker(request.getfixturevalue("moto_endpoint"))
     raise LookupError(name)

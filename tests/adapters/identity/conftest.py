@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import boto3
-import httpx
 import pytest
 
-from tests.support.services import unavailable
+from tests.support.moto import REGION, aws_client
 
-REGION = "us-east-1"
 USERNAME, PASSWORD, EMAIL = "ana", "Corr3ct-Horse!", "ana@example.org"
 
 
@@ -30,38 +24,9 @@ class CognitoPool:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on a free loopback port, for the whole session."""
-    try:
-        from moto.server import ThreadedMotoServer
-
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        # start() waits forever when the server thread dies, so wait for it with a limit.
-        starter = threading.Thread(target=server.start, daemon=True)
-        starter.start()
-        starter.join(timeout=15)
-        if starter.is_alive():
-            raise TimeoutError("moto did not start within 15 s")
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        httpx.get(f"{endpoint}/moto-api/data.json", timeout=5).raise_for_status()
-    except Exception as exc:
-        unavailable("moto server", exc)
-        raise
-    yield endpoint
-    server.stop()
-
-
-@pytest.fixture(scope="session")
 def cognito(moto_endpoint: str) -> CognitoPool:
     """A user pool with an app client, groups `doctor` and `admin`, and a signed-in doctor."""
-    idp: Any = boto3.client(
-        "cognito-idp",
-        endpoint_url=moto_endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",  # moto accepts any credentials
-        aws_secret_access_key="testing",
-    )
+    idp = aws_client("cognito-idp", moto_endpoint)
     pool_id = idp.create_user_pool(PoolName="carehub")["UserPool"]["Id"]
     client_id = idp.create_user_pool_client(
         UserPoolId=pool_id,
