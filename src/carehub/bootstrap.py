@@ -133,7 +133,10 @@ def connect_broker(settings: Settings) -> Broker:
         from carehub.adapters.broker.sns_sqs import sqs_broker_from_url
 
         return sqs_broker_from_url(
-            url, endpoint_url=settings.aws_endpoint_url, visibility_timeout=visibility
+            url,
+            endpoint_url=settings.aws_endpoint_url,
+            prefix=settings.broker_prefix,
+            visibility_timeout=visibility,
         )
     raise ValueError("CAREHUB_BROKER_URL must start with memory://, redis:// or sqs://")
 

@@ -329,9 +329,11 @@ def sqs_broker_from_url(
     *,
     endpoint_url: str | None = None,
     region: str | None = None,
+    prefix: str = "carehub",
     visibility_timeout: float = 30.0,
 ) -> SnsSqsBroker:
-    """A broker for `sqs://?region=eu-west-1&prefix=carehub&max_receive_count=10`."""
+    """A broker for `sqs://?region=eu-west-1&prefix=carehub&max_receive_count=10` (the
+    URL's options win over the keyword arguments)."""
     parts = urlsplit(url)
     if parts.scheme != "sqs":
         raise ValueError(f"broker URL scheme must be sqs, not {parts.scheme!r}")
@@ -346,7 +348,7 @@ def sqs_broker_from_url(
     return SnsSqsBroker(
         session.client("sns", endpoint_url=endpoint_url, config=config),
         session.client("sqs", endpoint_url=endpoint_url, config=config),
-        prefix=options.get("prefix", "carehub"),
+        prefix=options.get("prefix", prefix),
         visibility_timeout=visibility_timeout,
         max_receive_count=int(options.get("max_receive_count", "10")),
     )
