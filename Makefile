@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint typecheck lint-imports unit install lock clean
+.PHONY: run test bench bench-http bench-events lint typecheck lint-imports unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,13 @@ unit: $(STAMP)
 
 test: lint typecheck lint-imports unit
 
-bench: $(STAMP)
+bench: bench-http bench-events
+
+bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
+
+bench-events: $(STAMP)
+	$(BIN)/python -m bench.event_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:
