@@ -1,0 +1,106 @@
+"""Creating a patient through the API, with every broker: exactly one
+`patients.patient_registered.v1` event, which reaches the analytics counter."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis import Redis
+
+from carehub.adapters.sql.sqlite import sqlite_path
+from carehub.config import Settings
+from tests.api.bodies import SEED_001_PATIENT
+from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
+from tests.support.clock import AdjustableClock
+from tests.support.redis_space import REDIS_URL
+from tests.support.server import running_server
+from tests.support.services import fresh_sqlite, unavailable
+
+BROKERS = [
+    "memory",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("sqs", marks=pytest.mark.aws),
+]
+
+
+@pytest.fixture(params=BROKERS)
+def broker_settings(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, object]]:
+    """Settings that point carehub at the broker under test, in a namespace of its own."""
+    prefix = f"carehub-test-{uuid.uuid4().hex[:12]}"
+    if request.param == "memory":
+        yield {}
+    elif request.param == "redis":
+        client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        try:
+            client.ping()
+        except Exception as exc:
+            unavailable("Redis", exc)
+        yield {"broker_url": REDIS_URL, "broker_prefix": prefix}
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
+        client.close()
+    else:
+        endpoint = request.getfixturevalue("moto_endpoint")
+        for name, value in (
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ):
+            monkeypatch.setenv(name, value)
+        yield {
+            "broker_url": "sqs://?region=us-east-1",
+            "aws_endpoint_url": endpoint,
+            "broker_prefix": prefix,
+        }
+
+
+def test_one_registered_event_reaches_analytics(
+    broker_settings: dict[str, object], sqlite_template: Path, tmp_path: Path
+) -> None:
+    url = fresh_sqlite(sqlite_template, tmp_path)
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path,
+        bootstrap_admin_email=ADMIN_EMAIL,
+        bootstrap_admin_password=ADMIN_PASSWORD,
+        serve_runs_consumers=True,
+        **broker_settings,  # type: ignore[arg-type]
+    )
+    clock = AdjustableClock()
+    with running_server(settings, clock) as base_url:
+        api = httpx.Client(
+            base_url=base_url, headers=bearer(sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD))
+        )
+        created = api.post(
+            "/patients", content=SEED_001_PATIENT, headers={"Content-Type": "application/json"}
+        )
+        assert created.status_code == 201, created.text
+        today = clock.now().date().isoformat()
+        query = {"metric": "patients_registered", "countryId": "001", "from": today, "to": today}
+        count = 0
+        for _ in range(300):
+            count = api.get("/analytics/daily", params=query).json()["days"][0]["count"]
+            if count:
+                break
+            time.sleep(0.05)
+        assert count == 1
+        time.sleep(0.5)
+        assert api.get("/analytics/daily", params=query).json()["days"][0]["count"] == 1
+        api.close()
+
+    with sqlite3.connect(sqlite_path(url)) as db:
+        rows = db.execute(
+            "SELECT aggregate_id, published_at FROM outbox WHERE event_type = ?",
+            ("patients.patient_registered.v1",),
+        ).fetchall()
+    assert len(rows) == 1
+    assert rows[0][0] == "0315"
+    assert rows[0][1] is not None
