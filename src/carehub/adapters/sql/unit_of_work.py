@@ -48,13 +48,14 @@ class SqlUnitOfWork:
         self._clock = clock
         self._audit_writer = audit_writer
         self._events_committed = events_committed
+        self._opened = False
         self._session: Session | None = None
         self._events: list[DomainEvent] = []
         self._audit: list[AccessRecord] = []
         self._claim: IdempotencyClaim | None = None
 
     async def __aenter__(self) -> Self:
-        if self._session is not None or "_opened" in self.__dict__:
+        if self._opened:
             raise RuntimeError("a unit of work is opened once")
         self._opened = True
         self._session = self._db.session()
