@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from carehub.adapters.http.vetted_network import SystemResolver
+from carehub.adapters.http.webhook_sender import HttpWebhookSender
 from carehub.adapters.identity.passwords import Argon2Hasher
 from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.mail.folder import FolderMailer
@@ -24,11 +26,14 @@ from carehub.identity.ports import ExternalTokenVerifier, RateLimiter, SelfRegis
 from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock, SystemClock
+from carehub.kernel.events import event_types
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.mail import Mailer
 from carehub.patients.errors import PatientIdTaken
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
+from carehub.webhooks.model import AddressPolicy
+from carehub.webhooks.service import WebhookService
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Carehub:
     patients: PatientService
     identity: IdentityService
     audit: AuditService
+    webhooks: WebhookService
     idempotency: IdempotencyStore
     check_ready: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
@@ -118,8 +124,11 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         external_roles=_external_roles(settings),
     )
 
+    webhooks, close_webhooks = _webhooks(settings, uow, clock)
+
     async def close() -> None:
         await close_limiter()
+        await close_webhooks()
         await db.close()
 
     return Carehub(
@@ -127,6 +136,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         patients=patients,
         identity=identity,
         audit=AuditService(uow, clock),
+        webhooks=webhooks,
         idempotency=SqlIdempotencyStore(db, clock),
         check_ready=db.ping,
         close=close,
@@ -142,6 +152,26 @@ async def ensure_bootstrap_admin(carehub: Carehub) -> None:
             email=settings.bootstrap_admin_email,
             password=settings.bootstrap_admin_password.get_secret_value(),
         )
+
+
+def _webhooks(
+    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock
+) -> tuple[WebhookService, Callable[[], Awaitable[None]]]:
+    """The webhook use cases; their sender resolves and vets every address it connects to."""
+    policy = AddressPolicy(allow_private=settings.webhooks_allow_private)
+    resolver = SystemResolver()
+    sender = HttpWebhookSender(policy, resolver)
+    service = WebhookService(
+        uow,
+        clock,
+        sender=sender,
+        resolver=resolver,
+        policy=policy,
+        # Every domain's model is imported by now (through the services above).
+        known_event_types=event_types(),
+        pause_after=settings.webhooks_pause_after_failures,
+    )
+    return service, sender.close
 
 
 def _mailer(settings: Settings) -> Mailer:
