@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from carehub.adapters.broker.memory import MemoryBroker
+from carehub.adapters.http.vetted_network import SystemResolver
+from carehub.adapters.http.webhook_sender import HttpWebhookSender
 from carehub.adapters.identity.passwords import Argon2Hasher
 from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.mail.folder import FolderMailer
@@ -38,11 +40,15 @@ from carehub.identity.ports import ExternalTokenVerifier, RateLimiter, SelfRegis
 from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock, SystemClock
+from carehub.kernel.events import event_types
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.mail import Mailer
 from carehub.patients.errors import PatientIdTaken
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
+from carehub.webhooks.handlers import QueueDeliveries
+from carehub.webhooks.model import AddressPolicy
+from carehub.webhooks.service import WebhookService
 
 
 @dataclass
@@ -65,6 +71,7 @@ class Carehub:
     audit: AuditService
     analytics: AnalyticsService
     dead_letters: DeadLetterService
+    webhooks: WebhookService
     idempotency: IdempotencyStore
     events: EventBackbone
     check_ready: Callable[[], Awaitable[None]]
@@ -141,10 +148,12 @@ def connect_broker(settings: Settings) -> Broker:
     raise ValueError("CAREHUB_BROKER_URL must start with memory://, redis:// or sqs://")
 
 
-def consumers() -> list[ConsumerOf]:
+def consumers(clock: Clock) -> list[ConsumerOf]:
     """Every consumer of events, by its stable name."""
     return [
         Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event),
+        # Every type: subscriptions choose theirs (or "*"), and the handler filters.
+        Consumer(ConsumerSpec("webhooks", frozenset(event_types())), QueueDeliveries(clock)),
     ]
 
 
@@ -181,7 +190,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     """Connect to the configured backends and wire the use cases to them."""
     clock = clock or SystemClock()
     db = await connect(settings.resolved_database_url, settings)
-    every_consumer = consumers()
+    every_consumer = consumers(clock)
     events, uow = await event_backbone(settings, db, clock, every_consumer)
 
     patients = PatientService(uow, clock)
@@ -208,9 +217,12 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         external_roles=_external_roles(settings),
     )
 
+    webhooks, close_webhooks = _webhooks(settings, uow, clock)
+
     async def close() -> None:
         await close_limiter()
         await events.broker.close()
+        await close_webhooks()
         await db.close()
 
     return Carehub(
@@ -222,6 +234,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         dead_letters=DeadLetterService(
             SqlDeadLetters(db), {c.spec.name: c for c in every_consumer}, uow, clock
         ),
+        webhooks=webhooks,
         idempotency=SqlIdempotencyStore(db, clock),
         events=events,
         check_ready=db.ping,
@@ -238,6 +251,26 @@ async def ensure_bootstrap_admin(carehub: Carehub) -> None:
             email=settings.bootstrap_admin_email,
             password=settings.bootstrap_admin_password.get_secret_value(),
         )
+
+
+def _webhooks(
+    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock
+) -> tuple[WebhookService, Callable[[], Awaitable[None]]]:
+    """The webhook use cases; their sender resolves and vets every address it connects to."""
+    policy = AddressPolicy(allow_private=settings.webhooks_allow_private)
+    resolver = SystemResolver()
+    sender = HttpWebhookSender(policy, resolver)
+    service = WebhookService(
+        uow,
+        clock,
+        sender=sender,
+        resolver=resolver,
+        policy=policy,
+        # Every domain's model is imported by now (through the services above).
+        known_event_types=event_types(),
+        pause_after=settings.webhooks_pause_after_failures,
+    )
+    return service, sender.close
 
 
 def _mailer(settings: Settings) -> Mailer:

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
         description="`group=role,...` mapping external groups to carehub roles; default: "
         "groups named admin, doctor, staff, patient.",
     )
+    webhooks_allow_private: bool = Field(
+        False,
+        description="Let webhooks reach loopback and private addresses (RFC 1918, CGNAT, "
+        "fc00::/7), e.g. a receiver on the same network; link-local addresses (cloud "
+        "metadata) stay refused.",
+    )
+    webhooks_pause_after_failures: int = Field(
+        20, ge=1, description="Failed webhook attempts in a row that pause a subscription."
+    )
 
     broker_url: str = Field(
         "memory://",

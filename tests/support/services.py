@@ -22,6 +22,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Emptied between tests; accounts, sessions and signing keys stay (tests use fresh emails).
 TABLES = (
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
     "care_relationships",
     "patient_name_tokens",
     "patient_condition_terms",

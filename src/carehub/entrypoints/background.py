@@ -1,5 +1,5 @@
 """The event loops a process runs beside (or instead of) serving HTTP: the outbox relay,
-the consumers, and pruning old outbox rows."""
+the consumers, webhook deliveries, and pruning old outbox rows."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from carehub.bootstrap import Carehub
 
 log = logging.getLogger("carehub.background")
 PRUNE_EVERY_SECONDS = 3600.0
+WEBHOOK_IDLE_SECONDS = 1.0
+WEBHOOK_BATCH = 50
 
 
 class Background:
@@ -34,6 +36,7 @@ class Background:
         if self._consumers:
             for runner in events.runners:
                 loops[f"consumer:{runner.name}"] = runner.run
+            loops["webhook-deliveries"] = self._deliver_webhooks
         for name, loop in loops.items():
             self._tasks[name] = asyncio.create_task(loop(self._stopping), name=name)
         log.info("background loops started: %s", ", ".join(self._tasks))
@@ -54,6 +57,17 @@ class Background:
         await asyncio.gather(*tasks, return_exceptions=True)
         log.info("background loops stopped")
 
+    async def _deliver_webhooks(self, stopping: asyncio.Event) -> None:
+        """Send due webhook deliveries; several processes may do so at once (they claim)."""
+        while not stopping.is_set():
+            try:
+                sent = await self._carehub.webhooks.deliver_due(limit=WEBHOOK_BATCH)
+            except Exception:
+                log.exception("delivering webhooks failed")
+                sent = 0
+            if not sent:
+                await _rest(stopping, WEBHOOK_IDLE_SECONDS)
+
     async def _prune_outbox(self, stopping: asyncio.Event) -> None:
         keep = timedelta(days=self._carehub.settings.outbox_retention_days)
         while not stopping.is_set():
@@ -63,5 +77,10 @@ class Background:
                     log.info("pruned %d published outbox rows", pruned)
             except Exception:
                 log.exception("pruning the outbox failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), PRUNE_EVERY_SECONDS)
+            await _rest(stopping, PRUNE_EVERY_SECONDS)
+
+
+async def _rest(stopping: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake at once when asked to stop."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)

@@ -329,6 +329,8 @@ webhook_deliveries = sa.Table(
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("finished_at", Timestamp),
     sa.UniqueConstraint("subscription_id", "event_id"),
+    # A subscription's deliveries, newest first (`GET /webhooks/{id}/deliveries`).
+    sa.Index("ix_webhook_deliveries_subscription_id_id", "subscription_id", "id"),
     sa.Index(
         "ix_webhook_deliveries_due",
         "next_attempt_at",

@@ -21,6 +21,7 @@ from carehub.adapters.sql.identity import (
 )
 from carehub.adapters.sql.patients import SqlPatientRepository
 from carehub.adapters.sql.tables import outbox, processed_messages
+from carehub.adapters.sql.webhooks import SqlWebhookRepository
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
@@ -89,6 +90,10 @@ class SqlUnitOfWork:
     @cached_property
     def analytics(self) -> SqlAnalyticsRepository:
         return SqlAnalyticsRepository(self._live_session())
+
+    @cached_property
+    def webhooks(self) -> SqlWebhookRepository:
+        return SqlWebhookRepository(self._live_session())
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         row = {"consumer": consumer, "event_id": event_id, "processed_at": self._clock.now()}

@@ -21,6 +21,7 @@ from carehub.events import api as events_api
 from carehub.identity import api as identity_api
 from carehub.patients import api as patients_api
 from carehub.web.problems import install_problem_handlers
+from carehub.webhooks import api as webhooks_api
 
 DESCRIPTION = """Patient records for clinics in several countries.
 
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(audit_api.router)
     app.include_router(analytics_api.router)
     app.include_router(events_api.router)
+    app.include_router(webhooks_api.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -98,6 +98,11 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
+        "ix_webhook_deliveries_subscription_id_id",
+        "webhook_deliveries",
+        ["subscription_id", "id"],
+    )
+    op.create_index(
         "ix_webhook_deliveries_due",
         "webhook_deliveries",
         ["next_attempt_at"],

@@ -1,0 +1,1 @@
+"""Webhooks: admins subscribe URLs to event types; deliveries are signed, retried and paused."""
