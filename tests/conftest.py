@@ -32,6 +32,14 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def api_postgres_url() -> Iterator[str]:
+    """A database of its own for the long-running API server: its outbox relay and
+    consumers must not pick up the events of tests that share `postgres_url`."""
+    with fresh_postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> str:
     """An empty, migrated database on each SQL backend."""

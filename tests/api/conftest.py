@@ -49,7 +49,7 @@ def api_server(
     if request.param == "sqlite":
         url = fresh_sqlite(sqlite_template, folder)
     else:
-        url = request.getfixturevalue("postgres_url")
+        url = request.getfixturevalue("api_postgres_url")
     clock = AdjustableClock()
     settings = Settings(
         database_url=url,

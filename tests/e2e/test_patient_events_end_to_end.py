@@ -1,10 +1,12 @@
 """Creating a patient through the API, with every broker: exactly one
-`patients.patient_registered.v1` event, which reaches the analytics counter."""
+`patients.patient_registered.v1` event, which reaches the analytics counter and a
+registered webhook, once each."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +20,14 @@ from carehub.config import Settings
 from tests.api.bodies import SEED_001_PATIENT
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.receiver import Receiver
 from tests.support.redis_space import REDIS_URL
 from tests.support.server import running_server
 from tests.support.services import fresh_sqlite, unavailable
+from tests.support.waiting import until
 
+REGISTERED = "patients.patient_registered.v1"
+SECRET = "a long enough shared secret"
 BROKERS = [
     "memory",
     pytest.param("redis", marks=pytest.mark.redis),
@@ -62,7 +68,7 @@ def broker_settings(
         }
 
 
-def test_one_registered_event_reaches_analytics(
+async def test_one_registered_event_reaches_analytics_and_a_webhook(
     broker_settings: dict[str, object], sqlite_template: Path, tmp_path: Path
 ) -> None:
     url = fresh_sqlite(sqlite_template, tmp_path)
@@ -72,35 +78,53 @@ def test_one_registered_event_reaches_analytics(
         bootstrap_admin_email=ADMIN_EMAIL,
         bootstrap_admin_password=ADMIN_PASSWORD,
         serve_runs_consumers=True,
+        webhooks_allow_private=True,  # the receiver listens on loopback
         **broker_settings,  # type: ignore[arg-type]
     )
     clock = AdjustableClock()
-    with running_server(settings, clock) as base_url:
-        api = httpx.Client(
-            base_url=base_url, headers=bearer(sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD))
-        )
-        created = api.post(
-            "/patients", content=SEED_001_PATIENT, headers={"Content-Type": "application/json"}
-        )
-        assert created.status_code == 201, created.text
-        today = clock.now().date().isoformat()
-        query = {"metric": "patients_registered", "countryId": "001", "from": today, "to": today}
-        count = 0
-        for _ in range(300):
-            count = api.get("/analytics/daily", params=query).json()["days"][0]["count"]
-            if count:
-                break
-            time.sleep(0.05)
-        assert count == 1
-        time.sleep(0.5)
-        assert api.get("/analytics/daily", params=query).json()["days"][0]["count"] == 1
-        api.close()
+    async with Receiver() as receiver:
+        with running_server(settings, clock) as base_url:
+            token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+            async with httpx.AsyncClient(base_url=base_url, headers=bearer(token)) as api:
+                hook = await api.post(
+                    "/webhooks",
+                    json={"url": receiver.url, "eventTypes": [REGISTERED], "secret": SECRET},
+                )
+                assert hook.status_code == 201, hook.text
+                created = await api.post(
+                    "/patients",
+                    content=SEED_001_PATIENT,
+                    headers={"Content-Type": "application/json"},
+                )
+                assert created.status_code == 201, created.text
+                today = clock.now().date().isoformat()
+                query = {
+                    "metric": "patients_registered",
+                    "countryId": "001",
+                    "from": today,
+                    "to": today,
+                }
 
+                async def counted() -> int:
+                    body = (await api.get("/analytics/daily", params=query)).json()
+                    return int(body["days"][0]["count"])
+
+                async def arrived() -> bool:
+                    return await counted() == 1 and len(receiver.requests) == 1
+
+                await until(arrived, within=30)
+                await asyncio.sleep(1.0)  # nothing arrives twice
+                assert await counted() == 1
+
+    [delivery] = receiver.requests
+    assert delivery.signature_verifies(SECRET)
+    event = json.loads(delivery.body)
+    assert event["type"] == REGISTERED
+    assert event["data"] == {"patientId": "0315", "countryId": "001"}
     with sqlite3.connect(sqlite_path(url)) as db:
         rows = db.execute(
-            "SELECT aggregate_id, published_at FROM outbox WHERE event_type = ?",
-            ("patients.patient_registered.v1",),
+            "SELECT event_id, published_at FROM outbox WHERE event_type = ?", (REGISTERED,)
         ).fetchall()
     assert len(rows) == 1
-    assert rows[0][0] == "0315"
+    assert rows[0][0] == event["id"]
     assert rows[0][1] is not None
