@@ -44,7 +44,9 @@ U = TypeVar("U")
 @dataclass(frozen=True)
 class Consumer(Generic[U]):
     """A reaction to events: `apply` makes its effect inside the unit of work it is given,
-    which also records the event as processed, so the effect happens once."""
+    which also records the event as processed, so the effect happens once. The record is
+    written after the effect, so effects must not fail on a repeat (upserts, or inserts
+    that ignore a conflict): the repeat is then rolled back as a whole."""
 
     spec: ConsumerSpec
     apply: Callable[[EventMessage, U], Awaitable[None]]

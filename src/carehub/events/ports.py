@@ -72,7 +72,11 @@ class ConsumerUnitOfWork(UnitOfWork, Protocol):
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         """Record, in this unit's transaction, that `consumer` applied the event; False
-        when it already had (then the unit must not apply it again)."""
+        when it already had (then the unit must not commit)."""
+        ...
+
+    def has_changes(self) -> bool:
+        """Whether anything was written or recorded in this unit so far."""
         ...
 
 

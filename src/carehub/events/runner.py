@@ -1,8 +1,8 @@
 """Runs a consumer: receives its deliveries, applies each once, retries, parks the hopeless.
 
-A delivery is applied in a unit of work that first records (consumer, event id) as
+A delivery is applied in a unit of work that also records (consumer, event id) as
 processed: the effect and that record commit together, so a redelivery (after a crash
-between commit and acknowledgement, say) finds the record and only acknowledges.
+between commit and acknowledgement, say) meets the record and changes nothing.
 Deliveries of different aggregates are applied concurrently, those of one aggregate in
 order.
 """
@@ -30,11 +30,18 @@ async def apply_once(
     message: EventMessage,
     new_uow: Callable[[], ConsumerUnitOfWork],
 ) -> bool:
-    """Apply the event unless this consumer already did; returns whether it applied it."""
+    """Apply the event unless this consumer already did; returns whether it applied it.
+
+    The effect comes first and the processed record last, in one transaction: a repeat
+    fails on the record's key and its effect is rolled back with it, and an event the
+    consumer has nothing to do for costs no write at all.
+    """
     async with new_uow() as uow:
+        await consumer.apply(message, uow)
+        if not uow.has_changes():
+            return True
         if not await uow.mark_processed(consumer.spec.name, message.event_id):
             return False
-        await consumer.apply(message, uow)
         await uow.commit()
     return True
 

@@ -95,6 +95,10 @@ class SqlUnitOfWork:
     def webhooks(self) -> SqlWebhookRepository:
         return SqlWebhookRepository(self._live_session())
 
+    def has_changes(self) -> bool:
+        session = self._session
+        return bool(self._events) or (session is not None and session.in_transaction)
+
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         row = {"consumer": consumer, "event_id": event_id, "processed_at": self._clock.now()}
         try:
