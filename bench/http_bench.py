@@ -128,7 +128,10 @@ def bench_backend(
     if environment["load_average_1_5_15"][0] > 0.5:
         console.print("[yellow]the machine is busy with something else: figures will suffer")
     with database(backend, config) as url, carehub_server(url, config.patients) as server:
-        console.print(f"{backend}: {config.patients:,} patients in {server.load_seconds:.0f} s")
+        console.print(
+            f"{backend}: {config.patients:,} patients in {server.load_seconds:.0f} s, "
+            f"their events relayed and consumed in {server.relay_seconds:.0f} s"
+        )
         headers = auth_headers(server.base_url)
         dataset = collect(server.base_url, headers)
         plan = build(dataset, headers)
@@ -155,6 +158,7 @@ def bench_backend(
         "page_limit": PAGE_LIMIT,
         "environment": environment,
         "load_seconds": round(server.load_seconds, 2),
+        "relay_seconds": round(server.relay_seconds, 2),
         "server_peak_rss_mb": round(peak_mb, 1),
         "client_ceiling": {str(c): asdict(o) for c, o in ceiling.items()},
         **as_json(rows, checks),

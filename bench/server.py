@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -121,6 +122,7 @@ class RunningServer:
     load_seconds: float
     tree: ProcessTree
     env: dict[str, str]
+    relay_seconds: float = 0.0  # to relay and consume the demo patients' events at start
 
     @property
     def base_url(self) -> str:
@@ -168,8 +170,15 @@ def carehub_server(database_url: str | None, patients: int) -> Iterator[RunningS
             )
         try:
             _wait_ready(f"http://{HOST}:{port}", process, log_path)
+            relay_seconds = _wait_outbox_drained(env["CAREHUB_DATABASE_URL"])
             yield RunningServer(
-                HOST, port, env["CAREHUB_DATABASE_URL"], load_seconds, ProcessTree(process.pid), env
+                HOST,
+                port,
+                env["CAREHUB_DATABASE_URL"],
+                load_seconds,
+                ProcessTree(process.pid),
+                env,
+                relay_seconds,
             )
         finally:
             _stop(process)
@@ -198,6 +207,25 @@ def baseline_server(measured: RunningServer) -> Iterator[RunningServer]:
         finally:
             _stop(process)
             _echo_errors(log_path)
+
+
+def _wait_outbox_drained(url: str, limit_seconds: float = 900) -> float:
+    """Wait until the server has relayed and consumed the demo patients' events (they are
+    committed by `carehub demo`), so that the scenarios measure a steady state."""
+    started = time.perf_counter()
+    query = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+    while time.perf_counter() - started < limit_seconds:
+        if url.startswith("sqlite:///"):
+            with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+                waiting = conn.execute(query).fetchone()[0]
+        else:
+            with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+                row = conn.execute(query).fetchone()
+                waiting = row[0] if row else 0
+        if not waiting:
+            return time.perf_counter() - started
+        time.sleep(0.5)
+    raise RuntimeError("the server did not relay the demo patients' events in time")
 
 
 def _analyze(url: str) -> None:
