@@ -270,6 +270,28 @@ class PatientDeactivated(DomainEvent):
         return {"patientId": self.aggregate_id, "countryId": self.country_id}
 
 
+class CareAssignmentPayload(TypedDict):
+    patientId: str
+    practitionerId: str
+    action: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CareAssignmentChanged(DomainEvent):
+    """A practitioner was assigned to a patient's care, or released from it."""
+
+    event_type = "patients.care_assignment_changed.v1"
+    practitioner_id: str
+    assigned: bool
+
+    def payload(self) -> CareAssignmentPayload:
+        return {
+            "patientId": self.aggregate_id,
+            "practitionerId": self.practitioner_id,
+            "action": "assigned" if self.assigned else "released",
+        }
+
+
 class Unset(Enum):
     """Marks a field a change request did not mention (unlike None, which clears it)."""
 

@@ -22,6 +22,7 @@ from carehub.kernel.pagination import Page, check_limit
 from carehub.patients import access
 from carehub.patients.errors import PatientNotFound
 from carehub.patients.model import (
+    CareAssignmentChanged,
     Patient,
     PatientChanges,
     PatientDeactivated,
@@ -148,6 +149,16 @@ class PatientService:
                 changed = await repo.add_care_relationship(practitioner_id, patient_id)
             else:
                 changed = await repo.remove_care_relationship(practitioner_id, patient_id)
+            if changed:
+                uow.record(
+                    CareAssignmentChanged(
+                        aggregate_id=patient_id,
+                        occurred_at=self._clock.now(),
+                        actor_id=actor.id,
+                        practitioner_id=practitioner_id,
+                        assigned=assigned,
+                    )
+                )
             uow.audit(self._audited(actor, action, patient_id))
             await uow.commit()
         return changed

@@ -19,6 +19,10 @@ also the idempotency key of every consumer), `type`, `aggregateId` (the ordering
 events of one aggregate are relayed in commit order), `occurredAt` (UTC), `actorId` and
 `data`, the payload below. Payloads carry ids and codes only: never names, contact data
 or notes.
+
+Sign-in bookkeeping (sessions, one-time codes, failed-attempt counters) emits no events:
+it is the identity service's own security state, not a fact other parts react to.
+Webhook subscriptions are configuration and emit none either.
 """
 
 
