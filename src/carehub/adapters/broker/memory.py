@@ -28,7 +28,9 @@ class _Copy:
 class MemoryBroker:
     """Consumers in this process get their copies through asyncio queues."""
 
-    max_in_flight = 64  # publishing cannot fail part-way, so batches may overlap
+    # Publishing cannot fail part-way, so batches may overlap; a few keep consumers busy,
+    # and more would only hold memory (a relay catching up with 100,000 events held 32,000).
+    max_in_flight = 4
 
     def __init__(self, *, visibility_timeout: float = 30.0) -> None:
         self._visibility_timeout = visibility_timeout

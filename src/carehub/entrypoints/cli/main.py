@@ -10,7 +10,6 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from carehub.audit.model import Verification
 from carehub.bootstrap import build, database_revision, upgrade_database
@@ -118,18 +117,19 @@ async def _dead_letters(
         raise typer.Exit(1) from exc
     finally:
         await carehub.close()
-    table = Table("id", "consumer", "event", "type", "attempts", "last error", "parked at")
+    # Tab-separated, one letter per line: readable, and easy to grep or cut.
+    typer.echo("id\tconsumer\tevent id\tevent type\tattempts\tparked at\tlast error")
     for letter in page.items:
-        table.add_row(
+        fields = (
             letter.letter_id,
             letter.consumer,
             letter.message.event_id,
             letter.message.event_type,
             str(letter.attempts),
-            letter.last_error,
             letter.parked_at.isoformat(timespec="seconds"),
+            letter.last_error,
         )
-    Console().print(table)
+        typer.echo("\t".join(fields))
     if not page.items:
         console.print("no dead letters")
 
