@@ -6,6 +6,8 @@ import re
 import time
 import uuid
 
+import pytest
+
 from carehub.kernel.ids import new_id
 
 CANONICAL = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -37,3 +39,22 @@ def test_ids_from_later_milliseconds_sort_after_earlier_ones_as_strings() -> Non
 def test_ids_made_in_the_same_millisecond_still_differ() -> None:
     ids = {new_id() for _ in range(2_000)}
     assert len(ids) == 2_000
+
+
+def test_ids_made_one_after_another_sort_in_that_order() -> None:
+    ids = [new_id() for _ in range(20_000)]  # many share a millisecond
+    assert ids == sorted(ids)
+    assert len({uuid.UUID(i).int >> 80 for i in ids}) < len(ids)
+
+
+def test_a_full_counter_moves_on_to_the_next_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    from carehub.kernel import ids as module
+
+    first = new_id()
+    module._last_random = (1 << 74) - 1  # as if the counter had run to its end
+    module._last_ms = uuid.UUID(first).int >> 80
+    monkeypatch.setattr(module.time, "time_ns", lambda: module._last_ms * 1_000_000)
+    second = new_id()
+    assert second > first
+    assert uuid.UUID(second).int >> 80 == (uuid.UUID(first).int >> 80) + 1
+    assert CANONICAL.match(second)
