@@ -7,7 +7,7 @@ from pathlib import Path
 
 from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
 from carehub.events.ports import Delivery
-from carehub.events.runner import ConsumerRunner
+from carehub.events.runner import apply_once
 from carehub.events.service import DeadLetterService
 from carehub.kernel.actor import Actor
 from carehub.kernel.events import EventMessage
@@ -111,17 +111,9 @@ async def test_the_same_message_delivered_twice_is_applied_once(
     async with event_world(database_url, tmp_path, [ANALYTICS]) as world:
         await world.register()
         [row] = await world.events.outbox.unpublished(0, 10)
-        [runner] = world.events.runners
-        twice = [Delivery(row.message, 1, "a"), Delivery(row.message, 2, "b")]
-        applied = [await _apply(runner, d) for d in twice]
+        applied = [await apply_once(ANALYTICS, row.message, world.new_uow) for _ in range(2)]
         assert await registered_today(world) == 1
         assert applied == [True, False]
-
-
-async def _apply(runner: ConsumerRunner, delivery: Delivery) -> bool:
-    from carehub.events.runner import apply_once
-
-    return await apply_once(runner.consumer, delivery.message, runner._new_uow)
 
 
 async def test_a_parked_message_can_be_replayed_once_its_consumer_is_fixed(
