@@ -134,13 +134,10 @@ class JwtAccessTokens:
         return [key.public_jwk for key in self._keys.values()]
 
     async def rotate(self) -> str:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             await session.execute(_SUPERSEDE, {"at": self._clock.now()})
             kid = await self._insert_key(session)
             await session.commit()
-        finally:
-            await session.close()
         await self._load(force=True)
         return kid
 
@@ -156,11 +153,8 @@ class JwtAccessTokens:
         if not force and time.monotonic() - self._loaded_at < _RELOAD_AT_MOST_EVERY:
             return
         self._loaded_at = time.monotonic()
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             rows = await session.fetch_all(_KEYS)
-        finally:
-            await session.close()
         # Superseded keys verify until the longest-lived token they signed has expired.
         oldest_valid = self._clock.now() - timedelta(seconds=self.ttl_seconds + 60)
         keys: dict[str, _Key] = {}

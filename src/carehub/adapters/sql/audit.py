@@ -149,14 +149,11 @@ class AuditWriter:
                         done.set_result(None)
 
     async def _append(self, records: Sequence[AccessRecord]) -> None:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             if self._one_statement and await self._append_at_once(session, records):
                 return
             await append(session, records)
             await session.commit()
-        finally:
-            await session.close()
 
     async def _append_at_once(self, session: Session, records: Sequence[AccessRecord]) -> bool:
         """PostgreSQL: one autocommitted statement (one round trip) chains the records

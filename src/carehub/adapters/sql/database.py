@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import Dialect
@@ -93,7 +93,15 @@ class UniqueViolation(Exception):
 
 
 class Session(Protocol):
-    """One unit of work's connection. The first write opens the transaction."""
+    """One unit of work's connection. The first write opens the transaction.
+
+    `async with db.session() as session:` closes it on the way out (rolling back anything
+    uncommitted).
+    """
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
 
     async def fetch_one(
         self, stmt: Statement, params: Mapping[str, Any] | None = None

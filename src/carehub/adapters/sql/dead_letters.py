@@ -85,11 +85,8 @@ class SqlDeadLetters:
         )
 
     async def get(self, letter_id: str) -> DeadLetter | None:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             row = await session.fetch_one(_GET, {"id": letter_id})
-        finally:
-            await session.close()
         return _letter(row) if row is not None else None
 
     async def page(
@@ -99,11 +96,8 @@ class SqlDeadLetters:
         params: dict[str, object] = {"before": before, "limit": limit + 1}
         if consumer is not None:
             params["consumer"] = consumer
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             rows = await session.fetch_all(_PAGES[(consumer is not None, include_replayed)], params)
-        finally:
-            await session.close()
         letters = [_letter(row) for row in rows[:limit]]
         more = len(rows) > limit
         return Page(letters, encode_cursor({"id": letters[-1].letter_id}) if more else None)
@@ -115,12 +109,9 @@ class SqlDeadLetters:
         await self._write(_FAILED_REPLAY, {"b_id": letter_id, "error": error, "at": at})
 
     async def _write(self, statement: Statement, params: dict[str, object]) -> None:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             await session.execute(statement, params)
             await session.commit()
-        finally:
-            await session.close()
 
 
 def _letter(row: Row) -> DeadLetter:

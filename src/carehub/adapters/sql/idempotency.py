@@ -58,12 +58,9 @@ class SqlIdempotencyStore:
         self._clock = clock
 
     async def find(self, scope: str, key: str) -> StoredOutcome | None:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             since = self._clock.now() - REPLAY_WINDOW
             row = await session.fetch_one(_FIND, {"scope": scope, "key": key, "since": since})
-        finally:
-            await session.close()
         if row is None:
             return None
         body = row["body"]
@@ -75,11 +72,8 @@ class SqlIdempotencyStore:
         )
 
     async def record_response(self, scope: str, key: str, status: int, body: bytes) -> None:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             await session.execute(
                 _RECORD, {"scope": scope, "key": key, "status": status, "body": body}
             )
             await session.commit()
-        finally:
-            await session.close()

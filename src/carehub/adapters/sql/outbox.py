@@ -79,61 +79,40 @@ class SqlOutboxStore:
             "now": now,
             "expires_at": now + timedelta(seconds=seconds),
         }
-        session = self._db.session()
-        try:
-            if await session.execute(_TAKE_LEASE, params):
-                await session.commit()
-                return True
-            await session.execute(
-                _NEW_LEASE, {"name": name, "owner": owner, "expires_at": params["expires_at"]}
-            )
+        async with self._db.session() as session:
+            if not await session.execute(_TAKE_LEASE, params):
+                try:
+                    await session.execute(_NEW_LEASE, params)
+                except UniqueViolation:
+                    return False  # someone else holds it
             await session.commit()
             return True
-        except UniqueViolation:
-            return False  # someone else holds it
-        finally:
-            await session.close()
 
     async def release_lease(self, name: str, owner: str) -> None:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             await session.execute(_RELEASE_LEASE, {"name": name, "owner": owner})
             await session.commit()
-        finally:
-            await session.close()
 
     async def unpublished(self, after_seq: int, limit: int) -> list[OutboxRow]:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             rows = await session.fetch_all(_UNPUBLISHED, {"after": after_seq, "limit": limit})
-        finally:
-            await session.close()
         return [_outbox_row(row) for row in rows]
 
     async def mark_published(self, seqs: Sequence[int], at: datetime) -> None:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             await session.execute_many(_MARK, [{"b_seq": s, "published_at": at} for s in seqs])
             await session.commit()
-        finally:
-            await session.close()
 
     async def backlog(self) -> int:
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             row = await session.fetch_one(_BACKLOG)
-        finally:
-            await session.close()
         return int(row["backlog"]) if row is not None else 0
 
     async def prune(self, published_before: datetime) -> int:
         """Delete rows published before the given time; returns how many."""
-        session = self._db.session()
-        try:
+        async with self._db.session() as session:
             deleted = await session.execute(_PRUNE, {"before": published_before})
             await session.commit()
-        finally:
-            await session.close()
         return deleted
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
@@ -48,6 +48,12 @@ class PostgresSession:
         self._pool = pool
         self._conn: Any = None
         self._transaction: Any = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def begin(self) -> None:
         await self._begin()

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine.interfaces import Dialect
@@ -184,6 +184,12 @@ class SqliteSession:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
         self._in_transaction = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def begin(self) -> None:
         await self._begin()
