@@ -48,4 +48,9 @@ class SqlAnalyticsRepository:
         rows = await self._session.fetch_all(
             _DAILY, {"metric": metric.value, "first": first, "last": last}
         )
-        return [(as_date(r["day"]) or first, r["dimension"], int(r["count"])) for r in rows]
+        found = []
+        for row in rows:
+            day = as_date(row["day"])
+            assert day is not None  # the column is part of the primary key
+            found.append((day, row["dimension"], int(row["count"])))
+        return found
