@@ -34,7 +34,6 @@ from rich.table import Table
 
 from bench.report import write_json
 from carehub.adapters.sql import migrate
-from carehub.adapters.sql.dead_letters import SqlDeadLetters
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS
 from carehub.bootstrap import EventBackbone, connect, event_backbone
@@ -114,7 +113,7 @@ async def rig(broker_url: str) -> AsyncIterator[Rig]:
         db = await connect(url, settings)
         events, new_uow = await event_backbone(settings, db, clock, [ANALYTICS])
         acks = Acknowledged(events.broker.subscription(ANALYTICS.spec))
-        runner = ConsumerRunner(ANALYTICS, acks, new_uow, SqlDeadLetters(db), clock)
+        runner = ConsumerRunner(ANALYTICS, acks, new_uow, events.dead_letters, clock)
         try:
             yield Rig(events, PatientService(new_uow, clock), acks, runner)
         finally:

@@ -59,6 +59,7 @@ class EventBackbone:
     outbox: SqlOutboxStore
     relay: OutboxRelay
     runners: list[ConsumerRunner]
+    dead_letters: SqlDeadLetters
 
 
 @dataclass
@@ -183,7 +184,7 @@ async def event_backbone(
         )
         for consumer in every_consumer
     ]
-    return EventBackbone(broker, store, relay, runners), uow
+    return EventBackbone(broker, store, relay, runners, dead_letters), uow
 
 
 async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
@@ -232,7 +233,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         audit=AuditService(uow, clock),
         analytics=AnalyticsService(uow),
         dead_letters=DeadLetterService(
-            SqlDeadLetters(db), {c.spec.name: c for c in every_consumer}, uow, clock
+            events.dead_letters, {c.spec.name: c for c in every_consumer}, uow, clock
         ),
         webhooks=webhooks,
         idempotency=SqlIdempotencyStore(db, clock),

@@ -50,7 +50,7 @@ async def event_world(
     db = await connect(database_url, config)
     events, new_uow = await event_backbone(config, db, clock, consumers)
     world = EventWorld(
-        db, clock, events, new_uow, PatientService(new_uow, clock), SqlDeadLetters(db), config
+        db, clock, events, new_uow, PatientService(new_uow, clock), events.dead_letters, config
     )
     try:
         yield world
