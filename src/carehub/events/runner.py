@@ -98,12 +98,13 @@ class ConsumerRunner:
 
     async def _handle_one(self, delivery: Delivery) -> None:
         try:
-            try:
-                await apply_once(self.consumer, delivery.message, self._new_uow)
-            except Exception as exc:
-                await self._failed(delivery, exc)
-                return
-            await self._subscription.ack(delivery)
+            await apply_once(self.consumer, delivery.message, self._new_uow)
+        except Exception as exc:
+            settling = self._failed(delivery, exc)
+        else:
+            settling = self._subscription.ack(delivery)
+        try:
+            await settling
         except Exception:
             # The broker or the dead-letter store is unreachable: the delivery comes back
             # after its visibility timeout, and the processed record stops a second effect.
