@@ -8,12 +8,11 @@ import asyncio
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from redis import Redis
 
 from carehub.adapters.sql.sqlite import sqlite_path
 from carehub.config import Settings
@@ -21,9 +20,9 @@ from tests.api.bodies import SEED_001_PATIENT
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
 from tests.support.clock import AdjustableClock
 from tests.support.receiver import Receiver
-from tests.support.redis_space import REDIS_URL
+from tests.support.redis_space import REDIS_URL, redis_prefix
 from tests.support.server import running_server
-from tests.support.services import fresh_sqlite, unavailable
+from tests.support.services import fresh_sqlite
 from tests.support.waiting import until
 
 REGISTERED = "patients.patient_registered.v1"
@@ -36,23 +35,15 @@ BROKERS = [
 
 
 @pytest.fixture(params=BROKERS)
-def broker_settings(
+async def broker_settings(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[dict[str, object]]:
+) -> AsyncIterator[dict[str, object]]:
     """Settings that point carehub at the broker under test, in a namespace of its own."""
-    prefix = f"carehub-test-{uuid.uuid4().hex[:12]}"
     if request.param == "memory":
         yield {}
     elif request.param == "redis":
-        client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        try:
-            client.ping()
-        except Exception as exc:
-            unavailable("Redis", exc)
-        yield {"broker_url": REDIS_URL, "broker_prefix": prefix}
-        for key in client.scan_iter(match=f"{prefix}:*"):
-            client.delete(key)
-        client.close()
+        async with redis_prefix() as prefix:
+            yield {"broker_url": REDIS_URL, "broker_prefix": prefix}
     else:
         endpoint = request.getfixturevalue("moto_endpoint")
         for name, value in (
@@ -64,7 +55,7 @@ def broker_settings(
         yield {
             "broker_url": "sqs://?region=us-east-1",
             "aws_endpoint_url": endpoint,
-            "broker_prefix": prefix,
+            "broker_prefix": f"carehub-test-{uuid.uuid4().hex[:12]}",
         }
 
 
