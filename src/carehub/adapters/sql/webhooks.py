@@ -101,6 +101,12 @@ _CLAIM = Statement(
     .values(claimed_until=sa.bindparam("until"))
     .returning(*webhook_deliveries.c)
 )
+_ANY_CLAIMABLE = Statement(
+    sa.select(d.id)
+    .select_from(webhook_deliveries.join(webhook_subscriptions))
+    .where(_CLAIMABLE, s.status == ACTIVE)
+    .limit(1)
+)
 _RECORD_DELIVERY = Statement(
     sa.update(webhook_deliveries)
     .where(
@@ -188,9 +194,12 @@ class SqlWebhookRepository:
     async def claim_due(
         self, *, now: datetime, until: datetime, limit: int
     ) -> list[WebhookDelivery]:
+        params = {"now": now, "until": until, "limit": limit}
+        # Workers poll every second; most polls find nothing, and a read costs no write lock.
+        if await self._session.fetch_one(_ANY_CLAIMABLE, params) is None:
+            return []
         # UPDATE ... RETURNING many rows: a read on the writer, so the transaction opens first.
         await self._session.begin()
-        params = {"now": now, "until": until, "limit": limit}
         rows = await self._session.fetch_all(_CLAIM, params)
         return sorted((_delivery(r) for r in rows), key=lambda x: (x.next_attempt_at, x.id))
 
