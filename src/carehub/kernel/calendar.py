@@ -82,3 +82,12 @@ def parse_hhmm(text: str) -> int:
 
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class RuleViolation:
+    """Why a time cannot be booked: a stable `rule` code (e.g. `lead_time`) and a sentence
+    for people that names the rule."""
+
+    rule: str
+    message: str

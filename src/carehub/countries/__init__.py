@@ -1,0 +1,1 @@
+"""Countries: time zones, locale and the scheduling rules each country books under."""

@@ -1,0 +1,1 @@
+"""Practitioners (doctors): who they are, where they practise and when they work."""

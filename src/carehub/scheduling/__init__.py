@@ -1,0 +1,1 @@
+"""Appointment scheduling: availability, holds, bookings, their lifecycle and the waitlist."""
