@@ -24,3 +24,13 @@ class HoldNotFound(NotFound):
     def __init__(self, hold_id: str) -> None:
         super().__init__(f"Hold {hold_id} does not exist")
         self.hold_id = hold_id
+
+
+class AppointmentIdTaken(Conflict):
+    def __init__(self, appointment_id: str) -> None:
+        super().__init__(f"Appointment id {appointment_id} is already taken")
+
+
+class WaitlistEntryNotFound(NotFound):
+    def __init__(self, entry_id: str) -> None:
+        super().__init__(f"Waitlist entry {entry_id} does not exist")

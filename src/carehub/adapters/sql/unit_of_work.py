@@ -12,13 +12,18 @@ import orjson
 
 from carehub.adapters.sql import audit
 from carehub.adapters.sql.analytics import SqlAnalyticsRepository
+from carehub.adapters.sql.appointments import SqlAppointmentRepository
+from carehub.adapters.sql.countries import SqlCountryRepository
 from carehub.adapters.sql.database import Database, Session, UniqueViolation, insert_into
+from carehub.adapters.sql.doctors import SqlDoctorRepository
+from carehub.adapters.sql.holds import SqlHoldRepository, SqlWaitlistRepository
 from carehub.adapters.sql.idempotency import claim_key
 from carehub.adapters.sql.identity import (
     SqlOtpRepository,
     SqlSessionRepository,
     SqlUserRepository,
 )
+from carehub.adapters.sql.patient_directory import SqlPatientDirectory
 from carehub.adapters.sql.patients import SqlPatientRepository
 from carehub.adapters.sql.tables import outbox, processed_messages
 from carehub.adapters.sql.webhooks import SqlWebhookRepository
@@ -94,6 +99,30 @@ class SqlUnitOfWork:
     @cached_property
     def webhooks(self) -> SqlWebhookRepository:
         return SqlWebhookRepository(self._live_session())
+
+    @cached_property
+    def countries(self) -> SqlCountryRepository:
+        return SqlCountryRepository(self._live_session())
+
+    @cached_property
+    def doctors(self) -> SqlDoctorRepository:
+        return SqlDoctorRepository(self._live_session())
+
+    @cached_property
+    def appointments(self) -> SqlAppointmentRepository:
+        return SqlAppointmentRepository(self._live_session())
+
+    @cached_property
+    def holds(self) -> SqlHoldRepository:
+        return SqlHoldRepository(self._live_session())
+
+    @cached_property
+    def waitlist(self) -> SqlWaitlistRepository:
+        return SqlWaitlistRepository(self._live_session())
+
+    @cached_property
+    def patient_directory(self) -> SqlPatientDirectory:
+        return SqlPatientDirectory(self._live_session())
 
     def has_changes(self) -> bool:
         session = self._session

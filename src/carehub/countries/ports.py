@@ -1,0 +1,34 @@
+"""What the countries domain needs from storage."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from carehub.countries.model import Country
+from carehub.kernel.unit_of_work import UnitOfWork
+
+
+class CountryRepository(Protocol):
+    """Country records inside a unit of work."""
+
+    async def add(self, country: Country) -> None:
+        """Insert a new country; raises CountryTaken when its id or code exists (the store
+        enforces both)."""
+        ...
+
+    async def get(self, country_id: str) -> Country | None: ...
+
+    async def get_by_code(self, code: str) -> Country | None: ...
+
+    async def replace(self, country: Country, *, expected_version: int) -> bool:
+        """Store it if the stored version is still `expected_version`; False otherwise."""
+        ...
+
+    async def list_all(self) -> list[Country]:
+        """Every country, by id (there are tens, not thousands)."""
+        ...
+
+
+class CountriesUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def countries(self) -> CountryRepository: ...
