@@ -1,0 +1,1 @@
+"""SMS adapters: a folder of JSON files (the embedded default) and Amazon SNS."""
