@@ -96,6 +96,12 @@ class HoldRepository(Protocol):
         """Active holds whose time is up, oldest first."""
         ...
 
+    async def lapsed_offers(
+        self, *, doctor_id: str, start: datetime, end: datetime
+    ) -> frozenset[str]:
+        """Waitlist entries whose offer of exactly this slot expired or was released."""
+        ...
+
 
 class WaitlistRepository(Protocol):
     async def add(self, entry: WaitlistEntry) -> None: ...

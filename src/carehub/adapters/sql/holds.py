@@ -80,6 +80,16 @@ _FOR_PATIENT = Statement(
     .limit(sa.bindparam("limit", type_=sa.Integer))
 )
 
+_LAPSED = Statement(
+    sa.select(holds.c.waitlist_entry_id).where(
+        holds.c.doctor_id == sa.bindparam("doctor_id"),
+        holds.c.starts_at == sa.bindparam("start", type_=holds.c.starts_at.type),
+        holds.c.ends_at == sa.bindparam("end", type_=holds.c.ends_at.type),
+        holds.c.status.in_(["expired", "released"]),
+        holds.c.waitlist_entry_id.is_not(None),
+    )
+)
+
 
 class SqlHoldRepository:
     """The holds port over a SQL session."""
@@ -101,6 +111,11 @@ class SqlHoldRepository:
     async def due(self, *, now: Any, limit: int) -> list[Hold]:
         rows = await self._session.fetch_all(_DUE_HOLDS, {"now": now, "limit": limit})
         return [_hold(r) for r in rows]
+
+    async def lapsed_offers(self, *, doctor_id: str, start: Any, end: Any) -> frozenset[str]:
+        params = {"doctor_id": doctor_id, "start": start, "end": end}
+        rows = await self._session.fetch_all(_LAPSED, params)
+        return frozenset(r["waitlist_entry_id"] for r in rows)
 
 
 class SqlWaitlistRepository:

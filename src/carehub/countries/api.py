@@ -1,0 +1,92 @@
+"""HTTP routes for countries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from starlette.responses import Response
+
+from carehub.countries.model import Country
+from carehub.countries.schemas import (
+    CountryCreate,
+    CountryList,
+    CountryRead,
+    CountryUpdate,
+    country_json,
+)
+from carehub.countries.service import CountryService
+from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.etag import etag_for, version_from_if_match
+from carehub.web.problems import error_responses
+from carehub.web.wire import json_response
+
+router = APIRouter(
+    prefix="/countries",
+    tags=["countries"],
+    dependencies=REQUIRE_TOKEN,
+    responses=error_responses(401),
+)
+
+
+def _service(request: Request) -> CountryService:
+    service: CountryService = request.app.state.carehub.countries
+    return service
+
+
+def _render(country: Country, status: int = 200) -> Response:
+    return json_response(country_json(country), status, {"ETag": etag_for(country.version)})
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CountryRead,
+    responses=error_responses(400, 403, 409, 422),
+)
+async def create_country(request: Request, body: CountryCreate) -> Response:
+    """Add a country (admins); its code's rule set fills in what the body leaves out."""
+    country = await _service(request).create(
+        actor=actor_of(request),
+        country_id=body.country_id,
+        code=body.code,
+        settings=body.to_settings(),
+    )
+    response = _render(country, 201)
+    response.headers["Location"] = f"/countries/{country.id}"
+    return response
+
+
+@router.get("", response_model=CountryList)
+async def list_countries(request: Request) -> Response:
+    """Every country."""
+    countries = await _service(request).list_all()
+    return json_response({"items": [country_json(c) for c in countries]})
+
+
+@router.get("/{country_id}", response_model=CountryRead, responses=error_responses(404))
+async def read_country(request: Request, country_id: str) -> Response:
+    """One country, by its id or its ISO code."""
+    return _render(await _service(request).get(country_id=country_id))
+
+
+@router.patch(
+    "/{country_id}",
+    response_model=CountryRead,
+    responses=error_responses(400, 403, 404, 412, 422, 428),
+)
+async def update_country(
+    request: Request,
+    country_id: str,
+    body: CountryUpdate,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> Response:
+    """Change a country's settings (admins); needs If-Match with the current ETag."""
+    version = version_from_if_match(if_match)
+    country = await _service(request).revise(
+        actor=actor_of(request),
+        country_id=country_id,
+        settings=body.to_settings(),
+        if_version=version,
+    )
+    return _render(country)

@@ -1,0 +1,374 @@
+"""HTTP routes for availability, appointments, holds and the waitlist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Request
+from starlette.responses import Response
+
+from carehub.kernel.errors import FieldError, Invalid
+from carehub.kernel.idempotency import IdempotencyClaim
+from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from carehub.scheduling.holds import HoldService
+from carehub.scheduling.model import Action, Appointment, Status
+from carehub.scheduling.openings import AvailabilityService
+from carehub.scheduling.ports import AppointmentFilter
+from carehub.scheduling.schemas import (
+    ActionIn,
+    AppointmentCreate,
+    AppointmentPage,
+    AppointmentRead,
+    AvailabilityList,
+    DoctorAvailability,
+    HoldCreate,
+    HoldRead,
+    RescheduleIn,
+    WaitlistJoin,
+    WaitlistRead,
+    appointment_json,
+    availability_json,
+    hold_json,
+    utc,
+    waitlist_json,
+)
+from carehub.scheduling.service import AppointmentService
+from carehub.scheduling.waitlist import WaitlistService
+from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.etag import etag_for
+from carehub.web.idempotency import idempotent
+from carehub.web.problems import error_responses
+from carehub.web.wire import json_response
+
+router = APIRouter(dependencies=REQUIRE_TOKEN, responses=error_responses(401))
+From = Annotated[datetime, Query(alias="from", description="RFC 3339 with an offset")]
+To = Annotated[datetime, Query(alias="to", description="RFC 3339 with an offset")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+
+
+def _appointments(request: Request) -> AppointmentService:
+    service: AppointmentService = request.app.state.carehub.appointments
+    return service
+
+
+def _availability(request: Request) -> AvailabilityService:
+    service: AvailabilityService = request.app.state.carehub.availability
+    return service
+
+
+def _holds(request: Request) -> HoldService:
+    service: HoldService = request.app.state.carehub.holds
+    return service
+
+
+def _waitlist(request: Request) -> WaitlistService:
+    service: WaitlistService = request.app.state.carehub.waitlist
+    return service
+
+
+def _render(appointment: Appointment, status: int = 200) -> Response:
+    headers = {"ETag": etag_for(appointment.version)}
+    if status in (201, 202):
+        headers["Location"] = f"/appointments/{appointment.id}"
+    return json_response(appointment_json(appointment), status, headers)
+
+
+@router.get(
+    "/doctors/{doctor_id}/availability",
+    tags=["availability"],
+    response_model=DoctorAvailability,
+    responses=error_responses(404, 422),
+)
+async def doctor_availability(request: Request, doctor_id: str, start: From, end: To) -> Response:
+    """A doctor's free slots, in UTC and in the doctor's local time."""
+    found = await _availability(request).for_doctor(
+        doctor_id=doctor_id, start=utc(start, "from"), end=utc(end, "to")
+    )
+    return json_response(availability_json(found))
+
+
+@router.get(
+    "/availability",
+    tags=["availability"],
+    response_model=AvailabilityList,
+    responses=error_responses(404, 422),
+)
+async def availability(
+    request: Request,
+    country_id: Annotated[str, Query(alias="countryId", max_length=32)],
+    start: From,
+    end: To,
+    specialty: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Free slots of a country's doctors, optionally of one specialty."""
+    found = await _availability(request).for_specialty(
+        country_id=country_id, specialty=specialty, start=utc(start, "from"), end=utc(end, "to")
+    )
+    return json_response({"items": [availability_json(f) for f in found]})
+
+
+@router.post(
+    "/appointments",
+    tags=["appointments"],
+    status_code=201,
+    response_model=AppointmentRead,
+    responses={
+        202: {"description": "Queued for the country's processing (status pending)"},
+        **error_responses(400, 403, 404, 409, 413, 422),
+    },
+)
+async def book_appointment(
+    request: Request,
+    body: AppointmentCreate,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Book: 201 confirmed in synchronous countries, 202 pending (poll Location) in
+    asynchronous ones; 409 when the doctor or the patient is busy then."""
+    actor = actor_of(request)
+    service = _appointments(request)
+
+    async def run(claim: IdempotencyClaim | None) -> Response:
+        appointment = await service.book(actor=actor, request=body.to_request(), idempotency=claim)
+        return _render(appointment, 202 if appointment.status is Status.PENDING else 201)
+
+    async def rebuild(appointment_id: str) -> Response:
+        appointment = await service.get(actor=actor, appointment_id=appointment_id)
+        first = appointment.history[1].to_status if len(appointment.history) > 1 else None
+        return _render(appointment, 202 if first is Status.PENDING else 201)
+
+    return await idempotent(
+        request,
+        store=request.app.state.carehub.idempotency,
+        actor=actor,
+        key=idempotency_key,
+        run=run,
+        rebuild=rebuild,
+    )
+
+
+@router.get(
+    "/appointments",
+    tags=["appointments"],
+    response_model=AppointmentPage,
+    responses=error_responses(404, 422),
+)
+async def list_appointments(
+    request: Request,
+    country_id: Annotated[str | None, Query(alias="countryId", max_length=32)] = None,
+    doctor_id: Annotated[str | None, Query(alias="doctorId", max_length=64)] = None,
+    patient_id: Annotated[str | None, Query(alias="patientId", max_length=64)] = None,
+    status: Status | None = None,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """Appointments by country, doctor, patient, status and start range, by start time."""
+    criteria = AppointmentFilter(
+        country_id=country_id,
+        doctor_id=doctor_id,
+        patient_id=patient_id,
+        status=status,
+        start_from=None if start is None else utc(start, "from"),
+        start_to=None if end is None else utc(end, "to"),
+    )
+    return await _page(request, criteria, cursor, limit)
+
+
+@router.api_route(
+    "/appointments/country/{country_id}/doctor/{doctor_id}",
+    methods=["GET", "POST"],
+    tags=["appointments"],
+    response_model=AppointmentPage,
+    responses=error_responses(404, 422),
+)
+async def appointments_of_doctor_in_country(
+    request: Request,
+    country_id: str,
+    doctor_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    _body: Annotated[dict[str, object] | None, Body(include_in_schema=False)] = None,
+) -> Response:
+    """Seed 001's query: a doctor's appointments in a country (seed 001 sends it as a POST
+    with an example body, which is accepted and ignored)."""
+    criteria = AppointmentFilter(country_id=country_id, doctor_id=doctor_id)
+    return await _page(request, criteria, cursor, limit)
+
+
+@router.get(
+    "/appointments/{appointment_id}",
+    tags=["appointments"],
+    response_model=AppointmentRead,
+    responses=error_responses(404),
+)
+async def read_appointment(request: Request, appointment_id: str) -> Response:
+    """One appointment with its status history (poll it after a 202)."""
+    appointment = await _appointments(request).get(
+        actor=actor_of(request), appointment_id=appointment_id
+    )
+    return _render(appointment)
+
+
+@router.post(
+    "/appointments/{appointment_id}/reschedule",
+    tags=["appointments"],
+    response_model=AppointmentRead,
+    responses=error_responses(403, 404, 409, 422),
+)
+async def reschedule_appointment(
+    request: Request, appointment_id: str, body: RescheduleIn
+) -> Response:
+    """Move to a new time: the new slot is taken before the old one is released."""
+    appointment = await _appointments(request).reschedule(
+        actor=actor_of(request),
+        appointment_id=appointment_id,
+        start=utc(body.start),
+        end=None if body.end is None else utc(body.end, "end"),
+        reason=body.reason,
+    )
+    return _render(appointment)
+
+
+@router.post(
+    "/appointments/{appointment_id}/{action}",
+    tags=["appointments"],
+    response_model=AppointmentRead,
+    responses=error_responses(403, 404, 409, 422),
+)
+async def act_on_appointment(
+    request: Request,
+    appointment_id: str,
+    action: Annotated[Action, "confirm, cancel, check-in, complete or no-show"],
+    body: Annotated[ActionIn | None, Body()] = None,
+) -> Response:
+    """Confirm, cancel, check in, complete or mark a no-show; 409 names the allowed actions."""
+    body = body or ActionIn()
+    if action in (Action.RESCHEDULE, Action.REJECT):
+        raise Invalid(
+            f"{action.value} is not an action of this route",
+            errors=[FieldError("action", "confirm, cancel, check-in, complete or no-show")],
+        )
+    appointment = await _appointments(request).act(
+        actor=actor_of(request),
+        appointment_id=appointment_id,
+        action=action,
+        reason=body.reason,
+        override_window=body.override,
+    )
+    return _render(appointment)
+
+
+@router.post(
+    "/holds",
+    tags=["holds"],
+    status_code=201,
+    response_model=HoldRead,
+    responses=error_responses(403, 404, 409, 422),
+)
+async def place_hold(request: Request, body: HoldCreate) -> Response:
+    """Keep a slot for a patient for a few minutes; book it with `holdId`."""
+    hold = await _holds(request).place(
+        actor=actor_of(request),
+        doctor_id=body.doctor_id,
+        patient_id=body.patient_id,
+        start=utc(body.start),
+        end=None if body.end is None else utc(body.end, "end"),
+    )
+    return json_response(hold_json(hold), 201, {"Location": f"/holds/{hold.id}"})
+
+
+@router.get(
+    "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404)
+)
+async def read_hold(request: Request, hold_id: str) -> Response:
+    """One hold."""
+    return json_response(
+        hold_json(await _holds(request).get(actor=actor_of(request), hold_id=hold_id))
+    )
+
+
+@router.delete(
+    "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404)
+)
+async def release_hold(request: Request, hold_id: str) -> Response:
+    """Give the held slot back before it expires."""
+    hold = await _holds(request).release(actor=actor_of(request), hold_id=hold_id)
+    return json_response(hold_json(hold))
+
+
+@router.post(
+    "/waitlist",
+    tags=["waitlist"],
+    status_code=201,
+    response_model=WaitlistRead,
+    responses=error_responses(403, 404, 422),
+)
+async def join_waitlist(request: Request, body: WaitlistJoin) -> Response:
+    """Wait for a freed slot; the first to wait gets the first offer (a hold and a notice)."""
+    entry = await _waitlist(request).join(
+        actor=actor_of(request),
+        patient_id=body.patient_id,
+        earliest=utc(body.earliest, "earliest"),
+        latest=utc(body.latest, "latest"),
+        doctor_id=body.doctor_id,
+        country_id=body.country_id,
+        specialty=body.specialty,
+    )
+    return json_response(waitlist_json(entry), 201, {"Location": f"/waitlist/{entry.id}"})
+
+
+@router.get("/waitlist", tags=["waitlist"], responses=error_responses(404, 422))
+async def patient_waitlist(
+    request: Request,
+    patient_id: Annotated[str, Query(alias="patientId", max_length=64)],
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    """A patient's waitlist entries."""
+    page = await _waitlist(request).for_patient(
+        actor=actor_of(request), patient_id=patient_id, cursor=cursor, limit=limit
+    )
+    return json_response(
+        {"items": [waitlist_json(e) for e in page.items], "nextCursor": page.next_cursor}
+    )
+
+
+@router.get(
+    "/waitlist/{entry_id}",
+    tags=["waitlist"],
+    response_model=WaitlistRead,
+    responses=error_responses(404),
+)
+async def read_waitlist_entry(request: Request, entry_id: str) -> Response:
+    """One waitlist entry."""
+    entry = await _waitlist(request).get(actor=actor_of(request), entry_id=entry_id)
+    return json_response(waitlist_json(entry))
+
+
+@router.delete(
+    "/waitlist/{entry_id}",
+    tags=["waitlist"],
+    response_model=WaitlistRead,
+    responses=error_responses(404),
+)
+async def leave_waitlist(request: Request, entry_id: str) -> Response:
+    """Stop waiting."""
+    entry = await _waitlist(request).leave(actor=actor_of(request), entry_id=entry_id)
+    return json_response(waitlist_json(entry))
+
+
+async def _page(
+    request: Request, criteria: AppointmentFilter, cursor: str | None, limit: int
+) -> Response:
+    page = await _appointments(request).search(
+        actor=actor_of(request), criteria=criteria, cursor=cursor, limit=limit
+    )
+    return json_response(
+        {
+            "items": [appointment_json(a, with_history=False) for a in page.items],
+            "nextCursor": page.next_cursor,
+        }
+    )
