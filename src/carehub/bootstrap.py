@@ -16,6 +16,7 @@ from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.mail.folder import FolderMailer
 from carehub.adapters.mail.smtp import smtp_mailer_from_url
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
+from carehub.adapters.sms.folder import FolderSmsSender
 from carehub.adapters.sql import migrate
 from carehub.adapters.sql.audit import AuditWriter
 from carehub.adapters.sql.database import Database
@@ -30,6 +31,7 @@ from carehub.analytics.model import COUNTED_EVENTS
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.config import Settings
+from carehub.countries.service import CountryService
 from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
 from carehub.events.ports import Broker
 from carehub.events.relay import OutboxRelay
@@ -43,9 +45,25 @@ from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.events import event_types
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.mail import Mailer
+from carehub.kernel.sms import SmsSender
 from carehub.patients.errors import PatientIdTaken
+from carehub.patients.handlers import CARE_EVENTS, join_care_team
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
+from carehub.practitioners.service import DoctorService
+from carehub.scheduling.handlers import (
+    NOTICE_EVENTS,
+    REQUEST_EVENTS,
+    WAITLIST_EVENTS,
+    OfferFreedSlots,
+    ProcessRequests,
+    SendNotices,
+)
+from carehub.scheduling.holds import HoldService
+from carehub.scheduling.notifications import Notifier
+from carehub.scheduling.openings import AvailabilityService
+from carehub.scheduling.service import AppointmentService
+from carehub.scheduling.waitlist import WaitlistService
 from carehub.webhooks.handlers import QueueDeliveries
 from carehub.webhooks.model import AddressPolicy
 from carehub.webhooks.service import WebhookService
@@ -68,6 +86,12 @@ class Carehub:
 
     settings: Settings
     patients: PatientService
+    countries: CountryService
+    doctors: DoctorService
+    appointments: AppointmentService
+    availability: AvailabilityService
+    holds: HoldService
+    waitlist: WaitlistService
     identity: IdentityService
     audit: AuditService
     analytics: AnalyticsService
@@ -149,13 +173,60 @@ def connect_broker(settings: Settings) -> Broker:
     raise ValueError("CAREHUB_BROKER_URL must start with memory://, redis:// or sqs://")
 
 
-def consumers(clock: Clock) -> list[ConsumerOf]:
-    """Every consumer of events, by its stable name."""
-    return [
+@dataclass
+class Scheduling:
+    """The scheduling use cases, which the consumers below also drive."""
+
+    countries: CountryService
+    doctors: DoctorService
+    appointments: AppointmentService
+    availability: AvailabilityService
+    holds: HoldService
+    waitlist: WaitlistService
+    notifier: Notifier
+
+
+def scheduling(
+    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock, notifier: Notifier
+) -> Scheduling:
+    return Scheduling(
+        countries=CountryService(uow, clock),
+        doctors=DoctorService(uow, clock),
+        appointments=AppointmentService(uow, clock),
+        availability=AvailabilityService(uow, clock),
+        holds=HoldService(uow, clock, hold_minutes=settings.hold_minutes),
+        waitlist=WaitlistService(uow, clock, offer_minutes=settings.waitlist_offer_minutes),
+        notifier=notifier,
+    )
+
+
+def consumers(
+    clock: Clock, booking: Scheduling | None = None, country_ids: Sequence[str] = ()
+) -> list[ConsumerOf]:
+    """Every consumer of events, by its stable name. Bookings queue per country: one
+    consumer for each country known at start, and one for countries added since."""
+    every: list[ConsumerOf] = [
         Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event),
         # Every type: subscriptions choose theirs (or "*"), and the handler filters.
         Consumer(ConsumerSpec("webhooks", frozenset(event_types())), QueueDeliveries(clock)),
+        Consumer(ConsumerSpec("care-team", CARE_EVENTS), join_care_team),
     ]
+    if booking is None:
+        return every
+    process = ProcessRequests(booking.appointments)
+    every += [
+        Consumer(ConsumerSpec(f"bookings-{c}", REQUEST_EVENTS, country_id=c), process)
+        for c in country_ids
+    ]
+    every += [
+        Consumer(
+            ConsumerSpec("bookings", REQUEST_EVENTS, other_countries=frozenset(country_ids)),
+            process,
+        ),
+        Consumer(ConsumerSpec("waitlist", WAITLIST_EVENTS), OfferFreedSlots(booking.waitlist)),
+        Consumer(ConsumerSpec("notices", NOTICE_EVENTS), SendNotices(booking.notifier)),
+    ]
+    return every
 
 
 def process_owner() -> str:
@@ -167,15 +238,19 @@ async def event_backbone(
     settings: Settings,
     db: Database,
     clock: Clock,
-    every_consumer: Sequence[ConsumerOf],
+    every_consumer: Sequence[ConsumerOf]
+    | Callable[[Callable[[], SqlUnitOfWork]], Awaitable[Sequence[ConsumerOf]]],
 ) -> tuple[EventBackbone, Callable[[], SqlUnitOfWork]]:
     """The broker (its consumers declared), the relay, the consumers' runners, and the
-    units of work, which wake the relay when they commit events."""
+    units of work, which wake the relay when they commit events. Consumers that need the
+    use cases are made by a callable given those units of work."""
     broker = connect_broker(settings)
-    await broker.declare([consumer.spec for consumer in every_consumer])
     store = SqlOutboxStore(db, clock)
     relay = OutboxRelay(store, broker, clock, owner=process_owner())
     uow = units_of_work(db, clock, relay.wake)
+    if callable(every_consumer):
+        every_consumer = await every_consumer(uow)
+    await broker.declare([consumer.spec for consumer in every_consumer])
     retry = RetryPolicy(max_attempts=settings.event_max_attempts)
     dead_letters = SqlDeadLetters(db)
     runners = [
@@ -207,7 +282,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
             ttl_seconds=settings.access_token_ttl_seconds,
         ),
         limiter=limiter,
-        mailer=_mailer(settings),
+        mailer=mailer,
         patients=_SelfRegisteredPatients(patients),
         limits=SignInLimits(
             per_account=settings.auth_limit_per_account,
@@ -229,6 +304,12 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     return Carehub(
         settings=settings,
         patients=patients,
+        countries=booking.countries,
+        doctors=booking.doctors,
+        appointments=booking.appointments,
+        availability=booking.availability,
+        holds=booking.holds,
+        waitlist=booking.waitlist,
         identity=identity,
         audit=AuditService(uow, clock),
         analytics=AnalyticsService(uow),
@@ -272,6 +353,14 @@ def _webhooks(
         pause_after=settings.webhooks_pause_after_failures,
     )
     return service, sender.close
+
+
+def _sms_sender(settings: Settings) -> SmsSender:
+    if settings.sms_url:
+        from carehub.adapters.sms.sns import sns_sms_sender_from_url
+
+        return sns_sms_sender_from_url(settings.sms_url, endpoint_url=settings.aws_endpoint_url)
+    return FolderSmsSender(settings.data_dir / "sms")
 
 
 def _mailer(settings: Settings) -> Mailer:

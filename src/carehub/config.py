@@ -120,6 +120,17 @@ class Settings(BaseSettings):
     outbox_retention_days: int = Field(
         7, ge=1, description="Days published events stay in the outbox table."
     )
+    hold_minutes: int = Field(
+        10, ge=1, le=120, description="Minutes a hold (`POST /holds`) keeps a slot."
+    )
+    waitlist_offer_minutes: int = Field(
+        15, ge=1, le=1440, description="Minutes a waitlist offer (a hold) waits to be booked."
+    )
+    sms_url: str = Field(
+        "",
+        description="Text messages: empty writes them to `<data dir>/sms/` (embedded); "
+        "`sns://?region=...` sends them with Amazon SNS.",
+    )
     worker_host: str = Field("127.0.0.1", description="Address of `carehub worker`'s health port.")
     worker_port: int = Field(
         8001, description="Port of `carehub worker`'s `/health/live` and `/health/ready`."

@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from typing_extensions import TypedDict
 
+# The shipped rule sets register themselves (constants only), so every country code that
+# has one finds it wherever countries are used.
+from carehub.countries import rulesets  # noqa: F401
 from carehub.countries.rules import (
     NOTICE_KEYS,
     CountryProfile,

@@ -16,6 +16,8 @@ log = logging.getLogger("carehub.background")
 PRUNE_EVERY_SECONDS = 3600.0
 WEBHOOK_IDLE_SECONDS = 1.0
 WEBHOOK_BATCH = 50
+HOLD_EXPIRY_SECONDS = 1.0
+HOLD_BATCH = 100
 
 
 class Background:
@@ -37,6 +39,7 @@ class Background:
             for runner in events.runners:
                 loops[f"consumer:{runner.name}"] = runner.run
             loops["webhook-deliveries"] = self._deliver_webhooks
+            loops["hold-expiry"] = self._expire_holds
         for name, loop in loops.items():
             self._tasks[name] = asyncio.create_task(loop(self._stopping), name=name)
         log.info("background loops started: %s", ", ".join(self._tasks))
@@ -67,6 +70,17 @@ class Background:
                 sent = 0
             if not sent:
                 await _rest(stopping, WEBHOOK_IDLE_SECONDS)
+
+    async def _expire_holds(self, stopping: asyncio.Event) -> None:
+        """Free the slots of holds (and waitlist offers) whose time is up."""
+        while not stopping.is_set():
+            try:
+                expired = await self._carehub.holds.expire_due(limit=HOLD_BATCH)
+            except Exception:
+                log.exception("expiring holds failed")
+                expired = 0
+            if expired < HOLD_BATCH:
+                await _rest(stopping, HOLD_EXPIRY_SECONDS)
 
     async def _prune_outbox(self, stopping: asyncio.Event) -> None:
         keep = timedelta(days=self._carehub.settings.outbox_retention_days)

@@ -27,11 +27,16 @@ class ConsumerSpec:
     name: str
     event_types: frozenset[str]
     country_id: str | None = None  # only events whose payload has this countryId
+    # Only events of countries other than these (a catch-all beside per-country consumers).
+    other_countries: frozenset[str] = frozenset()
 
     def wants(self, message: EventMessage) -> bool:
         if message.event_type not in self.event_types:
             return False
-        return self.country_id is None or message.payload.get("countryId") == self.country_id
+        country = message.payload.get("countryId")
+        if self.other_countries and country in self.other_countries:
+            return False
+        return self.country_id is None or country == self.country_id
 
     @property
     def families(self) -> frozenset[str]:

@@ -242,8 +242,10 @@ class RedisStreamsSubscription:
         # The type and country fields spare decoding the envelopes of unwanted entries.
         if _text(fields.get("type", b"")) not in self.spec.event_types:
             return None
-        country = self.spec.country_id
-        if country is not None and _text(fields.get("country", b"")) != country:
+        country = _text(fields.get("country", b""))
+        if self.spec.country_id is not None and country != self.spec.country_id:
+            return None
+        if country in self.spec.other_countries:
             return None
         try:
             message = EventMessage.from_json(orjson.loads(fields["event"]))

@@ -90,11 +90,13 @@ def dead_letter_attributes() -> dict[str, str]:
 
 def subscription_attributes(spec: ConsumerSpec, family: str) -> dict[str, str]:
     """The queue's subscription to one family's topic: the consumer's types (and country)."""
-    wanted: dict[str, list[str]] = {
+    wanted: dict[str, list[Any]] = {
         "event_type": sorted(t for t in spec.event_types if t.split(".", 1)[0] == family)
     }
     if spec.country_id is not None:
         wanted["country_id"] = [spec.country_id]
+    elif spec.other_countries:
+        wanted["country_id"] = [{"anything-but": sorted(spec.other_countries)}]
     return {
         "RawMessageDelivery": "true",  # the body is our envelope, not SNS's wrapping of it
         "FilterPolicyScope": "MessageAttributes",  # first: the policy is read against it

@@ -13,6 +13,7 @@ from carehub.analytics import api as analytics_api
 from carehub.audit import api as audit_api
 from carehub.bootstrap import Carehub, build, ensure_bootstrap_admin
 from carehub.config import Settings
+from carehub.countries import api as countries_api
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
@@ -20,6 +21,8 @@ from carehub.entrypoints.logging import configure_logging
 from carehub.events import api as events_api
 from carehub.identity import api as identity_api
 from carehub.patients import api as patients_api
+from carehub.practitioners import api as doctors_api
+from carehub.scheduling import api as scheduling_api
 from carehub.web.problems import install_problem_handlers
 from carehub.webhooks import api as webhooks_api
 
@@ -68,6 +71,9 @@ def create_app(
     # Routes are matched in this order, so the busiest come first.
     app.include_router(health.router)
     app.include_router(patients_api.router)
+    app.include_router(countries_api.router)
+    app.include_router(doctors_api.router)
+    app.include_router(scheduling_api.router)
     app.include_router(identity_api.auth)
     app.include_router(identity_api.keys)
     app.include_router(identity_api.users)
