@@ -266,8 +266,20 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     """Connect to the configured backends and wire the use cases to them."""
     clock = clock or SystemClock()
     db = await connect(settings.resolved_database_url, settings)
-    every_consumer = consumers(clock)
-    events, uow = await event_backbone(settings, db, clock, every_consumer)
+    mailer = _mailer(settings)
+    notifier = Notifier(mailer, _sms_sender(settings))
+    made: list[Scheduling] = []
+    every_consumer: list[ConsumerOf] = []
+
+    async def make_consumers(uow: Callable[[], SqlUnitOfWork]) -> list[ConsumerOf]:
+        booking = scheduling(settings, uow, clock, notifier)
+        made.append(booking)
+        country_ids = [c.id for c in await booking.countries.list_all()]
+        every_consumer.extend(consumers(clock, booking, country_ids))
+        return every_consumer
+
+    events, uow = await event_backbone(settings, db, clock, make_consumers)
+    booking = made[0]
 
     patients = PatientService(uow, clock)
     limiter, close_limiter = await _rate_limiter(settings, clock)

@@ -31,7 +31,7 @@ from carehub.practitioners.model import Doctor
 _INSERT = insert_into(doctors, generated=())
 _GET = Statement(sa.select(doctors).where(doctors.c.id == sa.bindparam("id")))
 _UPDATE = versioned_update(doctors)
-_AFTER = sa.bindparam("after")
+_AFTER: sa.BindParameter[str] = sa.bindparam("after")
 _LIMIT = sa.bindparam("limit", type_=sa.Integer)
 _BY_COUNTRY = Statement(
     sa.select(doctors)
