@@ -16,8 +16,8 @@ from carehub.adapters.sql.database import (
     Row,
     Session,
     Statement,
+    UniqueViolation,
     as_datetime,
-    insert_into,
 )
 from carehub.adapters.sql.tables import slot_claims
 from carehub.scheduling.claims import BusyInterval, ClaimKind, SlotClaim
@@ -26,7 +26,19 @@ from carehub.scheduling.errors import SlotTaken
 _c = slot_claims.c
 _HOLD = ClaimKind.HOLD.value
 
-_INSERT = insert_into(slot_claims, generated=())
+# ON CONFLICT DO NOTHING makes PostgreSQL insert speculatively: two claims inserted at the
+# same moment that find each other's row do not deadlock (a plain INSERT checked by an
+# exclusion constraint would, and PostgreSQL would fail one of them after
+# deadlock_timeout); the refused one inserts nothing and the transaction goes on. SQLite's
+# triggers still raise (ON CONFLICT does not apply to them).
+_INSERT_UNLESS_TAKEN = Statement(
+    sa.text("""
+INSERT INTO slot_claims (id, kind, owner_id, doctor_id, patient_id, starts_at, ends_at, expires_at)
+VALUES (:id, :kind, :owner_id, :doctor_id, :patient_id, :starts_at, :ends_at, :expires_at)
+ON CONFLICT DO NOTHING
+""").bindparams(*[sa.bindparam(c.name, type_=c.type) for c in slot_claims.c])
+)
+_ATTEMPTS = 3  # refused, but the claim in the way was gone before it could be named
 
 
 def _overlapping(column: sa.Column[Any], key: str) -> list[sa.ColumnElement[bool]]:
@@ -47,6 +59,14 @@ def _delete_expired(column: sa.Column[Any], key: str) -> Statement:
     )
 
 
+def _other_owner(column: sa.Column[Any], key: str) -> Statement:
+    return Statement(
+        sa.select(sa.literal(1))
+        .where(*_overlapping(column, key), _c.owner_id != sa.bindparam("owner_id"))
+        .limit(1)
+    )
+
+
 def _busy(column: sa.Column[Any], key: str) -> Statement:
     return Statement(
         sa.select(_c.starts_at, _c.ends_at, _c.owner_id)
@@ -60,6 +80,9 @@ def _busy(column: sa.Column[Any], key: str) -> Statement:
 
 _DELETE_EXPIRED_FOR_DOCTOR = _delete_expired(_c.doctor_id, "doctor_id")
 _DELETE_EXPIRED_FOR_PATIENT = _delete_expired(_c.patient_id, "patient_id")
+_OTHER_OWNER_FOR_DOCTOR = _other_owner(_c.doctor_id, "doctor_id")
+_OTHER_OWNER_FOR_PATIENT = _other_owner(_c.patient_id, "patient_id")
+_CLAIM_ID = Statement(sa.select(_c.id).where(_c.id == sa.bindparam("id")))
 _DOCTOR_BUSY = _busy(_c.doctor_id, "doctor_id")
 _PATIENT_BUSY = _busy(_c.patient_id, "patient_id")
 _RELEASE = Statement(sa.delete(slot_claims).where(_c.id == sa.bindparam("id")))
@@ -80,20 +103,45 @@ class SqlSlotClaims:
 
     async def claim(self, claim: SlotClaim, *, now: datetime) -> None:
         window = _window(claim.start, claim.end, now)
-        try:
-            # A savepoint, so a refusal undoes the deletions too and leaves the unit's
-            # transaction usable (PostgreSQL aborts a transaction on a failed statement).
-            async with self._session.savepoint():
-                await self._session.execute(
-                    _DELETE_EXPIRED_FOR_DOCTOR, {**window, "doctor_id": claim.doctor_id}
-                )
-                if claim.patient_id is not None:
-                    await self._session.execute(
-                        _DELETE_EXPIRED_FOR_PATIENT, {**window, "patient_id": claim.patient_id}
-                    )
-                await self._session.execute(_INSERT, _to_row(claim))
-        except OverlapViolation as exc:
-            raise SlotTaken(exc.party) from exc
+        row = _to_row(claim)
+        for _ in range(_ATTEMPTS):
+            try:
+                # A savepoint, so a refusal undoes the deletions too.
+                async with self._session.savepoint():
+                    await self._delete_expired_holds(claim, window)
+                    if await self._session.execute(_INSERT_UNLESS_TAKEN, row) == 1:
+                        return
+                    party = await self._refused_for(claim, window)
+                    if party is not None:
+                        raise SlotTaken(party)
+            except OverlapViolation as exc:  # SQLite's triggers raise instead
+                raise SlotTaken(exc.party) from exc
+            # The claim in the way was released before the read: try again.
+        raise SlotTaken("doctor")  # taken and freed each time; too contended to tell
+
+    async def _delete_expired_holds(self, claim: SlotClaim, window: dict[str, datetime]) -> None:
+        await self._session.execute(
+            _DELETE_EXPIRED_FOR_DOCTOR, {**window, "doctor_id": claim.doctor_id}
+        )
+        if claim.patient_id is not None:
+            await self._session.execute(
+                _DELETE_EXPIRED_FOR_PATIENT, {**window, "patient_id": claim.patient_id}
+            )
+
+    async def _refused_for(self, claim: SlotClaim, window: dict[str, datetime]) -> str | None:
+        """Whose time the store refused the claim for. The refusal itself was the
+        store's; this read only names the party, so it may find the way clear again."""
+        params = {**window, "owner_id": claim.owner_id}
+        doctor = {**params, "doctor_id": claim.doctor_id}
+        if await self._session.fetch_one(_OTHER_OWNER_FOR_DOCTOR, doctor) is not None:
+            return "doctor"
+        if claim.patient_id is not None:
+            patient = {**params, "patient_id": claim.patient_id}
+            if await self._session.fetch_one(_OTHER_OWNER_FOR_PATIENT, patient) is not None:
+                return "patient"
+        if await self._session.fetch_one(_CLAIM_ID, {"id": claim.id}) is not None:
+            raise UniqueViolation("slot_claims", ("id",))
+        return None
 
     async def release(self, claim_id: str) -> bool:
         return await self._session.execute(_RELEASE, {"id": claim_id}) > 0
