@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from carehub.adapters.sql.database import UniqueViolation
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap import connect, units_of_work
 from carehub.config import Settings
@@ -245,3 +246,11 @@ async def test_a_refused_claim_rolls_back_cleanly(new_uow: NewUnit) -> None:
     assert await doctor_busy(new_uow) == ["owner-a"]
     await claim(new_uow, appointment("d", start=NINE + 60 * MINUTE))
     assert await doctor_busy(new_uow) == ["owner-a", "owner-d"]
+
+
+async def test_a_claim_id_is_used_once(new_uow: NewUnit) -> None:
+    await claim(new_uow, appointment("a"))
+    async with new_uow() as uow:
+        with pytest.raises(UniqueViolation):
+            await uow.slot_claims.claim(appointment("a", start=NINE + 60 * MINUTE), now=NOW)
+    assert await doctor_busy(new_uow) == ["owner-a"]
