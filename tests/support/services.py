@@ -39,6 +39,7 @@ TABLES = (
     "idempotency_keys",
     "audit_patients",
     "otp_challenges",
+    "slot_claims",
 )
 GENESIS = "0" * 64
 

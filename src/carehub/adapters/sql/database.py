@@ -8,6 +8,7 @@ first write, so read-only use cases cost one round trip.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, Self
@@ -92,6 +93,14 @@ class UniqueViolation(Exception):
         self.columns = columns
 
 
+class OverlapViolation(Exception):
+    """A slot-claim overlap constraint refused a write; `party` is "doctor" or "patient"."""
+
+    def __init__(self, party: str) -> None:
+        super().__init__(f"overlapping slot claim for the same {party}")
+        self.party = party
+
+
 class Session(Protocol):
     """One unit of work's connection. The first write opens the transaction.
 
@@ -117,6 +126,12 @@ class Session(Protocol):
 
     async def execute_returning(self, stmt: Statement, params: Mapping[str, Any]) -> Row:
         """Run a write that returns one row (INSERT ... RETURNING)."""
+        ...
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A nested transaction: an exception inside undoes only the writes made inside,
+        and the unit's transaction stays usable (PostgreSQL would otherwise refuse every
+        statement after a failed one)."""
         ...
 
     async def begin(self) -> None:

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Self
 
 import asyncpg
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.engine.interfaces import Dialect
 
-from carehub.adapters.sql.database import CompiledSql, Row, Statement, UniqueViolation
+from carehub.adapters.sql.database import (
+    CompiledSql,
+    OverlapViolation,
+    Row,
+    Statement,
+    UniqueViolation,
+)
 from carehub.adapters.sql.tables import metadata
 
 _POSTGRES_DIALECT = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
+# The slot_claims exclusion constraints (migration 0005).
+_POSTGRES_OVERLAPS = {"ex_slot_claims_doctor": "doctor", "ex_slot_claims_patient": "patient"}
 
 
 class PostgresDatabase:
@@ -62,6 +71,12 @@ class PostgresSession:
     def in_transaction(self) -> bool:
         return self._transaction is not None
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        conn = await self._begin()
+        async with conn.transaction():  # nested in the open one: a SAVEPOINT
+            yield
+
     async def _connection(self) -> Any:
         if self._conn is None:
             self._conn = await self._pool.acquire()
@@ -88,6 +103,8 @@ class PostgresSession:
             status = await conn.execute(compiled.sql, *_positional(compiled, params))
         except asyncpg.UniqueViolationError as exc:
             raise _postgres_unique(exc) from exc
+        except asyncpg.ExclusionViolationError as exc:
+            raise _postgres_exclusion(exc) from exc
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
@@ -98,6 +115,8 @@ class PostgresSession:
             return await conn.fetchrow(compiled.sql, *_positional(compiled, params))  # type: ignore[no-any-return]
         except asyncpg.UniqueViolationError as exc:
             raise _postgres_unique(exc) from exc
+        except asyncpg.ExclusionViolationError as exc:
+            raise _postgres_exclusion(exc) from exc
 
     async def execute_many(self, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -108,6 +127,8 @@ class PostgresSession:
             await conn.executemany(compiled.sql, [_positional(compiled, r) for r in rows])
         except asyncpg.UniqueViolationError as exc:
             raise _postgres_unique(exc) from exc
+        except asyncpg.ExclusionViolationError as exc:
+            raise _postgres_exclusion(exc) from exc
 
     async def commit(self) -> None:
         if self._transaction is not None:
@@ -147,3 +168,8 @@ def _postgres_unique(exc: Any) -> Exception:
                 columns: Any = getattr(constraint, "columns", ())
                 return UniqueViolation(table_name, tuple(c.name for c in columns))
     return UniqueViolation(table_name, ())
+
+
+def _postgres_exclusion(exc: Any) -> Exception:
+    party = _POSTGRES_OVERLAPS.get(getattr(exc, "constraint_name", None) or "")
+    return exc if party is None else OverlapViolation(party)

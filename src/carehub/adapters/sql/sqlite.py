@@ -6,8 +6,9 @@ import asyncio
 import re
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -15,13 +16,18 @@ from typing import Any, Self
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine.interfaces import Dialect
 
-from carehub.adapters.sql.database import Row, Statement, UniqueViolation
+from carehub.adapters.sql.database import OverlapViolation, Row, Statement, UniqueViolation
 
 _SQLITE_DIALECT = sqlite.dialect(paramstyle="named")
 
 sqlite3.register_adapter(datetime, datetime.isoformat)
 sqlite3.register_adapter(date, date.isoformat)
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
+# The messages of the slot_claims triggers (migration 0005).
+_SQLITE_OVERLAPS = {
+    "slot_claims_doctor_overlap": "doctor",
+    "slot_claims_patient_overlap": "patient",
+}
 
 
 CHECKPOINT_EVERY_SECONDS = 1.0
@@ -198,6 +204,20 @@ class SqliteSession:
     def in_transaction(self) -> bool:
         return self._in_transaction
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        await self._begin()
+        writer = self._db._writer
+        writer.execute("SAVEPOINT nested")
+        try:
+            yield
+        except BaseException:
+            if writer.in_transaction:  # else SQLite already rolled everything back
+                writer.execute("ROLLBACK TO nested")
+                writer.execute("RELEASE nested")
+            raise
+        writer.execute("RELEASE nested")
+
     def _conn(self) -> sqlite3.Connection:
         return self._db._writer if self._in_transaction else self._db._reader
 
@@ -220,7 +240,7 @@ class SqliteSession:
         try:
             cursor = self._db._writer.execute(compiled.sql, compiled.bind(params))
         except sqlite3.IntegrityError as exc:
-            raise _sqlite_unique(exc) from exc
+            raise _sqlite_violation(exc) from exc
         return cursor.rowcount
 
     async def execute_returning(self, stmt: Statement, params: Mapping[str, Any]) -> Row:
@@ -229,7 +249,7 @@ class SqliteSession:
         try:
             row = self._db._writer.execute(compiled.sql, compiled.bind(params)).fetchone()
         except sqlite3.IntegrityError as exc:
-            raise _sqlite_unique(exc) from exc
+            raise _sqlite_violation(exc) from exc
         return row  # type: ignore[no-any-return]
 
     async def execute_many(self, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -240,7 +260,7 @@ class SqliteSession:
         try:
             self._db._writer.executemany(compiled.sql, [compiled.bind(r) for r in rows])
         except sqlite3.IntegrityError as exc:
-            raise _sqlite_unique(exc) from exc
+            raise _sqlite_violation(exc) from exc
 
     async def commit(self) -> None:
         if self._in_transaction:
@@ -258,7 +278,10 @@ class SqliteSession:
             self._in_transaction = True
 
 
-def _sqlite_unique(exc: sqlite3.IntegrityError) -> Exception:
+def _sqlite_violation(exc: sqlite3.IntegrityError) -> Exception:
+    party = _SQLITE_OVERLAPS.get(str(exc))
+    if party is not None:
+        return OverlapViolation(party)
     match = _SQLITE_UNIQUE.search(str(exc))
     if match is None:
         return exc

@@ -357,6 +357,25 @@ webhook_attempts = sa.Table(
     sa.Index("ix_webhook_attempts_subscription_id_at", "subscription_id", "at"),
 )
 
+# One row per live appointment or hold on a doctor's (and a patient's) time. Overlaps
+# between owners are refused by the store itself (migration 0005): an exclusion constraint
+# on PostgreSQL, triggers on SQLite.
+slot_claims = sa.Table(
+    "slot_claims",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("owner_id", sa.String(64), nullable=False),
+    sa.Column("doctor_id", sa.String(64), nullable=False),
+    sa.Column("patient_id", sa.String(64)),
+    sa.Column("starts_at", Timestamp, nullable=False),
+    sa.Column("ends_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp),
+    sa.Index("ix_slot_claims_doctor_id_starts_at", "doctor_id", "starts_at"),
+    sa.Index("ix_slot_claims_patient_id_starts_at", "patient_id", "starts_at"),
+    sa.Index("ix_slot_claims_owner_id", "owner_id"),
+    sa.Index("ix_slot_claims_kind_expires_at", "kind", "expires_at"),
+
 countries = sa.Table(
     "countries",
     metadata,

@@ -25,6 +25,7 @@ from carehub.adapters.sql.identity import (
 )
 from carehub.adapters.sql.patient_directory import SqlPatientDirectory
 from carehub.adapters.sql.patients import SqlPatientRepository
+from carehub.adapters.sql.slot_claims import SqlSlotClaims
 from carehub.adapters.sql.tables import outbox, processed_messages
 from carehub.adapters.sql.webhooks import SqlWebhookRepository
 from carehub.kernel.audit import AccessRecord
@@ -95,6 +96,10 @@ class SqlUnitOfWork:
     @cached_property
     def analytics(self) -> SqlAnalyticsRepository:
         return SqlAnalyticsRepository(self._live_session())
+
+    @cached_property
+    def slot_claims(self) -> SqlSlotClaims:
+        return SqlSlotClaims(self._live_session())
 
     @cached_property
     def webhooks(self) -> SqlWebhookRepository:
