@@ -470,6 +470,8 @@ holds = sa.Table(
     sa.Column("waitlist_entry_id", sa.String(64)),
     sa.Column("created_by", sa.String(128), nullable=False),
     sa.Column("created_at", Timestamp, nullable=False),
+    # Lapsed waitlist offers of one slot (the next patient in line gets it).
+    sa.Index("ix_holds_doctor_id_starts_at", "doctor_id", "starts_at"),
     sa.Index(
         "ix_holds_due",
         "expires_at",
