@@ -375,6 +375,7 @@ slot_claims = sa.Table(
     sa.Index("ix_slot_claims_patient_id_starts_at", "patient_id", "starts_at"),
     sa.Index("ix_slot_claims_owner_id", "owner_id"),
     sa.Index("ix_slot_claims_kind_expires_at", "kind", "expires_at"),
+)
 
 countries = sa.Table(
     "countries",
