@@ -11,7 +11,7 @@ from carehub.countries.model import Country
 from carehub.countries.rules import BookingMode, NotificationText
 from carehub.countries.service import CountrySettings, rules_change
 from carehub.kernel.errors import FieldError, Invalid
-from carehub.practitioners.schedule import format_weekly, parse_available_times
+from carehub.kernel.weekly_hours import format_weekly, parse_available_times
 from carehub.web.schemas import WireModel
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2)]

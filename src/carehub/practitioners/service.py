@@ -18,7 +18,7 @@ from carehub.kernel.pagination import Page, check_limit
 from carehub.practitioners.errors import DoctorNotFound
 from carehub.practitioners.model import Doctor, DoctorChanged, check_doctor, specialty_key
 from carehub.practitioners.ports import DoctorRepository, PractitionersUnitOfWork
-from carehub.practitioners.schedule import check_overrides, check_weekly
+from carehub.kernel.weekly_hours import check_overrides, check_weekly
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from carehub.kernel.calendar import DateOverride, TimeWindow, WeeklyWindow, windows_on
-from carehub.practitioners.schedule import parse_available_times
+from carehub.kernel.weekly_hours import parse_available_times
 from carehub.scheduling.availability import (
     Calendar,
     Slot,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from carehub.kernel.calendar import DateOverride, TimeWindow, WeeklyWindow
 from carehub.kernel.errors import Invalid
-from carehub.practitioners.schedule import (
+from carehub.kernel.weekly_hours import (
     check_overrides,
     check_weekly,
     format_weekly,
