@@ -9,8 +9,8 @@ from pydantic import Field, StringConstraints, model_validator
 
 from carehub.kernel.calendar import WEEKDAYS, DateOverride, TimeWindow, WeeklyWindow, parse_hhmm
 from carehub.kernel.errors import FieldError, Invalid
-from carehub.practitioners.model import Doctor
 from carehub.kernel.weekly_hours import format_weekly, parse_available_times
+from carehub.practitioners.model import Doctor
 from carehub.practitioners.service import DoctorChanges, DoctorDraft
 from carehub.web.schemas import WireModel
 

@@ -15,10 +15,10 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid, PreconditionFailed
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.kernel.weekly_hours import check_overrides, check_weekly
 from carehub.practitioners.errors import DoctorNotFound
 from carehub.practitioners.model import Doctor, DoctorChanged, check_doctor, specialty_key
 from carehub.practitioners.ports import DoctorRepository, PractitionersUnitOfWork
-from carehub.kernel.weekly_hours import check_overrides, check_weekly
 
 
 @dataclass(frozen=True, kw_only=True)
