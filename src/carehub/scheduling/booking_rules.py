@@ -77,13 +77,26 @@ def violations(
 
 
 def check_bookable(
-    country: Country, doctor: Doctor, start: datetime, end: datetime, *, now: datetime
+    country: Country,
+    doctor: Doctor,
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+    also: list[RuleViolation] | None = None,
 ) -> None:
-    """Invalid (422) naming every rule the time breaks."""
-    found = violations(country, doctor, start, end, now=now)
+    """Invalid (422) naming every rule the time breaks (and the `also` ones found before)."""
+    found = [*(also or []), *violations(country, doctor, start, end, now=now)]
     if found:
         names = ", ".join(v.rule for v in found)
         raise Invalid(
-            f"The time breaks the booking rules of {country.code}: {names}",
-            errors=[FieldError("start", f"{v.rule}: {v.message}") for v in found],
+            f"The appointment breaks these booking rules: {names}",
+            errors=[
+                FieldError(_FIELDS.get(v.rule, "start"), f"{v.rule}: {v.message}") for v in found
+            ],
         )
+
+
+def _field_error(violation: RuleViolation) -> FieldError:
+    field = "countryId" if violation.rule == "country_mismatch" else "start"
+    return FieldError(field, f"{violation.rule}: {violation.message}")

@@ -15,6 +15,7 @@ from carehub.countries.rules import BookingMode
 from carehub.countries.service import find_country
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
+from carehub.kernel.calendar import RuleViolation
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, Conflict, FieldError, Forbidden, Invalid, NotFound
 from carehub.kernel.idempotency import IdempotencyClaim
@@ -106,7 +107,14 @@ class AppointmentService:
             doctor, country, patient = await self._parties(uow, actor, request)
             end = request.end or request.start + timedelta(minutes=slot_minutes(country, doctor))
             check_times(request.start, end)
-            check_bookable(country, doctor, request.start, end, now=now)
+            check_bookable(
+                country,
+                doctor,
+                request.start,
+                end,
+                now=now,
+                also=_country_mismatch(request, country),
+            )
             appointment_id = request.appointment_id or new_id()
             if request.hold_id is not None:
                 await self._take_hold(uow, request, end, patient.patient_id, now)
@@ -302,11 +310,6 @@ class AppointmentService:
                 errors=[FieldError("doctorId", "inactive")],
             )
         country = await find_country(uow.countries, doctor.country_id)
-        if request.country_id is not None and request.country_id not in (country.id, country.code):
-            raise Invalid(
-                f"The doctor practises in country {country.id} ({country.code})",
-                errors=[FieldError("countryId", f"must be {country.id} or {country.code}")],
-            )
         patient = await uow.patient_directory.contact(request.patient_id)
         if patient is None or (
             actor.role is Role.PATIENT and actor.patient_id != patient.patient_id
@@ -410,6 +413,16 @@ class AppointmentService:
     ) -> None:
         await uow.slot_claims.release_owner(appointment.id)
         uow.record(_freed(appointment, actor, now))
+
+
+def _country_mismatch(request: BookingRequest, country: Country) -> list[RuleViolation]:
+    """Seed 001's body names a country; it must be the doctor's (by id or ISO code)."""
+    if request.country_id is None or request.country_id in (country.id, country.code):
+        return []
+    message = (
+        f"The doctor practises in country {country.id} ({country.code}), not {request.country_id}"
+    )
+    return [RuleViolation("country_mismatch", message)]
 
 
 def _scoped(actor: Actor, criteria: AppointmentFilter) -> AppointmentFilter | None:
