@@ -91,9 +91,7 @@ def check_bookable(
         names = ", ".join(v.rule for v in found)
         raise Invalid(
             f"The appointment breaks these booking rules: {names}",
-            errors=[
-                FieldError(_FIELDS.get(v.rule, "start"), f"{v.rule}: {v.message}") for v in found
-            ],
+            errors=[_field_error(v) for v in found],
         )
 
 
