@@ -40,6 +40,12 @@ TABLES = (
     "audit_patients",
     "otp_challenges",
     "slot_claims",
+    "appointment_transitions",
+    "appointments",
+    "holds",
+    "waitlist_entries",
+    "doctors",
+    "countries",
 )
 GENESIS = "0" * 64
 
