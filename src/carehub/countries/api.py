@@ -64,7 +64,7 @@ async def list_countries(request: Request) -> Response:
     return json_response({"items": [country_json(c) for c in countries]})
 
 
-@router.get("/{country_id}", response_model=CountryRead, responses=error_responses(404))
+@router.get("/{country_id}", response_model=CountryRead, responses=error_responses(404, 422))
 async def read_country(request: Request, country_id: str) -> Response:
     """One country, by its id or its ISO code."""
     return _render(await _service(request).get(country_id=country_id))

@@ -70,7 +70,7 @@ async def list_doctors(
     )
 
 
-@router.get("/{doctor_id}", response_model=DoctorRead, responses=error_responses(404))
+@router.get("/{doctor_id}", response_model=DoctorRead, responses=error_responses(404, 422))
 async def read_doctor(request: Request, doctor_id: str) -> Response:
     """One doctor, with their weekly hours and date overrides."""
     return _render(await _service(request).get(doctor_id=doctor_id))

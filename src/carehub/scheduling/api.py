@@ -177,9 +177,8 @@ async def list_appointments(
     return await _page(request, criteria, cursor, limit)
 
 
-@router.api_route(
+@router.get(
     "/appointments/country/{country_id}/doctor/{doctor_id}",
-    methods=["GET", "POST"],
     tags=["appointments"],
     response_model=AppointmentPage,
     responses=error_responses(404, 422),
@@ -190,10 +189,28 @@ async def appointments_of_doctor_in_country(
     doctor_id: str,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
+) -> Response:
+    """Seed 001's query: a doctor's appointments in a country, by start time."""
+    criteria = AppointmentFilter(country_id=country_id, doctor_id=doctor_id)
+    return await _page(request, criteria, cursor, limit)
+
+
+@router.post(
+    "/appointments/country/{country_id}/doctor/{doctor_id}",
+    tags=["appointments"],
+    response_model=AppointmentPage,
+    responses=error_responses(404, 422),
+)
+async def appointments_of_doctor_in_country_as_post(
+    request: Request,
+    country_id: str,
+    doctor_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
     _body: Annotated[dict[str, object] | None, Body(include_in_schema=False)] = None,
 ) -> Response:
-    """Seed 001's query: a doctor's appointments in a country (seed 001 sends it as a POST
-    with an example body, which is accepted and ignored)."""
+    """The same query as a POST, as seed 001 sends it (its example body is accepted and
+    ignored: nothing is created)."""
     criteria = AppointmentFilter(country_id=country_id, doctor_id=doctor_id)
     return await _page(request, criteria, cursor, limit)
 
@@ -202,7 +219,7 @@ async def appointments_of_doctor_in_country(
     "/appointments/{appointment_id}",
     tags=["appointments"],
     response_model=AppointmentRead,
-    responses=error_responses(404),
+    responses=error_responses(404, 422),
 )
 async def read_appointment(request: Request, appointment_id: str) -> Response:
     """One appointment with its status history (poll it after a 202)."""
@@ -281,7 +298,7 @@ async def place_hold(request: Request, body: HoldCreate) -> Response:
 
 
 @router.get(
-    "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404)
+    "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404, 422)
 )
 async def read_hold(request: Request, hold_id: str) -> Response:
     """One hold."""
@@ -291,7 +308,7 @@ async def read_hold(request: Request, hold_id: str) -> Response:
 
 
 @router.delete(
-    "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404)
+    "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404, 422)
 )
 async def release_hold(request: Request, hold_id: str) -> Response:
     """Give the held slot back before it expires."""
@@ -340,7 +357,7 @@ async def patient_waitlist(
     "/waitlist/{entry_id}",
     tags=["waitlist"],
     response_model=WaitlistRead,
-    responses=error_responses(404),
+    responses=error_responses(404, 422),
 )
 async def read_waitlist_entry(request: Request, entry_id: str) -> Response:
     """One waitlist entry."""
@@ -352,7 +369,7 @@ async def read_waitlist_entry(request: Request, entry_id: str) -> Response:
     "/waitlist/{entry_id}",
     tags=["waitlist"],
     response_model=WaitlistRead,
-    responses=error_responses(404),
+    responses=error_responses(404, 422),
 )
 async def leave_waitlist(request: Request, entry_id: str) -> Response:
     """Stop waiting."""
