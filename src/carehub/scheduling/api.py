@@ -211,8 +211,7 @@ async def appointments_of_doctor_in_country_as_post(
 ) -> Response:
     """The same query as a POST, as seed 001 sends it (its example body is accepted and
     ignored: nothing is created)."""
-    criteria = AppointmentFilter(country_id=country_id, doctor_id=doctor_id)
-    return await _page(request, criteria, cursor, limit)
+    return await appointments_of_doctor_in_country(request, country_id, doctor_id, limit, cursor)
 
 
 @router.get(

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import tempfile
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -15,6 +12,7 @@ from pathlib import Path
 
 import structlog
 
+from carehub.adapters.files.atomic import write_private_file
 from carehub.kernel.mail import MailMessage
 
 DEFAULT_SENDER = "carehub <no-reply@carehub.invalid>"
@@ -49,20 +47,5 @@ class FolderMailer:
         token = uuid.uuid4().hex
         email = compose_email(message, sender=self._sender, token=token, now=now)
         name = f"{now:%Y%m%dT%H%M%S.%fZ}-{token[:12]}.eml"
-        await asyncio.to_thread(self._write, name, email.as_bytes(policy=SMTP))
+        await asyncio.to_thread(write_private_file, self._folder, name, email.as_bytes(policy=SMTP))
         log.info("mail.written", purpose=message.purpose, file=name)
-
-    def _write(self, name: str, data: bytes) -> None:
-        self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkstemp creates the file with mode 0o600; os.replace makes it appear whole or not at all.
-        fd, temp = tempfile.mkstemp(dir=self._folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, self._folder / name)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
+from carehub.adapters.files.atomic import write_private_file
 from carehub.kernel.sms import SmsMessage, is_e164
 
 log = structlog.get_logger("carehub.sms")
@@ -38,20 +36,5 @@ class FolderSmsSender:
             "sentAt": now.isoformat().replace("+00:00", "Z"),
         }
         data = json.dumps(record, ensure_ascii=False, indent=2).encode() + b"\n"
-        await asyncio.to_thread(self._write, name, data)
+        await asyncio.to_thread(write_private_file, self._folder, name, data)
         log.info("sms.written", purpose=message.purpose, file=name)
-
-    def _write(self, name: str, data: bytes) -> None:
-        self._folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # mkstemp creates the file with mode 0o600; os.replace makes it appear whole or not at all.
-        fd, temp = tempfile.mkstemp(dir=self._folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, self._folder / name)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise

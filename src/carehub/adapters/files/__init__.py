@@ -1,0 +1,1 @@
+"""Files on local disk shared by the embedded adapters (mail and SMS folders)."""
