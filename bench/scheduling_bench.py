@@ -47,7 +47,7 @@ from bench.http_bench import BACKENDS, _environment, database
 from bench.loadgen import Load, Outcome, Request, Scenario, run
 from bench.report import Target, write_json
 from bench.scenarios import auth_headers, create_body
-from bench.server import RunningServer, carehub_server, cpu_used
+from bench.server import RunningServer, carehub_server, cpu_used, machine_busy_seconds
 
 AVAILABILITY, BOOK, CREATE, CONTENTION = "availability", "book", "create", "contention"
 THROUGHPUT_CLIENTS = 32
@@ -118,8 +118,9 @@ class Row:
     scenario: str
     clients: int
     outcome: Outcome
-    server_cpu: float
-    database_cpu: float
+    server_cpu: float  # shares of one core
+    database_cpu: float  # PostgreSQL's backends for the bench database (0 on SQLite)
+    other_cpu: float  # everything else on the machine: other jobs make the figures worse
 
 
 @dataclass(frozen=True)
@@ -449,16 +450,20 @@ def measure(
 ) -> Row:
     """One scenario in the load generator's process, with the server's CPU meanwhile."""
     load = Load(server.host, server.port, clients, seconds, warmup, uuid.uuid4().hex[:8])
-    started = time.perf_counter()
+    started, busy = time.perf_counter(), machine_busy_seconds()
     server_before, database_before = server.tree.cpu_by_pid(), server.database_cpu_by_pid()
     outcome = pool.submit(run, load, scenario).result()
     wall = time.perf_counter() - started
+    server_cpu = cpu_used(server_before, server.tree.cpu_by_pid()) / wall
+    database_cpu = cpu_used(database_before, server.database_cpu_by_pid()) / wall
+    busy = (machine_busy_seconds() - busy) / wall
     return Row(
         scenario=scenario.name,
         clients=clients,
         outcome=outcome,
-        server_cpu=cpu_used(server_before, server.tree.cpu_by_pid()) / wall,
-        database_cpu=cpu_used(database_before, server.database_cpu_by_pid()) / wall,
+        server_cpu=server_cpu,
+        database_cpu=database_cpu,
+        other_cpu=max(0.0, busy - server_cpu - database_cpu - outcome.client_cpu),
     )
 
 
@@ -488,7 +493,8 @@ def print_report(
     table.add_column("scenario")
     for header in ("clients", "2xx/s", "p50 ms", "p95 ms", "p99 ms", "statuses", "server CPU"):
         table.add_column(header, justify="right")
-    table.add_column("db CPU", justify="right")
+    for header in ("client CPU", "db CPU", "other CPU"):
+        table.add_column(header, justify="right")
     for row in rows:
         o = row.outcome
         table.add_row(
@@ -500,7 +506,9 @@ def print_report(
             f"{o.p99_ms:.2f}",
             _statuses(o.statuses.items()),
             f"{row.server_cpu:.0%}",
+            f"{o.client_cpu:.0%}",
             f"{row.database_cpu:.0%}",
+            f"{row.other_cpu:.0%}",
         )
     console.print(table)
     c = contention
