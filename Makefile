@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-http bench-events lint typecheck lint-imports unit install lock clean
+.PHONY: run test bench bench-http bench-events bench-scheduling lint typecheck lint-imports unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,13 +34,16 @@ unit: $(STAMP)
 
 test: lint typecheck lint-imports unit
 
-bench: bench-http bench-events
+bench: bench-http bench-events bench-scheduling
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
 
 bench-events: $(STAMP)
 	$(BIN)/python -m bench.event_bench
+
+bench-scheduling: $(STAMP)
+	$(BIN)/python -m bench.scheduling_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:

@@ -3,7 +3,8 @@
 `run` is meant to execute in its own process (http_bench submits it to a one-process
 pool), so the load generator never shares an interpreter with the server or with the
 harness. Each of `clients` connections sends a request, reads the whole response, then
-sends the next one.
+sends the next one. A scenario that `deals` its requests sends each one once, in order,
+across all clients, and ends early when none are left.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import uvloop
@@ -34,10 +36,12 @@ class Request:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of requests; each request sent is one of them, picked at random."""
+    """A named set of requests; each request sent is one of them, picked at random, or,
+    when `deal` is set, the next one not sent yet (each goes out once)."""
 
     name: str
     requests: tuple[Request, ...]
+    deal: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ async def _run(load: Load, scenario: Scenario) -> Outcome:
     host = f"{load.host}:{load.port}"
     prepared = [_prepare(r, host) for r in scenario.requests]
     connections = [await asyncio.open_connection(load.host, load.port) for _ in range(load.clients)]
+    dealt = iter(prepared) if scenario.deal else None
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     cpu_before, wall_before = time.process_time(), time.perf_counter()
@@ -91,19 +96,25 @@ async def _run(load: Load, scenario: Scenario) -> Outcome:
     end = start + load.seconds
     await asyncio.gather(
         *(
-            _client(load, conn, prepared, f"{load.run_id}-{i}", start, end, latencies, statuses)
+            _client(
+                load, conn, prepared, dealt, f"{load.run_id}-{i}", start, end, latencies, statuses
+            )
             for i, conn in enumerate(connections)
         )
     )
     finished = time.perf_counter()
     cpu = (time.process_time() - cpu_before) / (finished - wall_before)
-    return _outcome(latencies, statuses, max(finished, end) - start, cpu)
+    # Dealt requests all sent before the end: the window closes with the last response.
+    exhausted = dealt is not None and next(dealt, None) is None and finished < end
+    stop = finished if exhausted else max(finished, end)
+    return _outcome(latencies, statuses, max(stop - start, 1e-9), cpu)
 
 
 async def _client(
     load: Load,
     connection: tuple[asyncio.StreamReader, asyncio.StreamWriter],
     prepared: list[Prepared],
+    dealt: Iterator[Prepared] | None,
     seq_prefix: str,
     start: float,
     end: float,
@@ -115,7 +126,13 @@ async def _client(
     sequence = 0
     try:
         while (sent := time.perf_counter()) < end:
-            message = rng.choice(prepared)
+            if dealt is None:
+                message = rng.choice(prepared)
+            else:
+                following = next(dealt, None)
+                if following is None:
+                    break  # every request went out
+                message = following
             if isinstance(message, tuple):
                 sequence += 1
                 message = _fill(message, f"{seq_prefix}-{sequence}".encode())
