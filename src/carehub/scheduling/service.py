@@ -430,6 +430,8 @@ def _scoped(actor: Actor, criteria: AppointmentFilter) -> AppointmentFilter | No
     if actor.unrestricted:
         return criteria
     if actor.role.value == "patient" and actor.patient_id:
+        if criteria.patient_id not in (None, actor.patient_id):
+            return None
         return replace(criteria, patient_id=actor.patient_id)
     if actor.role.value == "doctor" and actor.practitioner_id:
         if criteria.doctor_id not in (None, actor.practitioner_id):
