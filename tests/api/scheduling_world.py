@@ -58,6 +58,7 @@ def add_doctor(
 def add_patient(api: httpx.Client, country_id: str, **fields: Any) -> str:
     """Register a patient (as the admin) and return their id."""
     patient_id = fields.pop("patientId", f"pt-{uuid.uuid4().hex[:10]}")
+    fields.setdefault("email", f"{patient_id}@patients.test")
     body = patient_body(country_id, patientId=patient_id, **fields)
     response = api.post("/patients", json=body)
     assert response.status_code == 201, response.text

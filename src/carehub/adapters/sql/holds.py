@@ -85,7 +85,8 @@ _LAPSED = Statement(
         holds.c.doctor_id == sa.bindparam("doctor_id"),
         holds.c.starts_at == sa.bindparam("start", type_=holds.c.starts_at.type),
         holds.c.ends_at == sa.bindparam("end", type_=holds.c.ends_at.type),
-        holds.c.status.in_(["expired", "released"]),
+        # Not `in_([...])`: its expanding parameter does not survive precompiling.
+        sa.or_(holds.c.status == "expired", holds.c.status == "released"),
         holds.c.waitlist_entry_id.is_not(None),
     )
 )
