@@ -238,3 +238,18 @@ def test_availability_leaves_out_booked_slots_and_shows_local_times(
     assert set(doctors) == {clinic["doctor"], clinic["other_doctor"]}
     assert len(doctors[clinic["doctor"]]["slots"]) == 15
     assert len(doctors[clinic["other_doctor"]]["slots"]) == 16
+
+
+def test_the_override_flag_is_audited_as_an_override_only_on_a_cancellation(
+    api: httpx.Client, clinic: dict[str, Any]
+) -> None:
+    appointment_id = booked(api, clinic["doctor"], clinic["patient"], clinic["start"])[
+        "appointmentId"
+    ]
+
+    assert act(api, appointment_id, "check-in", override=True).status_code == 200
+
+    trail = api.get("/audit", params={"patientId": clinic["patient"]}).json()["items"]
+    actions = [e["action"] for e in trail if e["resourceId"] == appointment_id]
+    assert "appointment.check_in" in actions
+    assert "appointment.cancel_override" not in actions

@@ -192,7 +192,7 @@ class AppointmentService:
             if moved.status in RELEASED and current.claim_id is not None:
                 await self._free(uow, moved, actor, now)
             uow.record(_status_changed(moved, actor, action.value))
-            if override_window:
+            if override_window and action is Action.CANCEL:
                 verb = "appointment.cancel_override"
             uow.audit(_audited(actor, verb, moved, now))
             await uow.commit()
