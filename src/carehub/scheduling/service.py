@@ -192,7 +192,7 @@ class AppointmentService:
             if moved.status in RELEASED and current.claim_id is not None:
                 await self._free(uow, moved, actor, now)
             uow.record(_status_changed(moved, actor, action.value))
-            if override_window:
+            if override_window and action is Action.CANCEL:
                 verb = "appointment.cancel_override"
             uow.audit(_audited(actor, verb, moved, now))
             await uow.commit()
@@ -430,6 +430,8 @@ def _scoped(actor: Actor, criteria: AppointmentFilter) -> AppointmentFilter | No
     if actor.unrestricted:
         return criteria
     if actor.role.value == "patient" and actor.patient_id:
+        if criteria.patient_id not in (None, actor.patient_id):
+            return None
         return replace(criteria, patient_id=actor.patient_id)
     if actor.role.value == "doctor" and actor.practitioner_id:
         if criteria.doctor_id not in (None, actor.practitioner_id):
