@@ -6,9 +6,10 @@ rule set in `carehub.countries.rulesets`; a country record stores what an operat
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -67,21 +68,10 @@ class Country:
         """A public holiday of its rule set, or a date the operator closed."""
         return day in self.closed_dates or day in rules_for(self.code).public_holidays(day.year)
 
-    def revised(self, now: datetime, **changes: object) -> Country:
-        return replace(self, version=self.version + 1, updated_at=now, **changes)  # type: ignore[arg-type]
-
 
 def profile_for(code: str) -> CountryProfile:
     """The defaults a new country with this code starts from."""
     return rules_for(code).profile()
-
-
-def check_country_id(country_id: str, name: str = "countryId") -> None:
-    if not COUNTRY_ID.fullmatch(country_id):
-        raise Invalid(
-            f"{name} is not a valid id",
-            errors=[FieldError(name, "1-32 letters, digits, '_' or '-'")],
-        )
 
 
 def check_country(country: Country) -> None:
@@ -121,13 +111,9 @@ def is_zone(name: str) -> bool:
     return True
 
 
-_ZONES: set[str] = set()
-
-
-def _zones() -> set[str]:
-    if not _ZONES:
-        _ZONES.update(available_timezones())
-    return _ZONES
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 class CountryPayload(TypedDict):

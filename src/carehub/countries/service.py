@@ -11,7 +11,7 @@ from carehub.countries.model import Country, CountryChanged, check_country, prof
 from carehub.countries.ports import CountriesUnitOfWork, CountryRepository
 from carehub.countries.rules import NotificationText, SchedulingRules
 from carehub.kernel.actor import Actor
-from carehub.kernel.audit import AccessRecord, Outcome
+from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid, PreconditionFailed
 
@@ -153,8 +153,6 @@ def _audited(actor: Actor, action: str, country_id: str, at: datetime) -> Access
         action=action,
         resource_type="country",
         resource_id=country_id,
-        patient_ids=(),
-        outcome=Outcome.ALLOWED,
         at=at,
     )
 

@@ -31,6 +31,6 @@ class AccessRecord:
     action: str
     resource_type: str
     resource_id: str | None
-    patient_ids: tuple[str, ...]
-    outcome: Outcome
+    patient_ids: tuple[str, ...] = ()
+    outcome: Outcome = Outcome.ALLOWED
     at: datetime

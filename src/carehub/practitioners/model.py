@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from typing_extensions import TypedDict
@@ -41,9 +41,6 @@ class Doctor:
     def specialty_key(self) -> str:
         """The specialty as lists match it: case- and accent-insensitive."""
         return specialty_key(self.specialty)
-
-    def revised(self, now: datetime, **changes: object) -> Doctor:
-        return replace(self, version=self.version + 1, updated_at=now, **changes)  # type: ignore[arg-type]
 
 
 def specialty_key(specialty: str) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime
 from carehub.countries.model import Country
 from carehub.countries.service import find_country
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord, Outcome
+from carehub.kernel.audit import AccessRecord
 from carehub.kernel.calendar import DateOverride, WeeklyWindow
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid, PreconditionFailed
@@ -171,8 +171,6 @@ def _audited(actor: Actor, action: str, doctor_id: str, at: datetime) -> AccessR
         action=action,
         resource_type="doctor",
         resource_id=doctor_id,
-        patient_ids=(),
-        outcome=Outcome.ALLOWED,
         at=at,
     )
 

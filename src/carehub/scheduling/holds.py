@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from carehub.countries.service import find_country
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord, Outcome
+from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import NotFound
 from carehub.kernel.ids import new_id
@@ -162,6 +162,5 @@ def _audited(actor: Actor, action: str, hold: Hold, at: datetime) -> AccessRecor
         resource_type="hold",
         resource_id=hold.id,
         patient_ids=(hold.patient_id,),
-        outcome=Outcome.ALLOWED,
         at=at,
     )

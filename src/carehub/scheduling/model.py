@@ -90,7 +90,11 @@ class Appointment:
 
     def allowed_actions(self) -> list[Action]:
         """The actions this appointment's status allows (the 409 of an illegal one lists them)."""
-        return [a for a, (_, sources) in MOVES.items() if self.status in sources and a != "reject"]
+        return [
+            a
+            for a, (_, sources) in MOVES.items()
+            if self.status in sources and a is not Action.REJECT
+        ]
 
     def moved(
         self, action: Action, *, actor_id: str, at: datetime, reason: str | None = None

@@ -429,15 +429,15 @@ def _scoped(actor: Actor, criteria: AppointmentFilter) -> AppointmentFilter | No
     """The criteria narrowed to what the actor may see; None when nothing can match."""
     if actor.unrestricted:
         return criteria
-    if actor.role.value == "patient" and actor.patient_id:
+    if actor.role is Role.PATIENT and actor.patient_id:
         if criteria.patient_id not in (None, actor.patient_id):
             return None
         return replace(criteria, patient_id=actor.patient_id)
-    if actor.role.value == "doctor" and actor.practitioner_id:
+    if actor.role is Role.DOCTOR and actor.practitioner_id:
         if criteria.doctor_id not in (None, actor.practitioner_id):
             return None
         return replace(criteria, doctor_id=actor.practitioner_id)
-    if actor.role.value == "staff" and actor.country_id:
+    if actor.role is Role.STAFF and actor.country_id:
         return (
             criteria
             if criteria.country_id is not None
@@ -448,7 +448,7 @@ def _scoped(actor: Actor, criteria: AppointmentFilter) -> AppointmentFilter | No
 
 def _consistent(actor: Actor, criteria: AppointmentFilter) -> bool:
     """Staff asking about another country get nothing (checked once ids are resolved)."""
-    return actor.role.value != "staff" or criteria.country_id == actor.country_id
+    return actor.role is not Role.STAFF or criteria.country_id == actor.country_id
 
 
 def _status_changed(
@@ -485,6 +485,5 @@ def _audited(actor: Actor, action: str, appointment: Appointment, at: datetime) 
         resource_type="appointment",
         resource_id=appointment.id,
         patient_ids=(appointment.patient_id,),
-        outcome=Outcome.ALLOWED,
         at=at,
     )

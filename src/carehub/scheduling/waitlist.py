@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from carehub.countries.service import find_country
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord, Outcome
+from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, FieldError, Invalid, NotFound
 from carehub.kernel.ids import new_id
@@ -210,6 +210,5 @@ def _audited(actor: Actor, action: str, entry: WaitlistEntry, at: datetime) -> A
         resource_type="waitlist_entry",
         resource_id=entry.id,
         patient_ids=(entry.patient_id,),
-        outcome=Outcome.ALLOWED,
         at=at,
     )
