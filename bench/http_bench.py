@@ -12,24 +12,27 @@ Environment:
 from __future__ import annotations
 
 import os
-import platform
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
-from typing import Any
 
 from rich.console import Console
 
 from bench.loadgen import Load, Outcome, Request, Scenario, run
-from bench.report import Measurement, as_json, print_report, targets, write_json
+from bench.report import (
+    Measurement,
+    as_json,
+    print_report,
+    run_environment,
+    targets,
+    write_json,
+)
 from bench.scenarios import (
     FLOOR,
     PAGE_LIMIT,
@@ -43,16 +46,16 @@ from bench.scenarios import (
 from bench.server import (
     HOST,
     RunningServer,
+    backends_from_env,
     baseline_server,
     carehub_server,
     cpu_used,
+    database,
     free_port,
-    fresh_postgres,
     machine_busy_seconds,
 )
 
 CLIENTS = (1, 16)
-BACKENDS = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -71,13 +74,7 @@ class BenchConfig:
     @classmethod
     def from_env(cls) -> BenchConfig:
         env = os.environ
-        url = env.get("CAREHUB_BENCH_DATABASE_URL") or None
-        default = ",".join(BACKENDS if url else BACKENDS[:1])
-        backends = tuple(b for b in env.get("CAREHUB_BENCH_BACKENDS", default).split(",") if b)
-        if unknown := set(backends) - set(BACKENDS):
-            raise SystemExit(f"unknown backends {sorted(unknown)}; choose from {BACKENDS}")
-        if "postgresql" in backends and not url:
-            raise SystemExit("postgresql needs CAREHUB_BENCH_DATABASE_URL")
+        backends, url = backends_from_env()
         return cls(
             patients=int(env.get("CAREHUB_BENCH_PATIENTS", "100000")),
             seconds=float(env.get("CAREHUB_BENCH_SECONDS", "20")),
@@ -124,10 +121,13 @@ def bench_backend(
 ) -> None:
     """Load the patients, run every scenario at every concurrency, report and save."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    environment = _environment()
+    environment = run_environment()
     if environment["load_average_1_5_15"][0] > 0.5:
         console.print("[yellow]the machine is busy with something else: figures will suffer")
-    with database(backend, config) as url, carehub_server(url, config.patients) as server:
+    with (
+        database(backend, config.postgres_url) as url,
+        carehub_server(url, config.patients) as server,
+    ):
         console.print(
             f"{backend}: {config.patients:,} patients in {server.load_seconds:.0f} s, "
             f"their events relayed and consumed in {server.relay_seconds:.0f} s"
@@ -215,17 +215,6 @@ def measure(
     )
 
 
-@contextmanager
-def database(backend: str, config: BenchConfig) -> Iterator[str | None]:
-    """The database URL to serve from: None for SQLite in a temporary folder."""
-    if backend == "sqlite":
-        yield None
-        return
-    assert config.postgres_url is not None  # from_env checked it
-    with fresh_postgres(config.postgres_url) as url:
-        yield url
-
-
 def _wait_listening(port: int) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -235,28 +224,6 @@ def _wait_listening(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("bench.stub did not start")
-
-
-def _environment() -> dict[str, Any]:
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-    changed = subprocess.run(
-        ["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True
-    )
-    return {
-        "cpus": os.cpu_count(),
-        "load_average_1_5_15": os.getloadavg(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "commit": commit.stdout.strip() or None,
-        "src_changed_since_commit": bool(changed.stdout.strip()),
-        "server_settings": {  # CAREHUB_* passed through to the server, secrets left out
-            k: v
-            for k, v in os.environ.items()
-            if k.startswith("CAREHUB_")
-            and not k.startswith("CAREHUB_BENCH_")
-            and not any(word in k for word in ("PASSWORD", "SECRET", "KEY", "TOKEN"))
-        },
-    }
 
 
 if __name__ == "__main__":

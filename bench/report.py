@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import platform
+import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -150,3 +153,26 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
+
+
+def run_environment() -> dict[str, Any]:
+    """Where and on what a run happened, stored with its figures."""
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src"], capture_output=True, text=True
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "load_average_1_5_15": os.getloadavg(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": commit.stdout.strip() or None,
+        "src_changed_since_commit": bool(changed.stdout.strip()),
+        "server_settings": {  # CAREHUB_* passed through to the server, secrets left out
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("CAREHUB_")
+            and not k.startswith("CAREHUB_BENCH_")
+            and not any(word in k for word in ("PASSWORD", "SECRET", "KEY", "TOKEN"))
+        },
+    }

@@ -43,11 +43,17 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from bench.http_bench import BACKENDS, _environment, database
 from bench.loadgen import Load, Outcome, Request, Scenario, run
-from bench.report import Target, write_json
+from bench.report import Target, run_environment, write_json
 from bench.scenarios import auth_headers, create_body
-from bench.server import RunningServer, carehub_server, cpu_used, machine_busy_seconds
+from bench.server import (
+    RunningServer,
+    backends_from_env,
+    carehub_server,
+    cpu_used,
+    database,
+    machine_busy_seconds,
+)
 
 AVAILABILITY, BOOK, CREATE, CONTENTION = "availability", "book", "create", "contention"
 THROUGHPUT_CLIENTS = 32
@@ -91,13 +97,7 @@ class SchedulingConfig:
     @classmethod
     def from_env(cls) -> SchedulingConfig:
         env = os.environ
-        url = env.get("CAREHUB_BENCH_DATABASE_URL") or None
-        default = ",".join(BACKENDS if url else BACKENDS[:1])
-        backends = tuple(b for b in env.get("CAREHUB_BENCH_BACKENDS", default).split(",") if b)
-        if unknown := set(backends) - set(BACKENDS):
-            raise SystemExit(f"unknown backends {sorted(unknown)}; choose from {BACKENDS}")
-        if "postgresql" in backends and not url:
-            raise SystemExit("postgresql needs CAREHUB_BENCH_DATABASE_URL")
+        backends, url = backends_from_env()
         config = cls(
             doctors=int(env.get("CAREHUB_BENCH_DOCTORS", "200")),
             patients=int(env.get("CAREHUB_BENCH_SCHEDULING_PATIENTS", "2000")),
@@ -159,10 +159,13 @@ def bench_backend(
 ) -> None:
     """Set up over HTTP, run the three scenarios, report and save."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    environment = _environment()
+    environment = run_environment()
     if environment["load_average_1_5_15"][0] > 0.5:
         console.print("[yellow]the machine is busy with something else: figures will suffer")
-    with database(backend, config) as url, carehub_server(url, DEMO_PATIENTS) as server:
+    with (
+        database(backend, config.postgres_url) as url,
+        carehub_server(url, DEMO_PATIENTS) as server,
+    ):
         headers = auth_headers(server.base_url)
         started = time.perf_counter()
         world = asyncio.run(set_up(server.base_url, headers, config))

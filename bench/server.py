@@ -25,6 +25,32 @@ ADMIN_EMAIL = "bench-admin@carehub.invalid"
 ADMIN_PASSWORD = "benchmark passphrase 2026"
 _TICKS = os.sysconf("SC_CLK_TCK")
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def backends_from_env() -> tuple[tuple[str, ...], str | None]:
+    """The backends to measure (CAREHUB_BENCH_BACKENDS) and the PostgreSQL server's URL."""
+    env = os.environ
+    url = env.get("CAREHUB_BENCH_DATABASE_URL") or None
+    default = ",".join(BACKENDS if url else BACKENDS[:1])
+    backends = tuple(b for b in env.get("CAREHUB_BENCH_BACKENDS", default).split(",") if b)
+    if unknown := set(backends) - set(BACKENDS):
+        raise SystemExit(f"unknown backends {sorted(unknown)}; choose from {BACKENDS}")
+    if "postgresql" in backends and not url:
+        raise SystemExit("postgresql needs CAREHUB_BENCH_DATABASE_URL")
+    return backends, url
+
+
+@contextmanager
+def database(backend: str, postgres_url: str | None) -> Iterator[str | None]:
+    """The database URL to serve from: None for SQLite in a temporary folder."""
+    if backend == "sqlite":
+        yield None
+        return
+    assert postgres_url is not None  # backends_from_env checked it
+    with fresh_postgres(postgres_url) as url:
+        yield url
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
