@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +14,8 @@ from carehub.bootstrap import Carehub
 
 log = logging.getLogger("carehub.background")
 PRUNE_EVERY_SECONDS = 3600.0
-WEBHOOK_IDLE_SECONDS = 1.0
-WEBHOOK_BATCH = 50
-HOLD_EXPIRY_SECONDS = 1.0
-HOLD_BATCH = 100
+IDLE_SECONDS = 1.0
+BATCH = 50
 
 
 class Background:
@@ -62,25 +60,13 @@ class Background:
 
     async def _deliver_webhooks(self, stopping: asyncio.Event) -> None:
         """Send due webhook deliveries; several processes may do so at once (they claim)."""
-        while not stopping.is_set():
-            try:
-                sent = await self._carehub.webhooks.deliver_due(limit=WEBHOOK_BATCH)
-            except Exception:
-                log.exception("delivering webhooks failed")
-                sent = 0
-            if not sent:
-                await _rest(stopping, WEBHOOK_IDLE_SECONDS)
+        webhooks = self._carehub.webhooks
+        await _drain(stopping, "delivering webhooks", lambda: webhooks.deliver_due(limit=BATCH))
 
     async def _expire_holds(self, stopping: asyncio.Event) -> None:
         """Free the slots of holds (and waitlist offers) whose time is up."""
-        while not stopping.is_set():
-            try:
-                expired = await self._carehub.holds.expire_due(limit=HOLD_BATCH)
-            except Exception:
-                log.exception("expiring holds failed")
-                expired = 0
-            if expired < HOLD_BATCH:
-                await _rest(stopping, HOLD_EXPIRY_SECONDS)
+        holds = self._carehub.holds
+        await _drain(stopping, "expiring holds", lambda: holds.expire_due(limit=BATCH))
 
     async def _prune_outbox(self, stopping: asyncio.Event) -> None:
         keep = timedelta(days=self._carehub.settings.outbox_retention_days)
@@ -92,6 +78,19 @@ class Background:
             except Exception:
                 log.exception("pruning the outbox failed")
             await _rest(stopping, PRUNE_EVERY_SECONDS)
+
+
+async def _drain(stopping: asyncio.Event, what: str, work: Callable[[], Awaitable[int]]) -> None:
+    """Repeat `work` (which returns how much it did) until asked to stop, resting whenever
+    there was nothing to do or it failed."""
+    while not stopping.is_set():
+        try:
+            done = await work()
+        except Exception:
+            log.exception("%s failed", what)
+            done = 0
+        if not done:
+            await _rest(stopping, IDLE_SECONDS)
 
 
 async def _rest(stopping: asyncio.Event, seconds: float) -> None:

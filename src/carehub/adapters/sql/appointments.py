@@ -30,15 +30,7 @@ _HISTORY = Statement(
     .where(appointment_transitions.c.appointment_id == sa.bindparam("id"))
     .order_by(appointment_transitions.c.step)
 )
-# A repeated step (already stored) is skipped: `replace` writes the whole history.
-_INSERT_STEP = Statement(
-    sa.text(
-        "INSERT INTO appointment_transitions "
-        "(appointment_id, step, at, actor_id, action, from_status, to_status, reason) "
-        "VALUES (:appointment_id, :step, :at, :actor_id, :action, :from_status, :to_status, "
-        ":reason) ON CONFLICT DO NOTHING"
-    ).bindparams(*[sa.bindparam(c.name, type_=c.type) for c in appointment_transitions.c])
-)
+_INSERT_STEP = insert_into(appointment_transitions, generated=())
 _CHANGED = ("starts_at", "ends_at", "status", "claim_id", "version", "updated_at")
 _UPDATE = Statement(
     sa.update(appointments)
@@ -63,7 +55,7 @@ class SqlAppointmentRepository:
             await self._session.execute(_INSERT, _to_row(appointment))
         except UniqueViolation as exc:
             raise AppointmentIdTaken(appointment.id) from exc
-        await self._write_history(appointment)
+        await self._write_steps(appointment, appointment.history)
 
     async def get(self, appointment_id: str) -> Appointment | None:
         row = await self._session.fetch_one(_GET, {"id": appointment_id})
@@ -78,7 +70,9 @@ class SqlAppointmentRepository:
         params.update(b_id=appointment.id, expected=expected_version)
         if await self._session.execute(_UPDATE, params) != 1:
             return False
-        await self._write_history(appointment)
+        # Each version adds exactly one step (`Appointment.moved`): write only the new ones.
+        added = appointment.version - expected_version
+        await self._write_steps(appointment, appointment.history[-added:] if added else ())
         return True
 
     async def search(
@@ -108,13 +102,16 @@ class SqlAppointmentRepository:
             next_cursor = encode_cursor({"s": last.start.isoformat(), "id": last.id})
         return Page(items, next_cursor)
 
-    async def _write_history(self, appointment: Appointment) -> None:
+    async def _write_steps(self, appointment: Appointment, steps: tuple[Transition, ...]) -> None:
+        first = len(appointment.history) - len(steps)
+        if not steps:
+            return
         await self._session.execute_many(
             _INSERT_STEP,
             [
                 {
                     "appointment_id": appointment.id,
-                    "step": index,
+                    "step": first + index,
                     "at": t.at,
                     "actor_id": t.actor_id,
                     "action": t.action,
@@ -122,7 +119,7 @@ class SqlAppointmentRepository:
                     "to_status": t.to_status.value,
                     "reason": t.reason,
                 }
-                for index, t in enumerate(appointment.history)
+                for index, t in enumerate(steps)
             ],
         )
 
