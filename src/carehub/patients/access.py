@@ -1,10 +1,7 @@
 """Who may see and change which patient records (deny by default).
 
-- patient: only their own record, and only its contact details may they change;
-- doctor: patients in their care (an appointment or an explicit assignment);
-- staff: patients of their own country;
-- admin and system processes: every record.
-Out-of-scope records look exactly like missing ones to the caller.
+Seeing a record follows `carehub.kernel.patient_access`; a patient may change only their
+contact details. Out-of-scope records look exactly like missing ones to the caller.
 """
 
 from __future__ import annotations
@@ -13,27 +10,17 @@ from dataclasses import replace
 
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import Forbidden
+from carehub.kernel.patient_access import can_see_patient
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
 
 PATIENT_EDITABLE = frozenset({"email", "phone", "address"})
 
 
-def needs_care_check(actor: Actor) -> bool:
-    """Whether seeing a record depends on a care relationship (a store lookup)."""
-    return actor.role is Role.DOCTOR
-
-
 def can_see(actor: Actor, patient: Patient, *, in_care: bool = False) -> bool:
-    if actor.unrestricted:
-        return True
-    if actor.role is Role.PATIENT:
-        return actor.patient_id == patient.id
-    if actor.role is Role.STAFF:
-        return actor.country_id is not None and actor.country_id == patient.country_id
-    if actor.role is Role.DOCTOR:
-        return in_care
-    return False
+    return can_see_patient(
+        actor, patient_id=patient.id, country_id=patient.country_id, in_care=in_care
+    )
 
 
 def check_can_register(actor: Actor, country_id: str) -> None:

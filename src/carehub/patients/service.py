@@ -19,6 +19,7 @@ from carehub.kernel.errors import (
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.kernel.patient_access import needs_care_check
 from carehub.patients import access
 from carehub.patients.errors import PatientNotFound
 from carehub.patients.model import (
@@ -322,7 +323,7 @@ class PatientService:
 
 
 async def _in_care(repo: PatientRepository, actor: Actor, patient: Patient) -> bool:
-    if not access.needs_care_check(actor) or actor.practitioner_id is None:
+    if not needs_care_check(actor) or actor.practitioner_id is None:
         return False
     return await repo.in_care_of(actor.practitioner_id, patient.id)
 

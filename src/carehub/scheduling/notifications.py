@@ -15,9 +15,10 @@ from carehub.countries.model import Country
 from carehub.countries.rules import render
 from carehub.countries.service import find_country
 from carehub.kernel.mail import Mailer, MailMessage
+from carehub.kernel.patient_directory import PatientContact
 from carehub.kernel.sms import SmsMessage, SmsSender, is_e164
 from carehub.practitioners.model import Doctor
-from carehub.scheduling.ports import PatientContact, SchedulingUnitOfWork
+from carehub.scheduling.ports import SchedulingUnitOfWork
 
 
 @dataclass(frozen=True)

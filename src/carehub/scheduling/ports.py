@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from carehub.kernel.pagination import Page
+from carehub.kernel.patient_directory import PatientDirectory
 from carehub.kernel.unit_of_work import UnitOfWork
 from carehub.practitioners.ports import PractitionersUnitOfWork
 from carehub.scheduling.claims import BusyInterval, SlotClaim
@@ -129,26 +130,6 @@ class WaitlistRepository(Protocol):
     async def for_patient(
         self, patient_id: str, *, cursor: str | None, limit: int
     ) -> Page[WaitlistEntry]: ...
-
-
-@dataclass(frozen=True)
-class PatientContact:
-    """What scheduling reads about a patient: their country, and where to notify them."""
-
-    patient_id: str
-    country_id: str
-    active: bool
-    email: str | None
-    phone: str | None
-    display_name: str
-
-
-class PatientDirectory(Protocol):
-    """Scheduling's view of the patients domain (a reader port)."""
-
-    async def contact(self, patient_id: str) -> PatientContact | None: ...
-
-    async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool: ...
 
 
 class SchedulingUnitOfWork(PractitionersUnitOfWork, UnitOfWork, Protocol):

@@ -21,6 +21,7 @@ from carehub.kernel.errors import CarehubError, Conflict, FieldError, Forbidden,
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.kernel.patient_directory import PatientContact
 from carehub.practitioners.model import Doctor
 from carehub.practitioners.service import find_doctor
 from carehub.scheduling import access
@@ -39,7 +40,7 @@ from carehub.scheduling.model import (
     WaitStatus,
     check_times,
 )
-from carehub.scheduling.ports import AppointmentFilter, PatientContact, SchedulingUnitOfWork
+from carehub.scheduling.ports import AppointmentFilter, SchedulingUnitOfWork
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from carehub.adapters.sql.database import Session, Statement
 from carehub.adapters.sql.tables import care_relationships, patients
-from carehub.scheduling.ports import PatientContact
+from carehub.kernel.patient_directory import PatientContact
 
 _CONTACT = Statement(
     sa.select(
