@@ -100,7 +100,8 @@ class Settings(BaseSettings):
         description="Prefix of the broker's streams, topics and queues (one per deployment).",
     )
     aws_endpoint_url: str | None = Field(
-        None, description="A local AWS emulator's endpoint (e.g. moto) for SNS and SQS."
+        None,
+        description="A local AWS emulator's endpoint (e.g. moto) for SNS, SQS, S3 and CloudFront.",
     )
     serve_runs_consumers: bool | None = Field(
         None,
@@ -130,6 +131,23 @@ class Settings(BaseSettings):
         "",
         description="Text messages: empty writes them to `<data dir>/sms/` (embedded); "
         "`sns://?region=...` sends them with Amazon SNS.",
+    )
+    storage_url: str = Field(
+        "",
+        description="Patient files: empty keeps them in `<data dir>/objects/` with URLs "
+        "signed by carehub itself; `s3://bucket/prefix?region=...` uses S3 (or an "
+        "S3-compatible store with `CAREHUB_AWS_ENDPOINT_URL`).",
+    )
+    upload_max_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, description="Largest file a presigned upload accepts."
+    )
+    upload_url_seconds: int = Field(
+        900, ge=60, le=7 * 24 * 3600, description="Lifetime of presigned upload and download URLs."
+    )
+    cdn_url: str = Field(
+        "",
+        description="`cloudfront://DISTRIBUTION_ID` invalidates deleted files on CloudFront; "
+        "empty: no CDN.",
     )
     worker_host: str = Field("127.0.0.1", description="Address of `carehub worker`'s health port.")
     worker_port: int = Field(

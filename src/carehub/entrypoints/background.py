@@ -1,5 +1,5 @@
 """The event loops a process runs beside (or instead of) serving HTTP: the outbox relay,
-the consumers, webhook deliveries, and pruning old outbox rows."""
+the consumers, webhook deliveries, hold and upload expiry, and pruning old outbox rows."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class Background:
                 loops[f"consumer:{runner.name}"] = runner.run
             loops["webhook-deliveries"] = self._deliver_webhooks
             loops["hold-expiry"] = self._expire_holds
+            loops["upload-expiry"] = self._abandon_uploads
         for name, loop in loops.items():
             self._tasks[name] = asyncio.create_task(loop(self._stopping), name=name)
         log.info("background loops started: %s", ", ".join(self._tasks))
@@ -67,6 +68,11 @@ class Background:
         """Free the slots of holds (and waitlist offers) whose time is up."""
         holds = self._carehub.holds
         await _drain(stopping, "expiring holds", lambda: holds.expire_due(limit=BATCH))
+
+    async def _abandon_uploads(self, stopping: asyncio.Event) -> None:
+        """Delete uploads never confirmed before their URL expired."""
+        uploads = self._carehub.uploads
+        await _drain(stopping, "abandoning uploads", lambda: uploads.abandon_expired(limit=BATCH))
 
     async def _prune_outbox(self, stopping: asyncio.Event) -> None:
         keep = timedelta(days=self._carehub.settings.outbox_retention_days)

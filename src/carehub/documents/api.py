@@ -1,0 +1,212 @@
+"""HTTP routes for patient files and documents (seed 004)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urljoin
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from carehub.documents.model import Category, Kind, Scope
+from carehub.documents.schemas import (
+    CompleteIn,
+    DeleteIn,
+    DeletionRead,
+    DetachIn,
+    DocumentsRead,
+    FilePage,
+    FileRead,
+    PresignUploadIn,
+    PresignUploadRead,
+    StampIn,
+    StampRead,
+    StampRemoveIn,
+    category_json,
+    deletion_json,
+    file_json,
+    presigned_json,
+    stamp_json,
+)
+from carehub.documents.service import DocumentService
+from carehub.documents.stamps import StampService
+from carehub.documents.uploads import UploadService
+from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.problems import error_responses
+from carehub.web.wire import json_response
+
+router = APIRouter(
+    prefix="/patients/{patient_id}",
+    tags=["documents"],
+    dependencies=REQUIRE_TOKEN,
+    responses=error_responses(401, 404),
+)
+
+
+def _uploads(request: Request) -> UploadService:
+    service: UploadService = request.app.state.carehub.uploads
+    return service
+
+
+def _documents(request: Request) -> DocumentService:
+    service: DocumentService = request.app.state.carehub.documents
+    return service
+
+
+def _stamps(request: Request) -> StampService:
+    service: StampService = request.app.state.carehub.stamps
+    return service
+
+
+def _absolute(request: Request, url: str) -> str:
+    """Object-store URLs are absolute, or paths on this server (the embedded folder)."""
+    return urljoin(str(request.base_url), url)
+
+
+@router.post(
+    "/files/presign-upload",
+    response_model=PresignUploadRead,
+    responses=error_responses(409, 422),
+)
+async def presign_upload(request: Request, patient_id: str, body: PresignUploadIn) -> Response:
+    """A presigned form that uploads one file straight to object storage (15 minutes)."""
+    carehub = request.app.state.carehub
+    presigned = await _uploads(request).presign(
+        actor=actor_of(request), patient_id=patient_id, request=body.to_request()
+    )
+    return json_response(
+        presigned_json(
+            presigned,
+            url=_absolute(request, presigned.form.url),
+            max_bytes=carehub.settings.upload_max_bytes,
+            now=carehub.clock.now(),
+        )
+    )
+
+
+@router.post(
+    "/files/complete",
+    response_model=FileRead,
+    responses=error_responses(409, 422),
+)
+async def complete_upload(request: Request, patient_id: str, body: CompleteIn) -> Response:
+    """Check the uploaded object (size, type by content, SHA-256) and add it to the record;
+    a failing upload is deleted and reported (422)."""
+    file = await _uploads(request).complete(
+        actor=actor_of(request), patient_id=patient_id, key=body.key
+    )
+    return json_response(file_json(file))
+
+
+@router.get("/files", response_model=FilePage, responses=error_responses(422))
+async def list_files(
+    request: Request,
+    patient_id: str,
+    scope: Scope = Scope.OPTIMIZED,
+    kind: Kind | None = None,
+    doc_type: Annotated[Category | None, Query(alias="docType")] = None,
+    presign: Annotated[bool, Query(description="1: add a download URL to each")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    """The patient's files (in the record or detached), with download URLs on request."""
+    listing = await _documents(request).list_files(
+        actor=actor_of(request),
+        patient_id=patient_id,
+        scope=scope,
+        kind=kind,
+        category=doc_type,
+        links=presign,
+        cursor=cursor,
+        limit=limit,
+    )
+    items = [
+        file_json(f, scope, link=_link(request, listing.links.get(f.id)))
+        for f in listing.page.items
+    ]
+    return json_response(
+        {"items": items, "nextCursor": listing.page.next_cursor, "scope": scope.value}
+    )
+
+
+@router.get(
+    "/files/download",
+    status_code=307,
+    response_class=RedirectResponse,
+    responses=error_responses(422),
+)
+async def download_file(
+    request: Request, patient_id: str, key: Annotated[str, Query(max_length=512)]
+) -> Response:
+    """Redirect to a short-lived download URL of one of the patient's objects."""
+    url = await _documents(request).download_url(
+        actor=actor_of(request), patient_id=patient_id, key=key
+    )
+    return RedirectResponse(_absolute(request, url), status_code=307)
+
+
+@router.get("/documents", response_model=DocumentsRead)
+async def documents(request: Request, patient_id: str) -> Response:
+    """The seven document categories, each with `hasFiles` and its attached files."""
+    groups = await _documents(request).documents(actor=actor_of(request), patient_id=patient_id)
+    return json_response(
+        {"patientId": patient_id, "categories": [category_json(g) for g in groups]}
+    )
+
+
+@router.post("/documents/detach", response_model=FileRead, responses=error_responses(409, 422))
+async def detach_document(request: Request, patient_id: str, body: DetachIn) -> Response:
+    """Take a file out of the patient's record; its objects stay stored."""
+    file = await _documents(request).detach(
+        actor=actor_of(request), patient_id=patient_id, category=body.category, key=body.key
+    )
+    return json_response(file_json(file))
+
+
+@router.post("/files/delete", response_model=DeletionRead, responses=error_responses(409, 422))
+async def delete_files(request: Request, patient_id: str, body: DeleteIn) -> Response:
+    """Delete objects of the patient (and their variants), then invalidate the CDN."""
+    deletion = await _documents(request).delete(
+        actor=actor_of(request),
+        patient_id=patient_id,
+        keys=body.all_keys(),
+        invalidate=body.invalidate,
+        include_siblings=body.include_siblings,
+    )
+    return json_response(deletion_json(deletion))
+
+
+@router.post(
+    "/documents/{file_id}/stamp",
+    status_code=201,
+    response_model=StampRead,
+    responses=error_responses(403, 409, 422),
+)
+async def stamp_document(
+    request: Request, patient_id: str, file_id: str, body: StampIn
+) -> Response:
+    """Stamp a lab or radiology document as verified (doctors); a stamp is never edited."""
+    stamp = await _stamps(request).stamp(
+        actor=actor_of(request), patient_id=patient_id, file_id=file_id, note=body.note
+    )
+    return json_response(stamp_json(stamp), 201)
+
+
+@router.post(
+    "/documents/{file_id}/stamp/remove",
+    response_model=StampRead,
+    responses=error_responses(403, 409, 422),
+)
+async def remove_stamp(
+    request: Request, patient_id: str, file_id: str, body: StampRemoveIn
+) -> Response:
+    """Remove a verification stamp (admins only, with a reason; audited)."""
+    stamp = await _stamps(request).remove(
+        actor=actor_of(request), patient_id=patient_id, file_id=file_id, reason=body.reason
+    )
+    return json_response(stamp_json(stamp))
+
+
+def _link(request: Request, url: str | None) -> str | None:
+    return None if url is None else _absolute(request, url)

@@ -1,0 +1,24 @@
+"""Reactions to documents events: derived images for every image that joins a record."""
+
+from __future__ import annotations
+
+from carehub.documents.events import FILE_READY
+from carehub.documents.ports import DocumentsUnitOfWork
+from carehub.documents.variants import VariantMaker
+from carehub.kernel.events import EventMessage
+
+VARIANT_EVENTS = frozenset({FILE_READY})
+
+
+class MakeVariants:
+    """The image-variants consumer."""
+
+    def __init__(self, maker: VariantMaker) -> None:
+        self._maker = maker
+
+    async def __call__(self, message: EventMessage, uow: DocumentsUnitOfWork) -> None:
+        if message.event_type != FILE_READY:
+            return
+        if not str(message.payload.get("mimeType", "")).startswith("image/"):
+            return
+        await self._maker.derive(uow=uow, file_id=message.aggregate_id)
