@@ -7,12 +7,18 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
+from fastapi import APIRouter
+
+from carehub.adapters.blob.folder import FolderObjectStore, folder_secret
 from carehub.adapters.broker.memory import MemoryBroker
+from carehub.adapters.cdn.none import NoCdn
 from carehub.adapters.http.vetted_network import SystemResolver
 from carehub.adapters.http.webhook_sender import HttpWebhookSender
 from carehub.adapters.identity.passwords import Argon2Hasher
 from carehub.adapters.identity.tokens import JwtAccessTokens
+from carehub.adapters.images.pillow import PillowImages
 from carehub.adapters.mail.folder import FolderMailer
 from carehub.adapters.mail.smtp import smtp_mailer_from_url
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
@@ -32,6 +38,12 @@ from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.config import Settings
 from carehub.countries.service import CountryService
+from carehub.documents.handlers import VARIANT_EVENTS, MakeVariants
+from carehub.documents.ports import CdnInvalidator, ObjectStore
+from carehub.documents.service import DocumentService
+from carehub.documents.stamps import StampService
+from carehub.documents.uploads import UploadLimits, UploadService
+from carehub.documents.variants import VariantMaker
 from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
 from carehub.events.ports import Broker
 from carehub.events.relay import OutboxRelay
@@ -97,6 +109,10 @@ class Carehub:
     analytics: AnalyticsService
     dead_letters: DeadLetterService
     webhooks: WebhookService
+    uploads: UploadService
+    documents: DocumentService
+    stamps: StampService
+    objects: ObjectStore
     idempotency: IdempotencyStore
     events: EventBackbone
     check_ready: Callable[[], Awaitable[None]]
@@ -200,8 +216,54 @@ def scheduling(
     )
 
 
+@dataclass
+class Documents:
+    """The documents use cases and what they store objects with."""
+
+    uploads: UploadService
+    documents: DocumentService
+    stamps: StampService
+    objects: ObjectStore
+    variants: VariantMaker
+
+
+def documents(
+    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock, objects: ObjectStore
+) -> Documents:
+    limits = UploadLimits(
+        max_bytes=settings.upload_max_bytes,
+        url_lifetime=timedelta(seconds=settings.upload_url_seconds),
+    )
+    images = PillowImages()
+    return Documents(
+        uploads=UploadService(uow, clock, store=objects, images=images, limits=limits),
+        documents=DocumentService(
+            uow, clock, store=objects, cdn=_cdn(settings), url_lifetime=limits.url_lifetime
+        ),
+        stamps=StampService(uow, clock),
+        objects=objects,
+        variants=VariantMaker(store=objects, images=images, max_bytes=limits.max_bytes),
+    )
+
+
+def object_store(settings: Settings, clock: Clock) -> ObjectStore:
+    """The object store `CAREHUB_STORAGE_URL` names (a folder in the data dir by default)."""
+    url = settings.storage_url
+    if url.startswith("s3://"):
+        from carehub.adapters.blob.s3 import s3_object_store_from_url
+
+        return s3_object_store_from_url(url, endpoint_url=settings.aws_endpoint_url)
+    if url:
+        raise ValueError("CAREHUB_STORAGE_URL must be empty (a local folder) or s3://bucket")
+    root = settings.data_dir / "objects"
+    return FolderObjectStore(root, clock, folder_secret(settings.data_dir / "objects.key"))
+
+
 def consumers(
-    clock: Clock, booking: Scheduling | None = None, country_ids: Sequence[str] = ()
+    clock: Clock,
+    booking: Scheduling | None = None,
+    country_ids: Sequence[str] = (),
+    files: Documents | None = None,
 ) -> list[ConsumerOf]:
     """Every consumer of events, by its stable name. Bookings queue per country: one
     consumer for each country known at start, and one for countries added since."""
@@ -211,6 +273,10 @@ def consumers(
         Consumer(ConsumerSpec("webhooks", frozenset(event_types())), QueueDeliveries(clock)),
         Consumer(ConsumerSpec("care-team", CARE_EVENTS), join_care_team),
     ]
+    if files is not None:
+        every.append(
+            Consumer(ConsumerSpec("image-variants", VARIANT_EVENTS), MakeVariants(files.variants))
+        )
     if booking is None:
         return every
     process = ProcessRequests(booking.appointments)
@@ -268,18 +334,20 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     db = await connect(settings.resolved_database_url, settings)
     mailer = _mailer(settings)
     notifier = Notifier(mailer, _sms_sender(settings))
-    made: list[Scheduling] = []
+    objects = object_store(settings, clock)
+    made: list[tuple[Scheduling, Documents]] = []
     every_consumer: list[ConsumerOf] = []
 
     async def make_consumers(uow: Callable[[], SqlUnitOfWork]) -> list[ConsumerOf]:
         booking = scheduling(settings, uow, clock, notifier)
-        made.append(booking)
+        files = documents(settings, uow, clock, objects)
+        made.append((booking, files))
         country_ids = [c.id for c in await booking.countries.list_all()]
-        every_consumer.extend(consumers(clock, booking, country_ids))
+        every_consumer.extend(consumers(clock, booking, country_ids, files))
         return every_consumer
 
     events, uow = await event_backbone(settings, db, clock, make_consumers)
-    booking = made[0]
+    booking, files = made[0]
 
     patients = PatientService(uow, clock)
     limiter, close_limiter = await _rate_limiter(settings, clock)
@@ -311,6 +379,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         await close_limiter()
         await events.broker.close()
         await close_webhooks()
+        await objects.close()
         await db.close()
 
     return Carehub(
@@ -329,6 +398,10 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
             events.dead_letters, {c.spec.name: c for c in every_consumer}, uow, clock
         ),
         webhooks=webhooks,
+        uploads=files.uploads,
+        documents=files.documents,
+        stamps=files.stamps,
+        objects=objects,
         idempotency=SqlIdempotencyStore(db, clock),
         events=events,
         check_ready=db.ping,
@@ -365,6 +438,32 @@ def _webhooks(
         pause_after=settings.webhooks_pause_after_failures,
     )
     return service, sender.close
+
+
+def _cdn(settings: Settings) -> CdnInvalidator:
+    if settings.cdn_url:
+        from carehub.adapters.cdn.cloudfront import cloudfront_from_url
+
+        return cloudfront_from_url(settings.cdn_url, endpoint_url=settings.aws_endpoint_url)
+    return NoCdn()
+
+
+def object_routes(settings: Settings) -> list[APIRouter]:
+    """The routes the embedded folder store serves its signed URLs on (none for S3)."""
+    if settings.storage_url:
+        return []
+    from carehub.adapters.blob.folder_http import folder_router
+
+    return [folder_router()]
+
+
+def streamed_bodies(settings: Settings) -> dict[str, int]:
+    """Request paths whose bodies stream (uploads to the folder store), with their limits."""
+    if settings.storage_url:
+        return {}
+    from carehub.adapters.blob.folder_http import upload_body_limit, upload_path
+
+    return {upload_path(): upload_body_limit(settings.upload_max_bytes)}
 
 
 def _sms_sender(settings: Settings) -> SmsSender:

@@ -11,9 +11,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from carehub import __version__
 from carehub.analytics import api as analytics_api
 from carehub.audit import api as audit_api
-from carehub.bootstrap import Carehub, build, ensure_bootstrap_admin
+from carehub.bootstrap import (
+    Carehub,
+    build,
+    ensure_bootstrap_admin,
+    object_routes,
+    streamed_bodies,
+)
 from carehub.config import Settings
 from carehub.countries import api as countries_api
+from carehub.documents import api as documents_api
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
@@ -74,6 +81,9 @@ def create_app(
     app.include_router(countries_api.router)
     app.include_router(doctors_api.router)
     app.include_router(scheduling_api.router)
+    app.include_router(documents_api.router)
+    for router in object_routes(settings):
+        app.include_router(router)
     app.include_router(identity_api.auth)
     app.include_router(identity_api.keys)
     app.include_router(identity_api.users)
@@ -95,5 +105,9 @@ def create_app(
         expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
         max_age=600,
     )
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        streamed=streamed_bodies(settings),
+    )
     return app
