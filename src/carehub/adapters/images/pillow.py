@@ -15,6 +15,7 @@ Python 3.14, and these methods run on worker threads.
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Final
 
@@ -41,7 +42,6 @@ _UPRIGHT: Final = {
 # Orientations 5-8 turn the image a quarter: the shown width is the stored height.
 _QUARTER_TURNS: Final = frozenset({5, 6, 7, 8})
 _WHITE: Final = (255, 255, 255)
-_SRGB: Final = ImageCms.createProfile("sRGB")
 
 
 class PillowImages:
@@ -102,8 +102,8 @@ def _derive(image: Image.Image, *, max_width: int, quality: int, draft: bool) ->
     rgb, icc_profile = _as_rgb(image, icc_profile)
     if rgb.size != stored_size:
         # A box reduction by whole factors first, Lanczos over the last factor of 2 at
-        # least (as `Image.thumbnail`): a 320 px thumb of an undrafted 4 MP image takes
-        # about half the time of Lanczos all the way, and looks the same.
+        # least (`Image.thumbnail`'s default): a 320 px thumb of an undrafted 4 MP image
+        # took about half the time of Lanczos all the way.
         rgb = rgb.resize(stored_size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     # Turned after resizing (fewer pixels to move), by the orientation read at open: the
     # one `inspect` reported, whatever decoding adds to `info` later.
@@ -161,7 +161,7 @@ def _as_rgb(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image,
         # A CMYK or grey profile cannot describe RGB pixels: convert through it to sRGB.
         try:
             converted = ImageCms.profileToProfile(
-                image, io.BytesIO(icc_profile), _SRGB, outputMode="RGB"
+                image, io.BytesIO(icc_profile), _srgb(), outputMode="RGB"
             )
         except ImageCms.PyCMSError:
             converted = None
@@ -176,3 +176,9 @@ def _rgb_profile(icc_profile: bytes | None) -> bytes | None:
     if icc_profile and icc_profile[16:20] == b"RGB ":
         return icc_profile
     return None
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    """The sRGB profile, made the first time a CMYK or grey profile needs converting."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
