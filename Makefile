@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-http bench-events bench-scheduling lint typecheck lint-imports unit install lock clean
+.PHONY: run test bench bench-http bench-events bench-scheduling bench-documents lint typecheck lint-imports unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ unit: $(STAMP)
 
 test: lint typecheck lint-imports unit
 
-bench: bench-http bench-events bench-scheduling
+bench: bench-http bench-events bench-scheduling bench-documents
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
@@ -44,6 +44,9 @@ bench-events: $(STAMP)
 
 bench-scheduling: $(STAMP)
 	$(BIN)/python -m bench.scheduling_bench
+
+bench-documents: $(STAMP)
+	$(BIN)/python -m bench.documents_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:
