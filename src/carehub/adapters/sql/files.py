@@ -136,6 +136,10 @@ class SqlFileRepository:
         params = _to_row(file)
         del params["id"]
         params.update(revision=expected_revision + 1, b_id=file.id, expected=expected_revision)
+        if file.preop_slot is None:
+            # Outside the slot index, nothing unique can change (a file keeps its document
+            # and version): no savepoint round trips.
+            return await self._session.execute(_UPDATE, params) == 1
         try:
             async with self._session.savepoint():
                 return await self._session.execute(_UPDATE, params) == 1
