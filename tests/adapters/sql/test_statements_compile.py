@@ -31,7 +31,11 @@ STATEMENTS = prepared_statements()
 
 
 def test_the_adapters_prepare_statements() -> None:
-    assert "holds._LAPSED" in dict(STATEMENTS)
+    found = dict(STATEMENTS)
+    assert "holds._LAPSED" in found
+    assert {"files._READY_PAGE", "files._INSERT_KEY_UNLESS_PRESENT", "stamps._HISTORY_SQLITE"} <= (
+        found.keys()
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
@@ -170,3 +170,11 @@ def as_date(value: Any) -> date | None:
 def as_datetime(value: Any) -> datetime:
     """A timestamp column's value (SQLite returns text)."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def as_utc(value: datetime) -> datetime:
+    """A timestamp to store or compare with: in UTC, so SQLite's ISO-8601 text sorts and
+    compares in time order."""
+    if value.tzinfo is None:
+        raise ValueError("stored times are timezone-aware")
+    return value.astimezone(UTC)

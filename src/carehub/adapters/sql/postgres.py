@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Self
 
 import asyncpg
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.engine.interfaces import Dialect
 
@@ -163,7 +164,9 @@ def _postgres_unique(exc: Any) -> Exception:
     table_name = getattr(exc, "table_name", None) or ""
     table = metadata.tables.get(table_name)
     if table is not None:
-        for constraint in table.constraints:
+        # Unique constraints, and unique indexes (partial ones exist only as indexes).
+        named: list[sa.Constraint | sa.Index] = [*table.constraints, *table.indexes]
+        for constraint in named:
             if constraint.name == name:
                 columns: Any = getattr(constraint, "columns", ())
                 return UniqueViolation(table_name, tuple(c.name for c in columns))

@@ -16,6 +16,7 @@ from carehub.adapters.sql.appointments import SqlAppointmentRepository
 from carehub.adapters.sql.countries import SqlCountryRepository
 from carehub.adapters.sql.database import Database, Session, UniqueViolation, insert_into
 from carehub.adapters.sql.doctors import SqlDoctorRepository
+from carehub.adapters.sql.files import SqlFileRepository
 from carehub.adapters.sql.holds import SqlHoldRepository, SqlWaitlistRepository
 from carehub.adapters.sql.idempotency import claim_key
 from carehub.adapters.sql.identity import (
@@ -26,6 +27,7 @@ from carehub.adapters.sql.identity import (
 from carehub.adapters.sql.patient_directory import SqlPatientDirectory
 from carehub.adapters.sql.patients import SqlPatientRepository
 from carehub.adapters.sql.slot_claims import SqlSlotClaims
+from carehub.adapters.sql.stamps import SqlStampRepository
 from carehub.adapters.sql.tables import outbox, processed_messages
 from carehub.adapters.sql.webhooks import SqlWebhookRepository
 from carehub.kernel.audit import AccessRecord
@@ -128,6 +130,14 @@ class SqlUnitOfWork:
     @cached_property
     def patient_directory(self) -> SqlPatientDirectory:
         return SqlPatientDirectory(self._live_session())
+
+    @cached_property
+    def files(self) -> SqlFileRepository:
+        return SqlFileRepository(self._live_session(), self._clock)
+
+    @cached_property
+    def stamps(self) -> SqlStampRepository:
+        return SqlStampRepository(self._live_session(), self._db.dialect.name)
 
     def has_changes(self) -> bool:
         session = self._session

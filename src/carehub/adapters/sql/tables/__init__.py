@@ -8,6 +8,11 @@ from __future__ import annotations
 from carehub.adapters.sql.tables.analytics import analytics_daily
 from carehub.adapters.sql.tables.audit import audit_chain_head, audit_entries, audit_patients
 from carehub.adapters.sql.tables.base import BigId, Json, Timestamp, metadata, search_key
+from carehub.adapters.sql.tables.documents import (
+    document_stamps,
+    patient_files,
+    patient_storage_keys,
+)
 from carehub.adapters.sql.tables.identity import (
     otp_challenges,
     refresh_sessions,
@@ -58,6 +63,7 @@ __all__ = [
     "countries",
     "dead_letters",
     "doctors",
+    "document_stamps",
     "holds",
     "idempotency_keys",
     "leases",
@@ -66,8 +72,10 @@ __all__ = [
     "otp_challenges",
     "outbox",
     "patient_condition_terms",
+    "patient_files",
     "patient_identifiers",
     "patient_name_tokens",
+    "patient_storage_keys",
     "patients",
     "processed_messages",
     "refresh_sessions",
