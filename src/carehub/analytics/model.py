@@ -21,7 +21,7 @@ DIMENSIONS: dict[Metric, tuple[str, ...]] = {
     Metric.APPOINTMENTS: ("countryId", "status"),
     Metric.DOCUMENTS_UPLOADED: ("category",),
 }
-# The events each metric counts. Scheduling and documents emit theirs when they land.
+# The events each metric counts.
 COUNTED_EVENTS: dict[str, Metric] = {
     "patients.patient_registered.v1": Metric.PATIENTS_REGISTERED,
     "scheduling.appointment_status_changed.v1": Metric.APPOINTMENTS,

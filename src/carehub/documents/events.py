@@ -12,7 +12,7 @@ from carehub.documents.model import PatientFile
 from carehub.kernel.actor import Actor
 from carehub.kernel.events import DomainEvent
 
-FILE_READY = "documents.file_ready.v1"
+DOCUMENT_UPLOADED = "documents.document_uploaded.v1"
 FILE_DETACHED = "documents.file_detached.v1"
 FILE_DELETED = "documents.file_deleted.v1"
 STAMPED = "documents.document_stamped.v1"
@@ -67,11 +67,11 @@ class FileEvent(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FileReady(FileEvent):
+class DocumentUploaded(FileEvent):
     """An upload passed its checks and joined the patient's record (images then get their
     derived variants)."""
 
-    event_type = FILE_READY
+    event_type = DOCUMENT_UPLOADED
 
 
 @dataclass(frozen=True, kw_only=True)

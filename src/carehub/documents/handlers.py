@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from carehub.documents.events import FILE_READY
+from carehub.documents.events import DOCUMENT_UPLOADED
 from carehub.documents.ports import DocumentsUnitOfWork
 from carehub.documents.variants import VariantMaker
 from carehub.kernel.events import EventMessage
 
-VARIANT_EVENTS = frozenset({FILE_READY})
+VARIANT_EVENTS = frozenset({DOCUMENT_UPLOADED})
 
 
 class MakeVariants:
@@ -17,7 +17,7 @@ class MakeVariants:
         self._maker = maker
 
     async def __call__(self, message: EventMessage, uow: DocumentsUnitOfWork) -> None:
-        if message.event_type != FILE_READY:
+        if message.event_type != DOCUMENT_UPLOADED:
             return
         if not str(message.payload.get("mimeType", "")).startswith("image/"):
             return

@@ -26,7 +26,7 @@ from carehub.documents.errors import (
     UploadMissing,
     UploadRejected,
 )
-from carehub.documents.events import FileDetached, FileReady
+from carehub.documents.events import FileDetached, DocumentUploaded
 from carehub.documents.model import (
     PREOP_IMAGE_LIMIT,
     Category,
@@ -212,7 +212,7 @@ class UploadService:
                     raise UploadExpired()
                 ready = stored
             await self._supersede(uow, ready)
-            uow.record(FileReady.of(ready, actor, now))
+            uow.record(DocumentUploaded.of(ready, actor, now))
             for old in displaced:
                 uow.record(FileDetached.of(old, actor, now))
             uow.audit(self._gate.record(actor, "file.upload", file.patient_id, file.id))
