@@ -91,8 +91,9 @@ class S3ObjectStore:
         if max_bytes < 1:
             raise ValueError("max_bytes must be at least 1")
         seconds = expiry_seconds(expires_in)
-        # Taken before signing, so the form never claims more time than its policy gives.
-        expires_at = datetime.now(UTC) + timedelta(seconds=seconds)
+        # Taken before signing, in whole seconds as the policy has it, so the form never
+        # claims more time than its policy gives.
+        expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
         fields = {"Content-Type": content_type, **self._sse_fields}
         conditions: list[Any] = [
             {"Content-Type": content_type},
