@@ -21,7 +21,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
+from carehub.adapters.blob import folder as folder_module
+from carehub.adapters.blob import folder_http as folder_http_module
 from carehub.adapters.blob.folder import FolderObjectStore, folder_secret
 from carehub.documents.ports import UploadForm
 from tests.support.clock import AdjustableClock
@@ -364,3 +368,30 @@ def test_a_secret_file_others_can_read_is_refused(tmp_path: Path) -> None:
 def test_a_short_secret_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         FolderObjectStore(tmp_path, AdjustableClock(), b"short")
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+
+async def test_logs_name_the_key_but_never_signatures_or_tracebacks(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Uncached loggers, so capture_logs sees them whatever ran before.
+    for module in (folder_module, folder_http_module):
+        monkeypatch.setattr(module, "log", structlog.get_logger("carehub.objects"))
+    key = new_key()
+    form = await served.form(key)
+    signature = form.fields["signature"]
+
+    with capture_logs() as logs:
+        assert (await served.post(dict(form.fields))).status_code == 204
+        refused = await served.post({**form.fields, "signature": "0" * 64})
+    assert refused.status_code == 403
+
+    assert not any("exc_info" in entry or "exception" in entry for entry in logs)
+    assert [entry for entry in logs if entry["event"].startswith("objects.")] == [
+        {"event": "objects.uploaded", "key": key, "size": len(JPEG), "log_level": "info"},
+        {"event": "objects.upload_refused", "reason": "BadSignature", "log_level": "info"},
+    ]
+    assert signature not in refused.text
+    assert key not in refused.text
