@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from carehub.bootstrap import Carehub, build
 from carehub.config import Settings
@@ -29,8 +30,14 @@ def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
     async def make(s: Settings) -> Carehub:
         return await build(s, clock=clock)
 
+    with serving(create_app(settings, carehub=make)) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(app: ASGIApp) -> Iterator[str]:
+    """Serve any ASGI app over HTTP until the block ends; yields the base URL."""
     port = free_port()
-    app = create_app(settings, carehub=make)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -46,7 +53,7 @@ def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
     deadline = time.monotonic() + 20
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("carehub did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

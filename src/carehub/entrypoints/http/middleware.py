@@ -1,10 +1,11 @@
-"""ASGI middleware: request ids, one log line per request, and the body size limit."""
+"""ASGI middleware: request ids, one log line per request, and the body size limits."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -18,11 +19,18 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (or keeps a sane `X-Request-ID`) and logs its outcome."""
+    """Gives every request an id (or keeps a sane `X-Request-ID`) and logs its outcome.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    Bodies are read whole before the app sees them, up to `max_body_bytes`; the paths in
+    `streamed` (uploads) are passed through unbuffered instead, each up to its own limit.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, streamed: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.streamed = dict(streamed or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,7 +40,16 @@ class RequestContextMiddleware:
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
-        if _may_have_body(scope):
+        streamed_limit = self.streamed.get(scope.get("path", ""))
+        if _may_have_body(scope) and streamed_limit is not None:
+            declared = _content_length(scope)
+            if declared is not None and declared > streamed_limit:
+                status = 413
+                await _too_large(scope, send, request_id)
+                self._log(scope, request_id, status, started)
+                return
+            receive = _capped(receive, streamed_limit)
+        elif _may_have_body(scope):
             body = await _read_body(receive, self.max_body_bytes, _content_length(scope))
             if body is None:
                 status = 413
@@ -113,6 +130,23 @@ async def _read_body(receive: Receive, limit: int, declared: int | None) -> byte
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """`receive`, raising PayloadTooLarge (a 413 problem) once the body passes `limit`,
+    whatever Content-Length said (or when it said nothing: a chunked upload)."""
+    size = 0
+
+    async def capped() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise PayloadTooLarge("The request body is larger than this route accepts")
+        return message
+
+    return capped
 
 
 def _replay(body: bytes) -> Receive:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
+from carehub.web.problems import PayloadTooLarge
 
 
 async def ok(scope: Scope, receive: Receive, send: Send) -> None:
@@ -38,3 +39,86 @@ async def test_any_other_request_id_is_replaced(sent: bytes) -> None:
     answered = await request_id_sent_back(sent)
     assert answered != sent.decode()
     assert len(answered) == 32
+
+
+# --- streamed paths -------------------------------------------------------------------------
+
+
+def chunked_receive(chunks: list[bytes]) -> tuple[Receive, list[int]]:
+    """A receive that hands out `chunks` one message at a time, noting how many it gave."""
+    given: list[int] = []
+
+    async def receive() -> Message:
+        given.append(len(given))
+        if len(given) > len(chunks):
+            return {"type": "http.disconnect"}
+        more = len(given) < len(chunks)
+        return {"type": "http.request", "body": chunks[len(given) - 1], "more_body": more}
+
+    return receive, given
+
+
+async def call(
+    app: ASGIApp, path: str, receive: Receive, content_length: int | None = None
+) -> list[Message]:
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
+    scope: Scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+    middleware = RequestContextMiddleware(app, max_body_bytes=10, streamed={"/upload": 100})
+    await middleware(scope, receive, send)
+    return sent
+
+
+async def test_a_streamed_path_reaches_the_app_unbuffered_past_the_general_limit() -> None:
+    seen: list[bytes] = []
+    receive, given = chunked_receive([b"a" * 40, b"b" * 40, b"c" * 20])
+
+    async def first_chunk_then_rest(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append((await receive())["body"])
+        seen.append(b"after %d receives" % len(given))  # nothing was read ahead
+        while (message := await receive())["more_body"]:
+            seen.append(message["body"])
+        seen.append(message["body"])
+        await ok(scope, receive, send)
+
+    sent = await call(first_chunk_then_rest, "/upload", receive)
+
+    assert sent[0]["status"] == 204
+    assert seen == [b"a" * 40, b"after 1 receives", b"b" * 40, b"c" * 20]
+
+
+async def test_a_streamed_path_raises_payload_too_large_once_past_its_limit() -> None:
+    receive, _ = chunked_receive([b"a" * 60, b"b" * 60])
+    read: list[int] = []
+
+    async def drain(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            read.append(len(message["body"]))
+            if not message["more_body"]:
+                break
+
+    with pytest.raises(PayloadTooLarge):
+        await call(drain, "/upload", receive)
+    assert read == [60]
+
+
+async def test_a_streamed_path_declaring_too_much_is_refused_before_reading() -> None:
+    receive, given = chunked_receive([b"a" * 10])
+
+    sent = await call(ok, "/upload", receive, content_length=101)
+
+    assert sent[0]["status"] == 413
+    assert given == []
+
+
+async def test_other_paths_keep_the_general_limit() -> None:
+    receive, _ = chunked_receive([b"a" * 6, b"b" * 6])
+
+    sent = await call(ok, "/patients", receive)
+
+    assert sent[0]["status"] == 413

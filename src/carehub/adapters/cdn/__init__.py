@@ -1,0 +1,1 @@
+"""CDN adapters: none (the default) and Amazon CloudFront."""
