@@ -80,7 +80,7 @@ async def presign_upload(request: Request, patient_id: str, body: PresignUploadI
             presigned,
             url=_absolute(request, presigned.form.url),
             max_bytes=carehub.settings.upload_max_bytes,
-            now=carehub.clock.now(),
+            lifetime=carehub.settings.upload_url_seconds,
         )
     )
 

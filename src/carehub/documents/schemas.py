@@ -174,7 +174,7 @@ def _category(value: Any) -> Any:
     return value
 
 
-def presigned_json(presigned: PresignedUpload, *, url: str, max_bytes: int, now: datetime) -> Any:
+def presigned_json(presigned: PresignedUpload, *, url: str, max_bytes: int, lifetime: int) -> Any:
     file, form = presigned.file, presigned.form
     return {
         "uploadUrl": url,
@@ -182,7 +182,7 @@ def presigned_json(presigned: PresignedUpload, *, url: str, max_bytes: int, now:
         "fields": dict(form.fields),
         "key": str(file.original_key),
         "expiresAt": form.expires_at,
-        "expiresIn": max(0, int((form.expires_at - now).total_seconds())),
+        "expiresIn": lifetime,
         "fileId": file.id,
         "documentId": file.document_id,
         "version": file.version,

@@ -26,7 +26,7 @@ from carehub.documents.errors import (
     UploadMissing,
     UploadRejected,
 )
-from carehub.documents.events import FileDetached, DocumentUploaded
+from carehub.documents.events import DocumentUploaded, FileDetached
 from carehub.documents.model import (
     PREOP_IMAGE_LIMIT,
     Category,
@@ -173,7 +173,8 @@ class UploadService:
         size, sha256, width, height = await self._check_object(actor, file)
         ready = await self._add_to_record(actor, file, size, sha256, width, height)
         if ready is None:
-            await self._reject(actor, file, "preop_limit", "the patient has the most preop images")
+            await self._discard(actor, file, "preop_limit")
+            raise PreopLimitReached(PREOP_IMAGE_LIMIT)
         return ready
 
     async def _add_to_record(
@@ -301,6 +302,11 @@ class UploadService:
 
     async def _reject(self, actor: Actor, file: PatientFile, reason: str, detail: str) -> NoReturn:
         """Delete the upload, mark the file rejected and raise UploadRejected."""
+        await self._discard(actor, file, reason)
+        raise UploadRejected(reason, detail)
+
+    async def _discard(self, actor: Actor, file: PatientFile, reason: str) -> None:
+        """Delete the upload and mark the file rejected (audited as a failed upload)."""
         await self._store.delete([str(file.original_key)])
         async with self._uow() as uow:
             current = await uow.files.get(file.id)
@@ -310,7 +316,6 @@ class UploadService:
                 self._gate.record(actor, "file.upload", file.patient_id, file.id, Outcome.FAILED)
             )
             await uow.commit()
-        raise UploadRejected(reason, detail)
 
     async def _supersede(self, uow: DocumentsUnitOfWork, ready: PatientFile) -> None:
         """Mark the version this file replaces as superseded (it stays listed)."""

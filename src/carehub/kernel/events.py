@@ -33,6 +33,8 @@ class DomainEvent:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "event_type" not in cls.__dict__:
+            return  # a base that several event types share
         known = _EVENT_TYPES.get(cls.event_type)
         if known is not None and known.__qualname__ != cls.__qualname__:
             raise TypeError(f"event type {cls.event_type} is declared twice")
