@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 
@@ -444,7 +445,10 @@ def _cdn(settings: Settings) -> CdnInvalidator:
     if settings.cdn_url:
         from carehub.adapters.cdn.cloudfront import cloudfront_from_url
 
-        return cloudfront_from_url(settings.cdn_url, endpoint_url=settings.aws_endpoint_url)
+        prefix = urlsplit(settings.storage_url).path if settings.storage_url else ""
+        return cloudfront_from_url(
+            settings.cdn_url, endpoint_url=settings.aws_endpoint_url, key_prefix=prefix
+        )
     return NoCdn()
 
 

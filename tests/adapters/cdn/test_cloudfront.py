@@ -88,6 +88,24 @@ async def test_an_invalidation_names_every_key_as_a_quoted_path(
 
 
 @pytest.mark.aws
+async def test_paths_carry_the_stores_prefix_in_its_bucket(
+    moto_endpoint: str, cloudfront: Any, distribution_id: str
+) -> None:
+    cdn = cloudfront_from_url(
+        f"cloudfront://{distribution_id}", endpoint_url=moto_endpoint, key_prefix="/carehub/"
+    )
+    try:
+        invalidation_id = await cdn.invalidate(KEYS[:1])
+    finally:
+        await cdn.close()
+
+    assert invalidation_id is not None
+    reply = cloudfront.get_invalidation(DistributionId=distribution_id, Id=invalidation_id)
+    paths = reply["Invalidation"]["InvalidationBatch"]["Paths"]["Items"]
+    assert paths == ["/carehub/" + quote(KEYS[0])]
+
+
+@pytest.mark.aws
 async def test_each_call_is_its_own_invalidation(
     invalidator: CloudFrontInvalidator, cloudfront: Any, distribution_id: str
 ) -> None:

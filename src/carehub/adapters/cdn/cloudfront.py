@@ -49,10 +49,13 @@ class CloudFrontInvalidator:
         endpoint_url: str | None = None,
         *,
         connect: Callable[[], Any] | None = None,
+        key_prefix: str = "",
     ) -> None:
         if not _DISTRIBUTION.fullmatch(distribution_id):
             raise ValueError("a CloudFront distribution id is upper-case letters and digits")
         self.distribution_id = distribution_id
+        # Where the store keeps the keys in its bucket (the origin sees `prefix + key`).
+        self._key_prefix = f"{checked_key(key_prefix.strip('/'))}/" if key_prefix.strip("/") else ""
         self._connect = connect or _connector(endpoint_url)
         self._client: Any = None
         # Calls run on threads, and the first few may race to make the client.
@@ -64,7 +67,7 @@ class CloudFrontInvalidator:
             return None
         if len(keys) > MAX_PATHS:
             raise ValueError(f"CloudFront takes at most {MAX_PATHS} paths at once")
-        paths = sorted({"/" + quote(checked_key(key)) for key in keys})
+        paths = sorted({"/" + quote(self._key_prefix + checked_key(key)) for key in keys})
         try:
             reply = await asyncio.to_thread(self._create, paths)
         except ClientError as exc:
@@ -105,15 +108,18 @@ class CloudFrontInvalidator:
             client.close()
 
 
-def cloudfront_from_url(url: str, *, endpoint_url: str | None = None) -> CloudFrontInvalidator:
+def cloudfront_from_url(
+    url: str, *, endpoint_url: str | None = None, key_prefix: str = ""
+) -> CloudFrontInvalidator:
     """An invalidator for `cloudfront://DISTRIBUTION_ID`; `endpoint_url` points it at
-    something other than AWS (a local emulator in tests)."""
+    something other than AWS (a local emulator in tests), `key_prefix` is the object
+    store's prefix in its bucket."""
     parts = urlsplit(url)
     if parts.scheme != "cloudfront":
         raise ValueError(f"CDN URL scheme must be cloudfront, not {parts.scheme!r}")
     if parts.path.strip("/") or parts.query or "@" in parts.netloc:
         raise ValueError("CDN URL is cloudfront://DISTRIBUTION_ID and nothing else")
-    return CloudFrontInvalidator(parts.netloc, endpoint_url)
+    return CloudFrontInvalidator(parts.netloc, endpoint_url, key_prefix=key_prefix)
 
 
 def _connector(endpoint_url: str | None) -> Callable[[], Any]:
