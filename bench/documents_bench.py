@@ -6,6 +6,10 @@
                   on a pool of 2 threads (Pillow lets go of the GIL while it decodes,
                   resizes and encodes); then the same without libjpeg's reduced-scale
                   decoding (`draft`), to show what it saves
+  presign         POST /patients/{id}/files/presign-upload over HTTP at 16 clients (each
+                  a pending file, its audit entry and a signed form) on SQLite with the
+                  embedded folder store, beside GET /patients/{id} on the same server as
+                  the reference for the ratio
 
 Environment:
   CAREHUB_BENCH_DOCUMENTS_SECONDS  measured seconds per run (10)
@@ -14,20 +18,26 @@ Environment:
 from __future__ import annotations
 
 import io
+import json
 import os
 import statistics
 import time
+import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from PIL import Image, ImageDraw, ImageFilter
 from rich.console import Console
 from rich.table import Table
 
+from bench.loadgen import Load, Request, Scenario, run
 from bench.report import run_environment, write_json
+from bench.scenarios import auth_headers
+from bench.server import carehub_server
 from carehub.adapters.images.pillow import PillowImages
 from carehub.documents.model import DERIVED
 
@@ -77,7 +87,7 @@ def main() -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     sections: list[tuple[str, Section]] = [
         ("image_variants", image_variants),
-        # Next section: "presign_requests" (presign requests/s over HTTP) goes here.
+        ("presign_requests", presign_requests),
     ]
     payload: dict[str, Any] = {
         "bench": "documents",
@@ -212,3 +222,73 @@ def phone_photo() -> bytes:
 
 if __name__ == "__main__":
     main()
+
+
+# --- presign requests over HTTP -----------------------------------------------------------
+
+PRESIGN_CLIENTS = 16
+PRESIGN_BODY = {
+    "filename": "hemograma.pdf",
+    "mimeType": "application/pdf",
+    "kind": "doc",
+    "docType": "lab",
+}
+
+
+def presign_requests(config: DocumentsConfig, console: Console) -> dict[str, Any]:
+    """Presign requests/s at 16 clients, and reads of the patient as the reference."""
+    results: dict[str, Any] = {"clients": PRESIGN_CLIENTS}
+    with carehub_server(None, 200) as server, ProcessPoolExecutor(1) as pool:
+        headers = auth_headers(server.base_url)
+        patient = httpx.post(
+            f"{server.base_url}/patients",
+            json={"name": "Bench Patient", "countryId": "PE"},
+            headers=headers,
+        )
+        patient.raise_for_status()
+        patient_id = patient.json()["id"]
+        extra = (*headers.items(), ("Content-Type", "application/json"))
+        scenarios = [
+            Scenario(
+                "presign",
+                (
+                    Request(
+                        "POST",
+                        f"/patients/{patient_id}/files/presign-upload",
+                        extra,
+                        json.dumps(PRESIGN_BODY).encode(),
+                    ),
+                ),
+            ),
+            Scenario("read_patient", (Request("GET", f"/patients/{patient_id}", extra),)),
+        ]
+        for scenario in scenarios:
+            load = Load(
+                server.host,
+                server.port,
+                PRESIGN_CLIENTS,
+                config.seconds,
+                warmup=2.0,
+                run_id=uuid.uuid4().hex[:8],
+            )
+            outcome = pool.submit(run, load, scenario).result()
+            results[scenario.name] = asdict(outcome)
+    presign, read = results["presign"], results["read_patient"]
+    results["presign_over_read"] = presign["rps"] / read["rps"] if read["rps"] else 0.0
+    table = Table(title=f"presign over HTTP, SQLite, {PRESIGN_CLIENTS} clients")
+    for column in ("route", "req/s", "p50 ms", "p95 ms", "p99 ms", "non-2xx"):
+        table.add_column(column, justify="right" if column != "route" else "left")
+    for name in ("presign", "read_patient"):
+        row = results[name]
+        failed = sum(n for status, n in row["statuses"].items() if not 200 <= int(status) < 300)
+        table.add_row(
+            name,
+            f"{row['rps']:.0f}",
+            f"{row['p50_ms']:.1f}",
+            f"{row['p95_ms']:.1f}",
+            f"{row['p99_ms']:.1f}",
+            str(failed),
+        )
+    console.print(table)
+    console.print(f"presign / read: {results['presign_over_read']:.2f}")
+    return results

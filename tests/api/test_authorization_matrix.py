@@ -159,7 +159,10 @@ LISTS = [
 ]
 
 # Nobody but these needs a token.
-OPEN_PATHS = re.compile(r"^/(health/|auth/|\.well-known/jwks\.json$|docs|redoc|openapi\.json$)")
+OPEN_PATHS = re.compile(
+    # /objects/: the embedded folder store's signed URLs (the signature is the permission).
+    r"^/(health/|auth/|\.well-known/jwks\.json$|docs|redoc|openapi\.json$|objects/)"
+)
 
 
 # --- the tests ------------------------------------------------------------------------------

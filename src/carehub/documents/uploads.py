@@ -220,6 +220,22 @@ class UploadService:
             await uow.commit()
         return ready
 
+    async def complete_stored(self, *, key: str) -> PatientFile | None:
+        """Complete an upload the object store reported stored (an S3 object-created
+        event); None for keys that are not pending uploads. Rejections are reported the
+        same way as to a client: the object is deleted and UploadRejected raised."""
+        try:
+            parsed = ObjectKey.parse(key)
+        except InvalidKey:
+            return None
+        async with self._uow() as uow:
+            file = await uow.files.get(parsed.file_id)
+        if file is None or str(file.original_key) != key:
+            return None
+        return await self.complete(
+            actor=Actor.system("storage-events"), patient_id=file.patient_id, key=key
+        )
+
     async def abandon_expired(self, *, limit: int = 100) -> int:
         """Delete uploads never confirmed before their URL expired; returns how many."""
         now = self._clock.now()
