@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -114,6 +115,7 @@ class Carehub:
     documents: DocumentService
     stamps: StampService
     objects: ObjectStore
+    storage_events: StorageEvents | None
     idempotency: IdempotencyStore
     events: EventBackbone
     check_ready: Callable[[], Awaitable[None]]
@@ -214,6 +216,29 @@ def scheduling(
         holds=HoldService(uow, clock, hold_minutes=settings.hold_minutes),
         waitlist=WaitlistService(uow, clock, offer_minutes=settings.waitlist_offer_minutes),
         notifier=notifier,
+    )
+
+
+class StorageEvents(Protocol):
+    """Object-created notifications from the object store (S3 through SQS)."""
+
+    async def drain(
+        self, complete: Callable[[str], Awaitable[object]], *, limit: int = 10
+    ) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+def storage_events(settings: Settings) -> StorageEvents | None:
+    """The queue `CAREHUB_STORAGE_EVENTS_URL` names, if any."""
+    if not settings.storage_events_url:
+        return None
+    from carehub.adapters.blob.s3_events import s3_event_queue_from_url
+
+    return s3_event_queue_from_url(
+        settings.storage_events_url,
+        endpoint_url=settings.aws_endpoint_url,
+        key_prefix=urlsplit(settings.storage_url).path,
     )
 
 
@@ -336,6 +361,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     mailer = _mailer(settings)
     notifier = Notifier(mailer, _sms_sender(settings))
     objects = object_store(settings, clock)
+    stored = storage_events(settings)
     made: list[tuple[Scheduling, Documents]] = []
     every_consumer: list[ConsumerOf] = []
 
@@ -381,6 +407,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         await events.broker.close()
         await close_webhooks()
         await objects.close()
+        if stored is not None:
+            await stored.close()
         await db.close()
 
     return Carehub(
@@ -403,6 +431,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         documents=files.documents,
         stamps=files.stamps,
         objects=objects,
+        storage_events=stored,
         idempotency=SqlIdempotencyStore(db, clock),
         events=events,
         check_ready=db.ping,

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     upload_url_seconds: int = Field(
         900, ge=60, le=7 * 24 * 3600, description="Lifetime of presigned upload and download URLs."
     )
+    storage_events_url: str = Field(
+        "",
+        description="`sqs://QUEUE_NAME?region=...`: an SQS queue receiving the bucket's "
+        "object-created notifications; uploads are completed as soon as S3 stores them.",
+    )
     cdn_url: str = Field(
         "",
         description="`cloudfront://DISTRIBUTION_ID` invalidates deleted files on CloudFront; "

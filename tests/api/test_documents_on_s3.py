@@ -8,6 +8,7 @@ checks do not rely on either, which the oversized upload below shows."""
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,6 +68,21 @@ def on_s3(
         s3.create_bucket(Bucket=bucket)
         distribution = cloudfront.create_distribution(DistributionConfig=_distribution(bucket))
         distribution_id = distribution["Distribution"]["Id"]
+        queue = f"carehub-stored-{uuid.uuid4().hex[:12]}"
+        sqs = aws_client("sqs", moto_endpoint)
+        queue_url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queue_arn["Attributes"]["QueueArn"],
+                        "Events": ["s3:ObjectCreated:*"],
+                    }
+                ]
+            },
+        )
         folder = tmp_path_factory.mktemp("s3-carehub")
         settings = Settings(
             database_url=fresh_sqlite(sqlite_template, folder),
@@ -75,6 +91,7 @@ def on_s3(
             bootstrap_admin_password=ADMIN_PASSWORD,
             storage_url=f"s3://{bucket}/carehub?region=us-east-1",
             cdn_url=f"cloudfront://{distribution_id}",
+            storage_events_url=f"sqs://{queue}?region=us-east-1",
             aws_endpoint_url=moto_endpoint,
             upload_max_bytes=MAX_BYTES,
         )
@@ -124,6 +141,23 @@ def test_seed_004_flow_on_s3_with_cloudfront(on_s3: S3Carehub) -> None:
     assert sorted(paths) == sorted(f"/carehub/{k}" for k in deleted.json()["deleted"])
 
 
+def test_an_upload_is_completed_by_the_buckets_notification_alone(on_s3: S3Carehub) -> None:
+    api = on_s3.api
+    patient = add_patient(api, "PE")
+    form = presign(api, patient, mime_type="application/pdf", docType="discharge").json()
+
+    assert post_form(form, PDF, "application/pdf").status_code in (200, 204)
+
+    deadline = time.monotonic() + 20
+    while not (listed := files(api, patient)):
+        assert time.monotonic() < deadline, "the object-created event completed nothing"
+        time.sleep(0.1)
+    assert [(f["key"], f["status"], f["size"]) for f in listed] == [
+        (form["key"], "ready", len(PDF))
+    ]
+    assert complete(api, patient, form["key"]).status_code == 200  # the client's call too
+
+
 def test_uploads_failing_their_checks_are_deleted_from_the_bucket(on_s3: S3Carehub) -> None:
     api = on_s3.api
     patient = add_patient(api, "PE")
@@ -134,7 +168,6 @@ def test_uploads_failing_their_checks_are_deleted_from_the_bucket(on_s3: S3Careh
     for declared, content, reason in cases:
         form = presign(api, patient, mime_type=declared).json()
         assert post_form(form, content, declared).status_code in (200, 204)
-        assert form["key"] in on_s3.stored()
 
         response = complete(api, patient, form["key"])
 

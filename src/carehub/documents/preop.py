@@ -63,5 +63,9 @@ async def _hold_slot(uow: DocumentsUnitOfWork, ready: PatientFile, slot: int) ->
     except PreopSlotTaken:
         return None
     if held is None:
-        raise Conflict("This upload was completed twice at once")
+        raise FileChanged()
     return held
+
+
+class FileChanged(Exception):
+    """The file being completed was changed by another completion at the same time."""

@@ -39,12 +39,13 @@ from carehub.documents.model import (
 from carehub.documents.ports import (
     DocumentsUnitOfWork,
     ImageProcessor,
+    ObjectMissing,
     ObjectStore,
     UnreadableImage,
     UploadForm,
     VersionTaken,
 )
-from carehub.documents.preop import take_preop_slot
+from carehub.documents.preop import FileChanged, take_preop_slot
 from carehub.documents.revisions import save
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import Outcome
@@ -170,8 +171,14 @@ class UploadService:
                 uow.audit(self._gate.record(actor, action, patient_id, file.id))
                 await uow.commit()
                 return file
-        size, sha256, width, height = await self._check_object(actor, file)
-        ready = await self._add_to_record(actor, file, size, sha256, width, height)
+        try:
+            size, sha256, width, height = await self._check_object(actor, file)
+        except ObjectMissing:
+            return await self._settled(file)
+        try:
+            ready = await self._add_to_record(actor, file, size, sha256, width, height)
+        except FileChanged:
+            return await self._settled(file)
         if ready is None:
             await self._discard(actor, file, "preop_limit")
             raise PreopLimitReached(PREOP_IMAGE_LIMIT)
@@ -190,6 +197,8 @@ class UploadService:
         now = self._clock.now()
         async with self._uow() as uow:
             current = await uow.files.get(file.id)
+            if current is not None and current.status is FileStatus.READY:
+                return current  # completed meanwhile (by the client, or the store's event)
             if current is None or current.status is not FileStatus.PENDING:
                 raise UploadExpired()
             checked = replace(
@@ -210,7 +219,7 @@ class UploadService:
             else:
                 stored = await save(uow, checked)
                 if stored is None:
-                    raise UploadExpired()
+                    raise FileChanged()
                 ready = stored
             await self._supersede(uow, ready)
             uow.record(DocumentUploaded.of(ready, actor, now))
@@ -235,6 +244,17 @@ class UploadService:
         return await self.complete(
             actor=Actor.system("storage-events"), patient_id=file.patient_id, key=key
         )
+
+    async def _settled(self, file: PatientFile) -> PatientFile:
+        """Another completion (the client's, or the store's event) settled the upload
+        while this one checked it; answer as that one did."""
+        async with self._uow() as uow:
+            current = await uow.files.get(file.id)
+        if current is not None and current.status is FileStatus.READY:
+            return current
+        if current is not None and current.status is FileStatus.REJECTED:
+            raise UploadRejected(current.rejection or "rejected", "this upload failed its checks")
+        raise UploadMissing()
 
     async def abandon_expired(self, *, limit: int = 100) -> int:
         """Delete uploads never confirmed before their URL expired; returns how many."""

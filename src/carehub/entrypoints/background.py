@@ -39,6 +39,8 @@ class Background:
             loops["webhook-deliveries"] = self._deliver_webhooks
             loops["hold-expiry"] = self._expire_holds
             loops["upload-expiry"] = self._abandon_uploads
+            if self._carehub.storage_events is not None:
+                loops["storage-events"] = self._complete_stored_uploads
         for name, loop in loops.items():
             self._tasks[name] = asyncio.create_task(loop(self._stopping), name=name)
         log.info("background loops started: %s", ", ".join(self._tasks))
@@ -73,6 +75,16 @@ class Background:
         """Delete uploads never confirmed before their URL expired."""
         uploads = self._carehub.uploads
         await _drain(stopping, "abandoning uploads", lambda: uploads.abandon_expired(limit=BATCH))
+
+    async def _complete_stored_uploads(self, stopping: asyncio.Event) -> None:
+        """Complete uploads as S3 reports them stored (each receive long-polls briefly)."""
+        events, uploads = self._carehub.storage_events, self._carehub.uploads
+        assert events is not None
+
+        async def complete(key: str) -> object:
+            return await uploads.complete_stored(key=key)
+
+        await _drain(stopping, "completing stored uploads", lambda: events.drain(complete))
 
     async def _prune_outbox(self, stopping: asyncio.Event) -> None:
         keep = timedelta(days=self._carehub.settings.outbox_retention_days)
