@@ -82,9 +82,17 @@ def fresh_postgres_database() -> Iterator[str]:
 
 
 def empty_postgres(url: str) -> None:
-    with psycopg.connect(_psycopg(url), autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-        empty_audit_trail(conn)
+    # A server's background loops (consumers finishing the last test's events) may write
+    # meanwhile; PostgreSQL then breaks the deadlock by failing one side: try again.
+    for attempt in range(5):
+        try:
+            with psycopg.connect(_psycopg(url), autocommit=True) as conn:
+                conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+                empty_audit_trail(conn)
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 4:
+                raise
 
 
 def empty_audit_trail(conn: Any) -> None:

@@ -40,7 +40,7 @@ router = APIRouter(
     prefix="/patients/{patient_id}",
     tags=["documents"],
     dependencies=REQUIRE_TOKEN,
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, 422),
 )
 
 
