@@ -220,10 +220,6 @@ def phone_photo() -> bytes:
     return out.getvalue()
 
 
-if __name__ == "__main__":
-    main()
-
-
 # --- presign requests over HTTP -----------------------------------------------------------
 
 PRESIGN_CLIENTS = 16
@@ -292,3 +288,7 @@ def presign_requests(config: DocumentsConfig, console: Console) -> dict[str, Any
     console.print(table)
     console.print(f"presign / read: {results['presign_over_read']:.2f}")
     return results
+
+
+if __name__ == "__main__":
+    main()
