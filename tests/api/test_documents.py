@@ -163,7 +163,8 @@ def test_an_oversized_upload_is_refused_and_nothing_is_stored(
 
     assert post_form(form, too_big).status_code == 413
     assert complete(api, patient, form["key"]).status_code == 409  # nothing arrived
-    assert not list((server.data_dir / "objects").rglob("*.jpg"))
+    patient_folder = (server.data_dir / "objects" / form["key"]).parents[3]  # its storage key
+    assert not [path for path in patient_folder.rglob("*") if path.is_file()]
 
 
 def test_expired_and_tampered_upload_forms_are_refused(

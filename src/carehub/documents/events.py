@@ -8,7 +8,7 @@ from typing import Self
 
 from typing_extensions import TypedDict
 
-from carehub.documents.model import PatientFile
+from carehub.documents.model import PatientFile, Stamp
 from carehub.kernel.actor import Actor
 from carehub.kernel.events import DomainEvent
 
@@ -96,10 +96,23 @@ class StampPayload(TypedDict):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _StampEvent(DomainEvent):
+class StampEvent(DomainEvent):
+    """What every event about one stamp carries."""
+
     file_id: str
     patient_id: str
     category: str
+
+    @classmethod
+    def of(cls, stamp: Stamp, file: PatientFile, actor: Actor) -> Self:
+        return cls(
+            aggregate_id=stamp.id,
+            occurred_at=stamp.removed_at or stamp.stamped_at,
+            actor_id=actor.id,
+            file_id=file.id,
+            patient_id=file.patient_id,
+            category=file.category.value,
+        )
 
     def payload(self) -> StampPayload:
         return {
@@ -111,14 +124,14 @@ class _StampEvent(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DocumentStamped(_StampEvent):
+class DocumentStamped(StampEvent):
     """A doctor verified a lab or radiology document."""
 
     event_type = STAMPED
 
 
 @dataclass(frozen=True, kw_only=True)
-class StampRemoved(_StampEvent):
+class StampRemoved(StampEvent):
     """An admin removed a verification stamp (the reason stays in the record)."""
 
     event_type = STAMP_REMOVED

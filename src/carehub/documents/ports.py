@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -74,6 +74,16 @@ class ObjectStore(Protocol):
 
     async def delete(self, keys: Sequence[str]) -> None:
         """Delete every key; keys with nothing stored are not an error."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class StoredObjectEvents(Protocol):
+    """Notifications that objects were stored (S3 object-created events through SQS)."""
+
+    async def drain(self, complete: Callable[[str], Awaitable[object]], *, limit: int = 10) -> int:
+        """Receive a batch and call `complete` with each stored key; returns how many."""
         ...
 
     async def close(self) -> None: ...

@@ -115,14 +115,12 @@ class DocumentService:
             stamps = await uow.stamps.history(stampable) if stampable else {}
             uow.audit(self._gate.record(actor, "document.list", patient_id, None))
             await uow.commit()
-        return [
-            CategoryFiles(
-                category,
-                files := [f for f in attached if f.category is category],
-                {f.id: stamps.get(f.id, []) for f in files} if category in STAMPABLE else {},
-            )
-            for category in Category
-        ]
+        groups = []
+        for category in Category:
+            files = [f for f in attached if f.category is category]
+            history = {f.id: stamps.get(f.id, []) for f in files} if category in STAMPABLE else {}
+            groups.append(CategoryFiles(category, files, history))
+        return groups
 
     async def download_url(self, *, actor: Actor, patient_id: str, key: str) -> str:
         """A download URL for one of the patient's objects (audited)."""

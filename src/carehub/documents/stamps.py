@@ -54,7 +54,7 @@ class StampService:
                 outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
                 await self._gate.refuse(uow, actor, action, patient_id, outcome, file_id)
                 raise
-            uow.record(_event(DocumentStamped, stamp, file, actor))
+            uow.record(DocumentStamped.of(stamp, file, actor))
             uow.audit(self._gate.record(actor, action, patient_id, file.id))
             await uow.commit()
         return stamp
@@ -88,7 +88,7 @@ class StampService:
                 outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
                 await self._gate.refuse(uow, actor, action, patient_id, outcome, file_id)
                 raise
-            uow.record(_event(StampRemoved, removed, file, actor))
+            uow.record(StampRemoved.of(removed, file, actor))
             uow.audit(self._gate.record(actor, action, patient_id, file.id))
             await uow.commit()
         return removed
@@ -104,16 +104,3 @@ async def _stampable(uow: DocumentsUnitOfWork, patient_id: str, file_id: str) ->
             errors=[FieldError("fileId", f"a {file.category.value} document")],
         )
     return file
-
-
-def _event(
-    kind: type[DocumentStamped] | type[StampRemoved], stamp: Stamp, file: PatientFile, actor: Actor
-) -> DocumentStamped | StampRemoved:
-    return kind(
-        aggregate_id=stamp.id,
-        occurred_at=stamp.removed_at or stamp.stamped_at,
-        actor_id=actor.id,
-        file_id=file.id,
-        patient_id=file.patient_id,
-        category=file.category.value,
-    )

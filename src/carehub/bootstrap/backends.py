@@ -1,0 +1,191 @@
+"""Which adapter each setting names: databases, broker, object store, CDN, mail, SMS,
+rate limits and external identity. Importing this module connects to nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+
+from carehub.adapters.blob.folder import FolderObjectStore, folder_secret
+from carehub.adapters.broker.memory import MemoryBroker
+from carehub.adapters.cdn.none import NoCdn
+from carehub.adapters.mail.folder import FolderMailer
+from carehub.adapters.mail.smtp import smtp_mailer_from_url
+from carehub.adapters.ratelimit.memory import MemoryRateLimiter
+from carehub.adapters.sms.folder import FolderSmsSender
+from carehub.adapters.sql import migrate
+from carehub.adapters.sql.audit import AuditWriter
+from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.postgres import PostgresDatabase
+from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
+from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.config import Settings
+from carehub.documents.ports import CdnInvalidator, ObjectStore, StoredObjectEvents
+from carehub.events.ports import Broker
+from carehub.identity.commands import ExternalRoles
+from carehub.identity.ports import ExternalTokenVerifier, RateLimiter
+from carehub.kernel.actor import Role
+from carehub.kernel.clock import Clock
+from carehub.kernel.mail import Mailer
+from carehub.kernel.sms import SmsSender
+
+
+async def connect(url: str, settings: Settings) -> Database:
+    """Open the database a URL names."""
+    if url.startswith("sqlite:///"):
+        return SqliteDatabase(sqlite_path(url), synchronous=settings.sqlite_synchronous)
+    if url.startswith(("postgresql://", "postgres://", "postgresql+")):
+        return await PostgresDatabase.connect(url, max_size=settings.database_pool_size)
+    raise ValueError("CAREHUB_DATABASE_URL must start with sqlite:/// or postgresql://")
+
+
+def units_of_work(
+    db: Database, clock: Clock, events_committed: Callable[[], None] | None = None
+) -> Callable[[], SqlUnitOfWork]:
+    """Opens units of work on `db`; read-only units share one audit writer, which chains
+    the records of concurrent reads in one transaction instead of one each."""
+    writer = AuditWriter(db)
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(db, clock, writer, events_committed)
+
+    return uow
+
+
+def connect_broker(settings: Settings) -> Broker:
+    """Open the broker `CAREHUB_BROKER_URL` names."""
+    url = settings.broker_url
+    visibility = settings.event_visibility_timeout_seconds
+    if url.startswith("memory://"):
+        return MemoryBroker(visibility_timeout=visibility)
+    if url.startswith(("redis://", "rediss://")):
+        from carehub.adapters.broker.redis_streams import redis_broker_from_url
+
+        return redis_broker_from_url(
+            url, prefix=settings.broker_prefix, visibility_timeout=visibility
+        )
+    if url.startswith("sqs://"):
+        from carehub.adapters.broker.sns_sqs import sqs_broker_from_url
+
+        return sqs_broker_from_url(
+            url,
+            endpoint_url=settings.aws_endpoint_url,
+            prefix=settings.broker_prefix,
+            visibility_timeout=visibility,
+        )
+    raise ValueError("CAREHUB_BROKER_URL must start with memory://, redis:// or sqs://")
+
+
+def storage_events(settings: Settings) -> StoredObjectEvents | None:
+    """The queue `CAREHUB_STORAGE_EVENTS_URL` names, if any."""
+    if not settings.storage_events_url:
+        return None
+    from carehub.adapters.blob.s3_events import s3_event_queue_from_url
+
+    return s3_event_queue_from_url(
+        settings.storage_events_url,
+        endpoint_url=settings.aws_endpoint_url,
+        key_prefix=urlsplit(settings.storage_url).path,
+    )
+
+
+def object_store(settings: Settings, clock: Clock) -> ObjectStore:
+    """The object store `CAREHUB_STORAGE_URL` names (a folder in the data dir by default)."""
+    url = settings.storage_url
+    if url.startswith("s3://"):
+        from carehub.adapters.blob.s3 import s3_object_store_from_url
+
+        return s3_object_store_from_url(url, endpoint_url=settings.aws_endpoint_url)
+    if url:
+        raise ValueError("CAREHUB_STORAGE_URL must be empty (a local folder) or s3://bucket")
+    root = settings.data_dir / "objects"
+    return FolderObjectStore(root, clock, folder_secret(settings.data_dir / "objects.key"))
+
+
+def cdn(settings: Settings) -> CdnInvalidator:
+    if settings.cdn_url:
+        from carehub.adapters.cdn.cloudfront import cloudfront_from_url
+
+        prefix = urlsplit(settings.storage_url).path if settings.storage_url else ""
+        return cloudfront_from_url(
+            settings.cdn_url, endpoint_url=settings.aws_endpoint_url, key_prefix=prefix
+        )
+    return NoCdn()
+
+
+def object_routes(settings: Settings) -> list[APIRouter]:
+    """The routes the embedded folder store serves its signed URLs on (none for S3)."""
+    if settings.storage_url:
+        return []
+    from carehub.adapters.blob.folder_http import folder_router
+
+    return [folder_router()]
+
+
+def streamed_bodies(settings: Settings) -> dict[str, int]:
+    """Request paths whose bodies stream (uploads to the folder store), with their limits."""
+    if settings.storage_url:
+        return {}
+    from carehub.adapters.blob.folder_http import upload_body_limit, upload_path
+
+    return {upload_path(): upload_body_limit(settings.upload_max_bytes)}
+
+
+def sms_sender(settings: Settings) -> SmsSender:
+    if settings.sms_url:
+        from carehub.adapters.sms.sns import sns_sms_sender_from_url
+
+        return sns_sms_sender_from_url(settings.sms_url, endpoint_url=settings.aws_endpoint_url)
+    return FolderSmsSender(settings.data_dir / "sms")
+
+
+def mailer(settings: Settings) -> Mailer:
+    if settings.mail_url:
+        return smtp_mailer_from_url(settings.mail_url)
+    return FolderMailer(settings.data_dir / "outbox")
+
+
+async def rate_limiter(
+    settings: Settings, clock: Clock
+) -> tuple[RateLimiter, Callable[[], Awaitable[None]]]:
+    if settings.cache_url:
+        from carehub.adapters.ratelimit.redis import redis_rate_limiter_from_url
+
+        limiter = redis_rate_limiter_from_url(settings.cache_url)
+        return limiter, limiter.close
+
+    async def nothing() -> None:
+        return None
+
+    return MemoryRateLimiter(clock), nothing
+
+
+def external_verifier(settings: Settings) -> ExternalTokenVerifier | None:
+    if not settings.oidc_issuer:
+        return None
+    from carehub.adapters.identity.oidc import OidcVerifier
+
+    return OidcVerifier(
+        settings.oidc_issuer,
+        jwks_url=settings.oidc_jwks_url,
+        audience=settings.oidc_audience,
+        groups_claim=settings.oidc_groups_claim,
+    )
+
+
+def external_roles(settings: Settings) -> ExternalRoles | None:
+    if not settings.oidc_group_roles:
+        return None
+    return ExternalRoles({group: Role(role) for group, role in settings.oidc_group_roles.items()})
+
+
+def upgrade_database(settings: Settings, revision: str = "head") -> None:
+    """Apply schema migrations to the configured database."""
+    migrate.upgrade(settings.resolved_database_url, revision)
+
+
+def database_revision(settings: Settings) -> str | None:
+    """The schema revision of the configured database."""
+    return migrate.current(settings.resolved_database_url)

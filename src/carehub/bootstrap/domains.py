@@ -1,0 +1,238 @@
+"""The use cases wired to their ports, and every consumer of events by its stable name."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from carehub.adapters.http.vetted_network import SystemResolver
+from carehub.adapters.http.webhook_sender import HttpWebhookSender
+from carehub.adapters.images.pillow import PillowImages
+from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.dead_letters import SqlDeadLetters
+from carehub.adapters.sql.outbox import SqlOutboxStore
+from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.analytics.handlers import count_event
+from carehub.analytics.model import COUNTED_EVENTS
+from carehub.bootstrap.backends import cdn, connect_broker, units_of_work
+from carehub.config import Settings
+from carehub.countries.service import CountryService
+from carehub.documents.handlers import VARIANT_EVENTS, MakeVariants
+from carehub.documents.ports import ObjectStore
+from carehub.documents.service import DocumentService
+from carehub.documents.stamps import StampService
+from carehub.documents.uploads import UploadLimits, UploadService
+from carehub.documents.variants import VariantMaker
+from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
+from carehub.events.ports import Broker
+from carehub.events.relay import OutboxRelay
+from carehub.events.runner import ConsumerOf, ConsumerRunner
+from carehub.identity.ports import SelfRegistration
+from carehub.kernel.actor import Actor
+from carehub.kernel.clock import Clock
+from carehub.kernel.events import event_types
+from carehub.patients.errors import PatientIdTaken
+from carehub.patients.handlers import CARE_EVENTS, join_care_team
+from carehub.patients.model import HumanName, PatientDetails
+from carehub.patients.service import PatientDraft, PatientService
+from carehub.practitioners.service import DoctorService
+from carehub.scheduling.handlers import (
+    NOTICE_EVENTS,
+    REQUEST_EVENTS,
+    WAITLIST_EVENTS,
+    OfferFreedSlots,
+    ProcessRequests,
+    SendNotices,
+)
+from carehub.scheduling.holds import HoldService
+from carehub.scheduling.notifications import Notifier
+from carehub.scheduling.openings import AvailabilityService
+from carehub.scheduling.service import AppointmentService
+from carehub.scheduling.waitlist import WaitlistService
+from carehub.webhooks.handlers import QueueDeliveries
+from carehub.webhooks.model import AddressPolicy
+from carehub.webhooks.service import WebhookService
+
+
+@dataclass
+class EventBackbone:
+    """What moves events: the relay, and a runner per consumer (run by an entrypoint)."""
+
+    broker: Broker
+    outbox: SqlOutboxStore
+    relay: OutboxRelay
+    runners: list[ConsumerRunner]
+    dead_letters: SqlDeadLetters
+
+
+def process_owner() -> str:
+    """Names this process in leases: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def event_backbone(
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    every_consumer: Sequence[ConsumerOf]
+    | Callable[[Callable[[], SqlUnitOfWork]], Awaitable[Sequence[ConsumerOf]]],
+) -> tuple[EventBackbone, Callable[[], SqlUnitOfWork]]:
+    """The broker (its consumers declared), the relay, the consumers' runners, and the
+    units of work, which wake the relay when they commit events. Consumers that need the
+    use cases are made by a callable given those units of work."""
+    broker = connect_broker(settings)
+    store = SqlOutboxStore(db, clock)
+    relay = OutboxRelay(store, broker, clock, owner=process_owner())
+    uow = units_of_work(db, clock, relay.wake)
+    if callable(every_consumer):
+        every_consumer = await every_consumer(uow)
+    await broker.declare([consumer.spec for consumer in every_consumer])
+    retry = RetryPolicy(max_attempts=settings.event_max_attempts)
+    dead_letters = SqlDeadLetters(db)
+    runners = [
+        ConsumerRunner(
+            consumer, broker.subscription(consumer.spec), uow, dead_letters, clock, retry=retry
+        )
+        for consumer in every_consumer
+    ]
+    return EventBackbone(broker, store, relay, runners, dead_letters), uow
+
+
+@dataclass
+class Scheduling:
+    """The scheduling use cases, which the consumers below also drive."""
+
+    countries: CountryService
+    doctors: DoctorService
+    appointments: AppointmentService
+    availability: AvailabilityService
+    holds: HoldService
+    waitlist: WaitlistService
+    notifier: Notifier
+
+
+def scheduling(
+    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock, notifier: Notifier
+) -> Scheduling:
+    return Scheduling(
+        countries=CountryService(uow, clock),
+        doctors=DoctorService(uow, clock),
+        appointments=AppointmentService(uow, clock),
+        availability=AvailabilityService(uow, clock),
+        holds=HoldService(uow, clock, hold_minutes=settings.hold_minutes),
+        waitlist=WaitlistService(uow, clock, offer_minutes=settings.waitlist_offer_minutes),
+        notifier=notifier,
+    )
+
+
+@dataclass
+class Documents:
+    """The documents use cases and what they store objects with."""
+
+    uploads: UploadService
+    documents: DocumentService
+    stamps: StampService
+    objects: ObjectStore
+    variants: VariantMaker
+
+
+def documents(
+    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock, objects: ObjectStore
+) -> Documents:
+    limits = UploadLimits(
+        max_bytes=settings.upload_max_bytes,
+        url_lifetime=timedelta(seconds=settings.upload_url_seconds),
+    )
+    images = PillowImages()
+    return Documents(
+        uploads=UploadService(uow, clock, store=objects, images=images, limits=limits),
+        documents=DocumentService(
+            uow, clock, store=objects, cdn=cdn(settings), url_lifetime=limits.url_lifetime
+        ),
+        stamps=StampService(uow, clock),
+        objects=objects,
+        variants=VariantMaker(store=objects, images=images, max_bytes=limits.max_bytes),
+    )
+
+
+def consumers(
+    clock: Clock,
+    booking: Scheduling | None = None,
+    country_ids: Sequence[str] = (),
+    files: Documents | None = None,
+) -> list[ConsumerOf]:
+    """Every consumer of events, by its stable name. Bookings queue per country: one
+    consumer for each country known at start, and one for countries added since."""
+    every: list[ConsumerOf] = [
+        Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event),
+        # Every type: subscriptions choose theirs (or "*"), and the handler filters.
+        Consumer(ConsumerSpec("webhooks", frozenset(event_types())), QueueDeliveries(clock)),
+        Consumer(ConsumerSpec("care-team", CARE_EVENTS), join_care_team),
+    ]
+    if files is not None:
+        every.append(
+            Consumer(ConsumerSpec("image-variants", VARIANT_EVENTS), MakeVariants(files.variants))
+        )
+    if booking is None:
+        return every
+    process = ProcessRequests(booking.appointments)
+    every += [
+        Consumer(ConsumerSpec(f"bookings-{c}", REQUEST_EVENTS, country_id=c), process)
+        for c in country_ids
+    ]
+    every += [
+        Consumer(
+            ConsumerSpec("bookings", REQUEST_EVENTS, other_countries=frozenset(country_ids)),
+            process,
+        ),
+        Consumer(ConsumerSpec("waitlist", WAITLIST_EVENTS), OfferFreedSlots(booking.waitlist)),
+        Consumer(ConsumerSpec("notices", NOTICE_EVENTS), SendNotices(booking.notifier)),
+    ]
+    return every
+
+
+class SelfRegisteredPatients:
+    """Identity's view of the patients domain at sign-up."""
+
+    def __init__(self, patients: PatientService) -> None:
+        self._patients = patients
+
+    async def register_self(self, registration: SelfRegistration) -> None:
+        details = PatientDetails(
+            name=HumanName.from_parts(registration.given, registration.family),
+            birth_date=registration.birth_date,
+            email=registration.email,
+        )
+        draft = PatientDraft(
+            country_id=registration.country_id,
+            details=details,
+            patient_id=registration.patient_id,
+        )
+        try:
+            await self._patients.register(actor=Actor.system("signup"), draft=draft)
+        except PatientIdTaken:
+            return  # created by an earlier attempt that failed after this step
+
+
+def webhook_service(
+    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock
+) -> tuple[WebhookService, Callable[[], Awaitable[None]]]:
+    """The webhook use cases; their sender resolves and vets every address it connects to."""
+    policy = AddressPolicy(allow_private=settings.webhooks_allow_private)
+    resolver = SystemResolver()
+    sender = HttpWebhookSender(policy, resolver)
+    service = WebhookService(
+        uow,
+        clock,
+        sender=sender,
+        resolver=resolver,
+        policy=policy,
+        # Every domain's model is imported by now (through the services above).
+        known_event_types=event_types(),
+        pause_after=settings.webhooks_pause_after_failures,
+    )
+    return service, sender.close
