@@ -1,16 +1,19 @@
 """The read-by-id baseline: carehub without authentication, authorization or audit.
 
 `python -m bench.baseline` serves the real app and use cases on the same database as the
-measured server (same environment variables), with two bench-only changes: every request
-acts as an operator without presenting a token, and audit records are dropped. The
-read-by-id rate of this server, measured in the same run as the real one, is what the
-identity target compares against. Nothing here exists outside the benchmark.
+measured server (same environment variables), with two bench-only changes: any bearer
+token is taken, unverified, as an operator's (the scenario sends a fixed one, so the
+request still passes through the same security dependency), and audit records are
+dropped. The read-by-id rate of this server, measured in the same run as the real one,
+is what the identity target compares against. Nothing here exists outside the benchmark.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from carehub.bootstrap import Carehub, build
 from carehub.config import Settings
@@ -18,12 +21,25 @@ from carehub.entrypoints.http.app import create_app
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import AccessRecord
 from carehub.patients.service import PatientService
-from carehub.web.actor import authenticated
 
 OPERATOR = Actor.system("bench-baseline")
+TOKEN = "baseline"  # what the baseline scenario sends; never checked
 
 
-async def _unaudited(settings: Settings) -> Carehub:
+class _AnyTokenIsTheOperator:
+    """The identity service, except that `authenticate` trusts every token."""
+
+    def __init__(self, identity: Any) -> None:
+        self._identity = identity
+
+    async def authenticate(self, token: str, **_: Any) -> Actor:
+        return OPERATOR
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._identity, name)
+
+
+async def _unguarded(settings: Settings) -> Carehub:
     carehub = await build(settings)
     real_factory = carehub.patients._uow  # bench-only: reuse the wiring, drop the audit
 
@@ -37,18 +53,12 @@ async def _unaudited(settings: Settings) -> Carehub:
         return uow
 
     carehub.patients = PatientService(factory, carehub.clock)
+    carehub.identity = _AnyTokenIsTheOperator(carehub.identity)  # type: ignore[assignment]
     return carehub
 
 
-async def _as_operator(request: Request) -> Actor:
-    request.state.actor = OPERATOR
-    return OPERATOR
-
-
 def baseline_app() -> FastAPI:
-    app = create_app(Settings(), carehub=_unaudited)
-    app.dependency_overrides[authenticated] = _as_operator
-    return app
+    return create_app(Settings(), carehub=_unguarded)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bench.baseline import TOKEN as BASELINE_TOKEN
 from bench.loadgen import SEQ_MARK, Request, Scenario
 from bench.server import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -40,9 +41,13 @@ def sign_in_scenario() -> Scenario:
 
 
 def baseline_read(dataset: Dataset, *, seed: int = 7) -> Scenario:
-    """Read by id on the baseline server: no token, no access rules, no audit entry."""
+    """Read by id on the baseline server: a token nobody checks, no access rules, no audit
+    entry; the same ids as the measured read."""
     ids = random.Random(seed).sample(dataset.ids, min(10_000, len(dataset.ids)))
-    return Scenario(READ_BASELINE, tuple(Request("GET", f"/patients/{quote(i)}") for i in ids))
+    headers = (("Authorization", f"Bearer {BASELINE_TOKEN}"),)
+    return Scenario(
+        READ_BASELINE, tuple(Request("GET", f"/patients/{quote(i)}", headers) for i in ids)
+    )
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL", description="SQLite durability: FULL syncs every commit to disk."
     )
+    audit_reads_wait_for_disk: bool = Field(
+        False,
+        description="true: a read answers only once its audit entry is on disk. false: "
+        "once it is committed (safe from a crash of carehub), on disk within 50 ms (SQLite) "
+        "or PostgreSQL's WAL writer delay. Changes always wait for the disk.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated browser origins allowed to call the API; none by default.",

@@ -42,11 +42,15 @@ async def connect(url: str, settings: Settings) -> Database:
 
 
 def units_of_work(
-    db: Database, clock: Clock, events_committed: Callable[[], None] | None = None
+    db: Database,
+    clock: Clock,
+    events_committed: Callable[[], None] | None = None,
+    *,
+    audit_reads_wait_for_disk: bool = False,
 ) -> Callable[[], SqlUnitOfWork]:
     """Opens units of work on `db`; read-only units share one audit writer, which chains
     the records of concurrent reads in one transaction instead of one each."""
-    writer = AuditWriter(db)
+    writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(db, clock, writer, events_committed)

@@ -87,7 +87,9 @@ async def event_backbone(
     broker = connect_broker(settings)
     store = SqlOutboxStore(db, clock)
     relay = OutboxRelay(store, broker, clock, owner=process_owner())
-    uow = units_of_work(db, clock, relay.wake)
+    uow = units_of_work(
+        db, clock, relay.wake, audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk
+    )
     if callable(every_consumer):
         every_consumer = await every_consumer(uow)
     await broker.declare([consumer.spec for consumer in every_consumer])

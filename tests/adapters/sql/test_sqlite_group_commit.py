@@ -126,3 +126,48 @@ async def test_the_wal_is_checkpointed_in_the_background(
     await write(db, "last")  # this COMMIT starts a checkpoint of every row
     await asyncio.wrap_future(db._checkpoint)
     assert db.path.stat().st_size > before + 200 * 2000  # the rows reached the main file
+
+
+async def write_lazily(db: SqliteDatabase, key: str, *, fail: bool = False) -> None:
+    async with db.session(durable=False) as session:
+        await session.execute(INSERT, {"k": key})
+        if fail:
+            await session.execute(INSERT, {"k": key})
+        await session.commit()
+
+
+async def test_a_lazy_unit_commits_at_once_and_the_wal_is_synced_soon_after(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr(sqlite_adapter, "_fsync_file", synced.append)
+    db._fsync = executor = CountingExecutor()
+    await write_lazily(db, "read-1")
+    await write_lazily(db, "read-2")
+    assert committed_keys(db) == {"read-1", "read-2"}  # committed before any sync
+    assert synced == []
+    await asyncio.sleep(sqlite_adapter.LAZY_SYNC_SECONDS * 4)
+    assert synced == [Path(f"{db.path}-wal")]  # one sync for both
+    assert executor.commits == 1
+
+
+async def test_a_lazy_unit_joins_a_durable_group_that_is_forming(db: SqliteDatabase) -> None:
+    db._fsync = executor = CountingExecutor()
+    durable = db.session()
+    await durable.execute(INSERT, {"k": "change"})
+    committing = asyncio.create_task(durable.commit())  # released, waiting for its COMMIT
+    await asyncio.sleep(0)
+    await write_lazily(db, "read")  # shares the change's durable COMMIT
+    await committing
+    assert committed_keys(db) == {"change", "read"}
+    assert executor.commits == 1
+
+
+async def test_a_failed_lazy_unit_leaves_nothing_and_the_database_writable(
+    db: SqliteDatabase,
+) -> None:
+    with pytest.raises(UniqueViolation):
+        await write_lazily(db, "dup", fail=True)
+    await write_lazily(db, "after")
+    await write(db, "durable")
+    assert committed_keys(db) == {"after", "durable"}

@@ -60,12 +60,14 @@ _ENTRY_COLUMNS = (
     "patient_ids", "outcome", "request_id", "client_address", "prev_hash", "hash",
 )  # fmt: skip
 # Data-modifying CTEs: the entries and their patient links are inserted only if the head
-# moved, all in the statement's one implicit transaction.
+# moved, all in the statement's one implicit transaction, whose commit waits for the disk
+# or not as `synchronous_commit` says (set for this transaction only).
 _APPEND_AT_ONCE = Statement(
     sa.text("""
 WITH moved AS (
     UPDATE audit_chain_head SET seq = :new_seq, hash = :new_hash
     WHERE id = 1 AND seq = :old_seq AND hash = :old_hash
+        AND set_config('synchronous_commit', :synchronous_commit, true) IS NOT NULL
     RETURNING id
 ), entries AS (
     INSERT INTO audit_entries (seq, at, actor_id, actor_role, action, resource_type,
@@ -87,7 +89,9 @@ SELECT count(*) AS moved FROM moved
 )
 
 
-def _at_once_params(entries: Sequence[AuditEntry], head: ChainHead) -> dict[str, Any]:
+def _at_once_params(
+    entries: Sequence[AuditEntry], head: ChainHead, *, durable: bool
+) -> dict[str, Any]:
     rows = [_to_row(e) for e in entries]
     params: dict[str, Any] = {c: [r[c] for r in rows] for c in _ENTRY_COLUMNS}
     links = _links(entries)
@@ -95,6 +99,7 @@ def _at_once_params(entries: Sequence[AuditEntry], head: ChainHead) -> dict[str,
     params["link_seq"] = [link["seq"] for link in links]
     last = entries[-1]
     params.update(new_seq=last.seq, new_hash=last.hash, old_seq=head.seq, old_hash=head.hash)
+    params["synchronous_commit"] = "on" if durable else "off"
     return params
 
 
@@ -117,10 +122,16 @@ async def append(session: Session, records: Sequence[AccessRecord]) -> None:
 
 class AuditWriter:
     """Group commit for the audit records of read-only units of work: the records of
-    concurrent reads are chained and stored together, in one round trip on PostgreSQL."""
+    concurrent reads are chained and stored together, in one round trip on PostgreSQL.
 
-    def __init__(self, db: Database) -> None:
+    Unless `wait_for_disk`, a read is answered once its entries are committed, before the
+    disk has them: they survive a crash of carehub at once and a power loss a moment later
+    (see `Session.commit`). Changes, and their entries, always wait for the disk.
+    """
+
+    def __init__(self, db: Database, *, wait_for_disk: bool = False) -> None:
         self._db = db
+        self._durable = wait_for_disk
         self._pending: list[tuple[Sequence[AccessRecord], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
         self._head: ChainHead | None = None  # where this writer last left the chain
@@ -149,7 +160,7 @@ class AuditWriter:
                         done.set_result(None)
 
     async def _append(self, records: Sequence[AccessRecord]) -> None:
-        async with self._db.session() as session:
+        async with self._db.session(durable=self._durable) as session:
             if self._one_statement and await self._append_at_once(session, records):
                 return
             await append(session, records)
@@ -166,7 +177,9 @@ class AuditWriter:
             if self._head is None:
                 return False
             entries = chain(records, self._head)
-            row = await session.fetch_one(_APPEND_AT_ONCE, _at_once_params(entries, self._head))
+            row = await session.fetch_one(
+                _APPEND_AT_ONCE, _at_once_params(entries, self._head, durable=self._durable)
+            )
             if row is not None and row["moved"]:
                 self._head = ChainHead(entries[-1].seq, entries[-1].hash)
                 return True

@@ -155,7 +155,11 @@ class Database(Protocol):
 
     dialect: Dialect
 
-    def session(self) -> Session: ...
+    def session(self, *, durable: bool = True) -> Session:
+        """A unit's connection. With `durable=False` (the audit entries of reads) its
+        commit may return before the disk has it: it survives a crash of the process at
+        once, and a power loss a moment later."""
+        ...
 
     async def ping(self) -> None: ...
 

@@ -40,8 +40,8 @@ class PostgresDatabase:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
         return cls(pool)
 
-    def session(self) -> PostgresSession:
-        return PostgresSession(self._pool)
+    def session(self, *, durable: bool = True) -> PostgresSession:
+        return PostgresSession(self._pool, durable)
 
     async def ping(self) -> None:
         async with self._pool.acquire() as conn:
@@ -52,10 +52,11 @@ class PostgresDatabase:
 
 
 class PostgresSession:
-    __slots__ = ("_conn", "_pool", "_transaction")
+    __slots__ = ("_conn", "_durable", "_pool", "_transaction")
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, durable: bool = True) -> None:
         self._pool = pool
+        self._durable = durable
         self._conn: Any = None
         self._transaction: Any = None
 
@@ -134,6 +135,8 @@ class PostgresSession:
     async def commit(self) -> None:
         if self._transaction is not None:
             transaction, self._transaction = self._transaction, None
+            if not self._durable:  # the WAL writer flushes it, soon after
+                await self._conn.execute("SET LOCAL synchronous_commit TO OFF")
             await transaction.commit()
 
     async def close(self) -> None:

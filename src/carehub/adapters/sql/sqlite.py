@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import time
@@ -13,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Self
 
+import structlog
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine.interfaces import Dialect
 
@@ -31,6 +33,10 @@ _SQLITE_OVERLAPS = {
 
 
 CHECKPOINT_EVERY_SECONDS = 1.0
+# A commit that did not wait for the disk is on it this long after, at most.
+LAZY_SYNC_SECONDS = 0.05
+
+log = structlog.get_logger("carehub.sqlite")
 
 
 def sqlite_path(url: str) -> Path:
@@ -63,6 +69,11 @@ class SqliteDatabase:
     so concurrent writers share one fsync instead of queueing for one each. Reads outside
     a unit that has written see only committed data; a unit that has written reads its
     own writes on the writer.
+
+    A session opened with `durable=False` (the audit entries of reads) writes, when no
+    group is forming, on a second connection with synchronous=NORMAL and commits at once:
+    safe from a crash of the process, and on disk within `LAZY_SYNC_SECONDS`, or sooner by
+    the next durable COMMIT, whose fsync covers the whole WAL before it.
     """
 
     dialect: Dialect = _SQLITE_DIALECT
@@ -84,10 +95,15 @@ class SqliteDatabase:
         self._checkpoints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wal")
         self._checkpoint: Future[Any] | None = None
         self._checkpointed_at = time.monotonic()
+        self._lazy_writer: sqlite3.Connection | None = None
+        if synchronous == "FULL":
+            self._lazy_writer = open_sqlite(path, synchronous="NORMAL")
+            self._lazy_writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._wal_sync: asyncio.TimerHandle | None = None
         self._closed = False
 
-    def session(self) -> SqliteSession:
-        return SqliteSession(self)
+    def session(self, *, durable: bool = True) -> SqliteSession:
+        return SqliteSession(self, durable)
 
     async def ping(self) -> None:
         self._reader.execute("SELECT 1").fetchone()
@@ -98,29 +114,43 @@ class SqliteDatabase:
         self._closed = True
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
+        if self._wal_sync is not None:
+            self._wal_sync.cancel()  # the TRUNCATE checkpoint below syncs everything
         self._fsync.shutdown()
         self._checkpoints.shutdown()
         self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._checkpointer.close()
+        if self._lazy_writer is not None:
+            self._lazy_writer.close()
         self._writer.close()
         self._reader.close()
 
-    async def _open_unit(self) -> None:
+    async def _open_unit(self, *, durable: bool) -> sqlite3.Connection:
+        """Take the write lock; the connection the unit writes on."""
         await self._write_lock.acquire()
         try:
+            lazy = self._lazy_writer
+            if not durable and lazy is not None and not self._writer.in_transaction:
+                lazy.execute("BEGIN IMMEDIATE")
+                return lazy
             if not self._writer.in_transaction:
                 self._writer.execute("BEGIN IMMEDIATE")
             self._writer.execute("SAVEPOINT unit")
         except BaseException:
             self._write_lock.release()
             raise
+        return self._writer
 
-    async def _commit_unit(self) -> None:
-        """Keep the unit's writes and wait until they are durable."""
+    async def _commit_unit(self, conn: sqlite3.Connection) -> None:
+        """Keep the unit's writes and wait until they are durable (a lazy unit: until they
+        are committed)."""
+        if conn is self._lazy_writer:
+            self._commit_lazily(conn)
+            return
         try:
             self._writer.execute("RELEASE unit")
         except BaseException:
-            self._discard_unit()
+            self._discard_unit(conn)
             raise
         done = asyncio.get_running_loop().create_future()
         self._waiting.append(done)
@@ -129,8 +159,32 @@ class SqliteDatabase:
             self._committer = asyncio.create_task(self._commit_group())
         await asyncio.shield(done)  # a cancelled request still has its writes committed
 
-    def _discard_unit(self) -> None:
+    def _commit_lazily(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            self._discard_unit(conn)
+            raise
+        self._write_lock.release()
+        if self._wal_sync is None:
+            loop = asyncio.get_running_loop()
+            self._wal_sync = loop.call_later(LAZY_SYNC_SECONDS, self._sync_wal)
+        self._checkpoint_now_and_then()
+
+    def _sync_wal(self) -> None:
+        self._wal_sync = None
+        if not self._closed:
+            self._fsync.submit(_fsync_file, Path(f"{self.path}-wal"))
+
+    def _discard_unit(self, conn: sqlite3.Connection) -> None:
         """Undo the unit's writes and let the next unit in."""
+        if conn is self._lazy_writer:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            finally:
+                self._write_lock.release()
+            return
         try:
             if self._writer.in_transaction:
                 self._writer.execute("ROLLBACK TO unit")
@@ -185,11 +239,12 @@ class SqliteDatabase:
 
 
 class SqliteSession:
-    __slots__ = ("_db", "_in_transaction")
+    __slots__ = ("_db", "_durable", "_writer")
 
-    def __init__(self, db: SqliteDatabase) -> None:
+    def __init__(self, db: SqliteDatabase, durable: bool = True) -> None:
         self._db = db
-        self._in_transaction = False
+        self._durable = durable
+        self._writer: sqlite3.Connection | None = None  # the open unit's connection
 
     async def __aenter__(self) -> Self:
         return self
@@ -202,12 +257,11 @@ class SqliteSession:
 
     @property
     def in_transaction(self) -> bool:
-        return self._in_transaction
+        return self._writer is not None
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        await self._begin()
-        writer = self._db._writer
+        writer = await self._begin()
         writer.execute("SAVEPOINT nested")
         try:
             yield
@@ -219,7 +273,7 @@ class SqliteSession:
         writer.execute("RELEASE nested")
 
     def _conn(self) -> sqlite3.Connection:
-        return self._db._writer if self._in_transaction else self._db._reader
+        return self._db._reader if self._writer is None else self._writer
 
     async def fetch_one(
         self, stmt: Statement, params: Mapping[str, Any] | None = None
@@ -235,19 +289,19 @@ class SqliteSession:
         return self._conn().execute(compiled.sql, compiled.bind(params)).fetchall()
 
     async def execute(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> int:
-        await self._begin()
+        writer = await self._begin()
         compiled = stmt.compiled(_SQLITE_DIALECT)
         try:
-            cursor = self._db._writer.execute(compiled.sql, compiled.bind(params))
+            cursor = writer.execute(compiled.sql, compiled.bind(params))
         except sqlite3.IntegrityError as exc:
             raise _sqlite_violation(exc) from exc
         return cursor.rowcount
 
     async def execute_returning(self, stmt: Statement, params: Mapping[str, Any]) -> Row:
-        await self._begin()
+        writer = await self._begin()
         compiled = stmt.compiled(_SQLITE_DIALECT)
         try:
-            row = self._db._writer.execute(compiled.sql, compiled.bind(params)).fetchone()
+            row = writer.execute(compiled.sql, compiled.bind(params)).fetchone()
         except sqlite3.IntegrityError as exc:
             raise _sqlite_violation(exc) from exc
         return row  # type: ignore[no-any-return]
@@ -255,27 +309,41 @@ class SqliteSession:
     async def execute_many(self, stmt: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        await self._begin()
+        writer = await self._begin()
         compiled = stmt.compiled(_SQLITE_DIALECT)
         try:
-            self._db._writer.executemany(compiled.sql, [compiled.bind(r) for r in rows])
+            writer.executemany(compiled.sql, [compiled.bind(r) for r in rows])
         except sqlite3.IntegrityError as exc:
             raise _sqlite_violation(exc) from exc
 
     async def commit(self) -> None:
-        if self._in_transaction:
-            self._in_transaction = False
-            await self._db._commit_unit()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await self._db._commit_unit(writer)
 
     async def close(self) -> None:
-        if self._in_transaction:
-            self._in_transaction = False
-            self._db._discard_unit()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._db._discard_unit(writer)
 
-    async def _begin(self) -> None:
-        if not self._in_transaction:
-            await self._db._open_unit()
-            self._in_transaction = True
+    async def _begin(self) -> sqlite3.Connection:
+        if self._writer is None:
+            self._writer = await self._db._open_unit(durable=self._durable)
+        return self._writer
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush a file's written pages to disk (any descriptor of the file will do)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return  # no WAL: everything is in the database file already
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        log.error("wal_sync_failed", error=exc.strerror)
+    finally:
+        os.close(fd)
 
 
 def _sqlite_violation(exc: sqlite3.IntegrityError) -> Exception:
