@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 
@@ -39,7 +40,7 @@ class AuditEntry:
 
     def content_hash(self) -> str:
         """The hash this entry should carry, computed from its fields."""
-        return _digest(self.prev_hash, _canonical(self))
+        return _digest(self.prev_hash, _canonical(_hashed_fields(self)))
 
 
 @dataclass(frozen=True)
@@ -57,23 +58,23 @@ def chain(records: Iterable[AccessRecord], head: ChainHead) -> list[AuditEntry]:
     seq, prev = head.seq, head.hash
     for record in records:
         seq += 1
-        draft = AuditEntry(
-            seq=seq,
-            at=record.at,
-            actor_id=record.actor.id,
-            actor_role=str(record.actor.role),
-            action=record.action,
-            resource_type=record.resource_type,
-            resource_id=record.resource_id,
-            patient_ids=record.patient_ids,
-            outcome=str(record.outcome),
-            request_id=record.actor.request_id,
-            client_address=record.actor.client_address,
-            prev_hash=prev,
-            hash="",
+        actor = record.actor
+        fields = _HashedFields(
+            seq,
+            record.at,
+            actor.id,
+            str(actor.role),
+            record.action,
+            record.resource_type,
+            record.resource_id,
+            record.patient_ids,
+            str(record.outcome),
+            actor.request_id,
+            actor.client_address,
         )
-        prev = draft.content_hash()
-        entries.append(_with_hash(draft, prev))
+        digest = _digest(prev, _canonical(fields))
+        entries.append(AuditEntry(**fields._asdict(), prev_hash=prev, hash=digest))
+        prev = digest
     return entries
 
 
@@ -127,27 +128,30 @@ class ChainVerifier:
         return Verification(self.checked)
 
 
-def _canonical(entry: AuditEntry) -> bytes:
-    return orjson.dumps(
-        [
-            entry.seq,
-            entry.at.isoformat(),
-            entry.actor_id,
-            entry.actor_role,
-            entry.action,
-            entry.resource_type,
-            entry.resource_id,
-            list(entry.patient_ids),
-            entry.outcome,
-            entry.request_id,
-            entry.client_address,
-        ]
-    )
+class _HashedFields(NamedTuple):
+    """What an entry's hash covers, besides the previous hash, in this order."""
+
+    seq: int
+    at: datetime
+    actor_id: str
+    actor_role: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    patient_ids: tuple[str, ...]
+    outcome: str
+    request_id: str | None
+    client_address: str | None
+
+
+def _hashed_fields(entry: AuditEntry) -> _HashedFields:
+    return _HashedFields(*(getattr(entry, name) for name in _HashedFields._fields))
+
+
+def _canonical(fields: _HashedFields) -> bytes:
+    # orjson writes a tuple as a list and a datetime in ISO 8601, as `isoformat` does.
+    return orjson.dumps([*fields[:1], fields.at.isoformat(), *fields[2:]])
 
 
 def _digest(prev_hash: str, content: bytes) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
-
-
-def _with_hash(entry: AuditEntry, digest: str) -> AuditEntry:
-    return replace(entry, hash=digest)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from carehub.adapters.sql.tables.base import Json, Timestamp, metadata
+from carehub.adapters.sql.tables.base import BigId, Json, Timestamp, metadata
 
 audit_entries = sa.Table(
     "audit_entries",
     metadata,
-    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    # INTEGER on SQLite, so that it is the rowid rather than an index beside it.
+    sa.Column("seq", BigId, primary_key=True, autoincrement=False),
     sa.Column("at", Timestamp, nullable=False),
     sa.Column("actor_id", sa.String(128), nullable=False),
     sa.Column("actor_role", sa.String(16), nullable=False),
@@ -28,11 +29,13 @@ audit_entries = sa.Table(
 )
 
 # Which patients each entry touched (a list touches several): the access log's index.
+# On SQLite the primary key is the table (no rowid b-tree beside it).
 audit_patients = sa.Table(
     "audit_patients",
     metadata,
     sa.Column("patient_id", sa.String(64), primary_key=True),
     sa.Column("seq", sa.BigInteger, primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 audit_chain_head = sa.Table(
