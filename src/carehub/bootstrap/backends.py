@@ -15,7 +15,6 @@ from carehub.adapters.mail.folder import FolderMailer
 from carehub.adapters.mail.smtp import smtp_mailer_from_url
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.adapters.sms.folder import FolderSmsSender
-from carehub.adapters.sql import migrate
 from carehub.adapters.sql.audit import AuditWriter
 from carehub.adapters.sql.database import Database
 from carehub.adapters.sql.postgres import PostgresDatabase
@@ -187,9 +186,13 @@ def external_roles(settings: Settings) -> ExternalRoles | None:
 
 def upgrade_database(settings: Settings, revision: str = "head") -> None:
     """Apply schema migrations to the configured database."""
+    from carehub.adapters.sql import migrate  # Alembic: only when asked
+
     migrate.upgrade(settings.resolved_database_url, revision)
 
 
 def database_revision(settings: Settings) -> str | None:
     """The schema revision of the configured database."""
+    from carehub.adapters.sql import migrate  # Alembic: only when asked
+
     return migrate.current(settings.resolved_database_url)

@@ -19,7 +19,6 @@ import functools
 import io
 from typing import Final
 
-import pillow_heif
 from PIL import ExifTags, Image, ImageCms
 
 from carehub.documents.ports import ImageInfo, UnreadableImage
@@ -44,14 +43,21 @@ _QUARTER_TURNS: Final = frozenset({5, 6, 7, 8})
 _WHITE: Final = (255, 255, 255)
 
 
+@functools.cache
+def _open_heif_too() -> None:
+    """Teach Pillow HEIC/HEIF, on first use: libheif costs a process that never sees an
+    image (most API processes) several megabytes."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
 class PillowImages:
     """ImageProcessor over Pillow: JPEG, PNG, WebP and HEIC/HEIF in, metadata-free JPEG
     out."""
 
     def __init__(self, *, max_pixels: int = DEFAULT_MAX_PIXELS, draft: bool = True) -> None:
         """`draft` False decodes JPEGs at full size: only to measure what drafting saves."""
-        # Registering twice is harmless: pillow-heif replaces its own opener.
-        pillow_heif.register_heif_opener()
         self._max_pixels = max_pixels
         self._draft = draft
 
@@ -74,6 +80,7 @@ class PillowImages:
 
     def _open(self, data: bytes) -> Image.Image:
         """The image, opened lazily (no pixel decoded) and refused above the pixel limit."""
+        _open_heif_too()
         try:
             image = Image.open(io.BytesIO(data), formats=FORMATS)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
