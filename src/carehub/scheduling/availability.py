@@ -26,10 +26,11 @@ build the open intervals, every slot from `free_slots` (given `earliest >= now`)
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from carehub.kernel.calendar import (
@@ -55,6 +56,23 @@ class Slot:
 
     start: datetime
     end: datetime
+
+
+class SlotRun(NamedTuple):
+    """`size` back-to-back slots of `step`, the first from `start` (UTC): one stretch of
+    free grid. A tuple, not a dataclass: a month of a busy doctor is hundreds of runs."""
+
+    start: datetime
+    size: int
+    step: timedelta
+
+    @property
+    def end(self) -> datetime:
+        return self.start + self.size * self.step
+
+    def slots(self) -> list[Slot]:
+        start, step = self.start, self.step
+        return [Slot(start + n * step, start + (n + 1) * step) for n in range(self.size)]
 
 
 @dataclass(frozen=True)
@@ -89,33 +107,53 @@ def free_slots(
     latest: datetime,
 ) -> list[Slot]:
     """Free slots of exactly `slot_minutes`, stepped from each open interval's start."""
+    runs = free_runs(
+        calendar,
+        slot_minutes=slot_minutes,
+        busy=busy,
+        start=start,
+        end=end,
+        earliest=earliest,
+        latest=latest,
+    )
+    return [slot for run in runs for slot in run.slots()]
+
+
+def free_runs(
+    calendar: Calendar,
+    *,
+    slot_minutes: int,
+    busy: Sequence[Interval],
+    start: datetime,
+    end: datetime,
+    earliest: datetime,
+    latest: datetime,
+) -> list[SlotRun]:
+    """The free slots of `free_slots`, as runs of back-to-back slots in time order."""
     if slot_minutes <= 0:
         raise ValueError("slot_minutes must be positive")
     start, end, earliest, latest = _utc(start), _utc(end), _utc(earliest), _utc(latest)
     step = timedelta(minutes=slot_minutes)
     low, high = max(start, earliest), min(end, latest)
     busy_starts, busy_ends = _merged_busy(busy)
-    slots: list[Slot] = []
+    runs: list[SlotRun] = []
     # intervals are not clipped to the query, so the slot grid stays put when it moves
     for origin, closing in _open(calendar, *_dates(calendar.zone, start, end)):
         lo, hi = max(origin, low), min(closing, high)
         if hi - lo < step:
             continue
-        i = bisect_right(busy_ends, lo)  # the first busy interval ending after `lo`
-        while lo < hi:
-            free_end = min(hi, busy_starts[i]) if i < len(busy_starts) else hi
-            first = -((origin - lo) // step)  # ceiling: the first grid point at or after lo
+        # the busy intervals ending after lo and starting before hi; the free time is
+        # around them (an empty stretch where one reaches past lo or hi)
+        i = bisect_right(busy_ends, lo)
+        j = bisect_left(busy_starts, hi, i)
+        for free_start, free_end in zip(
+            [lo, *busy_ends[i:j]], [*busy_starts[i:j], hi], strict=True
+        ):
+            first = -((origin - free_start) // step)  # ceiling: the first grid point in it
             last = (free_end - origin) // step  # grid points whose slot ends by free_end
-            moment, stop = origin + first * step, origin + last * step
-            while moment < stop:
-                following = moment + step
-                slots.append(Slot(moment, following))
-                moment = following
-            if i >= len(busy_starts):
-                break
-            lo = busy_ends[i]
-            i += 1
-    return slots
+            if first < last:
+                runs.append(SlotRun(origin + first * step, last - first, step))
+    return runs
 
 
 def booking_problems(

@@ -245,7 +245,7 @@ def availability_json(found: DoctorSlots) -> dict[str, Any]:
         "doctorId": found.doctor.id,
         "timeZone": found.doctor.time_zone,
         "slotMinutes": found.slot_minutes,
-        "slots": [_slot_json(s, zone) for s in found.slots],
+        "slots": [_slot_json(s, zone) for run in found.runs for s in run.slots()],
     }
 
 
