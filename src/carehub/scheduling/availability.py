@@ -230,6 +230,21 @@ def booking_problems(
     return problems
 
 
+def offset_change(zone: ZoneInfo, before: datetime, after: datetime) -> datetime:
+    """The instant the offset changes between `before` and `after`, whose offsets differ
+    with one change between them."""
+    before = before.replace(microsecond=0)  # zone data changes offsets on whole seconds
+    offset = before.astimezone(zone).utcoffset()
+    low, high = 0, -((before - after) // _SECOND)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (before + middle * _SECOND).astimezone(zone).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return before + high * _SECOND
+
+
 def _open(calendar: Calendar, first_day: date, last_day: date) -> list[Interval]:
     """Doctor windows (override wins) within business hours, minus closed dates; merged."""
     overrides = tuple(o for o in calendar.overrides if first_day <= o.on <= last_day)
@@ -279,27 +294,13 @@ def _instant(zone: ZoneInfo, day: date, minute: int, *, closing: bool) -> dateti
     assert earlier is not None
     assert later is not None
     if earlier < later:  # a spring-forward gap: the edge is the jump itself
-        return _transition(
+        return offset_change(
             zone, (wall - later).replace(tzinfo=UTC), (wall - earlier).replace(tzinfo=UTC)
         )
     # on a fall-back the wall time happens twice (earlier > later): a start takes the
     # first time, an end the second
     moment = (wall - (later if closing else earlier)).replace(tzinfo=UTC)
     return moment + _TICK if closing else moment
-
-
-def _transition(zone: ZoneInfo, before: datetime, after: datetime) -> datetime:
-    """The instant the offset changes between `before` and `after`."""
-    before = before.replace(microsecond=0)  # zone data changes offsets on whole seconds
-    offset = before.astimezone(zone).utcoffset()
-    low, high = 0, -((before - after) // _SECOND)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if (before + middle * _SECOND).astimezone(zone).utcoffset() == offset:
-            low = middle
-        else:
-            high = middle
-    return before + high * _SECOND
 
 
 def _intersect(a: Sequence[TimeWindow], b: Sequence[TimeWindow]) -> list[TimeWindow]:
