@@ -26,6 +26,7 @@ build the open intervals, every slot from `free_slots` (given `earliest >= now`)
 
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -245,7 +246,11 @@ def offset_change(zone: ZoneInfo, before: datetime, after: datetime) -> datetime
     return before + high * _SECOND
 
 
-def _open(calendar: Calendar, first_day: date, last_day: date) -> list[Interval]:
+# Kept: the same doctor's same days are asked for again and again, and converting a month
+# of windows costs far more than hashing the calendar. Every input is in the key (a
+# calendar is an immutable value), so a change of hours, overrides or holidays is a miss.
+@functools.lru_cache(maxsize=256)
+def _open(calendar: Calendar, first_day: date, last_day: date) -> tuple[Interval, ...]:
     """Doctor windows (override wins) within business hours, minus closed dates; merged."""
     overrides = tuple(o for o in calendar.overrides if first_day <= o.on <= last_day)
 
@@ -259,7 +264,7 @@ def _open(calendar: Calendar, first_day: date, last_day: date) -> list[Interval]
     # closed dates are cut out as whole local days, the very spans booking_problems checks,
     # which also cuts a neighbour's window that a fall-back across midnight carries into one
     closed = [_whole_day(calendar.zone, d) for d in _closed_between(calendar, first_day, last_day)]
-    return _subtract(spans, _merge(closed)) if closed else spans
+    return tuple(_subtract(spans, _merge(closed)) if closed else spans)
 
 
 def _spans(
