@@ -12,6 +12,7 @@ import pytest
 
 from tests.api.conftest import ApiServer
 from tests.api.scheduling_world import (
+    WEEKDAYS,
     account,
     add_country,
     add_doctor,
@@ -238,6 +239,39 @@ def test_availability_leaves_out_booked_slots_and_shows_local_times(
     assert set(doctors) == {clinic["doctor"], clinic["other_doctor"]}
     assert len(doctors[clinic["doctor"]]["slots"]) == 15
     assert len(doctors[clinic["other_doctor"]]["slots"]) == 16
+
+
+def test_availability_across_a_change_of_offset_shows_each_slot_in_its_own_offset(
+    server: ApiServer, api: httpx.Client
+) -> None:
+    zone = ZoneInfo("America/New_York")
+    always = {
+        "minLeadMinutes": 0,
+        "horizonDays": 730,
+        "businessHours": ["Monday-Sunday 00:00-24:00"],
+    }
+    add_country(api, "US", timeZones=[zone.key], rules={**RULES, **always})
+    doctor = add_doctor(api, "US", hours="00:00-24:00", days=WEEKDAYS, timeZone=zone.key)
+    # the first UTC day, three or more days ahead, during which New York changes offset
+    day = server.clock.now().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    day += timedelta(days=3)
+    while (
+        day.astimezone(zone).utcoffset() == (day + timedelta(days=1)).astimezone(zone).utcoffset()
+    ):
+        day += timedelta(days=1)
+    window = {"from": iso(day - timedelta(days=1)), "to": iso(day + timedelta(days=2))}
+
+    response = api.get(f"/doctors/{doctor['doctorId']}/availability", params=window)
+
+    assert response.status_code == 200, response.text
+    slots = response.json()["slots"]
+    assert len(slots) > 100
+    for slot in slots:
+        start, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+        assert slot["start"].endswith("Z")
+        assert slot["startLocal"] == start.astimezone(zone).isoformat()
+        assert slot["endLocal"] == end.astimezone(zone).isoformat()
+    assert {s["startLocal"][-6:] for s in slots} == {"-05:00", "-04:00"}
 
 
 def test_the_override_flag_is_audited_as_an_override_only_on_a_cancellation(

@@ -26,10 +26,12 @@ build the open intervals, every slot from `free_slots` (given `earliest >= now`)
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import functools
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from carehub.kernel.calendar import (
@@ -55,6 +57,23 @@ class Slot:
 
     start: datetime
     end: datetime
+
+
+class SlotRun(NamedTuple):
+    """`size` back-to-back slots of `step`, the first from `start` (UTC): one stretch of
+    free grid. A tuple, not a dataclass: a month of a busy doctor is hundreds of runs."""
+
+    start: datetime
+    size: int
+    step: timedelta
+
+    @property
+    def end(self) -> datetime:
+        return self.start + self.size * self.step
+
+    def slots(self) -> list[Slot]:
+        start, step = self.start, self.step
+        return [Slot(start + n * step, start + (n + 1) * step) for n in range(self.size)]
 
 
 @dataclass(frozen=True)
@@ -89,33 +108,53 @@ def free_slots(
     latest: datetime,
 ) -> list[Slot]:
     """Free slots of exactly `slot_minutes`, stepped from each open interval's start."""
+    runs = free_runs(
+        calendar,
+        slot_minutes=slot_minutes,
+        busy=busy,
+        start=start,
+        end=end,
+        earliest=earliest,
+        latest=latest,
+    )
+    return [slot for run in runs for slot in run.slots()]
+
+
+def free_runs(
+    calendar: Calendar,
+    *,
+    slot_minutes: int,
+    busy: Sequence[Interval],
+    start: datetime,
+    end: datetime,
+    earliest: datetime,
+    latest: datetime,
+) -> list[SlotRun]:
+    """The free slots of `free_slots`, as runs of back-to-back slots in time order."""
     if slot_minutes <= 0:
         raise ValueError("slot_minutes must be positive")
     start, end, earliest, latest = _utc(start), _utc(end), _utc(earliest), _utc(latest)
     step = timedelta(minutes=slot_minutes)
     low, high = max(start, earliest), min(end, latest)
     busy_starts, busy_ends = _merged_busy(busy)
-    slots: list[Slot] = []
+    runs: list[SlotRun] = []
     # intervals are not clipped to the query, so the slot grid stays put when it moves
     for origin, closing in _open(calendar, *_dates(calendar.zone, start, end)):
         lo, hi = max(origin, low), min(closing, high)
         if hi - lo < step:
             continue
-        i = bisect_right(busy_ends, lo)  # the first busy interval ending after `lo`
-        while lo < hi:
-            free_end = min(hi, busy_starts[i]) if i < len(busy_starts) else hi
-            first = -((origin - lo) // step)  # ceiling: the first grid point at or after lo
+        # the busy intervals ending after lo and starting before hi; the free time is
+        # around them (an empty stretch where one reaches past lo or hi)
+        i = bisect_right(busy_ends, lo)
+        j = bisect_left(busy_starts, hi, i)
+        for free_start, free_end in zip(
+            [lo, *busy_ends[i:j]], [*busy_starts[i:j], hi], strict=True
+        ):
+            first = -((origin - free_start) // step)  # ceiling: the first grid point in it
             last = (free_end - origin) // step  # grid points whose slot ends by free_end
-            moment, stop = origin + first * step, origin + last * step
-            while moment < stop:
-                following = moment + step
-                slots.append(Slot(moment, following))
-                moment = following
-            if i >= len(busy_starts):
-                break
-            lo = busy_ends[i]
-            i += 1
-    return slots
+            if first < last:
+                runs.append(SlotRun(origin + first * step, last - first, step))
+    return runs
 
 
 def booking_problems(
@@ -192,7 +231,26 @@ def booking_problems(
     return problems
 
 
-def _open(calendar: Calendar, first_day: date, last_day: date) -> list[Interval]:
+def offset_change(zone: ZoneInfo, before: datetime, after: datetime) -> datetime:
+    """The instant the offset changes between `before` and `after`, whose offsets differ
+    with one change between them."""
+    before = before.replace(microsecond=0)  # zone data changes offsets on whole seconds
+    offset = before.astimezone(zone).utcoffset()
+    low, high = 0, -((before - after) // _SECOND)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (before + middle * _SECOND).astimezone(zone).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return before + high * _SECOND
+
+
+# Kept: the same doctor's same days are asked for again and again, and converting a month
+# of windows costs far more than hashing the calendar. Every input is in the key (a
+# calendar is an immutable value), so a change of hours, overrides or holidays is a miss.
+@functools.lru_cache(maxsize=256)
+def _open(calendar: Calendar, first_day: date, last_day: date) -> tuple[Interval, ...]:
     """Doctor windows (override wins) within business hours, minus closed dates; merged."""
     overrides = tuple(o for o in calendar.overrides if first_day <= o.on <= last_day)
 
@@ -206,7 +264,7 @@ def _open(calendar: Calendar, first_day: date, last_day: date) -> list[Interval]
     # closed dates are cut out as whole local days, the very spans booking_problems checks,
     # which also cuts a neighbour's window that a fall-back across midnight carries into one
     closed = [_whole_day(calendar.zone, d) for d in _closed_between(calendar, first_day, last_day)]
-    return _subtract(spans, _merge(closed)) if closed else spans
+    return tuple(_subtract(spans, _merge(closed)) if closed else spans)
 
 
 def _spans(
@@ -241,27 +299,13 @@ def _instant(zone: ZoneInfo, day: date, minute: int, *, closing: bool) -> dateti
     assert earlier is not None
     assert later is not None
     if earlier < later:  # a spring-forward gap: the edge is the jump itself
-        return _transition(
+        return offset_change(
             zone, (wall - later).replace(tzinfo=UTC), (wall - earlier).replace(tzinfo=UTC)
         )
     # on a fall-back the wall time happens twice (earlier > later): a start takes the
     # first time, an end the second
     moment = (wall - (later if closing else earlier)).replace(tzinfo=UTC)
     return moment + _TICK if closing else moment
-
-
-def _transition(zone: ZoneInfo, before: datetime, after: datetime) -> datetime:
-    """The instant the offset changes between `before` and `after`."""
-    before = before.replace(microsecond=0)  # zone data changes offsets on whole seconds
-    offset = before.astimezone(zone).utcoffset()
-    low, high = 0, -((before - after) // _SECOND)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if (before + middle * _SECOND).astimezone(zone).utcoffset() == offset:
-            low = middle
-        else:
-            high = middle
-    return before + high * _SECOND
 
 
 def _intersect(a: Sequence[TimeWindow], b: Sequence[TimeWindow]) -> list[TimeWindow]:
@@ -301,11 +345,20 @@ def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval
 
 
 def _merged_busy(busy: Sequence[Interval]) -> tuple[list[datetime], list[datetime]]:
-    intervals = [(_utc(a), _utc(b)) for a, b in busy]
-    if any(a >= b for a, b in intervals):
-        raise ValueError("a busy interval ends after it starts")
-    merged = _merge(intervals)
-    return [a for a, _ in merged], [b for _, b in merged]
+    """The starts and the ends of the busy intervals, merged as `_merge` would: one pass,
+    as a month of a busy doctor is hundreds of them."""
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    for a, b in sorted([(_utc(a), _utc(b)) for a, b in busy]):
+        if a >= b:
+            raise ValueError("a busy interval ends after it starts")
+        if ends and a <= ends[-1]:
+            if b > ends[-1]:
+                ends[-1] = b
+        else:
+            starts.append(a)
+            ends.append(b)
+    return starts, ends
 
 
 def _first_uncovered(intervals: list[Interval], start: datetime, end: datetime) -> datetime | None:

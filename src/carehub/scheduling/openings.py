@@ -12,7 +12,7 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.practitioners.model import Doctor, specialty_key
 from carehub.practitioners.service import find_doctor
-from carehub.scheduling.availability import Slot, free_slots
+from carehub.scheduling.availability import SlotRun, free_runs
 from carehub.scheduling.booking_rules import bounds, calendar_for, slot_minutes
 from carehub.scheduling.ports import SchedulingUnitOfWork
 
@@ -24,7 +24,7 @@ MAX_DOCTORS = 50
 class DoctorSlots:
     doctor: Doctor
     slot_minutes: int
-    slots: list[Slot]
+    runs: list[SlotRun]  # the free slots, as runs of back-to-back ones
 
 
 class AvailabilityService:
@@ -67,7 +67,7 @@ class AvailabilityService:
         earliest, latest = bounds(country, now)
         busy = await uow.slot_claims.busy(doctor_id=doctor.id, start=start, end=end, now=now)
         minutes = slot_minutes(country, doctor)
-        slots = free_slots(
+        runs = free_runs(
             calendar_for(country, doctor, start, end),
             slot_minutes=minutes,
             busy=[(b.start, b.end) for b in busy],
@@ -76,7 +76,7 @@ class AvailabilityService:
             earliest=earliest,
             latest=latest,
         )
-        return DoctorSlots(doctor, minutes, slots)
+        return DoctorSlots(doctor, minutes, runs)
 
 
 def _check_range(start: datetime, end: datetime) -> None:

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from carehub.kernel.errors import FieldError, Invalid
-from carehub.scheduling.availability import Slot
 from carehub.scheduling.model import Appointment, Hold, Status, WaitlistEntry
 from carehub.scheduling.openings import DoctorSlots
 from carehub.scheduling.service import BookingRequest
+from carehub.scheduling.slot_times import slot_texts
 from carehub.web.schemas import WireModel
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -245,16 +245,10 @@ def availability_json(found: DoctorSlots) -> dict[str, Any]:
         "doctorId": found.doctor.id,
         "timeZone": found.doctor.time_zone,
         "slotMinutes": found.slot_minutes,
-        "slots": [_slot_json(s, zone) for s in found.slots],
-    }
-
-
-def _slot_json(slot: Slot, zone: ZoneInfo) -> dict[str, Any]:
-    return {
-        "start": slot.start,
-        "end": slot.end,
-        "startLocal": slot.start.astimezone(zone).isoformat(),
-        "endLocal": slot.end.astimezone(zone).isoformat(),
+        "slots": [
+            {"start": start, "end": end, "startLocal": start_local, "endLocal": end_local}
+            for start, end, start_local, end_local in slot_texts(found.runs, zone)
+        ],
     }
 
 

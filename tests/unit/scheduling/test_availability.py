@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -326,6 +327,17 @@ def test_nothing_is_open_on_a_public_holiday() -> None:
     assert len(found) == 16
     assert problems(calendar, utc(2024, 9, 18, 13)) == ["public_holiday"]
     assert problems(calendar, utc(2024, 9, 19, 13)) == []
+
+
+def test_open_hours_follow_every_change_to_the_calendar() -> None:
+    # open hours are kept per calendar and days: a changed calendar is worked out afresh
+    week = Calendar(SANTIAGO, hours("Mon-Fri 9am-5pm"))
+    assert len(slots_around(week, date(2024, 9, 18), 60)) == 24
+    closed = replace(week, closed_dates=frozenset({date(2024, 9, 18)}))
+    assert len(slots_around(closed, date(2024, 9, 18), 60)) == 16
+    shorter = replace(week, overrides=(DateOverride(date(2024, 9, 18), (TimeWindow(540, 600),)),))
+    assert len(slots_around(shorter, date(2024, 9, 18), 60)) == 17
+    assert len(slots_around(week, date(2024, 9, 18), 60)) == 24
 
 
 def test_a_closed_date_stays_closed_when_a_fall_back_carries_the_next_day_into_it() -> None:

@@ -68,13 +68,15 @@ def _other_owner(column: sa.Column[Any], key: str) -> Statement:
 
 
 def _busy(column: sa.Column[Any], key: str) -> Statement:
+    # By start alone, as the (party, starts_at) index reads: a party's live claims only
+    # overlap within one owner's reschedule, and a tie-break on id made SQLite sort.
     return Statement(
         sa.select(_c.starts_at, _c.ends_at, _c.owner_id)
         .where(
             *_overlapping(column, key),
             sa.or_(_c.expires_at.is_(None), _c.expires_at > sa.bindparam("now")),
         )
-        .order_by(_c.starts_at, _c.id)
+        .order_by(_c.starts_at)
     )
 
 
