@@ -7,7 +7,8 @@ import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import structlog
@@ -73,7 +74,7 @@ class SmtpMailer:
             raise MailDeliveryFailed(reason) from exc
         log.info("mail.sent", purpose=message.purpose)
 
-    def _deliver(self, email: EmailMessage) -> None:
+    def _deliver(self, email: Message[str, Any]) -> None:
         smtp: smtplib.SMTP
         if self._use_tls:
             context = ssl.create_default_context()
