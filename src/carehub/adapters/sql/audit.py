@@ -10,6 +10,7 @@ request once its entries are durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -132,32 +133,61 @@ class AuditWriter:
     def __init__(self, db: Database, *, wait_for_disk: bool = False) -> None:
         self._db = db
         self._durable = wait_for_disk
-        self._pending: list[tuple[Sequence[AccessRecord], asyncio.Future[None]]] = []
+        # Records waiting for the next commit, with the future of the read that waits for
+        # them (None for the read that is storing them itself).
+        self._pending: list[tuple[Sequence[AccessRecord], asyncio.Future[None] | None]] = []
+        self._busy = False  # a commit is being prepared or made
         self._flushing: asyncio.Task[None] | None = None
         self._head: ChainHead | None = None  # where this writer last left the chain
         self._one_statement = db.dialect.name == "postgresql"
 
     async def write(self, records: Sequence[AccessRecord]) -> None:
-        """Returns once the records are committed (raises if the commit failed)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((records, done))
-        if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self._flush())
-        await done
+        """Returns once the records are committed (raises if the commit failed).
+
+        With no commit under way, the caller makes one itself, taking along the records
+        of reads that are ready at the same moment (a lone read pays no hand-over to
+        another task); records that arrive meanwhile go in one commit after it.
+        """
+        if self._busy:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._pending.append((records, done))
+            await done
+            return
+        self._busy = True
+        try:
+            self._pending.append((records, None))
+            await asyncio.sleep(0)  # reads already answered by the database join in
+            batch, self._pending = self._pending, []
+            await self._store(batch)
+        finally:
+            if self._pending:
+                self._flushing = asyncio.create_task(self._flush())
+            else:
+                self._busy = False
 
     async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                await self._append([r for records, _ in batch for r in records])
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                with contextlib.suppress(Exception):  # the waiting reads were told
+                    await self._store(batch)
+        finally:
+            self._busy = False
+
+    async def _store(
+        self, batch: list[tuple[Sequence[AccessRecord], asyncio.Future[None] | None]]
+    ) -> None:
+        """Commit a batch's records and settle its waiting reads; raises if it failed."""
+        try:
+            await self._append([r for records, _ in batch for r in records])
+        except Exception as exc:
+            for _, done in batch:
+                if done is not None and not done.done():
+                    done.set_exception(exc)
+            raise
+        for _, done in batch:
+            if done is not None and not done.done():
+                done.set_result(None)
 
     async def _append(self, records: Sequence[AccessRecord]) -> None:
         async with self._db.session(durable=self._durable) as session:

@@ -1,0 +1,134 @@
+"""The audit writer of reads: reads ready together share a commit; a failed commit fails
+only the reads that were in it; the chain stays whole either way."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from carehub.adapters.sql.audit import AuditWriter, SqlAuditLog
+from carehub.adapters.sql.database import Database
+from carehub.audit.model import ChainVerifier
+from carehub.bootstrap import connect
+from carehub.config import Settings
+from carehub.kernel.actor import Actor
+from carehub.kernel.audit import AccessRecord
+from tests.conftest import BACKENDS
+from tests.support.services import empty_postgres, fresh_sqlite
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(
+    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        url = fresh_sqlite(sqlite_template, tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        empty_postgres(url)
+    database = await connect(url, Settings(database_url=url, data_dir=tmp_path))
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+class Commits:
+    """Stands in for the writer's commit: counts the records of each, and can hold one
+    back or make it fail."""
+
+    def __init__(self, writer: AuditWriter) -> None:
+        self._commit = writer._append
+        self.sizes: list[int] = []
+        self.gate: asyncio.Event | None = None
+        self.fail_next = False
+        self.started = asyncio.Event()
+
+    async def __call__(self, records: Sequence[AccessRecord]) -> None:
+        self.sizes.append(len(records))
+        self.started.set()
+        if self.gate is not None:
+            gate, self.gate = self.gate, None
+            await gate.wait()
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("the disk is full")
+        await self._commit(records)
+
+
+def a_read(patient_id: str) -> AccessRecord:
+    return AccessRecord(
+        actor=Actor.system("test"),
+        action="patient.read",
+        resource_type="patient",
+        resource_id=patient_id,
+        patient_ids=(patient_id,),
+        at=datetime.now(UTC),
+    )
+
+
+async def stored_reads(db: Database) -> list[str | None]:
+    """The resource ids of the stored entries, after checking the whole chain."""
+    async with db.session() as session:
+        log = SqlAuditLog(session)
+        entries = await log.scan(after_seq=0, limit=1000)
+        head = await log.head()
+    verifier = ChainVerifier()
+    assert all(verifier.feed(entry) for entry in entries)
+    assert verifier.finish(head).intact
+    return [entry.resource_id for entry in entries]
+
+
+async def test_reads_ready_at_once_share_one_commit(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = AuditWriter(db)
+    commits = Commits(writer)
+    monkeypatch.setattr(writer, "_append", commits)
+
+    await asyncio.gather(*(writer.write([a_read(f"p{n}")]) for n in range(20)))
+
+    assert commits.sizes == [20]
+    assert sorted(await stored_reads(db), key=str) == sorted(f"p{n}" for n in range(20))
+
+
+async def test_a_lone_read_commits_its_own_entry(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = AuditWriter(db)
+    commits = Commits(writer)
+    monkeypatch.setattr(writer, "_append", commits)
+
+    for n in range(3):
+        await writer.write([a_read(f"p{n}")])
+
+    assert commits.sizes == [1, 1, 1]
+    assert await stored_reads(db) == ["p0", "p1", "p2"]
+
+
+async def test_a_failed_commit_fails_only_its_own_reads(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = AuditWriter(db)
+    commits = Commits(writer)
+    monkeypatch.setattr(writer, "_append", commits)
+    commits.gate, commits.fail_next = asyncio.Event(), True
+    gate = commits.gate
+
+    first = asyncio.create_task(writer.write([a_read("lost")]))
+    await commits.started.wait()  # the first read's commit is under way
+    later = [asyncio.create_task(writer.write([a_read(f"kept{n}")])) for n in range(3)]
+    await asyncio.sleep(0)  # they queue behind it
+    gate.set()
+    outcomes = await asyncio.gather(first, *later, return_exceptions=True)
+
+    assert isinstance(outcomes[0], RuntimeError)
+    assert outcomes[1:] == [None, None, None]
+    assert commits.sizes == [1, 3]
+    assert await stored_reads(db) == ["kept0", "kept1", "kept2"]
+    await writer.write([a_read("after")])  # the writer is not left busy
+    assert (await stored_reads(db))[-1] == "after"
