@@ -8,7 +8,7 @@ import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ _SQLITE_OVERLAPS = {
 
 
 CHECKPOINT_EVERY_SECONDS = 1.0
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 # A commit that did not wait for the disk is on it this long after, at most.
 LAZY_SYNC_SECONDS = 0.05
 
@@ -55,6 +56,8 @@ def open_sqlite(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=10000")
+    # When the WAL starts over, it is cut back to this size instead of keeping its peak.
+    conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
     return conn
 
 
@@ -93,7 +96,7 @@ class SqliteDatabase:
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointer = open_sqlite(path, synchronous=synchronous)
         self._checkpoints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wal")
-        self._checkpoint: Future[Any] | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
         self._checkpointed_at = time.monotonic()
         self._lazy_writer: sqlite3.Connection | None = None
         if synchronous == "FULL":
@@ -114,6 +117,8 @@ class SqliteDatabase:
         self._closed = True
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
         if self._wal_sync is not None:
             self._wal_sync.cancel()  # the TRUNCATE checkpoint below syncs everything
         self._fsync.shutdown()
@@ -223,9 +228,26 @@ class SqliteDatabase:
         if time.monotonic() - self._checkpointed_at < CHECKPOINT_EVERY_SECONDS:
             return
         self._checkpointed_at = time.monotonic()
-        self._checkpoint = self._checkpoints.submit(
-            self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)"
-        )
+        self._checkpoint = asyncio.create_task(self._checkpoint_whole_wal())
+
+    async def _checkpoint_whole_wal(self) -> None:
+        """Checkpoint while units go on writing, then, holding them off, the few pages
+        they added meanwhile. The WAL is then wholly in the database file, and the next
+        write starts it over. Under steady writes a checkpoint never catches up by
+        itself: the WAL would only grow, and every read search a longer index of it.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._checkpoints, self._checkpoint_passive)
+            async with self._write_lock:
+                if self._writer.in_transaction:  # a group awaits its COMMIT: next time
+                    return
+                await loop.run_in_executor(self._checkpoints, self._checkpoint_passive)
+        except sqlite3.Error as exc:  # another process may hold the database: next time
+            log.warning("wal_checkpoint_failed", error=str(exc))
+
+    def _checkpoint_passive(self) -> None:
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _settle(self, error: Exception | None) -> None:
         waiting, self._waiting = self._waiting, []
