@@ -13,28 +13,18 @@ import pytest
 from carehub.adapters.sql.audit import AuditWriter, SqlAuditLog
 from carehub.adapters.sql.database import Database
 from carehub.audit.model import ChainVerifier
-from carehub.bootstrap import connect
-from carehub.config import Settings
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import AccessRecord
 from tests.conftest import BACKENDS
-from tests.support.services import empty_postgres, fresh_sqlite
+from tests.contract.conftest import empty_database
 
 
 @pytest.fixture(params=BACKENDS)
 async def db(
     request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
 ) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = fresh_sqlite(sqlite_template, tmp_path)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        empty_postgres(url)
-    database = await connect(url, Settings(database_url=url, data_dir=tmp_path))
-    try:
+    async with empty_database(request.param, request, sqlite_template, tmp_path) as database:
         yield database
-    finally:
-        await database.close()
 
 
 class Commits:
@@ -44,12 +34,14 @@ class Commits:
     def __init__(self, writer: AuditWriter) -> None:
         self._commit = writer._append
         self.sizes: list[int] = []
+        self.tasks: list[asyncio.Task[object] | None] = []  # where each commit ran
         self.gate: asyncio.Event | None = None
         self.fail_next = False
         self.started = asyncio.Event()
 
     async def __call__(self, records: Sequence[AccessRecord]) -> None:
         self.sizes.append(len(records))
+        self.tasks.append(asyncio.current_task())
         self.started.set()
         if self.gate is not None:
             gate, self.gate = self.gate, None
@@ -58,6 +50,20 @@ class Commits:
             self.fail_next = False
             raise RuntimeError("the disk is full")
         await self._commit(records)
+
+
+@pytest.fixture
+def writer(db: Database, monkeypatch: pytest.MonkeyPatch) -> AuditWriter:
+    """A writer whose commits go through `Commits` (as `writer._append`)."""
+    audit_writer = AuditWriter(db)
+    monkeypatch.setattr(audit_writer, "_append", Commits(audit_writer))
+    return audit_writer
+
+
+def commits_of(writer: AuditWriter) -> Commits:
+    commits = writer._append
+    assert isinstance(commits, Commits)
+    return commits
 
 
 def a_read(patient_id: str) -> AccessRecord:
@@ -83,12 +89,8 @@ async def stored_reads(db: Database) -> list[str | None]:
     return [entry.resource_id for entry in entries]
 
 
-async def test_reads_ready_at_once_share_one_commit(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    writer = AuditWriter(db)
-    commits = Commits(writer)
-    monkeypatch.setattr(writer, "_append", commits)
+async def test_reads_ready_at_once_share_one_commit(db: Database, writer: AuditWriter) -> None:
+    commits = commits_of(writer)
 
     await asyncio.gather(*(writer.write([a_read(f"p{n}")]) for n in range(20)))
 
@@ -96,26 +98,19 @@ async def test_reads_ready_at_once_share_one_commit(
     assert sorted(await stored_reads(db), key=str) == sorted(f"p{n}" for n in range(20))
 
 
-async def test_a_lone_read_commits_its_own_entry(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    writer = AuditWriter(db)
-    commits = Commits(writer)
-    monkeypatch.setattr(writer, "_append", commits)
+async def test_a_lone_read_commits_its_own_entry(db: Database, writer: AuditWriter) -> None:
+    commits = commits_of(writer)
 
     for n in range(3):
         await writer.write([a_read(f"p{n}")])
 
     assert commits.sizes == [1, 1, 1]
+    assert commits.tasks == [asyncio.current_task()] * 3  # no hand-over to another task
     assert await stored_reads(db) == ["p0", "p1", "p2"]
 
 
-async def test_a_failed_commit_fails_only_its_own_reads(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    writer = AuditWriter(db)
-    commits = Commits(writer)
-    monkeypatch.setattr(writer, "_append", commits)
+async def test_a_failed_commit_fails_only_its_own_reads(db: Database, writer: AuditWriter) -> None:
+    commits = commits_of(writer)
     commits.gate, commits.fail_next = asyncio.Event(), True
     gate = commits.gate
 

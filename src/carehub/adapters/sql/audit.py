@@ -137,7 +137,7 @@ class AuditWriter:
         # them (None for the read that is storing them itself).
         self._pending: list[tuple[Sequence[AccessRecord], asyncio.Future[None] | None]] = []
         self._busy = False  # a commit is being prepared or made
-        self._flushing: asyncio.Task[None] | None = None
+        self._flushing: asyncio.Task[None] | None = None  # held, or the loop may drop it
         self._head: ChainHead | None = None  # where this writer last left the chain
         self._one_statement = db.dialect.name == "postgresql"
 
