@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from carehub.bootstrap import build
@@ -64,3 +65,34 @@ async def test_two_processes_reading_at_once_keep_one_unbroken_chain(
     finally:
         await first.close()
         await second.close()
+
+
+@pytest.mark.postgres
+async def test_a_lone_read_writes_its_entry_on_its_own_connection(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty_postgres(postgres_url)
+    settings = Settings(database_url=postgres_url, data_dir=tmp_path, database_pool_size=2)
+    carehub = await build(settings)
+    actor = Actor.system("test")
+    try:
+        draft = PatientDraft(
+            country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz"))
+        )
+        patient = await carehub.patients.register(actor=actor, draft=draft)
+        taken = 0
+        acquire = asyncpg.pool.Pool.acquire
+
+        def counting_acquire(pool: asyncpg.pool.Pool, *args: object, **kwargs: object) -> object:
+            nonlocal taken
+            taken += 1
+            return acquire(pool, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(asyncpg.pool.Pool, "acquire", counting_acquire)
+        for _ in range(3):
+            await carehub.patients.get(actor=actor, patient_id=patient.id)
+
+        assert taken == 3  # not one for the read and another for its audit entry
+        assert (await carehub.audit.verify()).checked == 4
+    finally:
+        await carehub.close()

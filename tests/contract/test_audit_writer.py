@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from carehub.adapters.sql.audit import AuditWriter, SqlAuditLog
-from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.database import Database, Session
 from carehub.audit.model import ChainVerifier
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import AccessRecord
@@ -39,7 +39,7 @@ class Commits:
         self.fail_next = False
         self.started = asyncio.Event()
 
-    async def __call__(self, records: Sequence[AccessRecord]) -> None:
+    async def __call__(self, records: Sequence[AccessRecord], spare: Session | None) -> None:
         self.sizes.append(len(records))
         self.tasks.append(asyncio.current_task())
         self.started.set()
@@ -49,7 +49,7 @@ class Commits:
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("the disk is full")
-        await self._commit(records)
+        await self._commit(records, spare)
 
 
 @pytest.fixture

@@ -141,14 +141,19 @@ class AuditWriter:
         self._head: ChainHead | None = None  # where this writer last left the chain
         self._one_statement = db.dialect.name == "postgresql"
 
-    async def write(self, records: Sequence[AccessRecord]) -> None:
+    async def write(self, records: Sequence[AccessRecord], *, spare: Session | None = None) -> None:
         """Returns once the records are committed (raises if the commit failed).
 
         With no commit under way, the caller makes one itself, taking along the records
         of reads that are ready at the same moment (a lone read pays no hand-over to
-        another task); records that arrive meanwhile go in one commit after it.
+        another task); records that arrive meanwhile go in one commit after it. `spare`
+        is the caller's session, open but outside a transaction; the writer closes it.
+        On PostgreSQL a lone read's statement runs on its connection, which saves giving
+        it back to the pool and taking another.
         """
         if self._busy:
+            if spare is not None:
+                await spare.close()  # a waiting read must not hold a connection the commit needs
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._pending.append((records, done))
             await done
@@ -158,7 +163,7 @@ class AuditWriter:
             self._pending.append((records, None))
             await asyncio.sleep(0)  # reads already answered by the database join in
             batch, self._pending = self._pending, []
-            await self._store(batch)
+            await self._store(batch, spare)
         finally:
             if self._pending:
                 self._flushing = asyncio.create_task(self._flush())
@@ -175,11 +180,13 @@ class AuditWriter:
             self._busy = False
 
     async def _store(
-        self, batch: list[tuple[Sequence[AccessRecord], asyncio.Future[None] | None]]
+        self,
+        batch: list[tuple[Sequence[AccessRecord], asyncio.Future[None] | None]],
+        spare: Session | None = None,
     ) -> None:
         """Commit a batch's records and settle its waiting reads; raises if it failed."""
         try:
-            await self._append([r for records, _ in batch for r in records])
+            await self._append([r for records, _ in batch for r in records], spare)
         except Exception as exc:
             for _, done in batch:
                 if done is not None and not done.done():
@@ -189,10 +196,14 @@ class AuditWriter:
             if done is not None and not done.done():
                 done.set_result(None)
 
-    async def _append(self, records: Sequence[AccessRecord]) -> None:
+    async def _append(self, records: Sequence[AccessRecord], spare: Session | None) -> None:
+        if self._one_statement:
+            async with spare or self._db.session(durable=self._durable) as session:
+                if await self._append_at_once(session, records):
+                    return
+        elif spare is not None:
+            await spare.close()  # SQLite: the lazy session below is another connection
         async with self._db.session(durable=self._durable) as session:
-            if self._one_statement and await self._append_at_once(session, records):
-                return
             await append(session, records)
             await session.commit()
 

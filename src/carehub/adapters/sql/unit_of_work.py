@@ -176,11 +176,11 @@ class SqlUnitOfWork:
             raise RuntimeError("commit() outside `async with`")
         records, self._audit = self._audit, []
         if records and not (session.in_transaction or self._events or self._claim):
-            # Nothing else to write: let concurrent readers share one commit. The connection
-            # goes back to the pool first, or a full pool would wait on itself.
+            # Nothing else to write: let concurrent readers share one commit. The writer
+            # takes the session, and closes it before a read waits for another's commit,
+            # or a full pool would wait on itself.
             self._session = None
-            await session.close()
-            await self._audit_writer.write(records)
+            await self._audit_writer.write(records, spare=session)
             return
         await audit.append(session, records)
         if self._events:
