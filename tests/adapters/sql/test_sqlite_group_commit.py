@@ -177,18 +177,46 @@ def wal_size(db: SqliteDatabase) -> int:
     return Path(f"{db.path}-wal").stat().st_size
 
 
-async def test_the_wal_starts_over_under_steady_writes(
-    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+async def keep_writing(
+    db: SqliteDatabase, writers: int = 4, commits: int = 150, *, name: str = "w"
 ) -> None:
-    monkeypatch.setattr(sqlite_adapter, "CHECKPOINT_EVERY_SECONDS", 0.0)
+    """Lazy commits that never pause, as the audit entries of reads under load."""
 
-    async def keep_writing(writer: int) -> None:  # as the audit entries of reads do
-        for n in range(150):
-            await write_lazily(db, f"{writer}-{n:03d}" + "x" * 2000)
+    async def one_writer(writer: int) -> None:
+        for n in range(commits):
+            await write_lazily(db, f"{name}{writer}-{n:03d}" + "x" * 2000)
             await asyncio.sleep(0)
 
-    await asyncio.gather(*(keep_writing(w) for w in range(4)))
-    # Each of the 600 commits added at least a page to the WAL: had the WAL only grown,
-    # the file would hold them all.
-    wal = wal_size(db)
-    assert wal < 800 * 4096  # about 300 pages when it starts over, about 2,000 if not
+    await asyncio.gather(*(one_writer(w) for w in range(writers)))
+
+
+def wal_restarts(db: SqliteDatabase) -> int:
+    """The WAL header's checkpoint sequence number, which goes up each time it starts over."""
+    return int.from_bytes(Path(f"{db.path}-wal").read_bytes()[12:16], "big")
+
+
+async def test_the_wal_starts_over_once_past_its_limit_though_writes_never_pause(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_adapter, "CHECKPOINT_EVERY_SECONDS", 3600.0)  # by hand below
+    monkeypatch.setattr(sqlite_adapter, "WAL_SIZE_LIMIT_BYTES", 64 * 4096)
+    await keep_writing(db, writers=1, commits=100, name="before")  # more than 64 pages
+    restarts = wal_restarts(db)
+
+    # Without the pass that holds writers off, this checkpoint would never catch up.
+    await asyncio.gather(keep_writing(db), db._checkpoint_whole_wal())
+    await write_lazily(db, "next")
+
+    assert wal_restarts(db) == restarts + 1
+
+
+async def test_a_checkpoint_of_a_wal_under_its_limit_never_holds_writers_off(
+    db: SqliteDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_adapter, "CHECKPOINT_EVERY_SECONDS", 3600.0)
+    await keep_writing(db, writers=1, commits=100, name="before")  # far less than 64 MB
+
+    async with db._write_lock:  # as a unit that is writing holds it
+        await asyncio.wait_for(db._checkpoint_whole_wal(), timeout=10)
+
+    assert len(committed_keys(db)) == 100

@@ -33,6 +33,9 @@ _SQLITE_OVERLAPS = {
 
 
 CHECKPOINT_EVERY_SECONDS = 1.0
+# The WAL starts over once it holds this much (a checkpoint then holds writers off while
+# it waits for an fsync of the database file, often tens of milliseconds, and every write,
+# the audit entry of each read included, waits with it), and is cut back to it after.
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 # A commit that did not wait for the disk is on it this long after, at most.
 LAZY_SYNC_SECONDS = 0.05
@@ -95,6 +98,7 @@ class SqliteDatabase:
         # on the event loop; checkpoints run on their own connection and thread instead.
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._checkpointer = open_sqlite(path, synchronous=synchronous)
+        self._page_size = int(self._checkpointer.execute("PRAGMA page_size").fetchone()[0])
         self._checkpoints = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wal")
         self._checkpoint: asyncio.Task[None] | None = None
         self._checkpointed_at = time.monotonic()
@@ -231,14 +235,17 @@ class SqliteDatabase:
         self._checkpoint = asyncio.create_task(self._checkpoint_whole_wal())
 
     async def _checkpoint_whole_wal(self) -> None:
-        """Checkpoint while units go on writing, then, holding them off, the few pages
-        they added meanwhile. The WAL is then wholly in the database file, and the next
-        write starts it over. Under steady writes a checkpoint never catches up by
-        itself: the WAL would only grow, and every read search a longer index of it.
+        """Checkpoint while units go on writing; once the WAL has grown past
+        `WAL_SIZE_LIMIT_BYTES`, checkpoint again, holding them off, the few pages they added
+        meanwhile. The WAL is then wholly in the database file, and the next write starts
+        it over. Under steady writes a checkpoint never catches up by itself: the WAL would
+        only grow, and every read search a longer index of it.
         """
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._checkpoints, self._checkpoint_passive)
+            frames = await loop.run_in_executor(self._checkpoints, self._checkpoint_passive)
+            if frames * self._page_size < WAL_SIZE_LIMIT_BYTES:
+                return
             async with self._write_lock:
                 if self._writer.in_transaction:  # a group awaits its COMMIT: next time
                     return
@@ -246,8 +253,10 @@ class SqliteDatabase:
         except sqlite3.Error as exc:  # another process may hold the database: next time
             log.warning("wal_checkpoint_failed", error=str(exc))
 
-    def _checkpoint_passive(self) -> None:
-        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    def _checkpoint_passive(self) -> int:
+        """Copy what it can of the WAL into the database file; the frames the WAL holds."""
+        row = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(row[1])  # (busy, frames in the WAL, frames copied)
 
     def _settle(self, error: Exception | None) -> None:
         waiting, self._waiting = self._waiting, []
