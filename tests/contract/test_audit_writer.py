@@ -127,3 +127,34 @@ async def test_a_failed_commit_fails_only_its_own_reads(db: Database, writer: Au
     assert await stored_reads(db) == ["kept0", "kept1", "kept2"]
     await writer.write([a_read("after")])  # the writer is not left busy
     assert (await stored_reads(db))[-1] == "after"
+
+
+class ClosesAfter:
+    """A session whose close lets the commit under way end, and returns after it has."""
+
+    def __init__(self, gate: asyncio.Event, commit: asyncio.Task[None]) -> None:
+        self._gate = gate
+        self._commit = commit
+        self.closed = False
+
+    async def close(self) -> None:
+        self._gate.set()
+        await self._commit
+        self.closed = True
+
+
+async def test_a_read_queued_behind_a_commit_is_stored_though_the_commit_ends_as_it_closes(
+    db: Database, writer: AuditWriter
+) -> None:
+    commits = commits_of(writer)
+    commits.gate = gate = asyncio.Event()
+    first = asyncio.create_task(writer.write([a_read("first")]))
+    await commits.started.wait()  # the first read's commit is under way
+    spare = ClosesAfter(gate, first)
+
+    second = writer.write([a_read("second")], spare=spare)  # type: ignore[arg-type]
+    await asyncio.wait_for(second, timeout=5)
+
+    assert spare.closed
+    assert commits.sizes == [1, 1]
+    assert await stored_reads(db) == ["first", "second"]

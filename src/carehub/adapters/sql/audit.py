@@ -152,10 +152,12 @@ class AuditWriter:
         it back to the pool and taking another.
         """
         if self._busy:
-            if spare is not None:
-                await spare.close()  # a waiting read must not hold a connection the commit needs
+            # Queued before anything can suspend it: a commit that ends meanwhile must
+            # find these records, or nobody would store them.
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._pending.append((records, done))
+            if spare is not None:
+                await spare.close()  # a waiting read must not hold a connection the commit needs
             await done
             return
         self._busy = True
