@@ -3,96 +3,98 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from carehub.bootstrap import build
+from carehub.bootstrap import Carehub, build
 from carehub.config import Settings
 from carehub.kernel.actor import Actor
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft
 from tests.support.services import empty_postgres
 
+ACTOR = Actor.system("test")
+ANA = PatientDraft(country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz")))
+
+
+StartCarehub = Callable[[int], Awaitable[Carehub]]
+
+
+@pytest.fixture
+async def start_carehub(postgres_url: str, tmp_path: Path) -> AsyncIterator[StartCarehub]:
+    """Starts carehub on one emptied PostgreSQL database with a pool of the given size,
+    as often as a test needs separate API processes; all are closed after it."""
+    empty_postgres(postgres_url)
+    async with AsyncExitStack() as stack:
+
+        async def start(pool_size: int) -> Carehub:
+            settings = Settings(
+                database_url=postgres_url, data_dir=tmp_path, database_pool_size=pool_size
+            )
+            carehub = await build(settings)
+            stack.push_async_callback(carehub.close)
+            return carehub
+
+        yield start
+
 
 @pytest.mark.postgres
 async def test_more_concurrent_reads_than_connections_all_finish(
-    postgres_url: str, tmp_path: Path
+    start_carehub: StartCarehub,
 ) -> None:
-    empty_postgres(postgres_url)
-    settings = Settings(database_url=postgres_url, data_dir=tmp_path, database_pool_size=2)
-    carehub = await build(settings)
-    actor = Actor.system("test")
-    try:
-        draft = PatientDraft(
-            country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz"))
-        )
-        patient = await carehub.patients.register(actor=actor, draft=draft)
-        reads = [carehub.patients.get(actor=actor, patient_id=patient.id) for _ in range(16)]
-        found = await asyncio.wait_for(asyncio.gather(*reads), timeout=20)
-        assert {p.id for p in found} == {patient.id}
-        trail = await carehub.audit.verify()
-        assert trail.intact
-        assert trail.checked == 17
-    finally:
-        await carehub.close()
+    carehub = await start_carehub(2)
+    patient = await carehub.patients.register(actor=ACTOR, draft=ANA)
+
+    reads = [carehub.patients.get(actor=ACTOR, patient_id=patient.id) for _ in range(16)]
+    found = await asyncio.wait_for(asyncio.gather(*reads), timeout=20)
+
+    assert {p.id for p in found} == {patient.id}
+    trail = await carehub.audit.verify()
+    assert trail.intact
+    assert trail.checked == 17
 
 
 @pytest.mark.postgres
 async def test_two_processes_reading_at_once_keep_one_unbroken_chain(
-    postgres_url: str, tmp_path: Path
+    start_carehub: StartCarehub,
 ) -> None:
-    empty_postgres(postgres_url)
-    settings = Settings(database_url=postgres_url, data_dir=tmp_path, database_pool_size=4)
-    first, second = await build(settings), await build(settings)  # as two API processes
-    actor = Actor.system("test")
-    try:
-        draft = PatientDraft(
-            country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz"))
-        )
-        patient = await first.patients.register(actor=actor, draft=draft)
-        for _ in range(5):  # each round, both see a head the other has moved since
-            reads = [
-                carehub.patients.get(actor=actor, patient_id=patient.id)
-                for carehub in (first, second)
-                for _ in range(8)
-            ]
-            await asyncio.wait_for(asyncio.gather(*reads), timeout=20)
-        trail = await second.audit.verify()
-        assert trail.intact
-        assert trail.checked == 1 + 5 * 16
-    finally:
-        await first.close()
-        await second.close()
+    first, second = [await start_carehub(4) for _ in range(2)]
+    patient = await first.patients.register(actor=ACTOR, draft=ANA)
+
+    for _ in range(5):  # each round, both see a head the other has moved since
+        reads = [
+            carehub.patients.get(actor=ACTOR, patient_id=patient.id)
+            for carehub in (first, second)
+            for _ in range(8)
+        ]
+        await asyncio.wait_for(asyncio.gather(*reads), timeout=20)
+
+    trail = await second.audit.verify()
+    assert trail.intact
+    assert trail.checked == 1 + 5 * 16
 
 
 @pytest.mark.postgres
 async def test_a_lone_read_writes_its_entry_on_its_own_connection(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_carehub: StartCarehub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    empty_postgres(postgres_url)
-    settings = Settings(database_url=postgres_url, data_dir=tmp_path, database_pool_size=2)
-    carehub = await build(settings)
-    actor = Actor.system("test")
-    try:
-        draft = PatientDraft(
-            country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz"))
-        )
-        patient = await carehub.patients.register(actor=actor, draft=draft)
-        taken = 0
-        acquire = asyncpg.pool.Pool.acquire
+    carehub = await start_carehub(2)
+    patient = await carehub.patients.register(actor=ACTOR, draft=ANA)
+    taken = 0
+    acquire = asyncpg.pool.Pool.acquire
 
-        def counting_acquire(pool: asyncpg.pool.Pool, *args: object, **kwargs: object) -> object:
-            nonlocal taken
-            taken += 1
-            return acquire(pool, *args, **kwargs)  # type: ignore[arg-type]
+    def counting_acquire(pool: asyncpg.pool.Pool, *args: object, **kwargs: object) -> object:
+        nonlocal taken
+        taken += 1
+        return acquire(pool, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(asyncpg.pool.Pool, "acquire", counting_acquire)
-        for _ in range(3):
-            await carehub.patients.get(actor=actor, patient_id=patient.id)
+    monkeypatch.setattr(asyncpg.pool.Pool, "acquire", counting_acquire)
+    for _ in range(3):
+        await carehub.patients.get(actor=ACTOR, patient_id=patient.id)
 
-        assert taken == 3  # not one for the read and another for its audit entry
-        assert (await carehub.audit.verify()).checked == 4
-    finally:
-        await carehub.close()
+    assert taken == 3  # not one for the read and another for its audit entry
+    assert (await carehub.audit.verify()).checked == 4
