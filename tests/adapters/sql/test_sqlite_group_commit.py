@@ -173,10 +173,6 @@ async def test_a_failed_lazy_unit_leaves_nothing_and_the_database_writable(
     assert committed_keys(db) == {"after", "durable"}
 
 
-def wal_size(db: SqliteDatabase) -> int:
-    return Path(f"{db.path}-wal").stat().st_size
-
-
 async def keep_writing(
     db: SqliteDatabase, writers: int = 4, commits: int = 150, *, name: str = "w"
 ) -> None:
