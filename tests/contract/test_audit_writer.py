@@ -158,3 +158,26 @@ async def test_a_read_queued_behind_a_commit_is_stored_though_the_commit_ends_as
     assert spare.closed
     assert commits.sizes == [1, 1]
     assert await stored_reads(db) == ["first", "second"]
+
+
+class Spare:
+    """A reader's session handed to the writer; records whether it was given back."""
+
+    closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_a_read_cancelled_before_its_commit_still_gives_its_session_back(
+    db: Database, writer: AuditWriter
+) -> None:
+    spare = Spare()
+    read = asyncio.create_task(writer.write([a_read("gone")], spare=spare))  # type: ignore[arg-type]
+    await asyncio.sleep(0)  # it waits a turn for other reads to join its commit
+    read.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await read
+
+    assert spare.closed  # or its pool connection would be lost for good

@@ -167,6 +167,8 @@ class AuditWriter:
             batch, self._pending = self._pending, []
             await self._store(batch, spare)
         finally:
+            if spare is not None:  # a no-op once used, but a cancelled read still owns it
+                await spare.close()
             if self._pending:
                 self._flushing = asyncio.create_task(self._flush())
             else:
@@ -200,11 +202,10 @@ class AuditWriter:
 
     async def _append(self, records: Sequence[AccessRecord], spare: Session | None) -> None:
         if self._one_statement:
+            # Given back before the locked way below takes a connection of its own.
             async with spare or self._db.session(durable=self._durable) as session:
                 if await self._append_at_once(session, records):
                     return
-        elif spare is not None:
-            await spare.close()  # SQLite: the lazy session below is another connection
         async with self._db.session(durable=self._durable) as session:
             await append(session, records)
             await session.commit()
