@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from typing_extensions import TypedDict
-
 # The shipped rule sets register themselves (constants only), so every country code that
 # has one finds it wherever countries are used.
 from carehub.countries import rulesets  # noqa: F401
@@ -26,7 +24,6 @@ from carehub.countries.rules import (
     rules_for,
 )
 from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.events import DomainEvent
 
 COUNTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
@@ -114,19 +111,3 @@ def is_zone(name: str) -> bool:
 @functools.cache
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
-
-
-class CountryPayload(TypedDict):
-    countryId: str
-    version: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class CountryChanged(DomainEvent):
-    """A country was added or its settings (zones, locale, rules, texts) changed."""
-
-    event_type = "countries.country_changed.v1"
-    version: int
-
-    def payload(self) -> CountryPayload:
-        return {"countryId": self.aggregate_id, "version": self.version}

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from carehub.countries.errors import CountryNotFound
-from carehub.countries.model import Country, CountryChanged, check_country, profile_for
+from carehub.countries.events import CountryChanged
+from carehub.countries.model import Country, check_country, profile_for
 from carehub.countries.ports import CountriesUnitOfWork, CountryRepository
 from carehub.countries.rules import NotificationText, SchedulingRules
 from carehub.kernel.actor import Actor

@@ -6,11 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from typing_extensions import TypedDict
-
 from carehub.kernel.calendar import DateOverride, WeeklyWindow
 from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.events import DomainEvent
 from carehub.kernel.text import fold
 
 DOCTOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -66,25 +63,3 @@ def check_doctor(doctor: Doctor) -> None:
         errors.append(FieldError("license", "at most 64 characters"))
     if errors:
         raise Invalid("The doctor is not valid", errors=errors)
-
-
-class DoctorPayload(TypedDict):
-    doctorId: str
-    countryId: str
-    version: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class DoctorChanged(DomainEvent):
-    """A doctor was added, or their details or hours changed."""
-
-    event_type = "practitioners.doctor_changed.v1"
-    country_id: str
-    version: int
-
-    def payload(self) -> DoctorPayload:
-        return {
-            "doctorId": self.aggregate_id,
-            "countryId": self.country_id,
-            "version": self.version,
-        }

@@ -17,7 +17,8 @@ from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.weekly_hours import check_overrides, check_weekly
 from carehub.practitioners.errors import DoctorNotFound
-from carehub.practitioners.model import Doctor, DoctorChanged, check_doctor, specialty_key
+from carehub.practitioners.events import DoctorChanged
+from carehub.practitioners.model import Doctor, check_doctor, specialty_key
 from carehub.practitioners.ports import DoctorRepository, PractitionersUnitOfWork
 
 
