@@ -36,7 +36,13 @@ from bench.report import write_json
 from carehub.adapters.sql import migrate
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS
-from carehub.bootstrap import EventBackbone, connect, event_backbone
+from carehub.bootstrap import (
+    EventBackbone,
+    connect,
+    connect_broker,
+    event_backbone,
+    units_of_work,
+)
 from carehub.config import Settings
 from carehub.events.model import Consumer, ConsumerSpec
 from carehub.events.ports import Delivery, Subscription
@@ -111,7 +117,17 @@ async def rig(broker_url: str) -> AsyncIterator[Rig]:
         )
         clock = SystemClock()
         db = await connect(url, settings)
-        events, new_uow = await event_backbone(settings, db, clock, [ANALYTICS])
+        committed = asyncio.Event()
+        new_uow = units_of_work(db, clock, committed.set)
+        events = await event_backbone(
+            settings,
+            db,
+            clock,
+            broker=connect_broker(settings),
+            units_of_work=new_uow,
+            every_consumer=[ANALYTICS],
+            committed=committed,
+        )
         acks = Acknowledged(events.broker.subscription(ANALYTICS.spec))
         runner = ConsumerRunner(ANALYTICS, acks, new_uow, events.dead_letters, clock)
         try:

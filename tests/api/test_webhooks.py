@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from carehub.bootstrap import connect, units_of_work
+from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
-from carehub.kernel.events import event_types
 from carehub.webhooks.handlers import QueueDeliveries
 from carehub.webhooks.model import AddressPolicy
 from carehub.webhooks.ports import SendResult
@@ -180,7 +180,7 @@ async def test_deliveries_list_every_attempt(server: ApiServer) -> None:
                 sender=sender,
                 resolver=FakeResolver(),
                 policy=AddressPolicy(),
-                known_event_types=event_types(),
+                known_event_types=EVENT_TYPES,
             )
             assert await service.deliver_due() == 1
             server.clock.advance(timedelta(seconds=15))

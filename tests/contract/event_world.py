@@ -3,6 +3,7 @@ with the consumers a test chooses."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,7 +12,13 @@ from pathlib import Path
 from carehub.adapters.sql.database import Database
 from carehub.adapters.sql.dead_letters import SqlDeadLetters
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap import EventBackbone, connect, event_backbone
+from carehub.bootstrap import (
+    EventBackbone,
+    connect,
+    connect_broker,
+    event_backbone,
+    units_of_work,
+)
 from carehub.config import Settings
 from carehub.events.runner import ConsumerOf
 from carehub.kernel.actor import Actor
@@ -48,7 +55,17 @@ async def event_world(
     config = Settings(database_url=database_url, data_dir=folder, **settings)  # type: ignore[arg-type]
     clock = AdjustableClock()
     db = await connect(database_url, config)
-    events, new_uow = await event_backbone(config, db, clock, consumers)
+    committed = asyncio.Event()
+    new_uow = units_of_work(db, clock, committed.set)
+    events = await event_backbone(
+        config,
+        db,
+        clock,
+        broker=connect_broker(config),
+        units_of_work=new_uow,
+        every_consumer=consumers,
+        committed=committed,
+    )
     world = EventWorld(
         db, clock, events, new_uow, PatientService(new_uow, clock), events.dead_letters, config
     )

@@ -15,11 +15,12 @@ import pytest
 
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS, Metric
+from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.events.model import Consumer, ConsumerSpec
 from carehub.events.relay import OutboxRelay
 from carehub.events.runner import ConsumerOf
 from carehub.kernel.errors import Conflict
-from carehub.kernel.events import EventMessage, event_types
+from carehub.kernel.events import EventMessage
 from carehub.patients.model import PatientChanges
 from tests.contract.event_world import ACTOR, EventWorld, event_world
 from tests.support.waiting import Check, until
@@ -32,9 +33,7 @@ class Recorder:
 
     def __init__(self, name: str = "recorder") -> None:
         self.seen: list[EventMessage] = []
-        self.consumer: ConsumerOf = Consumer(
-            ConsumerSpec(name, frozenset(event_types())), self.apply
-        )
+        self.consumer: ConsumerOf = Consumer(ConsumerSpec(name, frozenset(EVENT_TYPES)), self.apply)
 
     async def apply(self, message: EventMessage, uow: object) -> None:
         self.seen.append(message)

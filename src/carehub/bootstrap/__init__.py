@@ -1,24 +1,22 @@
 """Builds carehub's object graph from Settings: the only place that chooses adapters.
 
-`backends` turns each setting into its adapter, `domains` wires the use cases and the
-consumers; `build` puts them together for an entrypoint."""
+`backends` turns each setting into its adapter, `domains` and `identity` wire the use
+cases and the consumers, `event_types` lists every event; `build` puts them together for
+an entrypoint, in that order: adapters, units of work, use cases, consumers, backbone."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from carehub.adapters.identity.passwords import Argon2Hasher
-from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
-from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap.backends import (
     connect,
+    connect_broker,
     database_revision,
-    external_roles,
-    external_verifier,
     mailer,
     object_routes,
     object_store,
@@ -30,25 +28,21 @@ from carehub.bootstrap.backends import (
     upgrade_database,
 )
 from carehub.bootstrap.domains import (
-    Documents,
     EventBackbone,
-    Scheduling,
-    SelfRegisteredPatients,
     consumers,
     documents,
     event_backbone,
     scheduling,
     webhook_service,
 )
+from carehub.bootstrap.identity import identity_service
 from carehub.config import Settings
 from carehub.countries.service import CountryService
 from carehub.documents.ports import ObjectStore, StoredObjectEvents
 from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
-from carehub.events.runner import ConsumerOf
 from carehub.events.service import DeadLetterService
-from carehub.identity.commands import SignInLimits
 from carehub.identity.service import IdentityService
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
@@ -66,6 +60,7 @@ __all__ = [
     "EventBackbone",
     "build",
     "connect",
+    "connect_broker",
     "consumers",
     "database_revision",
     "ensure_bootstrap_admin",
@@ -109,54 +104,52 @@ class Carehub:
 async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     """Connect to the configured backends and wire the use cases to them."""
     clock = clock or SystemClock()
+
+    # Adapters: one per port, as the settings name them.
     db = await connect(settings.resolved_database_url, settings)
+    broker = connect_broker(settings)
     mail = mailer(settings)
-    notifier = Notifier(mail, sms_sender(settings))
+    sms = sms_sender(settings)
     objects = object_store(settings, clock)
     stored = storage_events(settings)
-    made: list[tuple[Scheduling, Documents]] = []
-    every_consumer: list[ConsumerOf] = []
-
-    async def make_consumers(uow: Callable[[], SqlUnitOfWork]) -> list[ConsumerOf]:
-        booking = scheduling(settings, uow, clock, notifier)
-        files = documents(settings, uow, clock, objects)
-        made.append((booking, files))
-        country_ids = [c.id for c in await booking.countries.list_all()]
-        every_consumer.extend(consumers(clock, booking, country_ids, files))
-        return every_consumer
-
-    events, uow = await event_backbone(settings, db, clock, make_consumers)
-    booking, files = made[0]
-
-    patients = PatientService(uow, clock)
     limiter, close_limiter = await rate_limiter(settings, clock)
-    identity = IdentityService(
-        uow,
+
+    # Units of work; those that commit events wake the outbox relay.
+    events_committed = asyncio.Event()
+    uow = units_of_work(
+        db,
         clock,
-        hasher=Argon2Hasher(),
-        tokens=JwtAccessTokens(
-            db,
-            clock,
-            issuer=settings.token_issuer,
-            ttl_seconds=settings.access_token_ttl_seconds,
-        ),
-        limiter=limiter,
-        mailer=mail,
-        patients=SelfRegisteredPatients(patients),
-        limits=SignInLimits(
-            per_account=settings.auth_limit_per_account,
-            per_address=settings.auth_limit_per_address,
-            window_seconds=settings.auth_limit_window_seconds,
-        ),
-        external=external_verifier(settings),
-        external_roles=external_roles(settings),
+        events_committed.set,
+        audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
     )
 
+    # Use cases.
+    patients = PatientService(uow, clock)
+    booking = scheduling(settings, uow, clock, Notifier(mail, sms))
+    files = documents(settings, uow, clock, objects)
+    identity = identity_service(
+        settings, uow, clock, db=db, limiter=limiter, mailer=mail, patients=patients
+    )
     webhooks, close_webhooks = webhook_service(settings, uow, clock)
+
+    # Consumers: bookings queue per country, so the countries known now each get one.
+    country_ids = [country.id for country in await booking.countries.list_all()]
+    every_consumer = consumers(clock, booking, country_ids, files)
+
+    # The event backbone that feeds them.
+    events = await event_backbone(
+        settings,
+        db,
+        clock,
+        broker=broker,
+        units_of_work=uow,
+        every_consumer=every_consumer,
+        committed=events_committed,
+    )
 
     async def close() -> None:
         await close_limiter()
-        await events.broker.close()
+        await broker.close()
         await close_webhooks()
         await objects.close()
         if stored is not None:

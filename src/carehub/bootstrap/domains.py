@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -18,7 +19,8 @@ from carehub.adapters.sql.outbox import SqlOutboxStore
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS
-from carehub.bootstrap.backends import cdn, connect_broker, units_of_work
+from carehub.bootstrap.backends import cdn
+from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.countries.service import CountryService
 from carehub.documents.handlers import VARIANT_EVENTS, MakeVariants
@@ -31,14 +33,8 @@ from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
 from carehub.events.ports import Broker
 from carehub.events.relay import OutboxRelay
 from carehub.events.runner import ConsumerOf, ConsumerRunner
-from carehub.identity.ports import SelfRegistration
-from carehub.kernel.actor import Actor
 from carehub.kernel.clock import Clock
-from carehub.kernel.events import event_types
-from carehub.patients.errors import PatientIdTaken
 from carehub.patients.handlers import CARE_EVENTS, join_care_team
-from carehub.patients.model import HumanName, PatientDetails
-from carehub.patients.service import PatientDraft, PatientService
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.handlers import (
     NOTICE_EVENTS,
@@ -78,30 +74,31 @@ async def event_backbone(
     settings: Settings,
     db: Database,
     clock: Clock,
-    every_consumer: Sequence[ConsumerOf]
-    | Callable[[Callable[[], SqlUnitOfWork]], Awaitable[Sequence[ConsumerOf]]],
-) -> tuple[EventBackbone, Callable[[], SqlUnitOfWork]]:
-    """The broker (its consumers declared), the relay, the consumers' runners, and the
-    units of work, which wake the relay when they commit events. Consumers that need the
-    use cases are made by a callable given those units of work."""
-    broker = connect_broker(settings)
+    *,
+    broker: Broker,
+    units_of_work: Callable[[], SqlUnitOfWork],
+    every_consumer: Sequence[ConsumerOf],
+    committed: asyncio.Event | None = None,
+) -> EventBackbone:
+    """The relay (woken by `committed`, which the units of work set when they commit
+    events), the broker with every consumer declared, and a runner per consumer."""
     store = SqlOutboxStore(db, clock)
-    relay = OutboxRelay(store, broker, clock, owner=process_owner())
-    uow = units_of_work(
-        db, clock, relay.wake, audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk
-    )
-    if callable(every_consumer):
-        every_consumer = await every_consumer(uow)
+    relay = OutboxRelay(store, broker, clock, owner=process_owner(), committed=committed)
     await broker.declare([consumer.spec for consumer in every_consumer])
     retry = RetryPolicy(max_attempts=settings.event_max_attempts)
     dead_letters = SqlDeadLetters(db)
     runners = [
         ConsumerRunner(
-            consumer, broker.subscription(consumer.spec), uow, dead_letters, clock, retry=retry
+            consumer,
+            broker.subscription(consumer.spec),
+            units_of_work,
+            dead_letters,
+            clock,
+            retry=retry,
         )
         for consumer in every_consumer
     ]
-    return EventBackbone(broker, store, relay, runners, dead_letters), uow
+    return EventBackbone(broker, store, relay, runners, dead_letters)
 
 
 @dataclass
@@ -172,7 +169,7 @@ def consumers(
     every: list[ConsumerOf] = [
         Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event),
         # Every type: subscriptions choose theirs (or "*"), and the handler filters.
-        Consumer(ConsumerSpec("webhooks", frozenset(event_types())), QueueDeliveries(clock)),
+        Consumer(ConsumerSpec("webhooks", frozenset(EVENT_TYPES)), QueueDeliveries(clock)),
         Consumer(ConsumerSpec("care-team", CARE_EVENTS), join_care_team),
     ]
     if files is not None:
@@ -197,29 +194,6 @@ def consumers(
     return every
 
 
-class SelfRegisteredPatients:
-    """Identity's view of the patients domain at sign-up."""
-
-    def __init__(self, patients: PatientService) -> None:
-        self._patients = patients
-
-    async def register_self(self, registration: SelfRegistration) -> None:
-        details = PatientDetails(
-            name=HumanName.from_parts(registration.given, registration.family),
-            birth_date=registration.birth_date,
-            email=registration.email,
-        )
-        draft = PatientDraft(
-            country_id=registration.country_id,
-            details=details,
-            patient_id=registration.patient_id,
-        )
-        try:
-            await self._patients.register(actor=Actor.system("signup"), draft=draft)
-        except PatientIdTaken:
-            return  # created by an earlier attempt that failed after this step
-
-
 def webhook_service(
     settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock
 ) -> tuple[WebhookService, Callable[[], Awaitable[None]]]:
@@ -233,8 +207,7 @@ def webhook_service(
         sender=sender,
         resolver=resolver,
         policy=policy,
-        # Every domain's model is imported by now (through the services above).
-        known_event_types=event_types(),
+        known_event_types=EVENT_TYPES,
         pause_after=settings.webhooks_pause_after_failures,
     )
     return service, sender.close

@@ -40,6 +40,7 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
         lease_seconds: float = 15.0,
         max_pause_seconds: float = 10.0,
+        committed: asyncio.Event | None = None,
     ) -> None:
         self._store = store
         self._broker = broker
@@ -53,7 +54,8 @@ class OutboxRelay:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._failures = 0
         self._leader_until = 0.0
-        self._wake = asyncio.Event()
+        # Set by units of work that commit events, so the relay looks at once.
+        self._wake = committed or asyncio.Event()
 
     def wake(self) -> None:
         """New rows were committed: look now instead of at the next poll."""

@@ -14,8 +14,6 @@ from typing import Any, ClassVar
 
 from carehub.kernel.ids import new_id
 
-_EVENT_TYPES: dict[str, type[DomainEvent]] = {}
-
 
 @dataclass(frozen=True, kw_only=True)
 class DomainEvent:
@@ -30,15 +28,6 @@ class DomainEvent:
     occurred_at: datetime
     actor_id: str
     event_id: str = field(default_factory=new_id)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "event_type" not in cls.__dict__:
-            return  # a base that several event types share
-        known = _EVENT_TYPES.get(cls.event_type)
-        if known is not None and known.__qualname__ != cls.__qualname__:
-            raise TypeError(f"event type {cls.event_type} is declared twice")
-        _EVENT_TYPES[cls.event_type] = cls
 
     def payload(self) -> Mapping[str, Any]:
         """The event's JSON payload: ids and codes only."""
@@ -55,9 +44,14 @@ class DomainEvent:
         )
 
 
-def event_types() -> dict[str, type[DomainEvent]]:
-    """Every event type declared by the modules imported so far."""
-    return dict(sorted(_EVENT_TYPES.items()))
+def catalogue_of(*events: type[DomainEvent]) -> dict[str, type[DomainEvent]]:
+    """The given event classes by their type name, sorted; a name declared twice is refused."""
+    by_type: dict[str, type[DomainEvent]] = {}
+    for event in events:
+        if event.event_type in by_type:
+            raise TypeError(f"event type {event.event_type} is declared twice")
+        by_type[event.event_type] = event
+    return dict(sorted(by_type.items()))
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ import carehub.patients.model  # noqa: F401
 from carehub.adapters.sql.database import Database
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap import connect, units_of_work
+from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.events.model import RetryPolicy
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.events import EventMessage, event_types
+from carehub.kernel.events import EventMessage
 from carehub.kernel.ids import new_id
 from carehub.webhooks.handlers import QueueDeliveries
 from carehub.webhooks.model import WEBHOOK_RETRY, AddressPolicy
@@ -94,7 +95,7 @@ class WebhookWorld:
             sender=sender or ScriptedSender(),
             resolver=resolver or FakeResolver(),
             policy=AddressPolicy(allow_private=allow_private),
-            known_event_types=event_types(),
+            known_event_types=EVENT_TYPES,
             retry=retry,
             pause_after=pause_after,
             concurrency=concurrency,
