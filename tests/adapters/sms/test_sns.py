@@ -1,6 +1,6 @@
 """The SNS SMS sender on a moto server: what it asks SNS for, its one client, its failures.
 
-The SmsSender contract (tests/contract/test_sms.py) covers what every sender does.
+The SmsSender contract (tests/contract/test_sms_sender.py) covers what every sender does.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every query of the files and stamps repositories is served by an index, on SQLite and on
 PostgreSQL: a few thousand files of many patients are loaded, and each statement (as the
 adapter compiled it, with the adapter's parameters) is explained. PostgreSQL plans are
-taken after VACUUM ANALYZE, as in test_query_plans.
+taken after VACUUM ANALYZE, as in test_patient_query_plans.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from carehub.adapters.sql.database import Statement
 from carehub.adapters.sql.postgres import PostgresDatabase
 from carehub.adapters.sql.sqlite import SqliteDatabase
 from carehub.documents.model import Category, FileStatus, Kind, Stamp
-from tests.contract.file_records import MINUTE, NOW, a_file, a_preop_image, open_units
+from tests.support.file_records import MINUTE, NOW, a_file, a_preop_image, open_units
 from tests.support.services import fresh_postgres_database, fresh_sqlite
 
 PATIENTS = 2_000
