@@ -54,7 +54,7 @@ class LazyClient:
 
     async def call(self, what: str, call: Callable[[Any], T]) -> T:
         """`call(client)` on a thread; a refusal or an unreachable service raises the
-        failure, naming `what` was asked and the AWS code only."""
+        failure, which names `what` was asked and AWS's error code, nothing more."""
         try:
             return await asyncio.to_thread(lambda: call(self._get()))
         except (ClientError, BotoCoreError) as exc:
