@@ -8,19 +8,16 @@ are wired the way `carehub.bootstrap` wires them: `connect(url, settings)`, then
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from carehub.adapters.memory.store import MemoryStore
 from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
-from carehub.adapters.sql.database import Database
-from carehub.bootstrap import connect, units_of_work
-from carehub.config import Settings
+from carehub.bootstrap import units_of_work
 from carehub.patients.ports import PatientsUnitOfWork
 from tests.support.clock import AdjustableClock
-from tests.support.services import empty_postgres, fresh_sqlite
+from tests.support.services import empty_database
 
 ADAPTERS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -46,21 +43,3 @@ async def new_uow(
         return
     async with empty_database(adapter, request, sqlite_template, tmp_path) as db:
         yield units_of_work(db, clock)
-
-
-@asynccontextmanager
-async def empty_database(
-    backend: str, request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
-) -> AsyncIterator[Database]:
-    """An empty, migrated SQL database ("sqlite" or "postgres"), connected as
-    `carehub.bootstrap` connects it; closed on the way out."""
-    if backend == "sqlite":
-        url = fresh_sqlite(sqlite_template, tmp_path)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        empty_postgres(url)
-    db = await connect(url, Settings(database_url=url, data_dir=tmp_path))
-    try:
-        yield db
-    finally:
-        await db.close()

@@ -8,49 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 
 import pytest
 
-from carehub.events.model import ConsumerSpec
 from carehub.events.ports import Broker, Delivery, Subscription
-from carehub.kernel.events import EventMessage
 from carehub.kernel.ids import new_id
-from tests.contract.broker_adapters import VISIBILITY_TIMEOUT, broker_factory
+from tests.support.brokers import (
+    REGISTERED,
+    UPDATED,
+    USER_CREATED,
+    VISIBILITY_TIMEOUT,
+    ack_all,
+    broker_factory,
+    message,
+    spec,
+)
 
 BROKERS = [
     "memory",
     pytest.param("redis", marks=pytest.mark.redis),
     pytest.param("sqs", marks=pytest.mark.aws),
 ]
-REGISTERED = "patients.patient_registered.v1"
-UPDATED = "patients.patient_updated.v1"
-USER_CREATED = "identity.user_created.v1"
 
 
 @pytest.fixture(params=BROKERS)
 async def broker(request: pytest.FixtureRequest) -> AsyncIterator[Broker]:
     async with broker_factory(request.param, request)() as opened:
         yield opened
-
-
-def message(
-    event_type: str = REGISTERED, aggregate_id: str | None = None, country: str = "PE"
-) -> EventMessage:
-    aggregate = aggregate_id or new_id()
-    return EventMessage(
-        event_id=new_id(),
-        event_type=event_type,
-        aggregate_id=aggregate,
-        occurred_at=datetime(2026, 11, 23, 10, 30, 15, 123456, tzinfo=UTC),
-        actor_id="user-1",
-        payload={"patientId": aggregate, "countryId": country, "changedFields": ["email"]},
-    )
-
-
-def spec(name: str, *types: str, country: str | None = None) -> ConsumerSpec:
-    return ConsumerSpec(name, frozenset(types or (REGISTERED,)), country_id=country)
 
 
 async def receive_all(
@@ -62,11 +47,6 @@ async def receive_all(
     while len(got) < count and time.monotonic() < deadline:
         got.extend(await subscription.receive(10, 0.5))
     return got
-
-
-async def ack_all(subscription: Subscription, deliveries: Sequence[Delivery]) -> None:
-    for delivery in deliveries:
-        await subscription.ack(delivery)
 
 
 async def test_a_published_message_reaches_its_consumer_whole(broker: Broker) -> None:

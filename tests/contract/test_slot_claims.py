@@ -1,10 +1,10 @@
-"""The SlotClaims port on every SQL backend: the store refuses overlapping claims."""
+"""The SlotClaims port on every SQL backend: the store refuses overlapping claims.
+
+The plan of its busy-time read is checked in tests/query_plans/."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from carehub.adapters.sql.database import UniqueViolation
-from carehub.adapters.sql.slot_claims import _DOCTOR_BUSY
-from carehub.adapters.sql.sqlite import _SQLITE_DIALECT
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap import connect, units_of_work
 from carehub.config import Settings
@@ -258,16 +256,3 @@ async def test_a_claim_id_is_used_once(new_uow: NewUnit) -> None:
         with pytest.raises(UniqueViolation):
             await uow.slot_claims.claim(appointment("a", start=NINE + 60 * MINUTE), now=NOW)
     assert await doctor_busy(new_uow) == ["owner-a"]
-
-
-def test_sqlite_reads_a_doctors_busy_time_by_index_without_sorting(sqlite_template: Path) -> None:
-    # availability reads a month of claims per request; a sort of them cost as much again
-    compiled = _DOCTOR_BUSY.compiled(_SQLITE_DIALECT)
-    params = {"doctor_id": "doc-1", "start": DAY[0], "end": DAY[1], "now": NOW}
-    with closing(sqlite3.connect(sqlite_template)) as connection:
-        plan = connection.execute(
-            f"EXPLAIN QUERY PLAN {compiled.sql}", compiled.bind(params)
-        ).fetchall()
-    details = " / ".join(row[-1] for row in plan)
-    assert "USING INDEX ix_slot_claims_doctor_id_starts_at" in details
-    assert "TEMP B-TREE" not in details

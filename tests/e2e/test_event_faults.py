@@ -27,8 +27,7 @@ from carehub.config import Settings
 from carehub.kernel.actor import Actor
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft
-from tests.contract.event_world import event_world
-from tests.contract.test_event_backbone import ANALYTICS, consume_until, registered_today
+from tests.support.event_world import ANALYTICS, consume_until, event_world, registered_today
 from tests.support.redis_space import REDIS_URL, redis_prefix
 from tests.support.server import free_port
 from tests.support.services import fresh_sqlite

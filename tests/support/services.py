@@ -6,8 +6,8 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,9 @@ import psycopg
 import pytest
 
 from carehub.adapters.sql import migrate
+from carehub.adapters.sql.database import Database
+from carehub.bootstrap import connect
+from carehub.config import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CAREHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -128,6 +131,24 @@ def fresh_sqlite(template: Path, folder: Path) -> str:
     path = folder / f"{uuid.uuid4().hex[:8]}.db"
     shutil.copyfile(template, path)
     return f"sqlite:///{path}"
+
+
+@asynccontextmanager
+async def empty_database(
+    backend: str, request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[Database]:
+    """An empty, migrated SQL database ("sqlite" or "postgres"), connected as
+    `carehub.bootstrap` connects it; closed on the way out."""
+    if backend == "sqlite":
+        url = fresh_sqlite(sqlite_template, tmp_path)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        empty_postgres(url)
+    db = await connect(url, Settings(database_url=url, data_dir=tmp_path))
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 def _psycopg(url: str) -> str:

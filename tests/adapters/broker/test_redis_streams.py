@@ -14,8 +14,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from carehub.adapters.broker.redis_streams import RedisStreamsBroker, redis_broker_from_url
-from tests.contract.broker_adapters import REDIS_URL, VISIBILITY_TIMEOUT, redis_broker
-from tests.contract.test_broker import REGISTERED, UPDATED, USER_CREATED, ack_all, message, spec
+from tests.support.brokers import (
+    REDIS_URL,
+    REGISTERED,
+    UPDATED,
+    USER_CREATED,
+    VISIBILITY_TIMEOUT,
+    ack_all,
+    message,
+    redis_broker,
+    spec,
+)
 
 pytestmark = pytest.mark.redis
 

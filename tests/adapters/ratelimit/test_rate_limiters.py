@@ -1,12 +1,13 @@
-"""The RateLimiter contract, run against the in-memory and the Redis limiter."""
+"""What only one rate limiter does: Redis shares its counts across connections, memory stays
+bounded.
+
+The RateLimiter contract (tests/contract/test_rate_limiter.py) covers what every limiter does.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -16,19 +17,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.adapters.ratelimit.redis import RedisRateLimiter, redis_rate_limiter_from_url
-from carehub.identity.ports import RateLimiter
 from tests.support.clock import AdjustableClock
 from tests.support.services import unavailable
 
 REDIS_URL = os.environ.get("CAREHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@dataclass
-class Subject:
-    """A limiter under test and a way to let its windows run out."""
-
-    limiter: RateLimiter
-    let_pass: Callable[[float], Awaitable[None]]
 
 
 async def _redis_client() -> Redis:
@@ -52,75 +44,6 @@ async def _drop_keys(prefix: str) -> None:
 def redis_prefix() -> str:
     """A key prefix no other run uses, so runs sharing a server never collide."""
     return f"carehub:test:rl:{uuid.uuid4().hex}:"
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def subject(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[Subject]:
-    if request.param == "memory":
-        clock = AdjustableClock()
-
-        async def advance(seconds: float) -> None:
-            clock.advance(timedelta(seconds=seconds))
-
-        yield Subject(MemoryRateLimiter(clock), advance)
-        return
-    client = await _redis_client()
-
-    async def sleep(seconds: float) -> None:
-        await asyncio.sleep(seconds + 0.1)
-
-    yield Subject(RedisRateLimiter(client, prefix=redis_prefix), sleep)
-    await client.aclose()
-    await _drop_keys(redis_prefix)
-
-
-async def test_allows_exactly_limit_hits_then_refuses_with_retry_after(subject: Subject) -> None:
-    limiter = subject.limiter
-    results = [await limiter.hit("k", limit=3, window_seconds=60) for _ in range(3)]
-    assert results == [None, None, None]
-    for _ in range(2):
-        retry_after = await limiter.hit("k", limit=3, window_seconds=60)
-        assert retry_after is not None
-        assert 1 <= retry_after <= 60
-
-
-async def test_keys_are_independent(subject: Subject) -> None:
-    limiter = subject.limiter
-    assert await limiter.hit("a", limit=1, window_seconds=60) is None
-    assert await limiter.hit("a", limit=1, window_seconds=60) is not None
-    assert await limiter.hit("b", limit=1, window_seconds=60) is None
-
-
-async def test_attempts_are_allowed_again_when_the_window_ends(subject: Subject) -> None:
-    limiter = subject.limiter
-    assert await limiter.hit("k", limit=1, window_seconds=1) is None
-    assert await limiter.hit("k", limit=1, window_seconds=1) == 1
-    await subject.let_pass(1)
-    assert await limiter.hit("k", limit=1, window_seconds=1) is None
-    assert await limiter.hit("k", limit=1, window_seconds=1) == 1
-
-
-async def test_reset_forgets_the_attempts(subject: Subject) -> None:
-    limiter = subject.limiter
-    await limiter.hit("k", limit=1, window_seconds=60)
-    assert await limiter.hit("k", limit=1, window_seconds=60) is not None
-    await limiter.reset("k")
-    assert await limiter.hit("k", limit=1, window_seconds=60) is None
-    await limiter.reset("never-seen")  # resetting an unknown key is harmless
-
-
-async def test_concurrent_hits_allow_exactly_the_limit(subject: Subject) -> None:
-    limiter = subject.limiter
-    results = await asyncio.gather(
-        *(limiter.hit("k", limit=10, window_seconds=60) for _ in range(50))
-    )
-    assert sum(result is None for result in results) == 10
-    assert all(1 <= r <= 60 for r in results if r is not None)
-
-
-async def test_window_seconds_below_one_is_rejected(subject: Subject) -> None:
-    with pytest.raises(ValueError):
-        await subject.limiter.hit("k", limit=1, window_seconds=0)
 
 
 # Redis: the point of the adapter is that separate processes share the counts.

@@ -1,6 +1,6 @@
 """The SNS SMS sender on a moto server: what it asks SNS for, its one client, its failures.
 
-The SmsSender contract (tests/contract/test_sms.py) covers what every sender does.
+The SmsSender contract (tests/contract/test_sms_sender.py) covers what every sender does.
 """
 
 from __future__ import annotations
@@ -127,10 +127,11 @@ async def test_a_sender_from_a_url(moto_endpoint: str, monkeypatch: pytest.Monke
         "sns://?region=eu-west-1&sender_id=Clinica-1", endpoint_url=moto_endpoint
     )
     settings = {key.lstrip("_"): value for key, value in vars(sender).items()}
-    assert settings["client"] is None  # nothing made before the first send
+    lazy = settings["client"]
+    assert vars(lazy)["_client"] is None  # nothing made before the first send
 
     await sender.send(OTP)
-    client = vars(sender)["_client"]
+    client = vars(lazy)["_client"]
     await sender.close()
 
     assert client.meta.region_name == "eu-west-1"

@@ -16,20 +16,18 @@ the size range and the encryption; S3 refuses any other upload to them.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-import boto3
 import structlog
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
+from carehub.adapters.aws.clients import LazyClient, connector
+from carehub.adapters.aws.errors import AwsFailure
 from carehub.adapters.blob.checks import checked_key, expiry_seconds
 from carehub.documents.ports import ObjectMissing, ObjectTooLarge, StoredObject, UploadForm
 
@@ -44,13 +42,8 @@ _DELETE_BATCH = 1000
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
-class ObjectStoreFailed(Exception):
+class ObjectStoreFailed(AwsFailure):
     """S3 could not be reached, or refused the request."""
-
-    def __init__(self, reason: str, *, aws_code: str | None = None) -> None:
-        super().__init__(reason)
-        # The AWS error code (e.g. "AccessDenied"); None when there was no reply from AWS.
-        self.aws_code = aws_code
 
 
 class S3ObjectStore:
@@ -72,11 +65,8 @@ class S3ObjectStore:
             raise ValueError("a KMS key id needs sse=aws:kms")
         prefix = prefix.strip("/")
         self._prefix = f"{checked_key(prefix)}/" if prefix else ""
-        self._connect = connect
         self._bucket = bucket
-        self._client: Any = None
-        # Calls run on threads, and the first few may race to make the client.
-        self._lock = threading.Lock()
+        self._client = LazyClient(connect, service="S3", failure=ObjectStoreFailed)
         self._encryption = {"ServerSideEncryption": sse}
         self._sse_fields = {"x-amz-server-side-encryption": sse}
         if kms_key_id is not None:
@@ -186,7 +176,7 @@ class S3ObjectStore:
 
     async def close(self) -> None:
         """Close the client's connections; a later call makes a new client."""
-        await asyncio.to_thread(self._close)
+        await self._client.close()
 
     def _delete_batch(self, s3: Any, *, delete: dict[str, Any]) -> Any:
         return s3.delete_objects(Bucket=self._bucket, Delete=delete)
@@ -196,27 +186,11 @@ class S3ObjectStore:
 
     async def _call(self, what: str, call: Callable[[Any], Any]) -> Any:
         try:
-            return await asyncio.to_thread(lambda: call(self._s3()))
-        except ClientError as exc:
-            # Keep only the code: AWS's messages may quote keys and request details.
-            code = str(exc.response.get("Error", {}).get("Code", "")) or None
-            if code in _MISSING:
+            return await self._client.call(what, call)
+        except ObjectStoreFailed as exc:
+            if exc.aws_code in _MISSING:
                 raise ObjectMissing() from None
-            raise ObjectStoreFailed(f"S3 refused the {what}: {code}", aws_code=code) from None
-        except BotoCoreError as exc:
-            raise ObjectStoreFailed(f"S3 not reachable: {type(exc).__name__}") from None
-
-    def _s3(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return self._client
-
-    def _close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
+            raise
 
 
 def s3_object_store_from_url(url: str, *, endpoint_url: str | None = None) -> S3ObjectStore:
@@ -240,14 +214,9 @@ def s3_object_store_from_url(url: str, *, endpoint_url: str | None = None) -> S3
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path"} if endpoint_url else {},
-        retries={"mode": "standard"},
         max_pool_connections=_CONNECTIONS,
     )
-
-    def connect() -> Any:
-        session = boto3.session.Session(region_name=region)
-        return session.client("s3", endpoint_url=endpoint_url, config=config)
-
+    connect = connector("s3", region=region, endpoint_url=endpoint_url, config=config)
     return S3ObjectStore(
         connect,
         bucket=parts.netloc,

@@ -16,20 +16,17 @@ and they reach the callback as the store names them, without that prefix.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
-import boto3
 import orjson
 import structlog
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
+from carehub.adapters.aws.clients import LazyClient, connector
+from carehub.adapters.aws.errors import AwsFailure
 from carehub.kernel.errors import CarehubError
 
 log = structlog.get_logger("carehub.storage_events")
@@ -41,13 +38,8 @@ _RECEIVE_BATCH = 10  # SQS's limit
 _STALE_RECEIPT = frozenset({"ReceiptHandleIsInvalid", "MessageNotInflight"})
 
 
-class StorageEventsFailed(Exception):
+class StorageEventsFailed(AwsFailure):
     """SQS could not be reached, or refused the request."""
-
-    def __init__(self, reason: str, *, aws_code: str | None = None) -> None:
-        super().__init__(reason)
-        # The AWS error code (e.g. "AccessDenied"); None when there was no reply from AWS.
-        self.aws_code = aws_code
 
 
 class _NotAnS3Event(ValueError):
@@ -75,19 +67,16 @@ class S3EventQueue:
             raise ValueError("SQS waits 0 to 20 seconds")
         prefix = key_prefix.strip("/")
         self._prefix = f"{prefix}/" if prefix else ""
-        self._connect = connect
         self._queue_name = queue_name
         self._queue_url = queue_url
         self._wait_seconds = wait_seconds
-        self._client: Any = None
-        # Calls run on threads, and the first few may race to make the client.
-        self._lock = threading.Lock()
+        self._client = LazyClient(connect, service="SQS", failure=StorageEventsFailed)
 
     async def drain(self, complete: Callable[[str], Awaitable[object]], *, limit: int = 10) -> int:
         """Receive up to `limit` messages (one short long poll) and `complete` every key S3
         reports created; returns how many keys were handed over and finished."""
         url = await self._url()
-        reply = await self._call(
+        reply = await self._client.call(
             "receive",
             lambda sqs: sqs.receive_message(
                 QueueUrl=url,
@@ -105,7 +94,7 @@ class S3EventQueue:
 
     async def close(self) -> None:
         """Close the client's connections; a later call makes a new client."""
-        await asyncio.to_thread(self._close)
+        await self._client.close()
 
     async def _handle(
         self, message: dict[str, Any], complete: Callable[[str], Awaitable[object]]
@@ -159,7 +148,9 @@ class S3EventQueue:
 
     async def _delete(self, url: str, receipt: str) -> None:
         try:
-            await self._call("delete", partial(_delete_message, queue_url=url, receipt=receipt))
+            await self._client.call(
+                "delete", partial(_delete_message, queue_url=url, receipt=receipt)
+            )
         except StorageEventsFailed as exc:
             if exc.aws_code not in _STALE_RECEIPT:
                 raise
@@ -169,31 +160,9 @@ class S3EventQueue:
     async def _url(self) -> str:
         if self._queue_url is None:
             name = self._queue_name
-            found = await self._call("lookup", lambda sqs: sqs.get_queue_url(QueueName=name))
+            found = await self._client.call("lookup", lambda sqs: sqs.get_queue_url(QueueName=name))
             self._queue_url = str(found["QueueUrl"])
         return self._queue_url
-
-    async def _call(self, what: str, call: Callable[[Any], Any]) -> Any:
-        try:
-            return await asyncio.to_thread(lambda: call(self._sqs()))
-        except ClientError as exc:
-            # Keep only the code: AWS's messages may quote request details.
-            code = str(exc.response.get("Error", {}).get("Code", "")) or None
-            raise StorageEventsFailed(f"SQS refused the {what}: {code}", aws_code=code) from None
-        except BotoCoreError as exc:
-            raise StorageEventsFailed(f"SQS not reachable: {type(exc).__name__}") from None
-
-    def _sqs(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return self._client
-
-    def _close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
 
 
 def s3_event_queue_from_url(
@@ -215,13 +184,7 @@ def s3_event_queue_from_url(
         raise ValueError(f"S3 events URL has unknown options: {sorted(unknown)}")
     if not all(options.values()):
         raise ValueError("S3 events URL has empty options")
-    region = options.get("region")
-    config = Config(retries={"mode": "standard"})
-
-    def connect() -> Any:
-        session = boto3.session.Session(region_name=region)
-        return session.client("sqs", endpoint_url=endpoint_url, config=config)
-
+    connect = connector("sqs", region=options.get("region"), endpoint_url=endpoint_url)
     return S3EventQueue(connect, queue_name=parts.netloc, key_prefix=key_prefix)
 
 

@@ -37,6 +37,7 @@ import structlog
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from carehub.adapters.aws.errors import aws_error_code
 from carehub.adapters.broker.sns_sqs_layout import (
     Layout,
     dead_letter_attributes,
@@ -318,8 +319,7 @@ class SnsSqsSubscription:
         try:
             await self._aws.run(call)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in _STALE_RECEIPT:
+            if aws_error_code(exc) not in _STALE_RECEIPT:
                 raise
             log.warning("broker.stale_receipt", queue=self._queue_name, action=action)
 

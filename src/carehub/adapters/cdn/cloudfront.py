@@ -10,19 +10,17 @@ distribution's origin sees them (`/<key>`, URL-quoted, so no key acts as a wildc
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 import uuid
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import boto3
 import structlog
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
+from carehub.adapters.aws.clients import LazyClient, connector
+from carehub.adapters.aws.errors import AwsFailure
 from carehub.adapters.blob.checks import checked_key
 
 log = structlog.get_logger("carehub.cdn")
@@ -32,12 +30,8 @@ _DISTRIBUTION = re.compile(r"[A-Z0-9]{1,32}")
 MAX_PATHS = 3000
 
 
-class InvalidationFailed(Exception):
+class InvalidationFailed(AwsFailure):
     """CloudFront could not be reached, or refused the invalidation."""
-
-    def __init__(self, reason: str, *, aws_code: str | None = None) -> None:
-        super().__init__(reason)
-        self.aws_code = aws_code
 
 
 class CloudFrontInvalidator:
@@ -56,10 +50,9 @@ class CloudFrontInvalidator:
         self.distribution_id = distribution_id
         # Where the store keeps the keys in its bucket (the origin sees `prefix + key`).
         self._key_prefix = f"{checked_key(key_prefix.strip('/'))}/" if key_prefix.strip("/") else ""
-        self._connect = connect or _connector(endpoint_url)
-        self._client: Any = None
-        # Calls run on threads, and the first few may race to make the client.
-        self._lock = threading.Lock()
+        # CloudFront is global; its API lives in us-east-1.
+        connect = connect or connector("cloudfront", region="us-east-1", endpoint_url=endpoint_url)
+        self._client = LazyClient(connect, service="CloudFront", failure=InvalidationFailed)
 
     async def invalidate(self, keys: Sequence[str]) -> str | None:
         """Ask CloudFront to drop `keys`; returns the invalidation id (None for no keys)."""
@@ -68,25 +61,17 @@ class CloudFrontInvalidator:
         if len(keys) > MAX_PATHS:
             raise ValueError(f"CloudFront takes at most {MAX_PATHS} paths at once")
         paths = sorted({"/" + quote(self._key_prefix + checked_key(key)) for key in keys})
-        try:
-            reply = await asyncio.to_thread(self._create, paths)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", "")) or None
-            raise InvalidationFailed(
-                f"CloudFront refused the invalidation: {code}", aws_code=code
-            ) from None
-        except BotoCoreError as exc:
-            raise InvalidationFailed(f"CloudFront not reachable: {type(exc).__name__}") from None
+        reply = await self._client.call("invalidation", partial(self._create, paths=paths))
         invalidation_id: str = reply["Invalidation"]["Id"]
         log.info("cdn.invalidated", invalidation_id=invalidation_id, paths=len(paths))
         return invalidation_id
 
     async def close(self) -> None:
         """Close the client's connections; a later call makes a new client."""
-        await asyncio.to_thread(self._close)
+        await self._client.close()
 
-    def _create(self, paths: list[str]) -> Any:
-        return self._cloudfront().create_invalidation(
+    def _create(self, cloudfront: Any, *, paths: list[str]) -> Any:
+        return cloudfront.create_invalidation(
             DistributionId=self.distribution_id,
             InvalidationBatch={
                 "Paths": {"Quantity": len(paths), "Items": paths},
@@ -94,18 +79,6 @@ class CloudFrontInvalidator:
                 "CallerReference": uuid.uuid4().hex,
             },
         )
-
-    def _cloudfront(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return self._client
-
-    def _close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
 
 
 def cloudfront_from_url(
@@ -120,14 +93,3 @@ def cloudfront_from_url(
     if parts.path.strip("/") or parts.query or "@" in parts.netloc:
         raise ValueError("CDN URL is cloudfront://DISTRIBUTION_ID and nothing else")
     return CloudFrontInvalidator(parts.netloc, endpoint_url, key_prefix=key_prefix)
-
-
-def _connector(endpoint_url: str | None) -> Callable[[], Any]:
-    config = Config(retries={"mode": "standard"})
-
-    def connect() -> Any:
-        # CloudFront is global; its API lives in us-east-1.
-        session = boto3.session.Session(region_name="us-east-1")
-        return session.client("cloudfront", endpoint_url=endpoint_url, config=config)
-
-    return connect

@@ -15,18 +15,17 @@ SNS then routes for reliability rather than cost.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import structlog
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
+from carehub.adapters.aws.clients import LazyClient, connector
+from carehub.adapters.aws.errors import AwsFailure
 from carehub.kernel.sms import SmsMessage, is_e164
 
 log = structlog.get_logger("carehub.sms")
@@ -36,13 +35,8 @@ _SENDER_ID = re.compile(r"(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,
 _CONNECTIONS = 32
 
 
-class SmsDeliveryFailed(Exception):
+class SmsDeliveryFailed(AwsFailure):
     """SNS could not be reached, or refused the message."""
-
-    def __init__(self, reason: str, *, aws_code: str | None = None) -> None:
-        super().__init__(reason)
-        # The AWS error code (e.g. "Throttling"); None when there was no reply from AWS.
-        self.aws_code = aws_code
 
 
 class SnsSmsSender:
@@ -52,10 +46,7 @@ class SnsSmsSender:
     def __init__(self, connect: Callable[[], Any], *, sender_id: str | None = None) -> None:
         if sender_id is not None and not _SENDER_ID.fullmatch(sender_id):
             raise ValueError("SMS sender_id must be 1-11 letters, digits or inner hyphens")
-        self._connect = connect
-        self._client: Any = None
-        # Sends run on threads, and the first few may race to make the client.
-        self._lock = threading.Lock()
+        self._client = LazyClient(connect, service="SNS", failure=SmsDeliveryFailed)
         self._attributes = {"AWS.SNS.SMS.SMSType": _string("Transactional")}
         if sender_id is not None:
             self._attributes["AWS.SNS.SMS.SenderID"] = _string(sender_id)
@@ -64,37 +55,18 @@ class SnsSmsSender:
         """Hand the message to SNS; raises `SmsDeliveryFailed` unless SNS accepted it."""
         if not is_e164(message.to):
             raise ValueError("SMS recipient is not an E.164 phone number")
-        try:
-            await asyncio.to_thread(self._publish, message)
-        except ClientError as exc:
-            # AWS's error messages may quote the phone number: keep only the code.
-            code = str(exc.response.get("Error", {}).get("Code", "")) or None
-            raise SmsDeliveryFailed(f"SNS refused the SMS: {code}", aws_code=code) from None
-        except BotoCoreError as exc:
-            # Parameter errors quote the parameters: keep only the kind of failure.
-            raise SmsDeliveryFailed(f"SNS not reachable: {type(exc).__name__}") from None
+        # The failure keeps only AWS's code: its messages may quote the phone number.
+        await self._client.call("SMS", partial(self._publish, message=message))
         log.info("sms.sent", purpose=message.purpose)
 
     async def close(self) -> None:
         """Close the client's connections; a later send makes a new client."""
-        await asyncio.to_thread(self._close)
+        await self._client.close()
 
-    def _publish(self, message: SmsMessage) -> None:
-        self._sns().publish(
+    def _publish(self, sns: Any, *, message: SmsMessage) -> None:
+        sns.publish(
             PhoneNumber=message.to, Message=message.text, MessageAttributes=self._attributes
         )
-
-    def _sns(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._connect()
-            return self._client
-
-    def _close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
 
 
 def sns_sms_sender_from_url(url: str, *, endpoint_url: str | None = None) -> SnsSmsSender:
@@ -111,13 +83,10 @@ def sns_sms_sender_from_url(url: str, *, endpoint_url: str | None = None) -> Sns
         raise ValueError(f"SMS URL has unknown options: {sorted(unknown)}")
     if not all(options.values()):
         raise ValueError("SMS URL has empty options")
-    region = options.get("region")
-    config = Config(retries={"mode": "standard"}, max_pool_connections=_CONNECTIONS)
-
-    def connect() -> Any:
-        session = boto3.session.Session(region_name=region)
-        return session.client("sns", endpoint_url=endpoint_url, config=config)
-
+    config = Config(max_pool_connections=_CONNECTIONS)
+    connect = connector(
+        "sns", region=options.get("region"), endpoint_url=endpoint_url, config=config
+    )
     return SnsSmsSender(connect, sender_id=options.get("sender_id"))
 
 

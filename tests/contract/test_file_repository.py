@@ -14,7 +14,7 @@ import pytest
 from carehub.documents.model import Category, FileStatus, Kind, PatientFile, Scope
 from carehub.documents.ports import PreopSlotTaken, VersionTaken
 from carehub.kernel.errors import Invalid
-from tests.contract.file_records import (
+from tests.support.file_records import (
     MINUTE,
     NOW,
     NewUnit,

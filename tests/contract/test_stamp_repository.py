@@ -13,7 +13,7 @@ import pytest
 from carehub.adapters.sql.database import UniqueViolation
 from carehub.documents.errors import StampExists
 from carehub.documents.model import Category, Stamp
-from tests.contract.file_records import MINUTE, NOW, NewUnit, a_file, open_units, store
+from tests.support.file_records import MINUTE, NOW, NewUnit, a_file, open_units, store
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from carehub.adapters.blob.folder import FolderObjectStore
 from carehub.adapters.images.pillow import PillowImages
 from carehub.documents.model import Category, FileStatus, Scope
 from carehub.documents.variants import VariantMaker
-from tests.contract.file_records import NewUnit, a_file, open_units
 from tests.support.clock import AdjustableClock
+from tests.support.file_records import NewUnit, a_file, open_units
 
 MAX_BYTES = 5 * 1024 * 1024
 

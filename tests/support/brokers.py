@@ -1,4 +1,5 @@
-"""The Broker port's adapters, each opened on an empty namespace for one test.
+"""The Broker port's adapters, each opened on an empty namespace for one test, and the
+messages and consumers the broker tests send and declare.
 
 Every adapter is built with a one-second visibility timeout, so that "the consumer died"
 can be tested without waiting long.
@@ -6,20 +7,26 @@ can be tested without waiting long.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 
 import pytest
 
 from carehub.adapters.broker.memory import MemoryBroker
 from carehub.adapters.broker.redis_streams import RedisStreamsBroker, redis_broker_from_url
 from carehub.adapters.broker.sns_sqs import SnsSqsBroker
-from carehub.events.ports import Broker
+from carehub.events.model import ConsumerSpec
+from carehub.events.ports import Broker, Delivery, Subscription
+from carehub.kernel.events import EventMessage
 from carehub.kernel.ids import new_id
 from tests.support.moto import aws_client
 from tests.support.redis_space import REDIS_URL, redis_prefix
 
 VISIBILITY_TIMEOUT = 1.0
+REGISTERED = "patients.patient_registered.v1"
+UPDATED = "patients.patient_updated.v1"
+USER_CREATED = "identity.user_created.v1"
 
 BrokerFactory = Callable[[], AbstractAsyncContextManager[Broker]]
 
@@ -74,3 +81,26 @@ def broker_factory(name: str, request: pytest.FixtureRequest) -> BrokerFactory:
     if name == "sqs":
         return sqs_broker(request.getfixturevalue("moto_endpoint"))
     raise LookupError(name)
+
+
+def message(
+    event_type: str = REGISTERED, aggregate_id: str | None = None, country: str = "PE"
+) -> EventMessage:
+    aggregate = aggregate_id or new_id()
+    return EventMessage(
+        event_id=new_id(),
+        event_type=event_type,
+        aggregate_id=aggregate,
+        occurred_at=datetime(2026, 11, 23, 10, 30, 15, 123456, tzinfo=UTC),
+        actor_id="user-1",
+        payload={"patientId": aggregate, "countryId": country, "changedFields": ["email"]},
+    )
+
+
+def spec(name: str, *types: str, country: str | None = None) -> ConsumerSpec:
+    return ConsumerSpec(name, frozenset(types or (REGISTERED,)), country_id=country)
+
+
+async def ack_all(subscription: Subscription, deliveries: Sequence[Delivery]) -> None:
+    for delivery in deliveries:
+        await subscription.ack(delivery)

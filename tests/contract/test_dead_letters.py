@@ -1,5 +1,6 @@
-"""Consumers on every SQL backend: effects happen once, failures retry and then park, and
-parked messages can be replayed."""
+"""The DeadLetters port, and the processed-message record of the consumer unit of work, on
+every SQL backend: effects happen once, failures retry and then park, and parked messages
+can be replayed."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from carehub.events.runner import apply_once
 from carehub.events.service import DeadLetterService
 from carehub.kernel.actor import Actor
 from carehub.kernel.events import EventMessage
-from tests.contract.event_world import EventWorld, event_world
-from tests.contract.test_event_backbone import ANALYTICS, consume_until, registered_today
+from tests.support.event_world import (
+    ANALYTICS,
+    EventWorld,
+    consume_until,
+    event_world,
+    registered_today,
+)
 
 REGISTERED = frozenset({"patients.patient_registered.v1"})
 FAST_RETRIES = {"event_max_attempts": 3}

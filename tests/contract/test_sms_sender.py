@@ -1,5 +1,7 @@
 """One contract for every SmsSender: the folder of JSON files, and SNS on the moto server.
 
+What only one sender does is tested beside it, in tests/adapters/sms/.
+
 Moto keeps each SMS published to a phone number as an `SMS` model, which its own HTTP API
 lists at `/moto-api/data.json`; that is where the SNS runs look for what was delivered.
 """
@@ -8,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import stat
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,28 +140,3 @@ async def test_logs_purpose_but_never_number_or_text(harness: Harness) -> None:
     logged = repr(logs)
     for secret in (OTP.to, OTP.to.removeprefix("+"), "987654321", "482913", "Miraflores"):
         assert secret not in logged
-
-
-# --- the folder -----------------------------------------------------------------------------
-
-
-async def test_folder_writes_one_owner_only_json_file_named_by_time(tmp_path: Path) -> None:
-    folder = tmp_path / "created" / "on-demand"
-    with capture_logs() as logs:
-        await FolderSmsSender(folder).send(OTP)
-
-    [path] = folder.iterdir()  # no temporary file left behind
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert path.suffix == ".json"
-    assert path.name[:8].isdigit()
-    assert path.name[8] == "T"
-    assert logs == [
-        {"event": "sms.written", "purpose": "identity.otp", "file": path.name, "log_level": "info"}
-    ]
-    written = json.loads(path.read_text(encoding="utf-8"))
-    assert set(written) == {"to", "text", "purpose", "sentAt"}
-    assert (written["to"], written["text"], written["purpose"]) == (OTP.to, OTP.text, OTP.purpose)
-    sent_at = datetime.fromisoformat(written["sentAt"])
-    assert sent_at.utcoffset() is not None
-    assert sent_at.utcoffset() == UTC.utcoffset(None)
-    assert abs((datetime.now(UTC) - sent_at).total_seconds()) < 60

@@ -17,7 +17,7 @@ import pytest
 from carehub.documents.errors import StampExists
 from carehub.documents.model import Category, Stamp
 from carehub.documents.ports import PreopSlotTaken
-from tests.contract.file_records import (
+from tests.support.file_records import (
     NOW,
     NewUnit,
     a_file,

@@ -1,4 +1,5 @@
-"""The outbox, the relay and the consumers on every SQL backend, with the in-process broker.
+"""The OutboxStore port on every SQL backend, through the relay and the consumers with the
+in-process broker: events commit with their change, leave in order, and are relayed once.
 
 Effects are counted in the analytics counters (the real consumer) or in lists kept by
 consumers made for the test.
@@ -6,15 +7,12 @@ consumers made for the test.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from carehub.analytics.handlers import count_event
-from carehub.analytics.model import COUNTED_EVENTS, Metric
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.events.model import Consumer, ConsumerSpec
 from carehub.events.relay import OutboxRelay
@@ -22,10 +20,13 @@ from carehub.events.runner import ConsumerOf
 from carehub.kernel.errors import Conflict
 from carehub.kernel.events import EventMessage
 from carehub.patients.model import PatientChanges
-from tests.contract.event_world import ACTOR, EventWorld, event_world
-from tests.support.waiting import Check, until
-
-ANALYTICS = Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event)
+from tests.support.event_world import (
+    ACTOR,
+    ANALYTICS,
+    consume_until,
+    event_world,
+    registered_today,
+)
 
 
 class Recorder:
@@ -37,26 +38,6 @@ class Recorder:
 
     async def apply(self, message: EventMessage, uow: object) -> None:
         self.seen.append(message)
-
-
-async def consume_until(world: EventWorld, done: Check, within: float = 15.0) -> None:
-    """Run the relay and every runner until `done()` is true."""
-    stopping = asyncio.Event()
-    loops = [asyncio.create_task(world.events.relay.run(stopping))] + [
-        asyncio.create_task(runner.run(stopping)) for runner in world.events.runners
-    ]
-    try:
-        await until(done, within)
-    finally:
-        stopping.set()
-        await asyncio.gather(*loops)
-
-
-async def registered_today(world: EventWorld, country: str = "PE") -> int:
-    today = world.clock.now().date()
-    async with world.new_uow() as uow:
-        rows = await uow.analytics.daily(Metric.PATIENTS_REGISTERED, today, today)
-    return sum(count for _, dimension, count in rows if dimension == f"countryId={country}")
 
 
 async def test_a_registration_reaches_the_analytics_counter_exactly_once(

@@ -16,7 +16,7 @@ from carehub.audit.model import ChainVerifier
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import AccessRecord
 from tests.conftest import BACKENDS
-from tests.contract.conftest import empty_database
+from tests.support.services import empty_database
 
 
 @pytest.fixture(params=BACKENDS)

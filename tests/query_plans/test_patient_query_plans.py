@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from carehub.adapters.sql.audit import AuditWriter
@@ -47,8 +44,8 @@ from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.patients.model import Address, CodedEntry, HumanName, Identifier, PatientDetails
 from carehub.patients.ports import PatientFilter
 from carehub.patients.service import PatientDraft, PatientService
+from tests.query_plans.conftest import nodes
 from tests.support.clock import AdjustableClock
-from tests.support.services import fresh_postgres_database, fresh_sqlite
 
 ROWS = 3_000
 AFTER = "00000000-0000-7000-8000-000000000000"  # any id: only the plan's shape matters
@@ -144,28 +141,6 @@ def cases(expected: dict[str, Any], xfail: dict[str, str] | None = None) -> list
 
 
 # --- SQLite --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def sqlite_file(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("plans-sqlite")
-    url = fresh_sqlite(sqlite_template, folder)
-    await load(url, folder)
-    return Path(url.removeprefix("sqlite:///"))
-
-
-@pytest.fixture(scope="module", params=["no statistics", "after ANALYZE"])
-def sqlite_conn(
-    request: pytest.FixtureRequest, sqlite_file: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sqlite3.Connection]:
-    """carehub never runs ANALYZE, so plans without statistics are the ones users get."""
-    path = tmp_path_factory.mktemp("plans-sqlite-copy") / sqlite_file.name
-    shutil.copyfile(sqlite_file, path)
-    conn = sqlite3.connect(path)
-    if request.param == "after ANALYZE":
-        conn.execute("ANALYZE")
-    yield conn
-    conn.close()
 
 
 def sqlite_plan(conn: sqlite3.Connection, criteria: PatientFilter, next_page: bool) -> list[str]:
@@ -275,18 +250,6 @@ def test_sqlite_name_prefix_seeks_each_token(sqlite_conn: sqlite3.Connection) ->
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def postgres_conn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    with fresh_postgres_database() as url:
-        await load(url, tmp_path_factory.mktemp("plans-postgres"))
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("VACUUM ANALYZE")
-            yield conn
-        finally:
-            await conn.close()
-
-
 async def postgres_plan(conn: Any, criteria: PatientFilter, next_page: bool) -> dict[str, Any]:
     compiled = statement(criteria, next_page, "postgresql").compiled(PostgresDatabase.dialect)
     params = bind(criteria, next_page, compiled.defaults)
@@ -295,12 +258,6 @@ async def postgres_plan(conn: Any, criteria: PatientFilter, next_page: bool) -> 
     )
     plan: dict[str, Any] = json.loads(found)[0]["Plan"]
     return plan
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
 
 
 def column(name: str) -> str:

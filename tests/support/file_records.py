@@ -1,5 +1,5 @@
-"""What the patient-file contract tests share: units of work on a SQL backend, files to
-store, and a start line for concurrent units."""
+"""What the patient-file tests share (contract, races, query plans): units of work on a SQL
+backend, files to store, and a start line for concurrent units."""
 
 from __future__ import annotations
 

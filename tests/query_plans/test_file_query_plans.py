@@ -1,20 +1,17 @@
 """Every query of the files and stamps repositories is served by an index, on SQLite and on
 PostgreSQL: a few thousand files of many patients are loaded, and each statement (as the
 adapter compiled it, with the adapter's parameters) is explained. PostgreSQL plans are
-taken after VACUUM ANALYZE, as in test_query_plans.
+taken after VACUUM ANALYZE, as in test_patient_query_plans.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import orjson
 import pytest
 
@@ -23,8 +20,8 @@ from carehub.adapters.sql.database import Statement
 from carehub.adapters.sql.postgres import PostgresDatabase
 from carehub.adapters.sql.sqlite import SqliteDatabase
 from carehub.documents.model import Category, FileStatus, Kind, Stamp
-from tests.contract.file_records import MINUTE, NOW, a_file, a_preop_image, open_units
-from tests.support.services import fresh_postgres_database, fresh_sqlite
+from tests.query_plans.conftest import nodes
+from tests.support.file_records import MINUTE, NOW, a_file, a_preop_image, open_units
 
 PATIENTS = 2_000
 PATIENT = "p-7"
@@ -124,27 +121,6 @@ def history(dialect: str) -> tuple[Statement, dict[str, Any], tuple[str, ...]]:
 # --- SQLite --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def sqlite_file(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("file-plans-sqlite")
-    url = fresh_sqlite(sqlite_template, folder)
-    await load(url, folder)
-    return Path(url.removeprefix("sqlite:///"))
-
-
-@pytest.fixture(scope="module", params=["no statistics", "after ANALYZE"])
-def sqlite_conn(
-    request: pytest.FixtureRequest, sqlite_file: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sqlite3.Connection]:
-    path = tmp_path_factory.mktemp("file-plans-sqlite-copy") / sqlite_file.name
-    shutil.copyfile(sqlite_file, path)
-    conn = sqlite3.connect(path)
-    if request.param == "after ANALYZE":
-        conn.execute("ANALYZE")
-    yield conn
-    conn.close()
-
-
 @pytest.mark.parametrize("name", [*QUERIES, "history"])
 def test_sqlite_serves_each_query_from_an_index(sqlite_conn: sqlite3.Connection, name: str) -> None:
     statement, params, indexes = history("sqlite") if name == "history" else QUERIES[name]
@@ -156,24 +132,6 @@ def test_sqlite_serves_each_query_from_an_index(sqlite_conn: sqlite3.Connection,
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-async def postgres_conn(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    with fresh_postgres_database() as url:
-        await load(url, tmp_path_factory.mktemp("file-plans-postgres"))
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute("VACUUM ANALYZE")
-            yield conn
-        finally:
-            await conn.close()
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
 
 
 @pytest.mark.postgres

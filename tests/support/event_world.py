@@ -1,5 +1,5 @@
 """A database, the event backbone and the patients use cases, wired as bootstrap does but
-with the consumers a test chooses."""
+with the consumers a test chooses; the analytics consumer, and a way to run them all."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 from carehub.adapters.sql.database import Database
 from carehub.adapters.sql.dead_letters import SqlDeadLetters
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.analytics.handlers import count_event
+from carehub.analytics.model import COUNTED_EVENTS, Metric
 from carehub.bootstrap import (
     EventBackbone,
     connect,
@@ -20,13 +22,16 @@ from carehub.bootstrap import (
     units_of_work,
 )
 from carehub.config import Settings
+from carehub.events.model import Consumer, ConsumerSpec
 from carehub.events.runner import ConsumerOf
 from carehub.kernel.actor import Actor
 from carehub.patients.model import HumanName, Patient, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
 from tests.support.clock import AdjustableClock
+from tests.support.waiting import Check, until
 
 ACTOR = Actor.system("test")
+ANALYTICS = Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event)
 
 
 @dataclass
@@ -74,3 +79,23 @@ async def event_world(
     finally:
         await events.broker.close()
         await db.close()
+
+
+async def consume_until(world: EventWorld, done: Check, within: float = 15.0) -> None:
+    """Run the relay and every runner until `done()` is true."""
+    stopping = asyncio.Event()
+    loops = [asyncio.create_task(world.events.relay.run(stopping))] + [
+        asyncio.create_task(runner.run(stopping)) for runner in world.events.runners
+    ]
+    try:
+        await until(done, within)
+    finally:
+        stopping.set()
+        await asyncio.gather(*loops)
+
+
+async def registered_today(world: EventWorld, country: str = "PE") -> int:
+    today = world.clock.now().date()
+    async with world.new_uow() as uow:
+        rows = await uow.analytics.daily(Metric.PATIENTS_REGISTERED, today, today)
+    return sum(count for _, dimension, count in rows if dimension == f"countryId={country}")
