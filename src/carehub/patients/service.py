@@ -22,14 +22,16 @@ from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.patient_access import needs_care_check
 from carehub.patients import access
 from carehub.patients.errors import PatientNotFound
-from carehub.patients.model import (
+from carehub.patients.events import (
     CareAssignmentChanged,
-    Patient,
-    PatientChanges,
     PatientDeactivated,
-    PatientDetails,
     PatientRegistered,
     PatientUpdated,
+)
+from carehub.patients.model import (
+    Patient,
+    PatientChanges,
+    PatientDetails,
     birth_date_for_age,
     check_age,
     check_country_id,
