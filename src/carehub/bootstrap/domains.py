@@ -40,6 +40,7 @@ from carehub.patients.handlers import CARE_EVENTS, join_care_team
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
 from carehub.practitioners.service import DoctorService
+from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.handlers import (
     NOTICE_EVENTS,
     REQUEST_EVENTS,
@@ -50,7 +51,6 @@ from carehub.scheduling.handlers import (
 )
 from carehub.scheduling.holds import HoldService
 from carehub.scheduling.notifications import Notifier
-from carehub.scheduling.openings import AvailabilityService
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
 from carehub.webhooks.handlers import QueueDeliveries
