@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from carehub.countries.errors import CountryNotFound
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country, CountryChanged, check_country, profile_for
-from carehub.countries.ports import CountriesUnitOfWork, CountryRepository
+from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText, SchedulingRules
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import AccessRecord
@@ -107,16 +107,6 @@ class CountryService:
             uow.audit(_audited(actor, "country.update", country_id, now))
             await uow.commit()
         return revised
-
-
-async def find_country(repo: CountryRepository, key: str) -> Country:
-    """A country by id, or else by ISO code (seed 001 names countries both ways)."""
-    country = await repo.get(key)
-    if country is None and len(key) == 2:
-        country = await repo.get_by_code(key.upper())
-    if country is None:
-        raise CountryNotFound(key)
-    return country
 
 
 def rules_change(**fields: object) -> Callable[[SchedulingRules], SchedulingRules]:

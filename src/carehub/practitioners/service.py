@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
-from carehub.countries.service import find_country
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.calendar import DateOverride, WeeklyWindow
@@ -16,9 +16,9 @@ from carehub.kernel.errors import FieldError, Forbidden, Invalid, PreconditionFa
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.weekly_hours import check_overrides, check_weekly
-from carehub.practitioners.errors import DoctorNotFound
+from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import Doctor, DoctorChanged, check_doctor, specialty_key
-from carehub.practitioners.ports import DoctorRepository, PractitionersUnitOfWork
+from carehub.practitioners.ports import PractitionersUnitOfWork
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,13 +126,6 @@ class DoctorService:
             uow.audit(_audited(actor, "doctor.update", doctor_id, now))
             await uow.commit()
         return revised
-
-
-async def find_doctor(repo: DoctorRepository, doctor_id: str) -> Doctor:
-    doctor = await repo.get(doctor_id)
-    if doctor is None:
-        raise DoctorNotFound(doctor_id)
-    return doctor
 
 
 def _check(doctor: Doctor, country: Country) -> None:

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
-from carehub.countries.service import find_country
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Invalid
+from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import Doctor, specialty_key
-from carehub.practitioners.service import find_doctor
 from carehub.scheduling.booking_rules import bounds, calendar_for, slot_minutes
 from carehub.scheduling.ports import SchedulingUnitOfWork
 from carehub.scheduling.slots import SlotRun, free_runs

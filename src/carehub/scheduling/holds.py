@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from carehub.countries.service import find_country
+from carehub.countries.lookup import find_country
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import NotFound
 from carehub.kernel.ids import new_id
-from carehub.practitioners.service import find_doctor
+from carehub.practitioners.lookup import find_doctor
 from carehub.scheduling import access
 from carehub.scheduling.booking_rules import check_bookable, slot_minutes
 from carehub.scheduling.claims import ClaimKind, SlotClaim

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
 from carehub.countries.rules import BookingMode
-from carehub.countries.service import find_country
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.kernel.calendar import RuleViolation
@@ -22,8 +22,8 @@ from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.patient_directory import PatientContact
+from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import Doctor
-from carehub.practitioners.service import find_doctor
 from carehub.scheduling import access
 from carehub.scheduling.booking_rules import check_bookable, slot_minutes, violations
 from carehub.scheduling.claims import ClaimKind, SlotClaim

@@ -6,15 +6,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from carehub.countries.service import find_country
+from carehub.countries.lookup import find_country
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, FieldError, Invalid, NotFound
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import specialty_key
-from carehub.practitioners.service import find_doctor
 from carehub.scheduling import access
 from carehub.scheduling.errors import SlotTaken, WaitlistEntryNotFound
 from carehub.scheduling.events import WaitlistOfferMade
