@@ -7,6 +7,7 @@ from collections.abc import Callable
 from carehub.audit.errors import AuditForbidden
 from carehub.audit.model import AuditEntry, ChainVerifier, Verification
 from carehub.audit.ports import AuditFilter, AuditUnitOfWork
+from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.kernel.clock import Clock
@@ -25,6 +26,7 @@ class AuditService:
     def __init__(self, uow_factory: Callable[[], AuditUnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._gate = AccessGate(clock, "audit")
 
     async def search(
         self, *, actor: Actor, criteria: AuditFilter, cursor: str | None, limit: int
@@ -79,12 +81,7 @@ class AuditService:
     def _record(
         self, actor: Actor, action: str, patient_id: str | None, allowed: bool
     ) -> AccessRecord:
-        return AccessRecord(
-            actor=actor,
-            action=action,
-            resource_type="audit",
-            resource_id=patient_id,
-            patient_ids=(patient_id,) if patient_id and allowed else (),
-            outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
-            at=self._clock.now(),
-        )
+        # A refused look-up checks no record, so it cannot tell whether the patient exists:
+        # it names none.
+        outcome = Outcome.ALLOWED if allowed else Outcome.DENIED
+        return self._gate.record(actor, action, patient_id, patient_id, outcome, known=allowed)

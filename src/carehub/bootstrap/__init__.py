@@ -48,9 +48,9 @@ from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
+from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.holds import HoldService
 from carehub.scheduling.notifications import Notifier
-from carehub.scheduling.openings import AvailabilityService
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
 from carehub.webhooks.service import WebhookService

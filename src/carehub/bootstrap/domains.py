@@ -36,6 +36,7 @@ from carehub.events.runner import ConsumerOf, ConsumerRunner
 from carehub.kernel.clock import Clock
 from carehub.patients.handlers import CARE_EVENTS, join_care_team
 from carehub.practitioners.service import DoctorService
+from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.handlers import (
     NOTICE_EVENTS,
     REQUEST_EVENTS,
@@ -46,7 +47,6 @@ from carehub.scheduling.handlers import (
 )
 from carehub.scheduling.holds import HoldService
 from carehub.scheduling.notifications import Notifier
-from carehub.scheduling.openings import AvailabilityService
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
 from carehub.webhooks.handlers import QueueDeliveries

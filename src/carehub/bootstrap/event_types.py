@@ -18,9 +18,9 @@ from carehub.documents.events import (
     FileDetached,
     StampRemoved,
 )
-from carehub.identity.model import UserActivated, UserChanged, UserCreated
+from carehub.identity.events import UserActivated, UserChanged, UserCreated
 from carehub.kernel.events import DomainEvent, catalogue_of
-from carehub.patients.model import (
+from carehub.patients.events import (
     CareAssignmentChanged,
     PatientDeactivated,
     PatientRegistered,

@@ -8,17 +8,21 @@ from carehub.countries.model import Country
 from carehub.kernel.unit_of_work import UnitOfWork
 
 
-class CountryRepository(Protocol):
+class CountryReader(Protocol):
+    """Countries read by id or by ISO code, never written (what a lookup needs)."""
+
+    async def get(self, country_id: str) -> Country | None: ...
+
+    async def get_by_code(self, code: str) -> Country | None: ...
+
+
+class CountryRepository(CountryReader, Protocol):
     """Country records inside a unit of work."""
 
     async def add(self, country: Country) -> None:
         """Insert a new country; raises CountryTaken when its id or code exists (the store
         enforces both)."""
         ...
-
-    async def get(self, country_id: str) -> Country | None: ...
-
-    async def get_by_code(self, code: str) -> Country | None: ...
 
     async def replace(self, country: Country, *, expected_version: int) -> bool:
         """Store it if the stored version is still `expected_version`; False otherwise."""

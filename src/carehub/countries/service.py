@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 
-from carehub.countries.errors import CountryNotFound
 from carehub.countries.events import CountryChanged
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country, check_country, profile_for
-from carehub.countries.ports import CountriesUnitOfWork, CountryRepository
+from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText, SchedulingRules
+from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor
-from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid, PreconditionFailed
 
@@ -36,6 +36,7 @@ class CountryService:
     def __init__(self, uow_factory: Callable[[], CountriesUnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._gate = AccessGate(clock, "country")
 
     async def create(
         self, *, actor: Actor, country_id: str | None, code: str, settings: CountrySettings
@@ -61,7 +62,7 @@ class CountryService:
         async with self._uow() as uow:
             await uow.countries.add(country)
             uow.record(_changed(country, actor))
-            uow.audit(_audited(actor, "country.create", country.id, now))
+            uow.audit(self._gate.record(actor, "country.create", None, country.id))
             await uow.commit()
         return country
 
@@ -105,19 +106,9 @@ class CountryService:
             if not await uow.countries.replace(revised, expected_version=if_version):
                 raise _stale(country_id)
             uow.record(_changed(revised, actor))
-            uow.audit(_audited(actor, "country.update", country_id, now))
+            uow.audit(self._gate.record(actor, "country.update", None, country_id))
             await uow.commit()
         return revised
-
-
-async def find_country(repo: CountryRepository, key: str) -> Country:
-    """A country by id, or else by ISO code (seed 001 names countries both ways)."""
-    country = await repo.get(key)
-    if country is None and len(key) == 2:
-        country = await repo.get_by_code(key.upper())
-    if country is None:
-        raise CountryNotFound(key)
-    return country
 
 
 def rules_change(**fields: object) -> Callable[[SchedulingRules], SchedulingRules]:
@@ -145,16 +136,6 @@ def _changed(country: Country, actor: Actor) -> CountryChanged:
         occurred_at=country.updated_at,
         actor_id=actor.id,
         version=country.version,
-    )
-
-
-def _audited(actor: Actor, action: str, country_id: str, at: datetime) -> AccessRecord:
-    return AccessRecord(
-        actor=actor,
-        action=action,
-        resource_type="country",
-        resource_id=country_id,
-        at=at,
     )
 
 

@@ -11,10 +11,10 @@ from carehub.documents.errors import FileNotFound, StampNotFound
 from carehub.documents.events import DocumentStamped, StampRemoved
 from carehub.documents.model import STAMPABLE, FileStatus, PatientFile, Stamp
 from carehub.documents.ports import DocumentsUnitOfWork
+from carehub.kernel.access_gate import outcome_of
 from carehub.kernel.actor import Actor
-from carehub.kernel.audit import Outcome
 from carehub.kernel.clock import Clock
-from carehub.kernel.errors import CarehubError, Conflict, FieldError, Forbidden, Invalid
+from carehub.kernel.errors import CarehubError, Conflict, FieldError, Invalid
 from carehub.kernel.ids import new_id
 
 MAX_NOTE = 2000
@@ -51,7 +51,7 @@ class StampService:
                 )
                 await uow.stamps.add(stamp)
             except CarehubError as exc:
-                outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
+                outcome = outcome_of(exc)
                 await self._gate.refuse(uow, actor, action, patient_id, outcome, file_id)
                 raise
             uow.record(DocumentStamped.of(stamp, file, actor))
@@ -85,7 +85,7 @@ class StampService:
                 if not await uow.stamps.remove(removed):
                     raise Conflict("The stamp was removed at the same time")
             except CarehubError as exc:
-                outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
+                outcome = outcome_of(exc)
                 await self._gate.refuse(uow, actor, action, patient_id, outcome, file_id)
                 raise
             uow.record(StampRemoved.of(removed, file, actor))

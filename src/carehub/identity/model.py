@@ -7,11 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from typing_extensions import TypedDict  # pydantic reads it on 3.11 (the event catalogue)
-
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import FieldError, Invalid
-from carehub.kernel.events import DomainEvent
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 MIN_PASSWORD_LENGTH = 12
@@ -174,49 +171,3 @@ def check_password(password: str, email: str) -> None:
         problem = "must not contain the email address"
     if problem:
         raise Invalid(f"password {problem}", errors=[FieldError("password", problem)])
-
-
-class UserPayload(TypedDict):
-    userId: str
-
-
-class UserCreatedPayload(UserPayload):
-    role: str
-    countryId: str | None
-
-
-class UserChangedPayload(UserPayload):
-    changedFields: list[str]
-
-
-@dataclass(frozen=True, kw_only=True)
-class UserCreated(DomainEvent):
-    """An account was created (by an admin, at sign-up, or as the bootstrap admin)."""
-
-    event_type = "identity.user_created.v1"
-    role: str
-    country_id: str | None
-
-    def payload(self) -> UserCreatedPayload:
-        return {"userId": self.aggregate_id, "role": self.role, "countryId": self.country_id}
-
-
-@dataclass(frozen=True, kw_only=True)
-class UserChanged(DomainEvent):
-    """An account's role, status, country or links changed."""
-
-    event_type = "identity.user_changed.v1"
-    changed_fields: tuple[str, ...]
-
-    def payload(self) -> UserChangedPayload:
-        return {"userId": self.aggregate_id, "changedFields": list(self.changed_fields)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class UserActivated(DomainEvent):
-    """An account became active (its email was verified)."""
-
-    event_type = "identity.user_activated.v1"
-
-    def payload(self) -> UserPayload:
-        return {"userId": self.aggregate_id}

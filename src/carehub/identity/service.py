@@ -27,6 +27,7 @@ from carehub.identity.errors import (
     Throttled,
     UserNotFound,
 )
+from carehub.identity.events import UserActivated, UserChanged, UserCreated
 from carehub.identity.messages import account_exists_mail, code_mail
 from carehub.identity.model import (
     ASSIGNABLE_ROLES,
@@ -37,9 +38,6 @@ from carehub.identity.model import (
     RefreshSession,
     SignupProfile,
     User,
-    UserActivated,
-    UserChanged,
-    UserCreated,
     UserStatus,
     check_password,
     normalise_email,

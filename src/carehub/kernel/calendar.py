@@ -1,7 +1,7 @@
 """Wall-clock opening hours, shared by countries (business hours) and doctors (availability).
 
 Times here are local to some IANA zone that the caller holds; nothing in this module knows
-which. Converting to UTC happens in one place: `carehub.scheduling.availability`.
+which. Converting to UTC happens in one place: `carehub.scheduling.slots`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A doctor's weekly hours as people write them ("Monday 10am-4pm") and as carehub keeps them.
 
-Times are local wall-clock times in the doctor's zone; `carehub.scheduling.availability`
+Times are local wall-clock times in the doctor's zone; `carehub.scheduling.slots`
 turns them into UTC.
 """
 

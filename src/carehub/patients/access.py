@@ -10,17 +10,9 @@ from dataclasses import replace
 
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import Forbidden
-from carehub.kernel.patient_access import can_see_patient
-from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
 
 PATIENT_EDITABLE = frozenset({"email", "phone", "address"})
-
-
-def can_see(actor: Actor, patient: Patient, *, in_care: bool = False) -> bool:
-    return can_see_patient(
-        actor, patient_id=patient.id, country_id=patient.country_id, in_care=in_care
-    )
 
 
 def check_can_register(actor: Actor, country_id: str) -> None:

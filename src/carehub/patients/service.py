@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from carehub.kernel.access_gate import AccessGate, outcome_of
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.kernel.clock import Clock
@@ -19,17 +20,18 @@ from carehub.kernel.errors import (
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
-from carehub.kernel.patient_access import needs_care_check
 from carehub.patients import access
 from carehub.patients.errors import PatientNotFound
-from carehub.patients.model import (
+from carehub.patients.events import (
     CareAssignmentChanged,
-    Patient,
-    PatientChanges,
     PatientDeactivated,
-    PatientDetails,
     PatientRegistered,
     PatientUpdated,
+)
+from carehub.patients.model import (
+    Patient,
+    PatientChanges,
+    PatientDetails,
     birth_date_for_age,
     check_age,
     check_country_id,
@@ -37,7 +39,7 @@ from carehub.patients.model import (
     check_patient_id,
 )
 from carehub.patients.mrn import format_mrn
-from carehub.patients.ports import PatientFilter, PatientRepository, PatientsUnitOfWork
+from carehub.patients.ports import PatientFilter, PatientsUnitOfWork
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +58,7 @@ class PatientService:
     def __init__(self, uow_factory: Callable[[], PatientsUnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._gate = AccessGate(clock, "patient")
 
     async def register(
         self, *, actor: Actor, draft: PatientDraft, idempotency: IdempotencyClaim | None = None
@@ -67,14 +70,11 @@ class PatientService:
         try:
             return await self._register(actor, draft, idempotency)
         except CarehubError as exc:
-            outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
             async with self._uow() as uow:
                 # The id is the caller's claim, not a record they were shown: never list it.
-                audited = self._audited(
-                    actor, "patient.create", draft.patient_id, outcome, known=False
+                await self._gate.refuse(
+                    uow, actor, "patient.create", None, outcome_of(exc), draft.patient_id
                 )
-                uow.audit(audited)
-                await uow.commit()
             raise
 
     async def _register(
@@ -111,17 +111,7 @@ class PatientService:
             await uow.patients.add_many(patients)
             for patient in patients:
                 uow.record(_registered(patient, actor))
-            uow.audit(
-                AccessRecord(
-                    actor=actor,
-                    action="patient.import",
-                    resource_type="patient",
-                    resource_id=None,
-                    patient_ids=tuple(p.id for p in patients),
-                    outcome=Outcome.ALLOWED,
-                    at=self._clock.now(),
-                )
-            )
+            uow.audit(self._gate.listed(actor, "patient.import", tuple(p.id for p in patients)))
             await uow.commit()
         return len(patients)
 
@@ -178,8 +168,7 @@ class PatientService:
                 details, changed = changes.apply(current.details, now.date())
                 check_details(details, now.date())
             except CarehubError as exc:
-                outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
-                await self._refuse(uow, actor, "patient.update", patient_id, outcome)
+                await self._refuse(uow, actor, "patient.update", patient_id, outcome_of(exc))
                 raise
             uow.audit(self._audited(actor, "patient.update", patient_id))
             if not changed:
@@ -241,17 +230,7 @@ class PatientService:
             page: Page[Patient] = Page(items=[], next_cursor=None)
             if narrowed is not None:
                 page = await uow.patients.search(narrowed, cursor=cursor, limit=limit)
-            uow.audit(
-                AccessRecord(
-                    actor=actor,
-                    action="patient.list",
-                    resource_type="patient",
-                    resource_id=None,
-                    patient_ids=tuple(p.id for p in page.items),
-                    outcome=Outcome.ALLOWED,
-                    at=self._clock.now(),
-                )
-            )
+            uow.audit(self._gate.listed(actor, "patient.list", tuple(p.id for p in page.items)))
             await uow.commit()
         return page
 
@@ -262,39 +241,29 @@ class PatientService:
         record reported missing, whether it exists or not."""
         patient = await uow.patients.get(patient_id)
         if patient is None:
-            await self._refuse(uow, actor, action, patient_id, Outcome.NOT_FOUND)
-            raise PatientNotFound(patient_id)
-        if not access.can_see(actor, patient, in_care=await _in_care(uow.patients, actor, patient)):
-            await self._refuse(uow, actor, action, patient_id, Outcome.DENIED)
-            raise PatientNotFound(patient_id)
+            await self._gate.hide(
+                uow, actor, action, PatientNotFound(patient_id), resource_id=patient_id
+            )
+        if not await self._gate.sees_patient(
+            actor, uow.patients, patient_id=patient_id, country_id=patient.country_id
+        ):
+            await self._gate.hide(
+                uow,
+                actor,
+                action,
+                PatientNotFound(patient_id),
+                resource_id=patient_id,
+                patient_id=patient_id,
+            )
         return patient
 
     async def _refuse(
         self, uow: PatientsUnitOfWork, actor: Actor, action: str, patient_id: str, outcome: Outcome
     ) -> None:
-        """Audit a refused attempt; it is committed even though the use case fails."""
-        known = outcome is not Outcome.NOT_FOUND  # never list a patient id that does not exist
-        uow.audit(self._audited(actor, action, patient_id, outcome, known=known))
-        await uow.commit()
+        await self._gate.refuse(uow, actor, action, patient_id, outcome, patient_id)
 
-    def _audited(
-        self,
-        actor: Actor,
-        action: str,
-        patient_id: str | None,
-        outcome: Outcome = Outcome.ALLOWED,
-        *,
-        known: bool = True,
-    ) -> AccessRecord:
-        return AccessRecord(
-            actor=actor,
-            action=action,
-            resource_type="patient",
-            resource_id=patient_id,
-            patient_ids=(patient_id,) if known and patient_id else (),
-            outcome=outcome,
-            at=self._clock.now(),
-        )
+    def _audited(self, actor: Actor, action: str, patient_id: str) -> AccessRecord:
+        return self._gate.record(actor, action, patient_id, patient_id)
 
     def _new_patient(self, draft: PatientDraft) -> Patient:
         now = self._clock.now()
@@ -320,12 +289,6 @@ class PatientService:
             created_at=now,
             updated_at=now,
         )
-
-
-async def _in_care(repo: PatientRepository, actor: Actor, patient: Patient) -> bool:
-    if not needs_care_check(actor) or actor.practitioner_id is None:
-        return False
-    return await repo.in_care_of(actor.practitioner_id, patient.id)
 
 
 def _with_mrn(patient: Patient, mrn: str) -> Patient:

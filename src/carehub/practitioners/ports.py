@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from carehub.countries.ports import CountryRepository
+from carehub.countries.ports import CountryReader
 from carehub.kernel.pagination import Page
 from carehub.kernel.unit_of_work import UnitOfWork
 from carehub.practitioners.model import Doctor
 
 
-class DoctorRepository(Protocol):
+class DoctorReader(Protocol):
+    """Doctors read by id, never written (what a lookup needs)."""
+
+    async def get(self, doctor_id: str) -> Doctor | None: ...
+
+
+class DoctorRepository(DoctorReader, Protocol):
     """Doctor records inside a unit of work."""
 
     async def add(self, doctor: Doctor) -> None:
         """Insert a new doctor; raises DoctorIdTaken when the id exists."""
         ...
-
-    async def get(self, doctor_id: str) -> Doctor | None: ...
 
     async def replace(self, doctor: Doctor, *, expected_version: int) -> bool:
         """Store it if the stored version is still `expected_version`; False otherwise."""
@@ -35,4 +39,6 @@ class PractitionersUnitOfWork(UnitOfWork, Protocol):
     def doctors(self) -> DoctorRepository: ...
 
     @property
-    def countries(self) -> CountryRepository: ...
+    def countries(self) -> CountryReader:
+        """Read-only: doctors are checked against their country, never change it."""
+        ...

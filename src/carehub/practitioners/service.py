@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
-from carehub.countries.service import find_country
+from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord
 from carehub.kernel.calendar import DateOverride, WeeklyWindow
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid, PreconditionFailed
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.weekly_hours import check_overrides, check_weekly
-from carehub.practitioners.errors import DoctorNotFound
 from carehub.practitioners.events import DoctorChanged
+from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import Doctor, check_doctor, specialty_key
-from carehub.practitioners.ports import DoctorRepository, PractitionersUnitOfWork
+from carehub.practitioners.ports import PractitionersUnitOfWork
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +59,7 @@ class DoctorService:
     def __init__(self, uow_factory: Callable[[], PractitionersUnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._gate = AccessGate(clock, "doctor")
 
     async def create(self, *, actor: Actor, draft: DoctorDraft) -> Doctor:
         """Add a doctor in a country; their zone defaults to the country's first."""
@@ -85,7 +85,7 @@ class DoctorService:
             _check(doctor, country)
             await uow.doctors.add(doctor)
             uow.record(_changed(doctor, actor))
-            uow.audit(_audited(actor, "doctor.create", doctor.id, now))
+            uow.audit(self._gate.record(actor, "doctor.create", None, doctor.id))
             await uow.commit()
         return doctor
 
@@ -124,16 +124,9 @@ class DoctorService:
             if not await uow.doctors.replace(revised, expected_version=if_version):
                 raise _stale(doctor_id)
             uow.record(_changed(revised, actor))
-            uow.audit(_audited(actor, "doctor.update", doctor_id, now))
+            uow.audit(self._gate.record(actor, "doctor.update", None, doctor_id))
             await uow.commit()
         return revised
-
-
-async def find_doctor(repo: DoctorRepository, doctor_id: str) -> Doctor:
-    doctor = await repo.get(doctor_id)
-    if doctor is None:
-        raise DoctorNotFound(doctor_id)
-    return doctor
 
 
 def _check(doctor: Doctor, country: Country) -> None:
@@ -163,16 +156,6 @@ def _changed(doctor: Doctor, actor: Actor) -> DoctorChanged:
         actor_id=actor.id,
         country_id=doctor.country_id,
         version=doctor.version,
-    )
-
-
-def _audited(actor: Actor, action: str, doctor_id: str, at: datetime) -> AccessRecord:
-    return AccessRecord(
-        actor=actor,
-        action=action,
-        resource_type="doctor",
-        resource_id=doctor_id,
-        at=at,
     )
 
 

@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.holds import HoldService
 from carehub.scheduling.model import Action, Appointment, Status
-from carehub.scheduling.openings import AvailabilityService
 from carehub.scheduling.ports import AppointmentFilter
 from carehub.scheduling.schemas import (
     ActionIn,

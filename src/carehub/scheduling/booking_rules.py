@@ -11,7 +11,7 @@ from carehub.countries.rules import BookingContext, rules_for
 from carehub.kernel.calendar import RuleViolation
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.practitioners.model import Doctor
-from carehub.scheduling.availability import Calendar, booking_problems
+from carehub.scheduling.slots import Calendar, booking_problems
 
 
 def slot_minutes(country: Country, doctor: Doctor) -> int:

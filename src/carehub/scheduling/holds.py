@@ -6,13 +6,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from carehub.countries.service import find_country
+from carehub.countries.lookup import find_country
+from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import NotFound
 from carehub.kernel.ids import new_id
-from carehub.practitioners.service import find_doctor
+from carehub.practitioners.lookup import find_doctor
 from carehub.scheduling import access
 from carehub.scheduling.booking_rules import check_bookable, slot_minutes
 from carehub.scheduling.claims import ClaimKind, SlotClaim
@@ -35,6 +36,7 @@ class HoldService:
         self._uow = uow_factory
         self._clock = clock
         self._hold_for = timedelta(minutes=hold_minutes)
+        self._gate = AccessGate(clock, "hold")
 
     async def place(
         self,
@@ -73,27 +75,27 @@ class HoldService:
                 created_at=now,
             )
             await claim_hold(uow, hold, now)
-            uow.audit(_audited(actor, "hold.create", hold, now))
+            uow.audit(self._audited(actor, "hold.create", hold))
             await uow.commit()
         return hold
 
     async def get(self, *, actor: Actor, hold_id: str) -> Hold:
         """One hold (its patient, its doctor, staff of its country and admins see it)."""
         async with self._uow() as uow:
-            hold = await self._visible(uow, actor, hold_id)
+            hold = await self._visible(uow, actor, hold_id, "hold.read")
         return hold
 
     async def release(self, *, actor: Actor, hold_id: str) -> Hold:
         """Give a held slot back before it expires. Repeating it is a no-op."""
         now = self._clock.now()
         async with self._uow() as uow:
-            hold = await self._visible(uow, actor, hold_id)
+            hold = await self._visible(uow, actor, hold_id, "hold.release")
             if hold.status is not HoldStatus.ACTIVE:
                 return hold
             released = replace(hold, status=HoldStatus.RELEASED)
             if await uow.holds.replace(released, expected_status=HoldStatus.ACTIVE):
                 await _let_go(uow, hold, actor, now)
-            uow.audit(_audited(actor, "hold.release", hold, now))
+            uow.audit(self._audited(actor, "hold.release", hold))
             await uow.commit()
         return released
 
@@ -110,13 +112,25 @@ class HoldService:
             await uow.commit()
         return len(due)
 
-    async def _visible(self, uow: SchedulingUnitOfWork, actor: Actor, hold_id: str) -> Hold:
+    async def _visible(
+        self, uow: SchedulingUnitOfWork, actor: Actor, hold_id: str, action: str
+    ) -> Hold:
         hold = await uow.holds.get(hold_id)
         if hold is None or not access.can_see(
             actor, patient_id=hold.patient_id, doctor_id=hold.doctor_id, country_id=hold.country_id
         ):
-            raise HoldNotFound(hold_id)
+            await self._gate.hide(
+                uow,
+                actor,
+                action,
+                HoldNotFound(hold_id),
+                resource_id=hold_id,
+                patient_id=None if hold is None else hold.patient_id,
+            )
         return hold
+
+    def _audited(self, actor: Actor, action: str, hold: Hold) -> AccessRecord:
+        return self._gate.record(actor, action, hold.patient_id, hold.id)
 
 
 async def claim_hold(uow: SchedulingUnitOfWork, hold: Hold, now: datetime) -> None:
@@ -152,15 +166,4 @@ async def _let_go(uow: SchedulingUnitOfWork, hold: Hold, actor: Actor, now: date
             start=hold.start,
             end=hold.end,
         )
-    )
-
-
-def _audited(actor: Actor, action: str, hold: Hold, at: datetime) -> AccessRecord:
-    return AccessRecord(
-        actor=actor,
-        action=action,
-        resource_type="hold",
-        resource_id=hold.id,
-        patient_ids=(hold.patient_id,),
-        at=at,
     )

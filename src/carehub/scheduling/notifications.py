@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
 from carehub.countries.rules import render
-from carehub.countries.service import find_country
 from carehub.kernel.mail import Mailer, MailMessage
 from carehub.kernel.patient_directory import PatientContact
 from carehub.kernel.sms import SmsMessage, SmsSender, is_e164

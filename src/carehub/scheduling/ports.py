@@ -6,12 +6,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from carehub.countries.model import Country
 from carehub.kernel.pagination import Page
 from carehub.kernel.patient_directory import PatientDirectory
 from carehub.kernel.unit_of_work import UnitOfWork
-from carehub.practitioners.ports import PractitionersUnitOfWork
+from carehub.practitioners.model import Doctor
 from carehub.scheduling.claims import BusyInterval, SlotClaim
 from carehub.scheduling.model import Appointment, Hold, Status, WaitlistEntry
+
+
+class CountryDirectory(Protocol):
+    """Countries as scheduling reads them (the countries domain writes them)."""
+
+    async def get(self, country_id: str) -> Country | None: ...
+
+    async def get_by_code(self, code: str) -> Country | None:
+        """The country with this ISO 3166 alpha-2 code (upper case)."""
+        ...
+
+
+class DoctorDirectory(Protocol):
+    """Doctors as scheduling reads them (the practitioners domain writes them)."""
+
+    async def get(self, doctor_id: str) -> Doctor | None: ...
+
+    async def list_by_country(
+        self, country_id: str, *, specialty_key: str | None, cursor: str | None, limit: int
+    ) -> Page[Doctor]:
+        """Active doctors of a country (and specialty), by id, one page at a time."""
+        ...
 
 
 class SlotClaims(Protocol):
@@ -132,7 +155,15 @@ class WaitlistRepository(Protocol):
     ) -> Page[WaitlistEntry]: ...
 
 
-class SchedulingUnitOfWork(PractitionersUnitOfWork, UnitOfWork, Protocol):
+class SchedulingUnitOfWork(UnitOfWork, Protocol):
+    """Scheduling's own records, plus read-only views of countries, doctors and patients."""
+
+    @property
+    def countries(self) -> CountryDirectory: ...
+
+    @property
+    def doctors(self) -> DoctorDirectory: ...
+
     @property
     def appointments(self) -> AppointmentRepository: ...
 

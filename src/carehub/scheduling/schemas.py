@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from carehub.kernel.errors import FieldError, Invalid
+from carehub.scheduling.availability import DoctorSlots
 from carehub.scheduling.model import Appointment, Hold, Status, WaitlistEntry
-from carehub.scheduling.openings import DoctorSlots
 from carehub.scheduling.service import BookingRequest
 from carehub.scheduling.slot_times import slot_texts
 from carehub.web.schemas import WireModel

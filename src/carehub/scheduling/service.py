@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
 from carehub.countries.rules import BookingMode
-from carehub.countries.service import find_country
+from carehub.kernel.access_gate import AccessGate, outcome_of
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord, Outcome
+from carehub.kernel.audit import AccessRecord
 from carehub.kernel.calendar import RuleViolation
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -22,8 +23,8 @@ from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.patient_directory import PatientContact
+from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import Doctor
-from carehub.practitioners.service import find_doctor
 from carehub.scheduling import access
 from carehub.scheduling.booking_rules import check_bookable, slot_minutes, violations
 from carehub.scheduling.claims import ClaimKind, SlotClaim
@@ -63,6 +64,7 @@ class AppointmentService:
     def __init__(self, uow_factory: Callable[[], SchedulingUnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._gate = AccessGate(clock, "appointment")
 
     async def book(
         self,
@@ -76,21 +78,11 @@ class AppointmentService:
         try:
             return await self._book(actor, request, idempotency)
         except CarehubError as exc:
-            outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
             async with self._uow() as uow:
                 # The ids are the caller's claims, not records they were shown: list none.
-                uow.audit(
-                    AccessRecord(
-                        actor=actor,
-                        action="appointment.create",
-                        resource_type="appointment",
-                        resource_id=request.appointment_id,
-                        patient_ids=(),
-                        outcome=outcome,
-                        at=self._clock.now(),
-                    )
+                await self._gate.refuse(
+                    uow, actor, "appointment.create", None, outcome_of(exc), request.appointment_id
                 )
-                await uow.commit()
             raise
 
     async def _book(
@@ -152,7 +144,7 @@ class AppointmentService:
             )
             await uow.appointments.add(appointment)
             uow.record(_status_changed(appointment, actor, "request"))
-            uow.audit(_audited(actor, "appointment.create", appointment, now))
+            uow.audit(self._audited(actor, "appointment.create", appointment))
             if idempotency is not None:
                 uow.claim_idempotency(idempotency)
             await uow.commit()
@@ -162,7 +154,7 @@ class AppointmentService:
         """One appointment with its history."""
         async with self._uow() as uow:
             appointment = await self._visible(uow, actor, appointment_id, "appointment.read")
-            uow.audit(_audited(actor, "appointment.read", appointment, self._clock.now()))
+            uow.audit(self._audited(actor, "appointment.read", appointment))
             await uow.commit()
         return appointment
 
@@ -195,7 +187,7 @@ class AppointmentService:
             uow.record(_status_changed(moved, actor, action.value))
             if override_window and action is Action.CANCEL:
                 verb = "appointment.cancel_override"
-            uow.audit(_audited(actor, verb, moved, now))
+            uow.audit(self._audited(actor, verb, moved))
             await uow.commit()
         return moved
 
@@ -245,7 +237,7 @@ class AppointmentService:
                 uow.record(_freed(current, actor, now))
             await self._store(uow, moved, current.version)
             uow.record(_status_changed(moved, actor, "reschedule"))
-            uow.audit(_audited(actor, "appointment.reschedule", moved, now))
+            uow.audit(self._audited(actor, "appointment.reschedule", moved))
             await uow.commit()
         return moved
 
@@ -263,17 +255,8 @@ class AppointmentService:
             page: Page[Appointment] = Page([], None)
             if narrowed is not None and _consistent(actor, narrowed):
                 page = await uow.appointments.search(narrowed, cursor=cursor, limit=limit)
-            uow.audit(
-                AccessRecord(
-                    actor=actor,
-                    action="appointment.list",
-                    resource_type="appointment",
-                    resource_id=None,
-                    patient_ids=tuple(dict.fromkeys(a.patient_id for a in page.items)),
-                    outcome=Outcome.ALLOWED,
-                    at=self._clock.now(),
-                )
-            )
+            patient_ids = tuple(dict.fromkeys(a.patient_id for a in page.items))
+            uow.audit(self._gate.listed(actor, "appointment.list", patient_ids))
             await uow.commit()
         return page
 
@@ -299,7 +282,7 @@ class AppointmentService:
         if moved.status in RELEASED:
             await self._free(uow, moved, actor, now)
         uow.record(_status_changed(moved, actor, "reject" if found else "confirm"))
-        uow.audit(_audited(actor, f"appointment.{'reject' if found else 'confirm'}", moved, now))
+        uow.audit(self._audited(actor, f"appointment.{'reject' if found else 'confirm'}", moved))
 
     async def _parties(
         self, uow: SchedulingUnitOfWork, actor: Actor, request: BookingRequest
@@ -376,22 +359,18 @@ class AppointmentService:
     ) -> Appointment:
         appointment = await uow.appointments.get(appointment_id)
         if appointment is None or not access.can_see_appointment(actor, appointment):
-            outcome = Outcome.NOT_FOUND if appointment is None else Outcome.DENIED
-            patients = () if appointment is None else (appointment.patient_id,)
-            uow.audit(
-                AccessRecord(
-                    actor=actor,
-                    action=action,
-                    resource_type="appointment",
-                    resource_id=appointment_id,
-                    patient_ids=patients,
-                    outcome=outcome,
-                    at=self._clock.now(),
-                )
+            await self._gate.hide(
+                uow,
+                actor,
+                action,
+                AppointmentNotFound(appointment_id),
+                resource_id=appointment_id,
+                patient_id=None if appointment is None else appointment.patient_id,
             )
-            await uow.commit()
-            raise AppointmentNotFound(appointment_id)
         return appointment
+
+    def _audited(self, actor: Actor, action: str, appointment: Appointment) -> AccessRecord:
+        return self._gate.record(actor, action, appointment.patient_id, appointment.id)
 
     async def _refuse(
         self,
@@ -401,9 +380,9 @@ class AppointmentService:
         appointment: Appointment,
         exc: Exception,
     ) -> None:
-        outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
-        uow.audit(replace(_audited(actor, action, appointment, self._clock.now()), outcome=outcome))
-        await uow.commit()
+        await self._gate.refuse(
+            uow, actor, action, appointment.patient_id, outcome_of(exc), appointment.id
+        )
 
     async def _store(self, uow: SchedulingUnitOfWork, moved: Appointment, version: int) -> None:
         if not await uow.appointments.replace(moved, expected_version=version):
@@ -476,15 +455,4 @@ def _freed(appointment: Appointment, actor: Actor, now: datetime) -> SlotFreed:
         country_id=appointment.country_id,
         start=appointment.start,
         end=appointment.end,
-    )
-
-
-def _audited(actor: Actor, action: str, appointment: Appointment, at: datetime) -> AccessRecord:
-    return AccessRecord(
-        actor=actor,
-        action=action,
-        resource_type="appointment",
-        resource_id=appointment.id,
-        patient_ids=(appointment.patient_id,),
-        at=at,
     )

@@ -26,7 +26,7 @@ from itertools import compress
 from zoneinfo import ZoneInfo
 
 from carehub.kernel.calendar import MINUTES_PER_DAY
-from carehub.scheduling.availability import Slot, SlotRun, offset_change
+from carehub.scheduling.slots import Slot, SlotRun, offset_change
 
 SlotText = tuple[str, str, str, str]  # start, end, local start, local end
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

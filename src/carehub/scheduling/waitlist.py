@@ -6,15 +6,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from carehub.countries.service import find_country
+from carehub.countries.lookup import find_country
+from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, FieldError, Invalid, NotFound
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import specialty_key
-from carehub.practitioners.service import find_doctor
 from carehub.scheduling import access
 from carehub.scheduling.errors import SlotTaken, WaitlistEntryNotFound
 from carehub.scheduling.events import WaitlistOfferMade
@@ -38,6 +39,7 @@ class WaitlistService:
         self._uow = uow_factory
         self._clock = clock
         self._offer_for = timedelta(minutes=offer_minutes)
+        self._gate = AccessGate(clock, "waitlist_entry")
 
     async def join(
         self,
@@ -93,7 +95,7 @@ class WaitlistService:
                 updated_at=now,
             )
             await uow.waitlist.add(entry)
-            uow.audit(_audited(actor, "waitlist.join", entry, now))
+            uow.audit(self._audited(actor, "waitlist.join", entry))
             await uow.commit()
         return entry
 
@@ -101,18 +103,18 @@ class WaitlistService:
         """Stop waiting (an open offer stays until it is booked or expires)."""
         now = self._clock.now()
         async with self._uow() as uow:
-            entry = await self._visible(uow, actor, entry_id)
+            entry = await self._visible(uow, actor, entry_id, "waitlist.leave")
             if entry.status is not WaitStatus.WAITING:
                 return entry
             left = replace(entry, status=WaitStatus.CANCELLED, updated_at=now)
             await uow.waitlist.replace(left, expected_status=WaitStatus.WAITING)
-            uow.audit(_audited(actor, "waitlist.leave", entry, now))
+            uow.audit(self._audited(actor, "waitlist.leave", entry))
             await uow.commit()
         return left
 
     async def get(self, *, actor: Actor, entry_id: str) -> WaitlistEntry:
         async with self._uow() as uow:
-            return await self._visible(uow, actor, entry_id)
+            return await self._visible(uow, actor, entry_id, "waitlist.read")
 
     async def for_patient(
         self, *, actor: Actor, patient_id: str, cursor: str | None, limit: int
@@ -186,11 +188,11 @@ class WaitlistService:
                 country_id=doctor.country_id,
             )
         )
-        uow.audit(_audited(actor, "waitlist.offer", offered, now))
+        uow.audit(self._audited(actor, "waitlist.offer", offered))
         return offered
 
     async def _visible(
-        self, uow: SchedulingUnitOfWork, actor: Actor, entry_id: str
+        self, uow: SchedulingUnitOfWork, actor: Actor, entry_id: str, action: str
     ) -> WaitlistEntry:
         entry = await uow.waitlist.get(entry_id)
         if entry is None or not access.can_see(
@@ -199,16 +201,15 @@ class WaitlistService:
             doctor_id=entry.doctor_id or "",
             country_id=entry.country_id,
         ):
-            raise WaitlistEntryNotFound(entry_id)
+            await self._gate.hide(
+                uow,
+                actor,
+                action,
+                WaitlistEntryNotFound(entry_id),
+                resource_id=entry_id,
+                patient_id=None if entry is None else entry.patient_id,
+            )
         return entry
 
-
-def _audited(actor: Actor, action: str, entry: WaitlistEntry, at: datetime) -> AccessRecord:
-    return AccessRecord(
-        actor=actor,
-        action=action,
-        resource_type="waitlist_entry",
-        resource_id=entry.id,
-        patient_ids=(entry.patient_id,),
-        at=at,
-    )
+    def _audited(self, actor: Actor, action: str, entry: WaitlistEntry) -> AccessRecord:
+        return self._gate.record(actor, action, entry.patient_id, entry.id)

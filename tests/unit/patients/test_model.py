@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from carehub.kernel.errors import Invalid
+from carehub.patients.events import PatientRegistered, PatientUpdated
 from carehub.patients.model import (
     MAX_AGE,
     Address,
@@ -18,8 +19,6 @@ from carehub.patients.model import (
     Identifier,
     Patient,
     PatientDetails,
-    PatientRegistered,
-    PatientUpdated,
     birth_date_for_age,
     check_age,
     check_country_id,

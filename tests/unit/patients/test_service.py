@@ -12,6 +12,7 @@ from carehub.adapters.memory.store import MemoryStore
 from carehub.kernel.actor import Actor
 from carehub.kernel.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from carehub.patients.errors import IdentifierTaken, PatientIdTaken, PatientNotFound
+from carehub.patients.events import PatientDeactivated, PatientRegistered, PatientUpdated
 from carehub.patients.model import (
     Address,
     CodedEntry,
@@ -19,10 +20,7 @@ from carehub.patients.model import (
     Identifier,
     Patient,
     PatientChanges,
-    PatientDeactivated,
     PatientDetails,
-    PatientRegistered,
-    PatientUpdated,
 )
 from carehub.patients.mrn import format_mrn
 from carehub.patients.ports import PatientFilter

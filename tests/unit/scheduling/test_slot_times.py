@@ -9,8 +9,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carehub.scheduling.availability import SlotRun
 from carehub.scheduling.slot_times import SlotText, slot_texts, spans
+from carehub.scheduling.slots import SlotRun
 from carehub.web.wire import WIRE_JSON
 
 # Offsets in quarter and half hours, two-hour and negative summer time, month-long breaks

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from carehub.kernel.calendar import DateOverride, TimeWindow, WeeklyWindow, windows_on
 from carehub.kernel.weekly_hours import parse_available_times
-from carehub.scheduling.availability import (
+from carehub.scheduling.slots import (
     Calendar,
     Slot,
     booking_problems,
