@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -494,7 +495,32 @@ def test_free_slots_are_bookable_exact_disjoint_and_inside_open_hours(
         local = slot.start.astimezone(zone)
         minute = local.hour * 60 + local.minute
         assert local.second == 0
-        assert any(w.start <= minute < w.end for w in local_open(calendar, local.date()))
+        assert any(
+            w.start <= minute < w.end or inside_span(zone, local.date(), w, slot.start)
+            for w in local_open(calendar, local.date())
+        )
+
+
+@functools.cache
+def window_span(zone: ZoneInfo, day: date, window: TimeWindow) -> tuple[datetime, datetime] | None:
+    """The first instant whose wall time on `day` is inside `window`, and the minute after
+    the last one, found by walking every real minute around the day."""
+    inside = [
+        moment
+        for minute in range(4 * 1440)
+        for moment in [datetime.combine(day - DAY, time(), UTC) + timedelta(minutes=minute)]
+        for local in [moment.astimezone(zone)]
+        if local.date() == day and window.start <= local.hour * 60 + local.minute < window.end
+    ]
+    return (inside[0], inside[-1] + timedelta(minutes=1)) if inside else None
+
+
+def inside_span(zone: ZoneInfo, day: date, window: TimeWindow, moment: datetime) -> bool:
+    """Whether `moment` lies in the real time a window spans. On a night that falls back,
+    a window whose end repeats also covers the wall times it passes on the way, outside
+    its own range (the module's rule: first instant inside to just after the last)."""
+    span = window_span(zone, day, window)
+    return span is not None and span[0] <= moment < span[1]
 
 
 @settings(deadline=None)
