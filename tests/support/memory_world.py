@@ -7,8 +7,8 @@ from datetime import datetime
 from carehub.adapters.memory.store import MemoryStore
 from carehub.countries.model import Country, profile_for
 from carehub.countries.rules import weekly_hours
-from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.kernel.actor import Actor
+from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.patients.model import HumanName, Patient, PatientDetails
 from carehub.practitioners.model import Doctor
 
