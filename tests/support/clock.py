@@ -1,8 +1,10 @@
-"""A clock tests can move forward."""
+"""Clocks tests can move forward."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
+from carehub.kernel.clock import FixedClock
 
 
 class AdjustableClock:
@@ -16,3 +18,10 @@ class AdjustableClock:
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
+
+
+class StillClock(FixedClock):
+    """A clock that stands still at a chosen time until a test moves it."""
+
+    def advance(self, delta: timedelta) -> None:
+        self.set(self.now() + delta)

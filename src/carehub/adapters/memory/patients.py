@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from carehub.adapters.memory.store import MemoryStore
 from carehub.kernel.pagination import Page, cursor_position, encode_cursor
+from carehub.kernel.patient_directory import PatientContact
 from carehub.kernel.text import fold
 from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import Patient
@@ -95,6 +96,29 @@ class MemoryPatientRepository:
         self._store.mrns.pop((patient.country_id, patient.mrn), None)
         for identifier in patient.details.identifiers:
             self._store.identifiers.pop((identifier.system, identifier.value), None)
+
+
+class MemoryPatientDirectory:
+    """What other domains read about patients (`carehub.kernel.patient_directory`)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def contact(self, patient_id: str) -> PatientContact | None:
+        patient = self._store.patients.get(patient_id)
+        if patient is None:
+            return None
+        return PatientContact(
+            patient_id=patient.id,
+            country_id=patient.country_id,
+            active=patient.active,
+            email=patient.details.email,
+            phone=patient.details.phone,
+            display_name=patient.details.name.text,
+        )
+
+    async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool:
+        return (practitioner_id, patient_id) in self._store.care
 
 
 def _matches(p: Patient, c: PatientFilter) -> bool:

@@ -1,15 +1,25 @@
-"""The in-memory store behind the memory adapters; a unit of work snapshots and restores it."""
+"""The in-memory store behind the memory adapters; a unit of work snapshots and restores it.
+
+Every table holds immutable records (frozen dataclasses), so a shallow copy of each table
+is a complete snapshot.
+"""
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from carehub.audit.model import AuditEntry
+from carehub.audit.model import AuditEntry, ChainHead
+from carehub.countries.model import Country
+from carehub.documents.model import PatientFile, Stamp
+from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim, StoredOutcome
 from carehub.patients.model import Patient
+from carehub.practitioners.model import Doctor
+from carehub.scheduling.claims import SlotClaim
+from carehub.scheduling.model import Appointment, Hold, WaitlistEntry
 
 
 @dataclass
@@ -21,33 +31,37 @@ class IdempotencyEntry:
 
 @dataclass
 class MemoryStore:
+    # patients
     patients: dict[str, Patient] = field(default_factory=dict)
     identifiers: dict[tuple[str, str], str] = field(default_factory=dict)
     mrns: dict[tuple[str, str], str] = field(default_factory=dict)
     mrn_counters: dict[str, int] = field(default_factory=dict)
+    care: set[tuple[str, str]] = field(default_factory=set)
+    # what every unit of work writes
     outbox: list[DomainEvent] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
-    care: set[tuple[str, str]] = field(default_factory=set)
     audit: list[AuditEntry] = field(default_factory=list)
+    # Kept apart from the entries, as the SQL store keeps it: it reveals removed tail entries.
+    audit_head: ChainHead | None = None
+    # identity
+    users: dict[str, User] = field(default_factory=dict)
+    sessions: dict[str, RefreshSession] = field(default_factory=dict)
+    otps: dict[tuple[str, OtpPurpose], OtpChallenge] = field(default_factory=dict)
+    # countries, doctors and scheduling
+    countries: dict[str, Country] = field(default_factory=dict)
+    doctors: dict[str, Doctor] = field(default_factory=dict)
+    appointments: dict[str, Appointment] = field(default_factory=dict)
+    holds: dict[str, Hold] = field(default_factory=dict)
+    waitlist: dict[str, WaitlistEntry] = field(default_factory=dict)
+    slot_claims: dict[str, SlotClaim] = field(default_factory=dict)
+    # documents
+    storage_keys: dict[str, str] = field(default_factory=dict)
+    files: dict[str, PatientFile] = field(default_factory=dict)
+    stamps: dict[str, Stamp] = field(default_factory=dict)
 
     def snapshot(self) -> MemoryStore:
-        return MemoryStore(
-            patients=dict(self.patients),
-            identifiers=dict(self.identifiers),
-            mrns=dict(self.mrns),
-            mrn_counters=dict(self.mrn_counters),
-            outbox=list(self.outbox),
-            idempotency=copy.copy(self.idempotency),
-            care=set(self.care),
-            audit=list(self.audit),
-        )
+        return MemoryStore(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
 
     def restore(self, snapshot: MemoryStore) -> None:
-        self.patients = snapshot.patients
-        self.identifiers = snapshot.identifiers
-        self.mrns = snapshot.mrns
-        self.mrn_counters = snapshot.mrn_counters
-        self.outbox = snapshot.outbox
-        self.idempotency = snapshot.idempotency
-        self.care = snapshot.care
-        self.audit = snapshot.audit
+        for f in fields(self):
+            setattr(self, f.name, getattr(snapshot, f.name))

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from carehub.adapters.memory.patients import MemoryPatientRepository
+from carehub.adapters.memory.audit import MemoryAuditLog
+from carehub.adapters.memory.documents import MemoryFiles, MemoryStamps
+from carehub.adapters.memory.identity import MemoryOtps, MemorySessions, MemoryUsers
+from carehub.adapters.memory.patients import MemoryPatientDirectory, MemoryPatientRepository
+from carehub.adapters.memory.scheduling import (
+    MemoryAppointments,
+    MemoryCountries,
+    MemoryDoctors,
+    MemoryHolds,
+    MemorySlotClaims,
+    MemoryWaitlist,
+)
 from carehub.adapters.memory.store import IdempotencyEntry, MemoryStore
 from carehub.audit.model import EMPTY_CHAIN, ChainHead, chain
 from carehub.kernel.audit import AccessRecord
@@ -18,12 +29,35 @@ from carehub.kernel.idempotency import (
     StoredOutcome,
 )
 
+if TYPE_CHECKING:
+    from carehub.audit.ports import AuditUnitOfWork
+    from carehub.documents.ports import DocumentsUnitOfWork
+    from carehub.identity.ports import IdentityUnitOfWork
+    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.scheduling.ports import SchedulingUnitOfWork
+
 
 class MemoryUnitOfWork:
+    """Every domain's unit of work over one `MemoryStore`, as `SqlUnitOfWork` is over one
+    database."""
+
     def __init__(self, store: MemoryStore, clock: Clock) -> None:
         self.store = store
         self._clock = clock
         self.patients = MemoryPatientRepository(store)
+        self.patient_directory = MemoryPatientDirectory(store)
+        self.users = MemoryUsers(store)
+        self.sessions = MemorySessions(store)
+        self.otps = MemoryOtps(store)
+        self.audit_log = MemoryAuditLog(store)
+        self.countries = MemoryCountries(store)
+        self.doctors = MemoryDoctors(store)
+        self.appointments = MemoryAppointments(store)
+        self.holds = MemoryHolds(store)
+        self.waitlist = MemoryWaitlist(store)
+        self.slot_claims = MemorySlotClaims(store)
+        self.files = MemoryFiles(store)
+        self.stamps = MemoryStamps(store)
         self._events: list[DomainEvent] = []
         self._audit: list[AccessRecord] = []
         self._claim: IdempotencyClaim | None = None
@@ -67,14 +101,30 @@ class MemoryUnitOfWork:
             outcome = StoredOutcome(self._claim.fingerprint, resource_id, None, None)
             self.store.idempotency[key] = IdempotencyEntry(self._claim, outcome, now)
         self.store.outbox.extend(self._events)
-        trail = self.store.audit
-        head = ChainHead(trail[-1].seq, trail[-1].hash) if trail else EMPTY_CHAIN
-        trail.extend(chain(self._audit, head))
+        entries = chain(self._audit, self.store.audit_head or EMPTY_CHAIN)
+        if entries:
+            self.store.audit.extend(entries)
+            self.store.audit_head = ChainHead(entries[-1].seq, entries[-1].hash)
         self._audit = []
         self._events = []
         self._claim = None
         self._snapshot = self.store.snapshot()
         self.committed = True
+
+
+if TYPE_CHECKING:
+
+    def _serves_every_domain(
+        uow: MemoryUnitOfWork,
+    ) -> tuple[
+        PatientsUnitOfWork,
+        SchedulingUnitOfWork,
+        DocumentsUnitOfWork,
+        IdentityUnitOfWork,
+        AuditUnitOfWork,
+    ]:
+        """mypy checks here that the memory unit of work meets every domain's port."""
+        return uow, uow, uow, uow, uow
 
 
 class MemoryIdempotencyStore:

@@ -1,0 +1,169 @@
+"""AuditService over the memory adapters: who may read the trail, what they find, that
+reading it is audited too, and that verification finds any change to the stored chain."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from carehub.adapters.memory.store import MemoryStore
+from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
+from carehub.audit.errors import AuditForbidden
+from carehub.audit.ports import AuditFilter
+from carehub.audit.service import AccessLogNotFound, AuditService
+from carehub.kernel.actor import Actor, Role
+from tests.support.clock import StillClock
+from tests.support.memory_world import access, last_audit
+
+NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
+ADMIN = Actor(id="admin-1", role=Role.ADMIN)
+DOCTOR = Actor(id="user-dr", role=Role.DOCTOR, practitioner_id="dr-1")
+ANA = Actor(id="user-ana", role=Role.PATIENT, patient_id="ana")
+LUIS = Actor(id="user-luis", role=Role.PATIENT, patient_id="luis")
+
+
+@pytest.fixture
+def clock() -> StillClock:
+    return StillClock(NOW)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def service(store: MemoryStore, clock: StillClock) -> AuditService:
+    return AuditService(lambda: MemoryUnitOfWork(store, clock), clock)
+
+
+async def record(store: MemoryStore, clock: StillClock, *records: tuple[Actor, str, str]) -> None:
+    """Commit one unit of work per (actor, action, patient), a minute apart."""
+    for actor, action, patient in records:
+        async with MemoryUnitOfWork(store, clock) as uow:
+            uow.audit(access(actor, action, clock.now(), patient))
+            await uow.commit()
+        clock.advance(timedelta(minutes=1))
+
+
+@pytest.fixture
+async def trail(store: MemoryStore, clock: StillClock) -> None:
+    await record(
+        store,
+        clock,
+        (DOCTOR, "patient.read", "ana"),
+        (DOCTOR, "patient.read", "luis"),
+        (ADMIN, "patient.update", "ana"),
+    )
+
+
+@pytest.mark.usefixtures("trail")
+async def test_admins_search_the_trail_newest_first(service: AuditService) -> None:
+    page = await service.search(actor=ADMIN, criteria=AuditFilter(), cursor=None, limit=10)
+    assert [(e.seq, e.action) for e in page.items] == [
+        (3, "patient.update"),
+        (2, "patient.read"),
+        (1, "patient.read"),
+    ]
+
+
+@pytest.mark.usefixtures("trail")
+async def test_search_criteria_combine(service: AuditService) -> None:
+    async def seqs(criteria: AuditFilter) -> list[int]:
+        page = await service.search(actor=ADMIN, criteria=criteria, cursor=None, limit=10)
+        return [e.seq for e in page.items]
+
+    assert await seqs(AuditFilter(patient_id="ana")) == [3, 1]
+    assert await seqs(AuditFilter(actor_id="user-dr", patient_id="ana")) == [1]
+    assert await seqs(AuditFilter(action="patient.read")) == [2, 1]
+    # The searches above are audited too, at NOW + 3 minutes: the range leaves them out.
+    within = AuditFilter(since=NOW + timedelta(minutes=1), until=NOW + timedelta(minutes=3))
+    assert await seqs(within) == [3, 2]
+    assert await seqs(AuditFilter(until=NOW + timedelta(minutes=1), action="patient.read")) == [1]
+
+
+@pytest.mark.usefixtures("trail")
+async def test_the_trail_pages_backwards(service: AuditService) -> None:
+    criteria = AuditFilter(action="patient.read")
+    first = await service.search(actor=ADMIN, criteria=criteria, cursor=None, limit=1)
+    rest = await service.search(actor=ADMIN, criteria=criteria, cursor=first.next_cursor, limit=1)
+    assert ([e.seq for e in first.items], [e.seq for e in rest.items]) == ([2], [1])
+    assert rest.next_cursor is None
+
+
+@pytest.mark.usefixtures("trail")
+async def test_others_are_refused_the_trail_and_the_attempt_is_audited(
+    service: AuditService, store: MemoryStore
+) -> None:
+    with pytest.raises(AuditForbidden):
+        await service.search(actor=DOCTOR, criteria=AuditFilter(), cursor=None, limit=10)
+    assert last_audit(store) == ("user-dr", "audit.search", "denied", ())
+
+
+@pytest.mark.usefixtures("trail")
+async def test_a_patient_reads_who_accessed_their_data(
+    service: AuditService, store: MemoryStore
+) -> None:
+    page = await service.access_log(actor=ANA, patient_id="ana", cursor=None, limit=10)
+    assert [(e.actor_id, e.action) for e in page.items] == [
+        ("admin-1", "patient.update"),
+        ("user-dr", "patient.read"),
+    ]
+    assert last_audit(store) == ("user-ana", "patient.access_log", "allowed", ("ana",))
+
+
+@pytest.mark.usefixtures("trail")
+async def test_another_patients_access_log_looks_missing(
+    service: AuditService, store: MemoryStore
+) -> None:
+    with pytest.raises(AccessLogNotFound):
+        await service.access_log(actor=LUIS, patient_id="ana", cursor=None, limit=10)
+    assert last_audit(store) == ("user-luis", "patient.access_log", "denied", ())
+
+
+@pytest.mark.usefixtures("trail")
+async def test_an_untouched_chain_verifies(service: AuditService) -> None:
+    verification = await service.verify()
+    assert (verification.intact, verification.checked) == (True, 3)
+
+
+async def test_an_empty_trail_verifies(service: AuditService) -> None:
+    assert (await service.verify()).intact
+
+
+@pytest.mark.usefixtures("trail")
+async def test_a_changed_entry_is_named(service: AuditService, store: MemoryStore) -> None:
+    store.audit[1] = replace(store.audit[1], actor_id="someone-else")
+    verification = await service.verify()
+    assert (verification.intact, verification.first_bad_seq, verification.checked) == (
+        False,
+        2,
+        1,
+    )
+
+
+@pytest.mark.usefixtures("trail")
+async def test_a_removed_entry_is_found(service: AuditService, store: MemoryStore) -> None:
+    del store.audit[1]
+    verification = await service.verify()
+    assert (verification.intact, verification.first_bad_seq) == (False, 2)
+
+
+@pytest.mark.usefixtures("trail")
+async def test_a_removed_last_entry_is_found_by_the_chain_head(
+    service: AuditService, store: MemoryStore
+) -> None:
+    store.audit.pop()
+    verification = await service.verify()
+    assert (verification.intact, verification.first_bad_seq) == (False, 3)
+
+
+async def test_audit_records_of_a_unit_that_never_commits_vanish(
+    store: MemoryStore, clock: StillClock, service: AuditService
+) -> None:
+    async with MemoryUnitOfWork(store, clock) as uow:
+        uow.audit(access(DOCTOR, "patient.read", clock.now(), "ana"))
+    assert store.audit == []
+    assert (await service.verify()).checked == 0

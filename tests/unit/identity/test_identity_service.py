@@ -1,0 +1,308 @@
+"""IdentityService over the memory adapters: accounts, password sign-in and lockout,
+refresh rotation and reuse detection, sign-up by mailed code, and throttling."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from carehub.adapters.identity.passwords import Argon2Hasher
+from carehub.adapters.memory.identity import OpaqueAccessTokens
+from carehub.adapters.memory.mail import MemoryMailer
+from carehub.adapters.memory.store import MemoryStore
+from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
+from carehub.adapters.ratelimit.memory import MemoryRateLimiter
+from carehub.identity.commands import NewUser, SignInLimits, Signup, TokenPair, UserChanges
+from carehub.identity.errors import (
+    CodeRejected,
+    EmailTaken,
+    NotSignedIn,
+    SessionInvalid,
+    SignInFailed,
+    Throttled,
+)
+from carehub.identity.model import LOCKOUT, MAX_FAILED_LOGINS, OTP_MAX_TRIES, User, UserStatus
+from carehub.identity.ports import SelfRegistration
+from carehub.identity.service import IdentityService
+from carehub.kernel.actor import Actor, Role
+from carehub.kernel.errors import Forbidden, Invalid
+from tests.support.clock import StillClock
+from tests.support.memory_world import event_types
+
+NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
+ADMIN = Actor(id="admin-1", role=Role.ADMIN)
+PASSWORD = "correct horse battery"
+LIMITS = SignInLimits(per_account=20, per_address=100, window_seconds=900)
+
+
+class RecordedPatients:
+    """The patients domain as identity sees it at sign-up: it records what it was asked."""
+
+    def __init__(self) -> None:
+        self.registered: list[SelfRegistration] = []
+
+    async def register_self(self, registration: SelfRegistration) -> None:
+        self.registered.append(registration)
+
+
+@pytest.fixture
+def clock() -> StillClock:
+    return StillClock(NOW)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def mailer() -> MemoryMailer:
+    return MemoryMailer()
+
+
+@pytest.fixture
+def patients() -> RecordedPatients:
+    return RecordedPatients()
+
+
+@pytest.fixture
+def service(
+    store: MemoryStore, clock: StillClock, mailer: MemoryMailer, patients: RecordedPatients
+) -> IdentityService:
+    return IdentityService(
+        lambda: MemoryUnitOfWork(store, clock),
+        clock,
+        # argon2id at its cheapest: the same code path in microseconds, not 64 MiB a hash.
+        hasher=Argon2Hasher(time_cost=1, memory_kib=32),
+        tokens=OpaqueAccessTokens(clock),
+        limiter=MemoryRateLimiter(clock),
+        mailer=mailer,
+        patients=patients,
+        limits=LIMITS,
+    )
+
+
+async def staff(service: IdentityService, email: str = "staff@example.org") -> User:
+    new = NewUser(email=email, role=Role.STAFF, password=PASSWORD, country_id="PE")
+    return await service.create_user(actor=ADMIN, new=new)
+
+
+async def login(service: IdentityService, email: str, password: str = PASSWORD) -> TokenPair:
+    return await service.login(email=email, password=password, client="10.0.0.1")
+
+
+def mailed_code(mailer: MemoryMailer, email: str) -> str:
+    match = re.search(r"\b(\d{6})\b", mailer.to(email)[-1].text)
+    assert match, "no code in the message"
+    return match.group(1)
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+async def test_only_admins_create_accounts(service: IdentityService, store: MemoryStore) -> None:
+    new = NewUser(email="x@example.org", role=Role.STAFF, password=PASSWORD)
+    with pytest.raises(Forbidden):
+        await service.create_user(actor=Actor(id="s", role=Role.STAFF), new=new)
+    assert store.users == {}
+    user = await staff(service)
+    assert (user.email, user.status, store.users[user.id].role) == (
+        "staff@example.org",
+        UserStatus.ACTIVE,
+        Role.STAFF,
+    )
+    assert event_types(store) == ["identity.user_created.v1"]
+
+
+async def test_an_email_has_one_account_whatever_its_case(service: IdentityService) -> None:
+    await staff(service, "staff@example.org")
+    with pytest.raises(EmailTaken):
+        await staff(service, "  STAFF@example.org ")
+
+
+async def test_weak_passwords_are_refused(service: IdentityService, store: MemoryStore) -> None:
+    new = NewUser(email="x@example.org", role=Role.STAFF, password="short")
+    with pytest.raises(Invalid):
+        await service.create_user(actor=ADMIN, new=new)
+    assert store.users == {}
+
+
+async def test_the_first_admin_is_created_once(service: IdentityService) -> None:
+    assert await service.ensure_admin(email="root@example.org", password=PASSWORD) is not None
+    assert await service.ensure_admin(email="other@example.org", password=PASSWORD) is None
+
+
+# --- password sign-in ----------------------------------------------------------------------
+
+
+async def test_signing_in_gives_a_token_that_proves_the_account(service: IdentityService) -> None:
+    user = await staff(service)
+    pair = await login(service, "Staff@Example.org")
+    actor = await service.authenticate(pair.access_token, request_id="r-1", client="10.0.0.1")
+    assert (actor.id, actor.role, actor.country_id, actor.request_id) == (
+        user.id,
+        Role.STAFF,
+        "PE",
+        "r-1",
+    )
+
+
+async def test_a_wrong_password_and_an_unknown_email_fail_alike(service: IdentityService) -> None:
+    await staff(service)
+    with pytest.raises(SignInFailed):
+        await login(service, "staff@example.org", "wrong password here")
+    with pytest.raises(SignInFailed):
+        await login(service, "nobody@example.org")
+
+
+async def test_repeated_wrong_passwords_lock_the_account_for_a_while(
+    service: IdentityService, store: MemoryStore, clock: StillClock
+) -> None:
+    user = await staff(service)
+    for _ in range(MAX_FAILED_LOGINS):
+        with pytest.raises(SignInFailed):
+            await login(service, "staff@example.org", "wrong password here")
+    assert store.users[user.id].locked_until == NOW + LOCKOUT
+    with pytest.raises(SignInFailed):  # even the right password, while locked
+        await login(service, "staff@example.org")
+    clock.advance(LOCKOUT)
+    await login(service, "staff@example.org")
+    assert (store.users[user.id].failed_logins, store.users[user.id].locked_until) == (0, None)
+
+
+async def test_a_disabled_account_cannot_sign_in(service: IdentityService) -> None:
+    user = await staff(service)
+    await service.change_user(
+        actor=ADMIN, user_id=user.id, changes=UserChanges(status=UserStatus.DISABLED)
+    )
+    with pytest.raises(SignInFailed):
+        await login(service, "staff@example.org")
+
+
+async def test_too_many_attempts_are_throttled(service: IdentityService) -> None:
+    for _ in range(LIMITS.per_account):
+        with pytest.raises(SignInFailed):
+            await login(service, "nobody@example.org")
+    with pytest.raises(Throttled):
+        await login(service, "nobody@example.org")
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+async def test_a_refresh_token_rotates_and_is_used_once(service: IdentityService) -> None:
+    await staff(service)
+    first = await login(service, "staff@example.org")
+    second = await service.refresh(refresh_token=first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    third = await service.refresh(refresh_token=second.refresh_token)
+    assert third.access_token
+
+
+async def test_reusing_a_rotated_token_revokes_its_whole_family(service: IdentityService) -> None:
+    await staff(service)
+    stolen = await login(service, "staff@example.org")
+    rotated = await service.refresh(refresh_token=stolen.refresh_token)
+    with pytest.raises(SessionInvalid):
+        await service.refresh(refresh_token=stolen.refresh_token)
+    with pytest.raises(SessionInvalid):
+        await service.refresh(refresh_token=rotated.refresh_token)
+    with pytest.raises(NotSignedIn):
+        await service.authenticate(rotated.access_token, request_id=None, client=None)
+
+
+async def test_a_refresh_token_expires(service: IdentityService, clock: StillClock) -> None:
+    await staff(service)
+    pair = await login(service, "staff@example.org")
+    clock.advance(timedelta(days=31))
+    with pytest.raises(SessionInvalid):
+        await service.refresh(refresh_token=pair.refresh_token)
+
+
+async def test_signing_out_ends_the_session(service: IdentityService) -> None:
+    await staff(service)
+    pair = await login(service, "staff@example.org")
+    await service.logout(refresh_token=pair.refresh_token, actor=None)
+    with pytest.raises(SessionInvalid):
+        await service.refresh(refresh_token=pair.refresh_token)
+    with pytest.raises(NotSignedIn):
+        await service.authenticate(pair.access_token, request_id=None, client=None)
+
+
+async def test_changing_an_account_signs_it_out(
+    service: IdentityService, store: MemoryStore
+) -> None:
+    user = await staff(service)
+    pair = await login(service, "staff@example.org")
+    changed = await service.change_user(
+        actor=ADMIN, user_id=user.id, changes=UserChanges(country_id="CO")
+    )
+    assert (changed.country_id, changed.version) == ("CO", user.version + 1)
+    assert event_types(store)[-1] == "identity.user_changed.v1"
+    with pytest.raises(SessionInvalid):
+        await service.refresh(refresh_token=pair.refresh_token)
+
+
+# --- sign-up and one-time codes ------------------------------------------------------------
+
+
+def signup(email: str = "ana@example.org") -> Signup:
+    return Signup(email=email, password=PASSWORD, country_id="PE", given=("Ana",), family="Torres")
+
+
+async def test_sign_up_activates_once_the_mailed_code_is_confirmed(
+    service: IdentityService, store: MemoryStore, mailer: MemoryMailer, patients: RecordedPatients
+) -> None:
+    await service.signup(signup=signup(), client=None)
+    (pending,) = store.users.values()
+    assert (pending.status, pending.role) == (UserStatus.PENDING, Role.PATIENT)
+    with pytest.raises(SignInFailed):
+        await login(service, "ana@example.org")
+    pair = await service.confirm_signup(
+        email="ana@example.org", code=mailed_code(mailer, "ana@example.org"), client=None
+    )
+    assert store.users[pending.id].status is UserStatus.ACTIVE
+    assert [(r.patient_id, r.family) for r in patients.registered] == [
+        (pending.patient_id, "Torres")
+    ]
+    actor = await service.authenticate(pair.access_token, request_id=None, client=None)
+    assert (actor.role, actor.patient_id) == (Role.PATIENT, pending.patient_id)
+
+
+async def test_signing_up_with_a_taken_email_tells_its_owner_instead(
+    service: IdentityService, store: MemoryStore, mailer: MemoryMailer
+) -> None:
+    await staff(service, "ana@example.org")
+    await service.signup(signup=signup(), client=None)
+    assert len(store.users) == 1
+    assert [m.purpose for m in mailer.to("ana@example.org")] == ["identity.signup_exists"]
+
+
+async def test_a_sign_in_code_is_used_once(service: IdentityService, mailer: MemoryMailer) -> None:
+    await staff(service)
+    await service.request_code(email="staff@example.org", client=None)
+    code = mailed_code(mailer, "staff@example.org")
+    await service.verify_code(email="staff@example.org", code=code, client=None)
+    with pytest.raises(CodeRejected):
+        await service.verify_code(email="staff@example.org", code=code, client=None)
+
+
+async def test_wrong_codes_close_the_challenge(
+    service: IdentityService, mailer: MemoryMailer
+) -> None:
+    await staff(service)
+    await service.request_code(email="staff@example.org", client=None)
+    code = mailed_code(mailer, "staff@example.org")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(OTP_MAX_TRIES):
+        with pytest.raises(CodeRejected):
+            await service.verify_code(email="staff@example.org", code=wrong, client=None)
+    with pytest.raises(CodeRejected):
+        await service.verify_code(email="staff@example.org", code=code, client=None)
+
+
+async def test_unknown_emails_get_no_code(service: IdentityService, mailer: MemoryMailer) -> None:
+    await service.request_code(email="nobody@example.org", client=None)
+    assert mailer.sent == []
