@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from carehub.adapters.memory.store import MemoryStore
 from carehub.countries.model import Country, profile_for
 from carehub.countries.rules import weekly_hours
-from carehub.kernel.actor import Actor
+from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.patients.model import HumanName, Patient, PatientDetails
 from carehub.practitioners.model import Doctor
+
+NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)  # a Monday, 07:00 in Lima and Bogotá
+ADMIN = Actor(id="admin-1", role=Role.ADMIN)
+ANA = Actor(id="user-ana", role=Role.PATIENT, patient_id="ana")
+LUIS = Actor(id="user-luis", role=Role.PATIENT, patient_id="luis")
 
 
 def add_country(store: MemoryStore, code: str, at: datetime) -> Country:

@@ -4,7 +4,7 @@ reading it is audited too, and that verification finds any change to the stored 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -15,23 +15,9 @@ from carehub.audit.ports import AuditFilter
 from carehub.audit.service import AccessLogNotFound, AuditService
 from carehub.kernel.actor import Actor, Role
 from tests.support.clock import StillClock
-from tests.support.memory_world import access, last_audit
+from tests.support.memory_world import ADMIN, ANA, LUIS, NOW, access, last_audit
 
-NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
-ADMIN = Actor(id="admin-1", role=Role.ADMIN)
 DOCTOR = Actor(id="user-dr", role=Role.DOCTOR, practitioner_id="dr-1")
-ANA = Actor(id="user-ana", role=Role.PATIENT, patient_id="ana")
-LUIS = Actor(id="user-luis", role=Role.PATIENT, patient_id="luis")
-
-
-@pytest.fixture
-def clock() -> StillClock:
-    return StillClock(NOW)
-
-
-@pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ store, real (in-process) image checks, and a clock that stands still."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from PIL import Image
@@ -20,28 +20,20 @@ from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadLimits, UploadRequest, UploadService
 from carehub.kernel.actor import Actor, Role
 from tests.support.clock import StillClock
-from tests.support.memory_world import add_patient
+from tests.support.memory_world import ADMIN, NOW, add_patient
 
-NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
 LIMITS = UploadLimits(max_bytes=64 * 1024, url_lifetime=timedelta(minutes=15))
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
-ADMIN = Actor(id="admin-1", role=Role.ADMIN)
 STAFF_PE = Actor(id="staff-pe", role=Role.STAFF, country_id="PE")
 STAFF_CO = Actor(id="staff-co", role=Role.STAFF, country_id="CO")
 DOCTOR = Actor(id="user-dr", role=Role.DOCTOR, country_id="PE", practitioner_id="dr-1")
-ANA = Actor(id="user-ana", role=Role.PATIENT, patient_id="ana")
 
 
 def png(width: int = 4, height: int = 3) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), "teal").save(buffer, "PNG")
     return buffer.getvalue()
-
-
-@pytest.fixture
-def clock() -> StillClock:
-    return StillClock(NOW)
 
 
 @pytest.fixture

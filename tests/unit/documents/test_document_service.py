@@ -16,17 +16,8 @@ from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import Forbidden, Invalid
-from tests.support.memory_world import audited, event_types, last_audit
-from tests.unit.documents.conftest import (
-    ADMIN,
-    ANA,
-    DOCTOR,
-    STAFF_CO,
-    STAFF_PE,
-    asked,
-    png,
-    upload,
-)
+from tests.support.memory_world import ADMIN, ANA, audited, event_types, last_audit
+from tests.unit.documents.conftest import DOCTOR, STAFF_CO, STAFF_PE, asked, png, upload
 
 OTHER_DOCTOR = Actor(id="user-dr2", role=Role.DOCTOR, country_id="PE", practitioner_id="dr-2")
 

@@ -17,18 +17,8 @@ from carehub.documents.model import PREOP_IMAGE_LIMIT, Category, FileStatus
 from carehub.documents.uploads import UploadService
 from carehub.kernel.errors import Conflict, Invalid
 from tests.support.clock import StillClock
-from tests.support.memory_world import event_types, last_audit
-from tests.unit.documents.conftest import (
-    ADMIN,
-    ANA,
-    LIMITS,
-    NOW,
-    PDF,
-    STAFF_CO,
-    asked,
-    png,
-    upload,
-)
+from tests.support.memory_world import ADMIN, ANA, NOW, event_types, last_audit
+from tests.unit.documents.conftest import LIMITS, PDF, STAFF_CO, asked, png, upload
 
 
 async def test_presigning_starts_a_pending_file_under_an_anonymous_key(

@@ -4,7 +4,7 @@ refresh rotation and reuse detection, sign-up by mailed code, and throttling."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -29,10 +29,8 @@ from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import Forbidden, Invalid
 from tests.support.clock import StillClock
-from tests.support.memory_world import event_types
+from tests.support.memory_world import ADMIN, NOW, event_types
 
-NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
-ADMIN = Actor(id="admin-1", role=Role.ADMIN)
 PASSWORD = "correct horse battery"
 LIMITS = SignInLimits(per_account=20, per_address=100, window_seconds=900)
 
@@ -45,16 +43,6 @@ class RecordedPatients:
 
     async def register_self(self, registration: SelfRegistration) -> None:
         self.registered.append(registration)
-
-
-@pytest.fixture
-def clock() -> StillClock:
-    return StillClock(NOW)
-
-
-@pytest.fixture
-def store() -> MemoryStore:
-    return MemoryStore()
 
 
 @pytest.fixture

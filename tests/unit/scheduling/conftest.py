@@ -16,25 +16,16 @@ from carehub.scheduling.ports import SchedulingUnitOfWork
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
 from tests.support.clock import StillClock
-from tests.support.memory_world import add_country, add_doctor, add_patient
+from tests.support.memory_world import NOW, add_country, add_doctor, add_patient
 
-NOW = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)  # a Monday, 07:00 in Lima and Bogotá
 # Tuesday 10:00 in Lima and Bogotá (both UTC-5): inside every doctor's hours.
 TUESDAY_10 = datetime(2031, 3, 11, 15, 0, tzinfo=UTC)
 HOLD_MINUTES = 10
 OFFER_MINUTES = 15
 
-ADMIN = Actor(id="admin-1", role=Role.ADMIN)
-ANA = Actor(id="user-ana", role=Role.PATIENT, patient_id="ana")
-LUIS = Actor(id="user-luis", role=Role.PATIENT, patient_id="luis")
 DR_PE = Actor(id="user-dr-pe", role=Role.DOCTOR, country_id="PE", practitioner_id="dr-pe")
 STAFF_PE = Actor(id="staff-pe", role=Role.STAFF, country_id="PE")
 STAFF_CO = Actor(id="staff-co", role=Role.STAFF, country_id="CO")
-
-
-@pytest.fixture
-def clock() -> StillClock:
-    return StillClock(NOW)
 
 
 @pytest.fixture

@@ -17,16 +17,8 @@ from carehub.scheduling.model import Action, Appointment, IllegalTransition, Sta
 from carehub.scheduling.ports import AppointmentFilter, SchedulingUnitOfWork
 from carehub.scheduling.service import AppointmentService, BookingRequest
 from tests.support.clock import StillClock
-from tests.support.memory_world import event_types, last_audit
-from tests.unit.scheduling.conftest import (
-    ADMIN,
-    ANA,
-    DR_PE,
-    LUIS,
-    STAFF_CO,
-    STAFF_PE,
-    TUESDAY_10,
-)
+from tests.support.memory_world import ADMIN, ANA, LUIS, event_types, last_audit
+from tests.unit.scheduling.conftest import DR_PE, STAFF_CO, STAFF_PE, TUESDAY_10
 
 HALF_HOUR = timedelta(minutes=30)
 

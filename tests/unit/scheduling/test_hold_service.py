@@ -15,17 +15,8 @@ from carehub.scheduling.holds import HoldService
 from carehub.scheduling.model import Hold, HoldStatus, Status
 from carehub.scheduling.service import AppointmentService, BookingRequest
 from tests.support.clock import StillClock
-from tests.support.memory_world import event_types, last_audit
-from tests.unit.scheduling.conftest import (
-    ADMIN,
-    ANA,
-    DR_PE,
-    HOLD_MINUTES,
-    LUIS,
-    NOW,
-    STAFF_CO,
-    TUESDAY_10,
-)
+from tests.support.memory_world import ADMIN, ANA, LUIS, NOW, event_types, last_audit
+from tests.unit.scheduling.conftest import DR_PE, HOLD_MINUTES, STAFF_CO, TUESDAY_10
 
 PAST_THE_HOLD = timedelta(minutes=HOLD_MINUTES, seconds=1)
 

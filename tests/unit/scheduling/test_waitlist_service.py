@@ -19,16 +19,8 @@ from carehub.scheduling.ports import SchedulingUnitOfWork
 from carehub.scheduling.service import AppointmentService, BookingRequest
 from carehub.scheduling.waitlist import WaitlistService
 from tests.support.clock import StillClock
-from tests.support.memory_world import event_types, last_audit
-from tests.unit.scheduling.conftest import (
-    ADMIN,
-    ANA,
-    LUIS,
-    NOW,
-    OFFER_MINUTES,
-    STAFF_CO,
-    TUESDAY_10,
-)
+from tests.support.memory_world import ADMIN, ANA, LUIS, NOW, event_types, last_audit
+from tests.unit.scheduling.conftest import OFFER_MINUTES, STAFF_CO, TUESDAY_10
 
 SLOT_END = TUESDAY_10 + timedelta(minutes=30)
 WEEK = timedelta(days=7)
