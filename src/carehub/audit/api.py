@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from carehub.audit.ports import AuditFilter
-from carehub.audit.schemas import AccessLogEntry, AccessLogPage, AuditEntryRead, AuditPage
+from carehub.audit.schemas import AccessLogEntryRead, AccessLogPage, AuditEntryRead, AuditPage
 from carehub.audit.service import AuditService
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -63,7 +63,7 @@ async def access_log(
     """Who accessed this patient's record, when and what they did (the patient, admins)."""
     page = await audit.access_log(actor=actor, patient_id=patient_id, cursor=cursor, limit=limit)
     body = AccessLogPage(
-        items=[AccessLogEntry.of(e) for e in page.items], next_cursor=page.next_cursor
+        items=[AccessLogEntryRead.of(e) for e in page.items], next_cursor=page.next_cursor
     )
     return Response(body.model_dump_json(by_alias=True), media_type="application/json")
 

@@ -10,18 +10,18 @@ from starlette.responses import RedirectResponse, Response
 
 from carehub.documents.model import Category, Kind, Scope
 from carehub.documents.schemas import (
-    CompleteIn,
-    DeleteIn,
+    CompleteUploadRequest,
+    DeleteFilesRequest,
     DeletionRead,
-    DetachIn,
+    DetachRequest,
     DocumentsRead,
     FilePage,
     FileRead,
-    PresignUploadIn,
     PresignUploadRead,
-    StampIn,
+    PresignUploadRequest,
+    StampCreate,
     StampRead,
-    StampRemoveIn,
+    StampRemovalRequest,
     category_json,
     deletion_json,
     file_json,
@@ -65,7 +65,7 @@ async def presign_upload(
     uploads: Uploads,
     limits: Limits,
     patient_id: str,
-    body: PresignUploadIn,
+    body: PresignUploadRequest,
 ) -> Response:
     """A presigned form that uploads one file straight to object storage (15 minutes)."""
     presigned = await uploads.presign(actor=actor, patient_id=patient_id, request=body.to_request())
@@ -85,7 +85,7 @@ async def presign_upload(
     responses=error_responses(409, 422),
 )
 async def complete_upload(
-    actor: CurrentActor, uploads: Uploads, patient_id: str, body: CompleteIn
+    actor: CurrentActor, uploads: Uploads, patient_id: str, body: CompleteUploadRequest
 ) -> Response:
     """Check the uploaded object (size, type by content, SHA-256) and add it to the record;
     a failing upload is deleted and reported (422)."""
@@ -155,7 +155,7 @@ async def documents(actor: CurrentActor, documents: Documents, patient_id: str) 
 
 @router.post("/documents/detach", response_model=FileRead, responses=error_responses(409, 422))
 async def detach_document(
-    actor: CurrentActor, documents: Documents, patient_id: str, body: DetachIn
+    actor: CurrentActor, documents: Documents, patient_id: str, body: DetachRequest
 ) -> Response:
     """Take a file out of the patient's record; its objects stay stored."""
     file = await documents.detach(
@@ -166,7 +166,7 @@ async def detach_document(
 
 @router.post("/files/delete", response_model=DeletionRead, responses=error_responses(409, 422))
 async def delete_files(
-    actor: CurrentActor, documents: Documents, patient_id: str, body: DeleteIn
+    actor: CurrentActor, documents: Documents, patient_id: str, body: DeleteFilesRequest
 ) -> Response:
     """Delete objects of the patient (and their variants), then invalidate the CDN."""
     deletion = await documents.delete(
@@ -186,7 +186,7 @@ async def delete_files(
     responses=error_responses(403, 409, 422),
 )
 async def stamp_document(
-    actor: CurrentActor, stamps: Stamps, patient_id: str, file_id: str, body: StampIn
+    actor: CurrentActor, stamps: Stamps, patient_id: str, file_id: str, body: StampCreate
 ) -> Response:
     """Stamp a lab or radiology document as verified (doctors); a stamp is never edited."""
     stamp = await stamps.stamp(actor=actor, patient_id=patient_id, file_id=file_id, note=body.note)
@@ -199,7 +199,7 @@ async def stamp_document(
     responses=error_responses(403, 409, 422),
 )
 async def remove_stamp(
-    actor: CurrentActor, stamps: Stamps, patient_id: str, file_id: str, body: StampRemoveIn
+    actor: CurrentActor, stamps: Stamps, patient_id: str, file_id: str, body: StampRemovalRequest
 ) -> Response:
     """Remove a verification stamp (admins only, with a reason; audited)."""
     stamp = await stamps.remove(

@@ -9,18 +9,18 @@ from starlette.responses import Response
 
 from carehub.identity.schemas import (
     Accepted,
-    CodeRequestIn,
-    CodeVerifyIn,
+    CodeRequest,
     Jwks,
-    LoginIn,
-    LogoutIn,
-    RefreshIn,
-    SignupIn,
-    TokenOut,
+    LoginRequest,
+    LogoutRequest,
+    RefreshRequest,
+    SignupRequest,
+    TokenRead,
     UserCreate,
     UserPage,
     UserRead,
     UserUpdate,
+    VerifyCodeRequest,
 )
 from carehub.identity.service import IdentityService
 from carehub.kernel.errors import Unauthenticated
@@ -42,26 +42,26 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _json(model: TokenOut | UserRead | UserPage | Accepted, status: int = 200) -> Response:
+def _json(model: TokenRead | UserRead | UserPage | Accepted, status: int = 200) -> Response:
     return Response(model.model_dump_json(by_alias=True), status, media_type="application/json")
 
 
-@auth.post("/login", response_model=TokenOut, responses=error_responses(401, 422, 429))
-async def login(request: Request, identity: Identity, body: LoginIn) -> Response:
+@auth.post("/login", response_model=TokenRead, responses=error_responses(401, 422, 429))
+async def login(request: Request, identity: Identity, body: LoginRequest) -> Response:
     """Sign in with email and password."""
     pair = await identity.login(email=body.email, password=body.password, client=_client(request))
-    return _json(TokenOut.of(pair))
+    return _json(TokenRead.of(pair))
 
 
-@auth.post("/refresh", response_model=TokenOut, responses=error_responses(401, 422))
-async def refresh(identity: Identity, body: RefreshIn) -> Response:
+@auth.post("/refresh", response_model=TokenRead, responses=error_responses(401, 422))
+async def refresh(identity: Identity, body: RefreshRequest) -> Response:
     """Swap a refresh token for new tokens; each refresh token works once."""
     pair = await identity.refresh(refresh_token=body.refresh_token)
-    return _json(TokenOut.of(pair))
+    return _json(TokenRead.of(pair))
 
 
 @auth.post("/logout", status_code=204, responses=error_responses(422))
-async def logout(request: Request, identity: Identity, body: LogoutIn) -> Response:
+async def logout(request: Request, identity: Identity, body: LogoutRequest) -> Response:
     """Revoke the session of a refresh token and/or of the bearer token sent along."""
     actor = None
     header = request.headers.get("authorization", "")
@@ -77,23 +77,23 @@ async def logout(request: Request, identity: Identity, body: LogoutIn) -> Respon
 @auth.post(
     "/otp/request", status_code=202, response_model=Accepted, responses=error_responses(422, 429)
 )
-async def request_code(request: Request, identity: Identity, body: CodeRequestIn) -> Response:
+async def request_code(request: Request, identity: Identity, body: CodeRequest) -> Response:
     """Mail a 6-digit sign-in code (valid 10 minutes, single use)."""
     await identity.request_code(email=body.email, client=_client(request))
     return _json(Accepted(detail=CODE_SENT), 202)
 
 
-@auth.post("/otp/verify", response_model=TokenOut, responses=error_responses(401, 422, 429))
-async def verify_code(request: Request, identity: Identity, body: CodeVerifyIn) -> Response:
+@auth.post("/otp/verify", response_model=TokenRead, responses=error_responses(401, 422, 429))
+async def verify_code(request: Request, identity: Identity, body: VerifyCodeRequest) -> Response:
     """Sign in with a mailed code."""
     pair = await identity.verify_code(email=body.email, code=body.code, client=_client(request))
-    return _json(TokenOut.of(pair))
+    return _json(TokenRead.of(pair))
 
 
 @auth.post(
     "/signup", status_code=202, response_model=Accepted, responses=error_responses(403, 422, 429)
 )
-async def signup(request: Request, identity: Identity, body: SignupIn) -> Response:
+async def signup(request: Request, identity: Identity, body: SignupRequest) -> Response:
     """Create a patient account; confirm it with the mailed code at `/auth/signup/verify`."""
     await identity.signup(signup=body.to_signup(), client=_client(request))
     return _json(Accepted(detail=CODE_SENT), 202)
@@ -102,13 +102,13 @@ async def signup(request: Request, identity: Identity, body: SignupIn) -> Respon
 @auth.post(
     "/signup/verify",
     status_code=201,
-    response_model=TokenOut,
+    response_model=TokenRead,
     responses=error_responses(401, 422, 429),
 )
-async def confirm_signup(request: Request, identity: Identity, body: CodeVerifyIn) -> Response:
+async def confirm_signup(request: Request, identity: Identity, body: VerifyCodeRequest) -> Response:
     """Confirm the mailed code: the account becomes active with its own patient record."""
     pair = await identity.confirm_signup(email=body.email, code=body.code, client=_client(request))
-    return _json(TokenOut.of(pair), 201)
+    return _json(TokenRead.of(pair), 201)
 
 
 @keys.get("/.well-known/jwks.json", response_model=Jwks)

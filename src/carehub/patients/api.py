@@ -17,7 +17,7 @@ from carehub.kernel.text import fold, tokens
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
 from carehub.patients.schemas import (
-    CareAssignment,
+    CareAssignmentCreate,
     PatientCreate,
     PatientPage,
     PatientRead,
@@ -183,7 +183,7 @@ async def deactivate_patient(
     responses=error_responses(403, 404, 422),
 )
 async def assign_care(
-    actor: CurrentActor, patients: Patients, patient_id: str, body: CareAssignment
+    actor: CurrentActor, patients: Patients, patient_id: str, body: CareAssignmentCreate
 ) -> Response:
     """Put a practitioner in the patient's care team (staff of the country, admins).
 

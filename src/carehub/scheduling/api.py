@@ -16,16 +16,16 @@ from carehub.scheduling.model import Action, Appointment, Status
 from carehub.scheduling.openings import AvailabilityService
 from carehub.scheduling.ports import AppointmentFilter
 from carehub.scheduling.schemas import (
-    ActionIn,
+    ActionRequest,
     AppointmentCreate,
     AppointmentPage,
     AppointmentRead,
     AvailabilityList,
-    DoctorAvailability,
+    DoctorAvailabilityRead,
     HoldCreate,
     HoldRead,
-    RescheduleIn,
-    WaitlistJoin,
+    RescheduleRequest,
+    WaitlistCreate,
     WaitlistRead,
     appointment_json,
     availability_json,
@@ -63,7 +63,7 @@ def _render(appointment: Appointment, status: int = 200) -> Response:
 @router.get(
     "/doctors/{doctor_id}/availability",
     tags=["availability"],
-    response_model=DoctorAvailability,
+    response_model=DoctorAvailabilityRead,
     responses=error_responses(404, 422),
 )
 async def doctor_availability(
@@ -230,7 +230,7 @@ async def read_appointment(
     responses=error_responses(403, 404, 409, 422),
 )
 async def reschedule_appointment(
-    actor: CurrentActor, appointments: Appointments, appointment_id: str, body: RescheduleIn
+    actor: CurrentActor, appointments: Appointments, appointment_id: str, body: RescheduleRequest
 ) -> Response:
     """Move to a new time: the new slot is taken before the old one is released."""
     appointment = await appointments.reschedule(
@@ -254,10 +254,10 @@ async def act_on_appointment(
     appointments: Appointments,
     appointment_id: str,
     action: Literal["confirm", "cancel", "check-in", "complete", "no-show"],
-    body: Annotated[ActionIn | None, Body()] = None,
+    body: Annotated[ActionRequest | None, Body()] = None,
 ) -> Response:
     """Confirm, cancel, check in, complete or mark a no-show; 409 names the allowed actions."""
-    body = body or ActionIn()
+    body = body or ActionRequest()
     appointment = await appointments.act(
         actor=actor,
         appointment_id=appointment_id,
@@ -311,7 +311,7 @@ async def release_hold(actor: CurrentActor, holds: Holds, hold_id: str) -> Respo
     response_model=WaitlistRead,
     responses=error_responses(403, 404, 422),
 )
-async def join_waitlist(actor: CurrentActor, waitlist: Waitlist, body: WaitlistJoin) -> Response:
+async def join_waitlist(actor: CurrentActor, waitlist: Waitlist, body: WaitlistCreate) -> Response:
     """Wait for a freed slot; the first to wait gets the first offer (a hold and a notice)."""
     entry = await waitlist.join(
         actor=actor,
