@@ -5,21 +5,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from carehub.analytics.model import Metric
 from carehub.analytics.schemas import DailyRead
 from carehub.analytics.service import AnalyticsService
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
 
 router = APIRouter(tags=["analytics"], dependencies=REQUIRE_TOKEN, responses=error_responses(401))
 Code = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Analytics = Annotated[AnalyticsService, Depends(use_case(AnalyticsService))]
 
 
 @router.get("/analytics/daily", response_model=DailyRead, responses=error_responses(403, 422))
 async def daily(
-    request: Request,
+    actor: CurrentActor,
+    analytics: Analytics,
     metric: Metric,
     first: Annotated[date, Query(alias="from")],
     last: Annotated[date, Query(alias="to")],
@@ -34,8 +37,5 @@ async def daily(
         for name, value in (("countryId", country_id), ("status", status), ("category", category))
         if value is not None
     }
-    service: AnalyticsService = request.app.state.carehub.analytics
-    counts = await service.daily(
-        actor=actor_of(request), metric=metric, first=first, last=last, where=where
-    )
+    counts = await analytics.daily(actor=actor, metric=metric, first=first, last=last, where=where)
     return DailyRead.of(counts)

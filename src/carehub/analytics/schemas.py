@@ -8,7 +8,7 @@ from carehub.analytics.service import DailyCounts
 from carehub.web.schemas import WireModel
 
 
-class DayCount(WireModel):
+class DayCountRead(WireModel):
     date: date
     count: int
 
@@ -17,11 +17,11 @@ class DailyRead(WireModel):
     """A metric's counts per day, every day of the range listed."""
 
     metric: str
-    days: list[DayCount]
+    days: list[DayCountRead]
 
     @classmethod
     def of(cls, counts: DailyCounts) -> DailyRead:
         return cls(
             metric=counts.metric.value,
-            days=[DayCount(date=day, count=count) for day, count in counts.days],
+            days=[DayCountRead(date=day, count=count) for day, count in counts.days],
         )

@@ -5,30 +5,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from carehub.audit.ports import AuditFilter
-from carehub.audit.schemas import AccessLogEntry, AccessLogPage, AuditEntryRead, AuditPage
+from carehub.audit.schemas import AccessLogEntryRead, AccessLogPage, AuditEntryRead, AuditPage
 from carehub.audit.service import AuditService
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
 
 router = APIRouter(tags=["audit"], dependencies=REQUIRE_TOKEN, responses=error_responses(401))
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=512)]
-
-
-def _service(request: Request) -> AuditService:
-    service: AuditService = request.app.state.carehub.audit
-    return service
+Audit = Annotated[AuditService, Depends(use_case(AuditService))]
 
 
 @router.get("/audit", response_model=AuditPage, responses=error_responses(403, 422))
 async def search_audit(
-    request: Request,
+    actor: CurrentActor,
+    audit: Audit,
     patient_id: Annotated[str | None, Query(alias="patientId", max_length=64)] = None,
     actor_id: Annotated[str | None, Query(alias="actorId", max_length=128)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
@@ -45,9 +43,7 @@ async def search_audit(
         since=_utc("from", since),
         until=_utc("to", until),
     )
-    page = await _service(request).search(
-        actor=actor_of(request), criteria=criteria, cursor=cursor, limit=limit
-    )
+    page = await audit.search(actor=actor, criteria=criteria, cursor=cursor, limit=limit)
     body = AuditPage(items=[AuditEntryRead.of(e) for e in page.items], next_cursor=page.next_cursor)
     return Response(body.model_dump_json(by_alias=True), media_type="application/json")
 
@@ -58,14 +54,16 @@ async def search_audit(
     responses=error_responses(404, 422),
 )
 async def access_log(
-    request: Request, patient_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    actor: CurrentActor,
+    audit: Audit,
+    patient_id: str,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response:
     """Who accessed this patient's record, when and what they did (the patient, admins)."""
-    page = await _service(request).access_log(
-        actor=actor_of(request), patient_id=patient_id, cursor=cursor, limit=limit
-    )
+    page = await audit.access_log(actor=actor, patient_id=patient_id, cursor=cursor, limit=limit)
     body = AccessLogPage(
-        items=[AccessLogEntry.of(e) for e in page.items], next_cursor=page.next_cursor
+        items=[AccessLogEntryRead.of(e) for e in page.items], next_cursor=page.next_cursor
     )
     return Response(body.model_dump_json(by_alias=True), media_type="application/json")
 

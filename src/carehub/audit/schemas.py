@@ -40,7 +40,7 @@ class AuditEntryRead(WireModel):
         )
 
 
-class AccessLogEntry(WireModel):
+class AccessLogEntryRead(WireModel):
     """What a patient sees: who touched their record, when, what they did."""
 
     at: datetime
@@ -50,7 +50,7 @@ class AccessLogEntry(WireModel):
     outcome: str
 
     @classmethod
-    def of(cls, entry: AuditEntry) -> AccessLogEntry:
+    def of(cls, entry: AuditEntry) -> AccessLogEntryRead:
         return cls(
             at=entry.at,
             actor_id=entry.actor_id,
@@ -64,5 +64,5 @@ class AuditPage(CursorPage[AuditEntryRead]):
     """One page of audit entries, newest first."""
 
 
-class AccessLogPage(CursorPage[AccessLogEntry]):
+class AccessLogPage(CursorPage[AccessLogEntryRead]):
     """One page of a patient's access log, newest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header
 from starlette.responses import Response
 
 from carehub.countries.model import Country
@@ -16,7 +16,8 @@ from carehub.countries.schemas import (
     country_json,
 )
 from carehub.countries.service import CountryService
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.etag import etag_for, version_from_if_match
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
@@ -27,11 +28,7 @@ router = APIRouter(
     dependencies=REQUIRE_TOKEN,
     responses=error_responses(401),
 )
-
-
-def _service(request: Request) -> CountryService:
-    service: CountryService = request.app.state.carehub.countries
-    return service
+Countries = Annotated[CountryService, Depends(use_case(CountryService))]
 
 
 def _render(country: Country, status: int = 200) -> Response:
@@ -44,10 +41,12 @@ def _render(country: Country, status: int = 200) -> Response:
     response_model=CountryRead,
     responses=error_responses(400, 403, 409, 422),
 )
-async def create_country(request: Request, body: CountryCreate) -> Response:
+async def create_country(
+    actor: CurrentActor, countries: Countries, body: CountryCreate
+) -> Response:
     """Add a country (admins); its code's rule set fills in what the body leaves out."""
-    country = await _service(request).create(
-        actor=actor_of(request),
+    country = await countries.create(
+        actor=actor,
         country_id=body.country_id,
         code=body.code,
         settings=body.to_settings(),
@@ -58,16 +57,16 @@ async def create_country(request: Request, body: CountryCreate) -> Response:
 
 
 @router.get("", response_model=CountryList)
-async def list_countries(request: Request) -> Response:
+async def list_countries(countries: Countries) -> Response:
     """Every country."""
-    countries = await _service(request).list_all()
-    return json_response({"items": [country_json(c) for c in countries]})
+    found = await countries.list_all()
+    return json_response({"items": [country_json(c) for c in found]})
 
 
 @router.get("/{country_id}", response_model=CountryRead, responses=error_responses(404, 422))
-async def read_country(request: Request, country_id: str) -> Response:
+async def read_country(countries: Countries, country_id: str) -> Response:
     """One country, by its id or its ISO code."""
-    return _render(await _service(request).get(country_id=country_id))
+    return _render(await countries.get(country_id=country_id))
 
 
 @router.patch(
@@ -76,15 +75,16 @@ async def read_country(request: Request, country_id: str) -> Response:
     responses=error_responses(400, 403, 404, 412, 422, 428),
 )
 async def update_country(
-    request: Request,
+    actor: CurrentActor,
+    countries: Countries,
     country_id: str,
     body: CountryUpdate,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
     """Change a country's settings (admins); needs If-Match with the current ETag."""
     version = version_from_if_match(if_match)
-    country = await _service(request).revise(
-        actor=actor_of(request),
+    country = await countries.revise(
+        actor=actor,
         country_id=country_id,
         settings=body.to_settings(),
         if_version=version,

@@ -19,7 +19,7 @@ Zone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Hours = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
-class NotificationTextIO(WireModel):
+class NotificationTextWire(WireModel):
     """A notice template; `{appointmentId}`, `{localTime}`, `{doctorName}`, `{reason}` and
     `{expiresAt}` are filled in."""
 
@@ -27,7 +27,7 @@ class NotificationTextIO(WireModel):
     body: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
-class RulesIn(WireModel):
+class RulesWrite(WireModel):
     """Scheduling rules; what you leave out keeps its current (or default) value."""
 
     slot_minutes: int | None = Field(None, description="Length of one slot")
@@ -45,15 +45,15 @@ class RulesIn(WireModel):
     )
 
 
-class CountrySettingsIn(WireModel):
+class CountryBase(WireModel):
     name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
         | None
     ) = None
     time_zones: list[Zone] | None = Field(None, min_length=1, max_length=20)
     locale: Annotated[str, StringConstraints(max_length=8)] | None = None
-    rules: RulesIn | None = None
-    notification_texts: dict[str, dict[str, NotificationTextIO]] | None = None
+    rules: RulesWrite | None = None
+    notification_texts: dict[str, dict[str, NotificationTextWire]] | None = None
     closed_dates: list[date] | None = Field(None, max_length=400)
 
     def to_settings(self) -> CountrySettings:
@@ -85,7 +85,7 @@ class CountrySettingsIn(WireModel):
         )
 
 
-class CountryCreate(CountrySettingsIn):
+class CountryCreate(CountryBase):
     """Add a country. Seed 001's body (`countryId`, `name`, `code`) is enough: time zones,
     locale, rules and texts come from the code's rule set unless you send them."""
 
@@ -95,7 +95,7 @@ class CountryCreate(CountrySettingsIn):
     code: Code = Field(description="ISO 3166-1 alpha-2, e.g. CL")
 
 
-class CountryUpdate(CountrySettingsIn):
+class CountryUpdate(CountryBase):
     """Change some settings; needs If-Match with the current ETag."""
 
 
@@ -115,7 +115,7 @@ class CountryRead(WireModel):
     time_zones: list[str]
     locale: str
     rules: RulesRead
-    notification_texts: dict[str, dict[str, NotificationTextIO]]
+    notification_texts: dict[str, dict[str, NotificationTextWire]]
     closed_dates: list[date]
     version: int
     created_at: datetime

@@ -5,23 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urljoin
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from carehub.documents.model import Category, Kind, Scope
 from carehub.documents.schemas import (
-    CompleteIn,
-    DeleteIn,
+    CompleteUploadRequest,
+    DeleteFilesRequest,
     DeletionRead,
-    DetachIn,
+    DetachRequest,
     DocumentsRead,
     FilePage,
     FileRead,
-    PresignUploadIn,
     PresignUploadRead,
-    StampIn,
+    PresignUploadRequest,
+    StampCreate,
     StampRead,
-    StampRemoveIn,
+    StampRemovalRequest,
     category_json,
     deletion_json,
     file_json,
@@ -30,9 +30,10 @@ from carehub.documents.schemas import (
 )
 from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
-from carehub.documents.uploads import UploadService
+from carehub.documents.uploads import UploadLimits, UploadService
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
 
@@ -42,21 +43,10 @@ router = APIRouter(
     dependencies=REQUIRE_TOKEN,
     responses=error_responses(401, 404, 422),
 )
-
-
-def _uploads(request: Request) -> UploadService:
-    service: UploadService = request.app.state.carehub.uploads
-    return service
-
-
-def _documents(request: Request) -> DocumentService:
-    service: DocumentService = request.app.state.carehub.documents
-    return service
-
-
-def _stamps(request: Request) -> StampService:
-    service: StampService = request.app.state.carehub.stamps
-    return service
+Uploads = Annotated[UploadService, Depends(use_case(UploadService))]
+Limits = Annotated[UploadLimits, Depends(use_case(UploadLimits))]
+Documents = Annotated[DocumentService, Depends(use_case(DocumentService))]
+Stamps = Annotated[StampService, Depends(use_case(StampService))]
 
 
 def _absolute(request: Request, url: str) -> str:
@@ -69,18 +59,22 @@ def _absolute(request: Request, url: str) -> str:
     response_model=PresignUploadRead,
     responses=error_responses(409, 422),
 )
-async def presign_upload(request: Request, patient_id: str, body: PresignUploadIn) -> Response:
+async def presign_upload(
+    request: Request,
+    actor: CurrentActor,
+    uploads: Uploads,
+    limits: Limits,
+    patient_id: str,
+    body: PresignUploadRequest,
+) -> Response:
     """A presigned form that uploads one file straight to object storage (15 minutes)."""
-    carehub = request.app.state.carehub
-    presigned = await _uploads(request).presign(
-        actor=actor_of(request), patient_id=patient_id, request=body.to_request()
-    )
+    presigned = await uploads.presign(actor=actor, patient_id=patient_id, request=body.to_request())
     return json_response(
         presigned_json(
             presigned,
             url=_absolute(request, presigned.form.url),
-            max_bytes=carehub.settings.upload_max_bytes,
-            lifetime=carehub.settings.upload_url_seconds,
+            max_bytes=limits.max_bytes,
+            lifetime=int(limits.url_lifetime.total_seconds()),
         )
     )
 
@@ -90,18 +84,20 @@ async def presign_upload(request: Request, patient_id: str, body: PresignUploadI
     response_model=FileRead,
     responses=error_responses(409, 422),
 )
-async def complete_upload(request: Request, patient_id: str, body: CompleteIn) -> Response:
+async def complete_upload(
+    actor: CurrentActor, uploads: Uploads, patient_id: str, body: CompleteUploadRequest
+) -> Response:
     """Check the uploaded object (size, type by content, SHA-256) and add it to the record;
     a failing upload is deleted and reported (422)."""
-    file = await _uploads(request).complete(
-        actor=actor_of(request), patient_id=patient_id, key=body.key
-    )
+    file = await uploads.complete(actor=actor, patient_id=patient_id, key=body.key)
     return json_response(file_json(file))
 
 
 @router.get("/files", response_model=FilePage, responses=error_responses(422))
 async def list_files(
     request: Request,
+    actor: CurrentActor,
+    documents: Documents,
     patient_id: str,
     scope: Scope = Scope.OPTIMIZED,
     kind: Kind | None = None,
@@ -111,8 +107,8 @@ async def list_files(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
     """The patient's files (in the record or detached), with download URLs on request."""
-    listing = await _documents(request).list_files(
-        actor=actor_of(request),
+    listing = await documents.list_files(
+        actor=actor,
         patient_id=patient_id,
         scope=scope,
         kind=kind,
@@ -137,38 +133,44 @@ async def list_files(
     responses=error_responses(422),
 )
 async def download_file(
-    request: Request, patient_id: str, key: Annotated[str, Query(max_length=512)]
+    request: Request,
+    actor: CurrentActor,
+    documents: Documents,
+    patient_id: str,
+    key: Annotated[str, Query(max_length=512)],
 ) -> Response:
     """Redirect to a short-lived download URL of one of the patient's objects."""
-    url = await _documents(request).download_url(
-        actor=actor_of(request), patient_id=patient_id, key=key
-    )
+    url = await documents.download_url(actor=actor, patient_id=patient_id, key=key)
     return RedirectResponse(_absolute(request, url), status_code=307)
 
 
 @router.get("/documents", response_model=DocumentsRead)
-async def documents(request: Request, patient_id: str) -> Response:
+async def documents(actor: CurrentActor, documents: Documents, patient_id: str) -> Response:
     """The seven document categories, each with `hasFiles` and its attached files."""
-    groups = await _documents(request).documents(actor=actor_of(request), patient_id=patient_id)
+    groups = await documents.documents(actor=actor, patient_id=patient_id)
     return json_response(
         {"patientId": patient_id, "categories": [category_json(g) for g in groups]}
     )
 
 
 @router.post("/documents/detach", response_model=FileRead, responses=error_responses(409, 422))
-async def detach_document(request: Request, patient_id: str, body: DetachIn) -> Response:
+async def detach_document(
+    actor: CurrentActor, documents: Documents, patient_id: str, body: DetachRequest
+) -> Response:
     """Take a file out of the patient's record; its objects stay stored."""
-    file = await _documents(request).detach(
-        actor=actor_of(request), patient_id=patient_id, category=body.category, key=body.key
+    file = await documents.detach(
+        actor=actor, patient_id=patient_id, category=body.category, key=body.key
     )
     return json_response(file_json(file))
 
 
 @router.post("/files/delete", response_model=DeletionRead, responses=error_responses(409, 422))
-async def delete_files(request: Request, patient_id: str, body: DeleteIn) -> Response:
+async def delete_files(
+    actor: CurrentActor, documents: Documents, patient_id: str, body: DeleteFilesRequest
+) -> Response:
     """Delete objects of the patient (and their variants), then invalidate the CDN."""
-    deletion = await _documents(request).delete(
-        actor=actor_of(request),
+    deletion = await documents.delete(
+        actor=actor,
         patient_id=patient_id,
         keys=body.all_keys(),
         invalidate=body.invalidate,
@@ -184,12 +186,10 @@ async def delete_files(request: Request, patient_id: str, body: DeleteIn) -> Res
     responses=error_responses(403, 409, 422),
 )
 async def stamp_document(
-    request: Request, patient_id: str, file_id: str, body: StampIn
+    actor: CurrentActor, stamps: Stamps, patient_id: str, file_id: str, body: StampCreate
 ) -> Response:
     """Stamp a lab or radiology document as verified (doctors); a stamp is never edited."""
-    stamp = await _stamps(request).stamp(
-        actor=actor_of(request), patient_id=patient_id, file_id=file_id, note=body.note
-    )
+    stamp = await stamps.stamp(actor=actor, patient_id=patient_id, file_id=file_id, note=body.note)
     return json_response(stamp_json(stamp), 201)
 
 
@@ -199,11 +199,11 @@ async def stamp_document(
     responses=error_responses(403, 409, 422),
 )
 async def remove_stamp(
-    request: Request, patient_id: str, file_id: str, body: StampRemoveIn
+    actor: CurrentActor, stamps: Stamps, patient_id: str, file_id: str, body: StampRemovalRequest
 ) -> Response:
     """Remove a verification stamp (admins only, with a reason; audited)."""
-    stamp = await _stamps(request).remove(
-        actor=actor_of(request), patient_id=patient_id, file_id=file_id, reason=body.reason
+    stamp = await stamps.remove(
+        actor=actor, patient_id=patient_id, file_id=file_id, reason=body.reason
     )
     return json_response(stamp_json(stamp))
 

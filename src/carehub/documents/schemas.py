@@ -25,7 +25,7 @@ Key = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 CATEGORY_NAMES = ", ".join([c.value for c in Category] + list(CATEGORY_ALIASES))
 
 
-class PresignUploadIn(WireModel):
+class PresignUploadRequest(WireModel):
     """Seed 004's presign body; `replaceOldest` and `replaces` are carehub's additions."""
 
     filename: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -71,11 +71,11 @@ class PresignUploadRead(WireModel):
     max_bytes: int
 
 
-class CompleteIn(WireModel):
+class CompleteUploadRequest(WireModel):
     key: Key
 
 
-class DetachIn(WireModel):
+class DetachRequest(WireModel):
     category: Category = Field(description=f"A docType or seed 004's list name: {CATEGORY_NAMES}")
     key: Key
 
@@ -85,14 +85,14 @@ class DetachIn(WireModel):
         return _category(value)
 
 
-class DeleteIn(WireModel):
+class DeleteFilesRequest(WireModel):
     key: Key | None = None
     keys: list[Key] | None = Field(None, max_length=100)
     invalidate: bool = Field(True, description="Ask the CDN (if any) to forget the objects")
     include_siblings: bool = Field(True, description="Also delete every variant of each file")
 
     @model_validator(mode="after")
-    def _some_key(self) -> DeleteIn:
+    def _some_key(self) -> DeleteFilesRequest:
         if self.key is None and not self.keys:
             raise ValueError("send key or keys")
         return self
@@ -101,11 +101,11 @@ class DeleteIn(WireModel):
         return ([self.key] if self.key else []) + list(self.keys or [])
 
 
-class StampIn(WireModel):
+class StampCreate(WireModel):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
-class StampRemoveIn(WireModel):
+class StampRemovalRequest(WireModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 

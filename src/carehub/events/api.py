@@ -4,35 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from carehub.events.schemas import DeadLetterPage, DeadLetterRead
 from carehub.events.service import DeadLetterService
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
 
 router = APIRouter(
     prefix="/events", tags=["events"], dependencies=REQUIRE_TOKEN, responses=error_responses(401)
 )
-
-
-def _service(request: Request) -> DeadLetterService:
-    service: DeadLetterService = request.app.state.carehub.dead_letters
-    return service
+DeadLetters = Annotated[DeadLetterService, Depends(use_case(DeadLetterService))]
 
 
 @router.get("/dead-letters", response_model=DeadLetterPage, responses=error_responses(403, 422))
 async def list_dead_letters(
-    request: Request,
+    actor: CurrentActor,
+    dead_letters: DeadLetters,
     consumer: Annotated[str | None, Query(max_length=64)] = None,
     include_replayed: Annotated[bool, Query(alias="includeReplayed")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> DeadLetterPage:
     """Messages consumers gave up on, newest first, with their last error."""
-    page = await _service(request).list(
-        actor=actor_of(request),
+    page = await dead_letters.list(
+        actor=actor,
         consumer=consumer,
         include_replayed=include_replayed,
         cursor=cursor,
@@ -48,7 +46,9 @@ async def list_dead_letters(
     response_model=DeadLetterRead,
     responses=error_responses(403, 404, 409, 422),
 )
-async def replay_dead_letter(request: Request, letter_id: str) -> DeadLetterRead:
+async def replay_dead_letter(
+    actor: CurrentActor, dead_letters: DeadLetters, letter_id: str
+) -> DeadLetterRead:
     """Apply a parked message with its consumer again; 409 if it fails again."""
-    letter = await _service(request).replay(actor=actor_of(request), letter_id=letter_id)
+    letter = await dead_letters.replay(actor=actor, letter_id=letter_id)
     return DeadLetterRead.of(letter)

@@ -42,4 +42,5 @@ class DeadLetterRead(WireModel):
         )
 
 
-DeadLetterPage = CursorPage[DeadLetterRead]
+class DeadLetterPage(CursorPage[DeadLetterRead]):
+    """One page of dead letters, newest first."""

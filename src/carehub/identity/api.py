@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from carehub.identity.schemas import (
     Accepted,
-    CodeRequestIn,
-    CodeVerifyIn,
+    CodeRequest,
     Jwks,
-    LoginIn,
-    LogoutIn,
-    RefreshIn,
-    SignupIn,
-    TokenOut,
+    LoginRequest,
+    LogoutRequest,
+    RefreshRequest,
+    SignupRequest,
+    TokenRead,
     UserCreate,
     UserPage,
     UserRead,
     UserUpdate,
+    VerifyCodeRequest,
 )
 from carehub.identity.service import IdentityService
 from carehub.kernel.errors import Unauthenticated
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
 
 auth = APIRouter(prefix="/auth", tags=["sign-in"])
@@ -33,98 +34,87 @@ keys = APIRouter(tags=["sign-in"])
 users = APIRouter(
     prefix="/users", tags=["users"], dependencies=REQUIRE_TOKEN, responses=error_responses(401)
 )
+Identity = Annotated[IdentityService, Depends(use_case(IdentityService))]
 CODE_SENT = "If the address belongs to an account, a code is on its way"
-
-
-def _service(request: Request) -> IdentityService:
-    service: IdentityService = request.app.state.carehub.identity
-    return service
 
 
 def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _json(model: TokenOut | UserRead | UserPage | Accepted, status: int = 200) -> Response:
+def _json(model: TokenRead | UserRead | UserPage | Accepted, status: int = 200) -> Response:
     return Response(model.model_dump_json(by_alias=True), status, media_type="application/json")
 
 
-@auth.post("/login", response_model=TokenOut, responses=error_responses(401, 422, 429))
-async def login(request: Request, body: LoginIn) -> Response:
+@auth.post("/login", response_model=TokenRead, responses=error_responses(401, 422, 429))
+async def login(request: Request, identity: Identity, body: LoginRequest) -> Response:
     """Sign in with email and password."""
-    pair = await _service(request).login(
-        email=body.email, password=body.password, client=_client(request)
-    )
-    return _json(TokenOut.of(pair))
+    pair = await identity.login(email=body.email, password=body.password, client=_client(request))
+    return _json(TokenRead.of(pair))
 
 
-@auth.post("/refresh", response_model=TokenOut, responses=error_responses(401, 422))
-async def refresh(request: Request, body: RefreshIn) -> Response:
+@auth.post("/refresh", response_model=TokenRead, responses=error_responses(401, 422))
+async def refresh(identity: Identity, body: RefreshRequest) -> Response:
     """Swap a refresh token for new tokens; each refresh token works once."""
-    pair = await _service(request).refresh(refresh_token=body.refresh_token)
-    return _json(TokenOut.of(pair))
+    pair = await identity.refresh(refresh_token=body.refresh_token)
+    return _json(TokenRead.of(pair))
 
 
 @auth.post("/logout", status_code=204, responses=error_responses(422))
-async def logout(request: Request, body: LogoutIn) -> Response:
+async def logout(request: Request, identity: Identity, body: LogoutRequest) -> Response:
     """Revoke the session of a refresh token and/or of the bearer token sent along."""
-    service = _service(request)
     actor = None
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         try:
-            actor = await service.authenticate(header[7:], request_id=None, client=None)
+            actor = await identity.authenticate(header[7:], request_id=None, client=None)
         except Unauthenticated:  # an expired or revoked token has nothing left to revoke
             actor = None
-    await service.logout(refresh_token=body.refresh_token, actor=actor)
+    await identity.logout(refresh_token=body.refresh_token, actor=actor)
     return Response(status_code=204)
 
 
 @auth.post(
     "/otp/request", status_code=202, response_model=Accepted, responses=error_responses(422, 429)
 )
-async def request_code(request: Request, body: CodeRequestIn) -> Response:
+async def request_code(request: Request, identity: Identity, body: CodeRequest) -> Response:
     """Mail a 6-digit sign-in code (valid 10 minutes, single use)."""
-    await _service(request).request_code(email=body.email, client=_client(request))
+    await identity.request_code(email=body.email, client=_client(request))
     return _json(Accepted(detail=CODE_SENT), 202)
 
 
-@auth.post("/otp/verify", response_model=TokenOut, responses=error_responses(401, 422, 429))
-async def verify_code(request: Request, body: CodeVerifyIn) -> Response:
+@auth.post("/otp/verify", response_model=TokenRead, responses=error_responses(401, 422, 429))
+async def verify_code(request: Request, identity: Identity, body: VerifyCodeRequest) -> Response:
     """Sign in with a mailed code."""
-    pair = await _service(request).verify_code(
-        email=body.email, code=body.code, client=_client(request)
-    )
-    return _json(TokenOut.of(pair))
+    pair = await identity.verify_code(email=body.email, code=body.code, client=_client(request))
+    return _json(TokenRead.of(pair))
 
 
 @auth.post(
     "/signup", status_code=202, response_model=Accepted, responses=error_responses(403, 422, 429)
 )
-async def signup(request: Request, body: SignupIn) -> Response:
+async def signup(request: Request, identity: Identity, body: SignupRequest) -> Response:
     """Create a patient account; confirm it with the mailed code at `/auth/signup/verify`."""
-    await _service(request).signup(signup=body.to_signup(), client=_client(request))
+    await identity.signup(signup=body.to_signup(), client=_client(request))
     return _json(Accepted(detail=CODE_SENT), 202)
 
 
 @auth.post(
     "/signup/verify",
     status_code=201,
-    response_model=TokenOut,
+    response_model=TokenRead,
     responses=error_responses(401, 422, 429),
 )
-async def confirm_signup(request: Request, body: CodeVerifyIn) -> Response:
+async def confirm_signup(request: Request, identity: Identity, body: VerifyCodeRequest) -> Response:
     """Confirm the mailed code: the account becomes active with its own patient record."""
-    pair = await _service(request).confirm_signup(
-        email=body.email, code=body.code, client=_client(request)
-    )
-    return _json(TokenOut.of(pair), 201)
+    pair = await identity.confirm_signup(email=body.email, code=body.code, client=_client(request))
+    return _json(TokenRead.of(pair), 201)
 
 
 @keys.get("/.well-known/jwks.json", response_model=Jwks)
-async def jwks(request: Request) -> Response:
+async def jwks(identity: Identity) -> Response:
     """The public keys that verify carehub's access tokens."""
-    found = await _service(request).tokens.public_keys()
+    found = await identity.tokens.public_keys()
     return Response(
         Jwks(keys=found).model_dump_json(),
         media_type="application/json",
@@ -133,9 +123,9 @@ async def jwks(request: Request) -> Response:
 
 
 @users.post("", status_code=201, response_model=UserRead, responses=error_responses(403, 409, 422))
-async def create_user(request: Request, body: UserCreate) -> Response:
+async def create_user(actor: CurrentActor, identity: Identity, body: UserCreate) -> Response:
     """Create an account of any role (admins)."""
-    user = await _service(request).create_user(actor=actor_of(request), new=body.to_new_user())
+    user = await identity.create_user(actor=actor, new=body.to_new_user())
     response = _json(UserRead.of(user), 201)
     response.headers["Location"] = f"/users/{user.id}"
     return response
@@ -143,34 +133,34 @@ async def create_user(request: Request, body: UserCreate) -> Response:
 
 @users.get("", response_model=UserPage, responses=error_responses(403, 422))
 async def list_users(
-    request: Request,
+    actor: CurrentActor,
+    identity: Identity,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
     """List accounts (admins)."""
-    page = await _service(request).list_users(actor=actor_of(request), cursor=cursor, limit=limit)
+    page = await identity.list_users(actor=actor, cursor=cursor, limit=limit)
     return _json(UserPage(items=[UserRead.of(u) for u in page.items], next_cursor=page.next_cursor))
 
 
 @users.get("/me", response_model=UserRead)
-async def me(request: Request) -> Response:
+async def me(actor: CurrentActor, identity: Identity) -> Response:
     """The signed-in account."""
-    actor = actor_of(request)
-    user = await _service(request).get_user(actor=actor, user_id=actor.id)
+    user = await identity.get_user(actor=actor, user_id=actor.id)
     return _json(UserRead.of(user))
 
 
 @users.get("/{user_id}", response_model=UserRead, responses=error_responses(404, 422))
-async def read_user(request: Request, user_id: str) -> Response:
+async def read_user(actor: CurrentActor, identity: Identity, user_id: str) -> Response:
     """One account (admins, or the account itself)."""
-    user = await _service(request).get_user(actor=actor_of(request), user_id=user_id)
+    user = await identity.get_user(actor=actor, user_id=user_id)
     return _json(UserRead.of(user))
 
 
 @users.patch("/{user_id}", response_model=UserRead, responses=error_responses(403, 404, 422))
-async def change_user(request: Request, user_id: str, body: UserUpdate) -> Response:
+async def change_user(
+    actor: CurrentActor, identity: Identity, user_id: str, body: UserUpdate
+) -> Response:
     """Change role, status, country or links (admins only; signs the user out)."""
-    user = await _service(request).change_user(
-        actor=actor_of(request), user_id=user_id, changes=body.to_changes()
-    )
+    user = await identity.change_user(actor=actor, user_id=user_id, changes=body.to_changes())
     return _json(UserRead.of(user))

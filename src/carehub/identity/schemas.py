@@ -21,36 +21,36 @@ CountryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]
 AssignableRole = Literal["admin", "doctor", "staff", "patient"]
 
 
-class LoginIn(WireModel):
+class LoginRequest(WireModel):
     email: Email
     password: Password
 
 
-class RefreshIn(WireModel):
+class RefreshRequest(WireModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
-class LogoutIn(WireModel):
+class LogoutRequest(WireModel):
     refresh_token: Annotated[str, StringConstraints(max_length=512)] | None = None
 
 
-class CodeRequestIn(WireModel):
+class CodeRequest(WireModel):
     email: Email
 
 
-class CodeVerifyIn(WireModel):
+class VerifyCodeRequest(WireModel):
     email: Email
     code: Code
 
 
-class TokenOut(WireModel):
+class TokenRead(WireModel):
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the OAuth token type, not a secret)
     expires_in: int = Field(description="Seconds until the access token expires.")
 
     @classmethod
-    def of(cls, pair: TokenPair) -> TokenOut:
+    def of(cls, pair: TokenPair) -> TokenRead:
         return cls(
             access_token=pair.access_token,
             refresh_token=pair.refresh_token,
@@ -62,21 +62,21 @@ class Accepted(WireModel):
     detail: str
 
 
-class SignupName(WireModel):
+class SignupNameWrite(WireModel):
     given: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
         max_length=5
     )
     family: Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
-class SignupIn(WireModel):
+class SignupRequest(WireModel):
     """A patient creating their own account. Role, status and links are not theirs to
     choose: sending them is refused (403), never silently ignored."""
 
     email: Email
     password: Password
     country_id: CountryId
-    name: SignupName
+    name: SignupNameWrite
     birth_date: date | None = None
     role: str | None = Field(None, description="Refused: accounts made here are patients.")
     status: str | None = Field(None, description="Refused.")

@@ -6,9 +6,10 @@ from datetime import date
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
+from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -16,7 +17,7 @@ from carehub.kernel.text import fold, tokens
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
 from carehub.patients.schemas import (
-    CareAssignment,
+    CareAssignmentCreate,
     PatientCreate,
     PatientPage,
     PatientRead,
@@ -24,9 +25,10 @@ from carehub.patients.schemas import (
     patient_json,
 )
 from carehub.patients.service import PatientService
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import AppClock, use_case
 from carehub.web.etag import etag_for, version_from_if_match
-from carehub.web.idempotency import idempotent
+from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 
 router = APIRouter(
@@ -35,19 +37,14 @@ router = APIRouter(
     dependencies=REQUIRE_TOKEN,
     responses=error_responses(401),
 )
+Patients = Annotated[PatientService, Depends(use_case(PatientService))]
 MAX_NAME_WORDS = 4
 # Times as pydantic writes them: UTC as "Z". Tuples are arrays; enums their values.
 WIRE_JSON = orjson.OPT_UTC_Z
 
 
-def _service(request: Request) -> PatientService:
-    service: PatientService = request.app.state.carehub.patients
-    return service
-
-
-def _render(request: Request, patient: Patient, status: int = 200) -> Response:
-    today = request.app.state.carehub.clock.now().date()
-    body = orjson.dumps(patient_json(patient, today), option=WIRE_JSON)
+def _render(patient: Patient, clock: Clock, status: int = 200) -> Response:
+    body = orjson.dumps(patient_json(patient, clock.now().date()), option=WIRE_JSON)
     return Response(
         body,
         status_code=status,
@@ -64,26 +61,28 @@ def _render(request: Request, patient: Patient, status: int = 200) -> Response:
 )
 async def register_patient(
     request: Request,
+    actor: CurrentActor,
+    patients: Patients,
+    clock: AppClock,
+    store: Idempotency,
     body: PatientCreate,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Register a patient; a replay with the same Idempotency-Key returns the first response."""
-    actor = actor_of(request)
-    service = _service(request)
 
     async def run(claim: IdempotencyClaim | None) -> Response:
-        patient = await service.register(actor=actor, draft=body.to_draft(), idempotency=claim)
-        response = _render(request, patient, 201)
+        patient = await patients.register(actor=actor, draft=body.to_draft(), idempotency=claim)
+        response = _render(patient, clock, 201)
         response.headers["Location"] = f"/patients/{patient.id}"
         return response
 
     async def rebuild(patient_id: str) -> Response:
-        patient = await service.get(actor=actor, patient_id=patient_id)
-        return _render(request, patient, 201)
+        patient = await patients.get(actor=actor, patient_id=patient_id)
+        return _render(patient, clock, 201)
 
     return await idempotent(
         request,
-        store=request.app.state.carehub.idempotency,
+        store=store,
         actor=actor,
         key=idempotency_key,
         run=run,
@@ -93,7 +92,9 @@ async def register_patient(
 
 @router.get("", response_model=PatientPage, responses=error_responses(422))
 async def list_patients(
-    request: Request,
+    actor: CurrentActor,
+    patients: Patients,
+    clock: AppClock,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     country_id: Annotated[str | None, Query(alias="countryId", max_length=32)] = None,
@@ -122,20 +123,20 @@ async def list_patients(
         identifier=_identifier(identifier),
         include_inactive=include_inactive,
     )
-    page = await _service(request).search(
-        actor=actor_of(request), criteria=criteria, cursor=cursor, limit=limit
-    )
-    today = request.app.state.carehub.clock.now().date()
+    page = await patients.search(actor=actor, criteria=criteria, cursor=cursor, limit=limit)
+    today = clock.now().date()
     items = [patient_json(p, today) for p in page.items]
     body = orjson.dumps({"items": items, "nextCursor": page.next_cursor}, option=WIRE_JSON)
     return Response(body, media_type="application/json")
 
 
 @router.get("/{patient_id}", response_model=PatientRead, responses=error_responses(404, 422))
-async def read_patient(request: Request, patient_id: str) -> Response:
+async def read_patient(
+    actor: CurrentActor, patients: Patients, clock: AppClock, patient_id: str
+) -> Response:
     """Read one patient by id, inactive ones included; the ETag is its version."""
-    patient = await _service(request).get(actor=actor_of(request), patient_id=patient_id)
-    return _render(request, patient)
+    patient = await patients.get(actor=actor, patient_id=patient_id)
+    return _render(patient, clock)
 
 
 @router.patch(
@@ -144,7 +145,9 @@ async def read_patient(request: Request, patient_id: str) -> Response:
     responses=error_responses(400, 403, 404, 412, 413, 422, 428),
 )
 async def update_patient(
-    request: Request,
+    actor: CurrentActor,
+    patients: Patients,
+    clock: AppClock,
     patient_id: str,
     body: PatientUpdate,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
@@ -157,22 +160,21 @@ async def update_patient(
             errors=[FieldError(f, "cannot be null") for f in refused],
         )
     version = version_from_if_match(if_match)
-    patient = await _service(request).revise(
-        actor=actor_of(request),
-        patient_id=patient_id,
-        changes=body.to_changes(),
-        if_version=version,
+    patient = await patients.revise(
+        actor=actor, patient_id=patient_id, changes=body.to_changes(), if_version=version
     )
-    return _render(request, patient)
+    return _render(patient, clock)
 
 
 @router.delete(
     "/{patient_id}", response_model=PatientRead, responses=error_responses(403, 404, 412, 422)
 )
-async def deactivate_patient(request: Request, patient_id: str) -> Response:
+async def deactivate_patient(
+    actor: CurrentActor, patients: Patients, clock: AppClock, patient_id: str
+) -> Response:
     """Deactivate a patient: hidden from lists, still readable by id. Nothing is erased."""
-    patient = await _service(request).deactivate(actor=actor_of(request), patient_id=patient_id)
-    return _render(request, patient)
+    patient = await patients.deactivate(actor=actor, patient_id=patient_id)
+    return _render(patient, clock)
 
 
 @router.post(
@@ -180,13 +182,15 @@ async def deactivate_patient(request: Request, patient_id: str) -> Response:
     status_code=204,
     responses=error_responses(403, 404, 422),
 )
-async def assign_care(request: Request, patient_id: str, body: CareAssignment) -> Response:
+async def assign_care(
+    actor: CurrentActor, patients: Patients, patient_id: str, body: CareAssignmentCreate
+) -> Response:
     """Put a practitioner in the patient's care team (staff of the country, admins).
 
     Doctors see the patients in their care; appointments will add them too.
     """
-    await _service(request).assign_care(
-        actor=actor_of(request), patient_id=patient_id, practitioner_id=body.practitioner_id
+    await patients.assign_care(
+        actor=actor, patient_id=patient_id, practitioner_id=body.practitioner_id
     )
     return Response(status_code=204)
 
@@ -196,10 +200,12 @@ async def assign_care(request: Request, patient_id: str, body: CareAssignment) -
     status_code=204,
     responses=error_responses(403, 404, 422),
 )
-async def unassign_care(request: Request, patient_id: str, practitioner_id: str) -> Response:
+async def unassign_care(
+    actor: CurrentActor, patients: Patients, patient_id: str, practitioner_id: str
+) -> Response:
     """Take a practitioner out of the patient's care team."""
-    await _service(request).assign_care(
-        actor=actor_of(request),
+    await patients.assign_care(
+        actor=actor,
         patient_id=patient_id,
         practitioner_id=practitioner_id,
         assigned=False,

@@ -24,14 +24,14 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class HumanNameIn(WireModel):
+class HumanNameWrite(WireModel):
     """A structured name: given names and a family name."""
 
     given: list[ShortText] = Field(default_factory=list, max_length=10)
     family: ShortText | None = None
 
 
-class AddressIn(WireModel):
+class AddressWrite(WireModel):
     """A structured postal address."""
 
     lines: list[Text] = Field(default_factory=list, max_length=5)
@@ -42,14 +42,14 @@ class AddressIn(WireModel):
     country: ShortText | None = None
 
 
-class IdentifierIO(WireModel):
+class IdentifierWire(WireModel):
     """An external identifier, e.g. a national id: `system` (a URI) and `value`."""
 
     system: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
     value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 
 
-class CodedIn(WireModel):
+class CodedWrite(WireModel):
     """A condition or allergy: a code in a system (SNOMED CT, ICD-10...) and/or display text."""
 
     code: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -58,17 +58,17 @@ class CodedIn(WireModel):
 
 
 NameField = Annotated[
-    Text | HumanNameIn,
+    Text | HumanNameWrite,
     Field(
         description='A structured name, or one string ("Jorge Moros": the last word is the family).'
     ),
 ]
 AddressField = Annotated[
     Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    | AddressIn,
+    | AddressWrite,
     Field(description="A structured address, or one line of text."),
 ]
-CodedField = list[Text | CodedIn]
+CodedField = list[Text | CodedWrite]
 
 
 class PatientBase(WireModel):
@@ -78,7 +78,7 @@ class PatientBase(WireModel):
     phone_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = (
         None
     )
-    identifiers: list[IdentifierIO] = Field(default_factory=list, max_length=20)
+    identifiers: list[IdentifierWire] = Field(default_factory=list, max_length=20)
     conditions: CodedField = Field(default_factory=list, max_length=200)
     allergies: CodedField = Field(default_factory=list, max_length=200)
 
@@ -128,7 +128,7 @@ class PatientUpdate(WireModel):
         None
     )
     address: AddressField | None = None
-    identifiers: list[IdentifierIO] | None = Field(None, max_length=20)
+    identifiers: list[IdentifierWire] | None = Field(None, max_length=20)
     conditions: CodedField | None = Field(None, max_length=200)
     allergies: CodedField | None = Field(None, max_length=200)
 
@@ -162,13 +162,13 @@ class PatientUpdate(WireModel):
         ]
 
 
-class HumanNameOut(WireModel):
+class HumanNameRead(WireModel):
     text: str
     given: list[str]
     family: str | None
 
 
-class AddressOut(WireModel):
+class AddressRead(WireModel):
     text: str | None
     lines: list[str]
     city: str | None
@@ -178,7 +178,7 @@ class AddressOut(WireModel):
     country: str | None
 
 
-class CodedOut(WireModel):
+class CodedRead(WireModel):
     code: str | None
     system: str | None
     display: str | None
@@ -192,7 +192,7 @@ class PatientRead(WireModel):
     country_id: str
     active: bool
     version: int
-    name: HumanNameOut
+    name: HumanNameRead
     birth_date: date | None
     birth_date_estimated: bool = Field(
         description="True when the birth date was derived from an age."
@@ -201,10 +201,10 @@ class PatientRead(WireModel):
     sex: Sex | None
     email: str | None
     phone_number: str | None
-    address: AddressOut | None
-    identifiers: list[IdentifierIO]
-    conditions: list[CodedOut]
-    allergies: list[CodedOut]
+    address: AddressRead | None
+    identifiers: list[IdentifierWire]
+    conditions: list[CodedRead]
+    allergies: list[CodedRead]
     created_at: datetime
     updated_at: datetime
 
@@ -258,13 +258,13 @@ class PatientPage(CursorPage[PatientRead]):
     """One page of patients, ordered by id."""
 
 
-def _name(value: str | HumanNameIn) -> HumanName:
+def _name(value: str | HumanNameWrite) -> HumanName:
     if isinstance(value, str):
         return HumanName.from_text(value)
     return HumanName.from_parts(tuple(value.given), value.family)
 
 
-def _address(value: str | AddressIn) -> Address:
+def _address(value: str | AddressWrite) -> Address:
     if isinstance(value, str):
         return Address(text=" ".join(value.split()))
     return Address(
@@ -277,14 +277,14 @@ def _address(value: str | AddressIn) -> Address:
     )
 
 
-def _coded(values: list[str] | list[str | CodedIn]) -> tuple[CodedEntry, ...]:
+def _coded(values: list[str] | list[str | CodedWrite]) -> tuple[CodedEntry, ...]:
     return tuple(
         CodedEntry(display=v) if isinstance(v, str) else CodedEntry(v.code, v.system, v.display)
         for v in values
     )
 
 
-class CareAssignment(WireModel):
+class CareAssignmentCreate(WireModel):
     practitioner_id: Annotated[
         str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     ] = Field(description="The practitioner (doctor) who takes part in the patient's care.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -17,7 +17,8 @@ from carehub.practitioners.schemas import (
     doctor_json,
 )
 from carehub.practitioners.service import DoctorService
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.etag import etag_for, version_from_if_match
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
@@ -28,11 +29,7 @@ router = APIRouter(
     dependencies=REQUIRE_TOKEN,
     responses=error_responses(401),
 )
-
-
-def _service(request: Request) -> DoctorService:
-    service: DoctorService = request.app.state.carehub.doctors
-    return service
+Doctors = Annotated[DoctorService, Depends(use_case(DoctorService))]
 
 
 def _render(doctor: Doctor, status: int = 200) -> Response:
@@ -45,9 +42,9 @@ def _render(doctor: Doctor, status: int = 200) -> Response:
     response_model=DoctorRead,
     responses=error_responses(400, 403, 404, 409, 422),
 )
-async def create_doctor(request: Request, body: DoctorCreate) -> Response:
+async def create_doctor(actor: CurrentActor, doctors: Doctors, body: DoctorCreate) -> Response:
     """Add a doctor (admins, and staff of the doctor's country)."""
-    doctor = await _service(request).create(actor=actor_of(request), draft=body.to_draft())
+    doctor = await doctors.create(actor=actor, draft=body.to_draft())
     response = _render(doctor, 201)
     response.headers["Location"] = f"/doctors/{doctor.id}"
     return response
@@ -55,14 +52,14 @@ async def create_doctor(request: Request, body: DoctorCreate) -> Response:
 
 @router.get("", response_model=DoctorPage, responses=error_responses(404, 422))
 async def list_doctors(
-    request: Request,
+    doctors: Doctors,
     country_id: Annotated[str, Query(alias="countryId", max_length=32)],
     specialty: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> Response:
     """Active doctors of a country, optionally of one specialty (any accents or case)."""
-    page = await _service(request).search(
+    page = await doctors.search(
         country_id=country_id, specialty=specialty, cursor=cursor, limit=limit
     )
     return json_response(
@@ -71,9 +68,9 @@ async def list_doctors(
 
 
 @router.get("/{doctor_id}", response_model=DoctorRead, responses=error_responses(404, 422))
-async def read_doctor(request: Request, doctor_id: str) -> Response:
+async def read_doctor(doctors: Doctors, doctor_id: str) -> Response:
     """One doctor, with their weekly hours and date overrides."""
-    return _render(await _service(request).get(doctor_id=doctor_id))
+    return _render(await doctors.get(doctor_id=doctor_id))
 
 
 @router.patch(
@@ -82,14 +79,15 @@ async def read_doctor(request: Request, doctor_id: str) -> Response:
     responses=error_responses(400, 403, 404, 412, 422, 428),
 )
 async def update_doctor(
-    request: Request,
+    actor: CurrentActor,
+    doctors: Doctors,
     doctor_id: str,
     body: DoctorUpdate,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response:
     """Change a doctor's details or hours (the doctor, staff of their country, admins)."""
     version = version_from_if_match(if_match)
-    doctor = await _service(request).revise(
-        actor=actor_of(request), doctor_id=doctor_id, changes=body.to_changes(), if_version=version
+    doctor = await doctors.revise(
+        actor=actor, doctor_id=doctor_id, changes=body.to_changes(), if_version=version
     )
     return _render(doctor)

@@ -20,34 +20,34 @@ HhMm = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")]
 Weekday = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[a-z]+$", max_length=9)]
 
 
-class WindowIO(WireModel):
+class WindowWire(WireModel):
     """Local wall-clock hours, `HH:MM` to `HH:MM` (`24:00` is midnight at the close)."""
 
     start: HhMm
     end: HhMm
 
 
-class WeeklyWindowIO(WindowIO):
+class WeeklyWindowWire(WindowWire):
     day: Weekday = Field(description="monday ... sunday")
 
 
-class DateOverrideIO(WireModel):
+class DateOverrideWire(WireModel):
     """The hours on one date, replacing the weekly ones: no windows is a day off, other
     windows are that day's hours (extra hours included)."""
 
     date: date
-    windows: list[WindowIO] = Field(default_factory=list, max_length=10)
+    windows: list[WindowWire] = Field(default_factory=list, max_length=10)
 
 
-class DoctorFields(WireModel):
+class DoctorBase(WireModel):
     name: Name | None = None
     specialty: Specialty | None = None
     speciality: Specialty | None = Field(None, description="Seed 001's spelling of specialty")
     available_times: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
         None, max_length=50, description='Seed 001\'s weekly hours, e.g. "Monday 10am-4pm"'
     )
-    weekly_availability: list[WeeklyWindowIO] | None = Field(None, max_length=50)
-    date_overrides: list[DateOverrideIO] | None = Field(None, max_length=400)
+    weekly_availability: list[WeeklyWindowWire] | None = Field(None, max_length=50)
+    date_overrides: list[DateOverrideWire] | None = Field(None, max_length=400)
     time_zone: Annotated[str, StringConstraints(max_length=64)] | None = None
     slot_minutes: int | None = None
     license: Annotated[str, StringConstraints(max_length=64)] | None = None
@@ -55,7 +55,7 @@ class DoctorFields(WireModel):
     phone_number: Annotated[str, StringConstraints(max_length=32)] | None = None
 
     @model_validator(mode="after")
-    def _one_form(self) -> DoctorFields:
+    def _one_form(self) -> DoctorBase:
         if self.available_times is not None and self.weekly_availability is not None:
             raise ValueError("send availableTimes or weeklyAvailability, not both")
         return self
@@ -90,7 +90,7 @@ class DoctorFields(WireModel):
         return tuple(sorted(result))
 
 
-class DoctorCreate(DoctorFields):
+class DoctorCreate(DoctorBase):
     """Add a doctor. Seed 001's body (`doctorId`, `name`, `speciality`, `countryId`,
     `availableTimes`) works as written; `weeklyAvailability` is the structured form."""
 
@@ -117,7 +117,7 @@ class DoctorCreate(DoctorFields):
         )
 
 
-class DoctorUpdate(DoctorFields):
+class DoctorUpdate(DoctorBase):
     """Change some fields (and hours); needs If-Match with the current ETag."""
 
     active: bool | None = None
@@ -144,8 +144,8 @@ class DoctorRead(WireModel):
     country_id: str
     time_zone: str
     available_times: list[str]
-    weekly_availability: list[WeeklyWindowIO]
-    date_overrides: list[DateOverrideIO]
+    weekly_availability: list[WeeklyWindowWire]
+    date_overrides: list[DateOverrideWire]
     slot_minutes: int | None
     license: str | None
     email: str | None
@@ -188,7 +188,7 @@ def doctor_json(doctor: Doctor) -> dict[str, Any]:
     }
 
 
-def _window(w: WindowIO) -> TimeWindow:
+def _window(w: WindowWire) -> TimeWindow:
     return TimeWindow(parse_hhmm(w.start), parse_hhmm(w.end))
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from starlette.responses import Response
 
+from carehub.kernel.actor import Actor
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.scheduling.availability import AvailabilityService
@@ -15,16 +16,16 @@ from carehub.scheduling.holds import HoldService
 from carehub.scheduling.model import Action, Appointment, Status
 from carehub.scheduling.ports import AppointmentFilter
 from carehub.scheduling.schemas import (
-    ActionIn,
+    ActionRequest,
     AppointmentCreate,
     AppointmentPage,
     AppointmentRead,
     AvailabilityList,
-    DoctorAvailability,
+    DoctorAvailabilityRead,
     HoldCreate,
     HoldRead,
-    RescheduleIn,
-    WaitlistJoin,
+    RescheduleRequest,
+    WaitlistCreate,
     WaitlistRead,
     appointment_json,
     availability_json,
@@ -34,9 +35,10 @@ from carehub.scheduling.schemas import (
 )
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
-from carehub.web.actor import REQUIRE_TOKEN, actor_of
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import use_case
 from carehub.web.etag import etag_for
-from carehub.web.idempotency import idempotent
+from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
 
@@ -45,26 +47,10 @@ From = Annotated[datetime, Query(alias="from", description="RFC 3339 with an off
 To = Annotated[datetime, Query(alias="to", description="RFC 3339 with an offset")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=512)]
-
-
-def _appointments(request: Request) -> AppointmentService:
-    service: AppointmentService = request.app.state.carehub.appointments
-    return service
-
-
-def _availability(request: Request) -> AvailabilityService:
-    service: AvailabilityService = request.app.state.carehub.availability
-    return service
-
-
-def _holds(request: Request) -> HoldService:
-    service: HoldService = request.app.state.carehub.holds
-    return service
-
-
-def _waitlist(request: Request) -> WaitlistService:
-    service: WaitlistService = request.app.state.carehub.waitlist
-    return service
+Appointments = Annotated[AppointmentService, Depends(use_case(AppointmentService))]
+Availability = Annotated[AvailabilityService, Depends(use_case(AvailabilityService))]
+Holds = Annotated[HoldService, Depends(use_case(HoldService))]
+Waitlist = Annotated[WaitlistService, Depends(use_case(WaitlistService))]
 
 
 def _render(appointment: Appointment, status: int = 200) -> Response:
@@ -77,12 +63,14 @@ def _render(appointment: Appointment, status: int = 200) -> Response:
 @router.get(
     "/doctors/{doctor_id}/availability",
     tags=["availability"],
-    response_model=DoctorAvailability,
+    response_model=DoctorAvailabilityRead,
     responses=error_responses(404, 422),
 )
-async def doctor_availability(request: Request, doctor_id: str, start: From, end: To) -> Response:
+async def doctor_availability(
+    availability: Availability, doctor_id: str, start: From, end: To
+) -> Response:
     """A doctor's free slots, in UTC and in the doctor's local time."""
-    found = await _availability(request).for_doctor(
+    found = await availability.for_doctor(
         doctor_id=doctor_id, start=utc(start, "from"), end=utc(end, "to")
     )
     return json_response(availability_json(found))
@@ -95,14 +83,14 @@ async def doctor_availability(request: Request, doctor_id: str, start: From, end
     responses=error_responses(404, 422),
 )
 async def availability(
-    request: Request,
+    availability: Availability,
     country_id: Annotated[str, Query(alias="countryId", max_length=32)],
     start: From,
     end: To,
     specialty: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     """Free slots of a country's doctors, optionally of one specialty."""
-    found = await _availability(request).for_specialty(
+    found = await availability.for_specialty(
         country_id=country_id, specialty=specialty, start=utc(start, "from"), end=utc(end, "to")
     )
     return json_response({"items": [availability_json(f) for f in found]})
@@ -120,26 +108,29 @@ async def availability(
 )
 async def book_appointment(
     request: Request,
+    actor: CurrentActor,
+    appointments: Appointments,
+    store: Idempotency,
     body: AppointmentCreate,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Book: 201 confirmed in synchronous countries, 202 pending (poll Location) in
     asynchronous ones; 409 when the doctor or the patient is busy then."""
-    actor = actor_of(request)
-    service = _appointments(request)
 
     async def run(claim: IdempotencyClaim | None) -> Response:
-        appointment = await service.book(actor=actor, request=body.to_request(), idempotency=claim)
+        appointment = await appointments.book(
+            actor=actor, request=body.to_request(), idempotency=claim
+        )
         return _render(appointment, 202 if appointment.status is Status.PENDING else 201)
 
     async def rebuild(appointment_id: str) -> Response:
-        appointment = await service.get(actor=actor, appointment_id=appointment_id)
+        appointment = await appointments.get(actor=actor, appointment_id=appointment_id)
         first = appointment.history[1].to_status if len(appointment.history) > 1 else None
         return _render(appointment, 202 if first is Status.PENDING else 201)
 
     return await idempotent(
         request,
-        store=request.app.state.carehub.idempotency,
+        store=store,
         actor=actor,
         key=idempotency_key,
         run=run,
@@ -154,7 +145,8 @@ async def book_appointment(
     responses=error_responses(404, 422),
 )
 async def list_appointments(
-    request: Request,
+    actor: CurrentActor,
+    appointments: Appointments,
     country_id: Annotated[str | None, Query(alias="countryId", max_length=32)] = None,
     doctor_id: Annotated[str | None, Query(alias="doctorId", max_length=64)] = None,
     patient_id: Annotated[str | None, Query(alias="patientId", max_length=64)] = None,
@@ -173,7 +165,7 @@ async def list_appointments(
         start_from=None if start is None else utc(start, "from"),
         start_to=None if end is None else utc(end, "to"),
     )
-    return await _page(request, criteria, cursor, limit)
+    return await _page(actor, appointments, criteria, cursor, limit)
 
 
 @router.get(
@@ -183,7 +175,8 @@ async def list_appointments(
     responses=error_responses(404, 422),
 )
 async def appointments_of_doctor_in_country(
-    request: Request,
+    actor: CurrentActor,
+    appointments: Appointments,
     country_id: str,
     doctor_id: str,
     limit: Limit = DEFAULT_LIMIT,
@@ -191,7 +184,7 @@ async def appointments_of_doctor_in_country(
 ) -> Response:
     """Seed 001's query: a doctor's appointments in a country, by start time."""
     criteria = AppointmentFilter(country_id=country_id, doctor_id=doctor_id)
-    return await _page(request, criteria, cursor, limit)
+    return await _page(actor, appointments, criteria, cursor, limit)
 
 
 @router.post(
@@ -201,7 +194,8 @@ async def appointments_of_doctor_in_country(
     responses=error_responses(404, 422),
 )
 async def appointments_of_doctor_in_country_as_post(
-    request: Request,
+    actor: CurrentActor,
+    appointments: Appointments,
     country_id: str,
     doctor_id: str,
     limit: Limit = DEFAULT_LIMIT,
@@ -210,7 +204,9 @@ async def appointments_of_doctor_in_country_as_post(
 ) -> Response:
     """The same query as a POST, as seed 001 sends it (its example body is accepted and
     ignored: nothing is created)."""
-    return await appointments_of_doctor_in_country(request, country_id, doctor_id, limit, cursor)
+    return await appointments_of_doctor_in_country(
+        actor, appointments, country_id, doctor_id, limit, cursor
+    )
 
 
 @router.get(
@@ -219,11 +215,11 @@ async def appointments_of_doctor_in_country_as_post(
     response_model=AppointmentRead,
     responses=error_responses(404, 422),
 )
-async def read_appointment(request: Request, appointment_id: str) -> Response:
+async def read_appointment(
+    actor: CurrentActor, appointments: Appointments, appointment_id: str
+) -> Response:
     """One appointment with its status history (poll it after a 202)."""
-    appointment = await _appointments(request).get(
-        actor=actor_of(request), appointment_id=appointment_id
-    )
+    appointment = await appointments.get(actor=actor, appointment_id=appointment_id)
     return _render(appointment)
 
 
@@ -234,11 +230,11 @@ async def read_appointment(request: Request, appointment_id: str) -> Response:
     responses=error_responses(403, 404, 409, 422),
 )
 async def reschedule_appointment(
-    request: Request, appointment_id: str, body: RescheduleIn
+    actor: CurrentActor, appointments: Appointments, appointment_id: str, body: RescheduleRequest
 ) -> Response:
     """Move to a new time: the new slot is taken before the old one is released."""
-    appointment = await _appointments(request).reschedule(
-        actor=actor_of(request),
+    appointment = await appointments.reschedule(
+        actor=actor,
         appointment_id=appointment_id,
         start=utc(body.start),
         end=None if body.end is None else utc(body.end, "end"),
@@ -254,15 +250,16 @@ async def reschedule_appointment(
     responses=error_responses(403, 404, 409, 422),
 )
 async def act_on_appointment(
-    request: Request,
+    actor: CurrentActor,
+    appointments: Appointments,
     appointment_id: str,
     action: Literal["confirm", "cancel", "check-in", "complete", "no-show"],
-    body: Annotated[ActionIn | None, Body()] = None,
+    body: Annotated[ActionRequest | None, Body()] = None,
 ) -> Response:
     """Confirm, cancel, check in, complete or mark a no-show; 409 names the allowed actions."""
-    body = body or ActionIn()
-    appointment = await _appointments(request).act(
-        actor=actor_of(request),
+    body = body or ActionRequest()
+    appointment = await appointments.act(
+        actor=actor,
         appointment_id=appointment_id,
         action=Action(action),
         reason=body.reason,
@@ -278,10 +275,10 @@ async def act_on_appointment(
     response_model=HoldRead,
     responses=error_responses(403, 404, 409, 422),
 )
-async def place_hold(request: Request, body: HoldCreate) -> Response:
+async def place_hold(actor: CurrentActor, holds: Holds, body: HoldCreate) -> Response:
     """Keep a slot for a patient for a few minutes; book it with `holdId`."""
-    hold = await _holds(request).place(
-        actor=actor_of(request),
+    hold = await holds.place(
+        actor=actor,
         doctor_id=body.doctor_id,
         patient_id=body.patient_id,
         start=utc(body.start),
@@ -293,19 +290,17 @@ async def place_hold(request: Request, body: HoldCreate) -> Response:
 @router.get(
     "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404, 422)
 )
-async def read_hold(request: Request, hold_id: str) -> Response:
+async def read_hold(actor: CurrentActor, holds: Holds, hold_id: str) -> Response:
     """One hold."""
-    return json_response(
-        hold_json(await _holds(request).get(actor=actor_of(request), hold_id=hold_id))
-    )
+    return json_response(hold_json(await holds.get(actor=actor, hold_id=hold_id)))
 
 
 @router.delete(
     "/holds/{hold_id}", tags=["holds"], response_model=HoldRead, responses=error_responses(404, 422)
 )
-async def release_hold(request: Request, hold_id: str) -> Response:
+async def release_hold(actor: CurrentActor, holds: Holds, hold_id: str) -> Response:
     """Give the held slot back before it expires."""
-    hold = await _holds(request).release(actor=actor_of(request), hold_id=hold_id)
+    hold = await holds.release(actor=actor, hold_id=hold_id)
     return json_response(hold_json(hold))
 
 
@@ -316,10 +311,10 @@ async def release_hold(request: Request, hold_id: str) -> Response:
     response_model=WaitlistRead,
     responses=error_responses(403, 404, 422),
 )
-async def join_waitlist(request: Request, body: WaitlistJoin) -> Response:
+async def join_waitlist(actor: CurrentActor, waitlist: Waitlist, body: WaitlistCreate) -> Response:
     """Wait for a freed slot; the first to wait gets the first offer (a hold and a notice)."""
-    entry = await _waitlist(request).join(
-        actor=actor_of(request),
+    entry = await waitlist.join(
+        actor=actor,
         patient_id=body.patient_id,
         earliest=utc(body.earliest, "earliest"),
         latest=utc(body.latest, "latest"),
@@ -332,14 +327,15 @@ async def join_waitlist(request: Request, body: WaitlistJoin) -> Response:
 
 @router.get("/waitlist", tags=["waitlist"], responses=error_responses(404, 422))
 async def patient_waitlist(
-    request: Request,
+    actor: CurrentActor,
+    waitlist: Waitlist,
     patient_id: Annotated[str, Query(alias="patientId", max_length=64)],
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     """A patient's waitlist entries."""
-    page = await _waitlist(request).for_patient(
-        actor=actor_of(request), patient_id=patient_id, cursor=cursor, limit=limit
+    page = await waitlist.for_patient(
+        actor=actor, patient_id=patient_id, cursor=cursor, limit=limit
     )
     return json_response(
         {"items": [waitlist_json(e) for e in page.items], "nextCursor": page.next_cursor}
@@ -352,9 +348,9 @@ async def patient_waitlist(
     response_model=WaitlistRead,
     responses=error_responses(404, 422),
 )
-async def read_waitlist_entry(request: Request, entry_id: str) -> Response:
+async def read_waitlist_entry(actor: CurrentActor, waitlist: Waitlist, entry_id: str) -> Response:
     """One waitlist entry."""
-    entry = await _waitlist(request).get(actor=actor_of(request), entry_id=entry_id)
+    entry = await waitlist.get(actor=actor, entry_id=entry_id)
     return json_response(waitlist_json(entry))
 
 
@@ -364,18 +360,20 @@ async def read_waitlist_entry(request: Request, entry_id: str) -> Response:
     response_model=WaitlistRead,
     responses=error_responses(404, 422),
 )
-async def leave_waitlist(request: Request, entry_id: str) -> Response:
+async def leave_waitlist(actor: CurrentActor, waitlist: Waitlist, entry_id: str) -> Response:
     """Stop waiting."""
-    entry = await _waitlist(request).leave(actor=actor_of(request), entry_id=entry_id)
+    entry = await waitlist.leave(actor=actor, entry_id=entry_id)
     return json_response(waitlist_json(entry))
 
 
 async def _page(
-    request: Request, criteria: AppointmentFilter, cursor: str | None, limit: int
+    actor: Actor,
+    appointments: AppointmentService,
+    criteria: AppointmentFilter,
+    cursor: str | None,
+    limit: int,
 ) -> Response:
-    page = await _appointments(request).search(
-        actor=actor_of(request), criteria=criteria, cursor=cursor, limit=limit
-    )
+    page = await appointments.search(actor=actor, criteria=criteria, cursor=cursor, limit=limit)
     return json_response(
         {
             "items": [appointment_json(a, with_history=False) for a in page.items],

@@ -64,14 +64,14 @@ class AppointmentCreate(WireModel):
         )
 
 
-class ActionIn(WireModel):
+class ActionRequest(WireModel):
     reason: Reason | None = None
     override: bool = Field(
         False, description="Cancel inside the country's cancellation window (admins; audited)"
     )
 
 
-class RescheduleIn(WireModel):
+class RescheduleRequest(WireModel):
     start: AwareDatetime
     end: AwareDatetime | None = None
     reason: Reason | None = None
@@ -131,7 +131,7 @@ class HoldRead(WireModel):
     waitlist_entry_id: str | None
 
 
-class WaitlistJoin(WireModel):
+class WaitlistCreate(WireModel):
     """Wait for a freed slot with one doctor (`doctorId`), or with any doctor of a
     `specialty` in a country (`countryId`), between `earliest` and `latest`."""
 
@@ -163,7 +163,7 @@ class SlotRead(WireModel):
     end_local: str
 
 
-class DoctorAvailability(WireModel):
+class DoctorAvailabilityRead(WireModel):
     doctor_id: str
     time_zone: str
     slot_minutes: int
@@ -171,7 +171,7 @@ class DoctorAvailability(WireModel):
 
 
 class AvailabilityList(WireModel):
-    items: list[DoctorAvailability]
+    items: list[DoctorAvailabilityRead]
 
 
 def appointment_json(a: Appointment, *, with_history: bool = True) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from carehub.kernel.actor import Actor, Authenticator
 from carehub.kernel.errors import Unauthenticated
+from carehub.web.dependencies import use_cases_of
 
 
 class BearerActor(HTTPBearer):
@@ -22,7 +25,7 @@ class BearerActor(HTTPBearer):
         scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
         if not token or scheme.lower() != "bearer":
             raise Unauthenticated("A bearer token is required")
-        authenticator: Authenticator = request.app.state.carehub.identity
+        authenticator = use_cases_of(request).get(Authenticator)
         actor = await authenticator.authenticate(
             token,
             request_id=request.scope.get("state", {}).get("request_id"),
@@ -39,8 +42,8 @@ authenticated = BearerActor(
 )
 
 
-def actor_of(request: Request) -> Actor:
-    """The actor `authenticated` established for this request."""
+async def current_actor(request: Request) -> Actor:
+    """The actor `authenticated` established for this request (the token is checked once)."""
     actor = getattr(request.state, "actor", None)
     if not isinstance(actor, Actor):
         raise Unauthenticated("A bearer token is required")
@@ -48,3 +51,5 @@ def actor_of(request: Request) -> Actor:
 
 
 REQUIRE_TOKEN = [Depends(authenticated)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+"""A route's caller, on routers that require a token (`REQUIRE_TOKEN`)."""

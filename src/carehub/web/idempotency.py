@@ -5,16 +5,21 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.responses import Response
 
 from carehub.kernel.actor import Actor
 from carehub.kernel.errors import Conflict, FieldError, Invalid
 from carehub.kernel.idempotency import IdempotencyClaim, IdempotencyKeyRaced, IdempotencyStore
+from carehub.web.dependencies import use_case
 
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 REPLAYED_HEADER = "Idempotent-Replayed"
+
+Idempotency = Annotated[IdempotencyStore, Depends(use_case(IdempotencyStore))]
+"""The store that remembers each `Idempotency-Key` and its first response."""
 
 
 def fingerprint(request: Request, body: bytes) -> str:

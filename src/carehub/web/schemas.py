@@ -1,4 +1,12 @@
-"""Base models for the wire format: camelCase JSON, unknown fields refused."""
+"""Base models for the wire format: camelCase JSON, unknown fields refused.
+
+Schema names follow one scheme. Request bodies: `XCreate` creates an X, `XUpdate` changes
+some of its fields (`XBase` holds what both accept), and any other body is a noun for what
+it asks, ending in `Request` (`LoginRequest`, `RescheduleRequest`). Responses: `XRead` is
+an X as the API shows it, `XPage` a cursor page of them, `XList` a whole list. A part
+nested in bodies is `XWrite` in requests, `XRead` in responses, and `XWire` when it is the
+same both ways (`IdentifierWire`).
+"""
 
 from __future__ import annotations
 

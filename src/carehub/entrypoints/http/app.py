@@ -25,12 +25,14 @@ from carehub.documents import api as documents_api
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
+from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
 from carehub.events import api as events_api
 from carehub.identity import api as identity_api
 from carehub.patients import api as patients_api
 from carehub.practitioners import api as doctors_api
 from carehub.scheduling import api as scheduling_api
+from carehub.web.dependencies import install_use_cases
 from carehub.web.problems import install_problem_handlers
 from carehub.webhooks import api as webhooks_api
 
@@ -59,6 +61,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.carehub = await make(settings)
+        provide_use_cases(use_cases, app.state.carehub)
         await ensure_bootstrap_admin(app.state.carehub)
         # The relay runs in every process (one leads at a time); consumers only where asked.
         background = Background(app.state.carehub, consumers=settings.consumers_in_serve)
@@ -78,6 +81,7 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    use_cases = install_use_cases(app)
     install_problem_handlers(app)
     # Routes are matched in this order, so the busiest come first.
     app.include_router(health.router)

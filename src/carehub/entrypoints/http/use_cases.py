@@ -1,0 +1,58 @@
+"""What the HTTP routes may ask for, taken from the built `Carehub` when the app starts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from carehub.analytics.service import AnalyticsService
+from carehub.audit.service import AuditService
+from carehub.bootstrap import Carehub
+from carehub.countries.service import CountryService
+from carehub.documents.service import DocumentService
+from carehub.documents.stamps import StampService
+from carehub.documents.uploads import UploadLimits, UploadService
+from carehub.events.service import DeadLetterService
+from carehub.identity.service import IdentityService
+from carehub.kernel.actor import Authenticator
+from carehub.kernel.clock import Clock
+from carehub.kernel.idempotency import IdempotencyStore
+from carehub.patients.service import PatientService
+from carehub.practitioners.service import DoctorService
+from carehub.scheduling.holds import HoldService
+from carehub.scheduling.openings import AvailabilityService
+from carehub.scheduling.service import AppointmentService
+from carehub.scheduling.waitlist import WaitlistService
+from carehub.web.dependencies import UseCases
+from carehub.webhooks.service import WebhookService
+
+
+def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
+    """Register every use case and port a route names with `use_case(...)`."""
+    use_cases.provide(PatientService, carehub.patients)
+    use_cases.provide(CountryService, carehub.countries)
+    use_cases.provide(DoctorService, carehub.doctors)
+    use_cases.provide(AppointmentService, carehub.appointments)
+    use_cases.provide(AvailabilityService, carehub.availability)
+    use_cases.provide(HoldService, carehub.holds)
+    use_cases.provide(WaitlistService, carehub.waitlist)
+    use_cases.provide(IdentityService, carehub.identity)
+    authenticator: Authenticator = carehub.identity
+    use_cases.provide(Authenticator, authenticator)
+    use_cases.provide(AuditService, carehub.audit)
+    use_cases.provide(AnalyticsService, carehub.analytics)
+    use_cases.provide(DeadLetterService, carehub.dead_letters)
+    use_cases.provide(WebhookService, carehub.webhooks)
+    use_cases.provide(UploadService, carehub.uploads)
+    use_cases.provide(DocumentService, carehub.documents)
+    use_cases.provide(StampService, carehub.stamps)
+    use_cases.provide(IdempotencyStore, carehub.idempotency)
+    use_cases.provide(Clock, carehub.clock)
+    # The limits bootstrap gives the upload service, as the presign response reports them.
+    settings = carehub.settings
+    use_cases.provide(
+        UploadLimits,
+        UploadLimits(
+            max_bytes=settings.upload_max_bytes,
+            url_lifetime=timedelta(seconds=settings.upload_url_seconds),
+        ),
+    )
