@@ -22,7 +22,7 @@ from carehub.patients.model import (
     Sex,
 )
 from carehub.practitioners.model import Doctor
-from carehub.scheduling.availability import SlotRun
+from carehub.scheduling.availability import DoctorSlots
 from carehub.scheduling.model import (
     Appointment,
     Hold,
@@ -32,7 +32,7 @@ from carehub.scheduling.model import (
     WaitlistEntry,
     WaitStatus,
 )
-from carehub.scheduling.openings import DoctorSlots
+from carehub.scheduling.slots import SlotRun
 
 # Microseconds on purpose: the renderers and pydantic must write them the same way.
 NOW = datetime(2031, 3, 10, 13, 0, 0, 120_000, tzinfo=UTC)

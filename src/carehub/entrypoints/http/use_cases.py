@@ -18,8 +18,8 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
+from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.holds import HoldService
-from carehub.scheduling.openings import AvailabilityService
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
 from carehub.web.dependencies import UseCases
