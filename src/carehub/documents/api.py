@@ -30,7 +30,7 @@ from carehub.documents.schemas import (
 )
 from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
-from carehub.documents.uploads import UploadLimits, UploadService
+from carehub.documents.uploads import UploadService
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
@@ -44,7 +44,6 @@ router = APIRouter(
     responses=error_responses(401, 404, 422),
 )
 Uploads = Annotated[UploadService, Depends(use_case(UploadService))]
-Limits = Annotated[UploadLimits, Depends(use_case(UploadLimits))]
 Documents = Annotated[DocumentService, Depends(use_case(DocumentService))]
 Stamps = Annotated[StampService, Depends(use_case(StampService))]
 
@@ -63,7 +62,6 @@ async def presign_upload(
     request: Request,
     actor: CurrentActor,
     uploads: Uploads,
-    limits: Limits,
     patient_id: str,
     body: PresignUploadRequest,
 ) -> Response:
@@ -73,8 +71,8 @@ async def presign_upload(
         presigned_json(
             presigned,
             url=_absolute(request, presigned.form.url),
-            max_bytes=limits.max_bytes,
-            lifetime=int(limits.url_lifetime.total_seconds()),
+            max_bytes=uploads.limits.max_bytes,
+            lifetime=int(uploads.limits.url_lifetime.total_seconds()),
         )
     )
 

@@ -99,6 +99,11 @@ class UploadService:
         self._limits = limits
         self._gate = Gate(clock)
 
+    @property
+    def limits(self) -> UploadLimits:
+        """The size and URL-lifetime limits uploads are held to (presign responses state them)."""
+        return self._limits
+
     async def presign(
         self, *, actor: Actor, patient_id: str, request: UploadRequest
     ) -> PresignedUpload:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap import Carehub
 from carehub.countries.service import CountryService
 from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
-from carehub.documents.uploads import UploadLimits, UploadService
+from carehub.documents.uploads import UploadService
 from carehub.events.service import DeadLetterService
 from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Authenticator
@@ -47,12 +45,3 @@ def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
     use_cases.provide(StampService, carehub.stamps)
     use_cases.provide(IdempotencyStore, carehub.idempotency)
     use_cases.provide(Clock, carehub.clock)
-    # The limits bootstrap gives the upload service, as the presign response reports them.
-    settings = carehub.settings
-    use_cases.provide(
-        UploadLimits,
-        UploadLimits(
-            max_bytes=settings.upload_max_bytes,
-            url_lifetime=timedelta(seconds=settings.upload_url_seconds),
-        ),
-    )
