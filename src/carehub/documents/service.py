@@ -23,9 +23,8 @@ from carehub.documents.model import (
 from carehub.documents.ports import CdnInvalidator, DocumentsUnitOfWork, ObjectStore
 from carehub.documents.revisions import save
 from carehub.kernel.actor import Actor
-from carehub.kernel.audit import Outcome
 from carehub.kernel.clock import Clock
-from carehub.kernel.errors import CarehubError, Conflict, FieldError, Invalid
+from carehub.kernel.errors import Conflict, FieldError, Invalid
 from carehub.kernel.pagination import Page, check_limit
 
 MAX_KEYS = 100
@@ -126,13 +125,10 @@ class DocumentService:
         """A download URL for one of the patient's objects (audited)."""
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, "file.download")
-            try:
+            async with self._gate.checking(uow, actor, "file.download", patient_id=patient_id):
                 parsed, file = await _own(uow, patient_id, key)
                 if file is None or file.status is not FileStatus.READY:
                     raise FileNotFound(parsed.file_id)
-            except CarehubError:
-                await self._gate.refuse(uow, actor, "file.download", patient_id, Outcome.FAILED)
-                raise
             url = await self._link(file, parsed)
             uow.audit(self._gate.record(actor, "file.download", patient_id, file.id))
             await uow.commit()
@@ -145,7 +141,7 @@ class DocumentService:
         action = "document.detach"
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, action)
-            try:
+            async with self._gate.checking(uow, actor, action, patient_id=patient_id):
                 parsed, file = await _own(uow, patient_id, key)
                 if file is None or file.status is not FileStatus.READY:
                     raise FileNotFound(parsed.file_id)
@@ -154,9 +150,6 @@ class DocumentService:
                         "The key is not a file of that category",
                         errors=[FieldError("category", f"the file's is {file.category.value}")],
                     )
-            except CarehubError:
-                await self._gate.refuse(uow, actor, action, patient_id, Outcome.FAILED)
-                raise
             uow.audit(self._gate.record(actor, action, patient_id, file.id))
             if file.attached:
                 stored = await save(uow, replace(file, attached=False, preop_slot=None))
@@ -187,11 +180,8 @@ class DocumentService:
         now = self._clock.now()
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, action)
-            try:
+            async with self._gate.checking(uow, actor, action, patient_id=patient_id):
                 targets = [await _own(uow, patient_id, key) for key in dict.fromkeys(keys)]
-            except CarehubError:
-                await self._gate.refuse(uow, actor, action, patient_id, Outcome.FAILED)
-                raise
             doomed: dict[str, None] = {}
             changed: dict[str, tuple[PatientFile, set[Scope]]] = {}
             for parsed, file in targets:

@@ -11,10 +11,9 @@ from carehub.documents.errors import FileNotFound, StampNotFound
 from carehub.documents.events import DocumentStamped, StampRemoved
 from carehub.documents.model import STAMPABLE, FileStatus, PatientFile, Stamp
 from carehub.documents.ports import DocumentsUnitOfWork
-from carehub.kernel.access_gate import outcome_of
 from carehub.kernel.actor import Actor
 from carehub.kernel.clock import Clock
-from carehub.kernel.errors import CarehubError, Conflict, FieldError, Invalid
+from carehub.kernel.errors import Conflict, FieldError, Invalid
 from carehub.kernel.ids import new_id
 
 MAX_NOTE = 2000
@@ -34,7 +33,9 @@ class StampService:
         action = "document.stamp"
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, action)
-            try:
+            async with self._gate.checking(
+                uow, actor, action, patient_id=patient_id, resource_id=file_id
+            ):
                 check_can_stamp(actor)
                 file = await _stampable(uow, patient_id, file_id)
                 if note is not None and len(note) > MAX_NOTE:
@@ -50,10 +51,6 @@ class StampService:
                     note=note,
                 )
                 await uow.stamps.add(stamp)
-            except CarehubError as exc:
-                outcome = outcome_of(exc)
-                await self._gate.refuse(uow, actor, action, patient_id, outcome, file_id)
-                raise
             uow.record(DocumentStamped.of(stamp, file, actor))
             uow.audit(self._gate.record(actor, action, patient_id, file.id))
             await uow.commit()
@@ -64,7 +61,9 @@ class StampService:
         action = "document.stamp_remove"
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, action)
-            try:
+            async with self._gate.checking(
+                uow, actor, action, patient_id=patient_id, resource_id=file_id
+            ):
                 check_can_remove_stamp(actor)
                 low, high = REASON_LENGTH
                 if not low <= len(reason.strip()) <= high:
@@ -84,10 +83,6 @@ class StampService:
                 )
                 if not await uow.stamps.remove(removed):
                     raise Conflict("The stamp was removed at the same time")
-            except CarehubError as exc:
-                outcome = outcome_of(exc)
-                await self._gate.refuse(uow, actor, action, patient_id, outcome, file_id)
-                raise
             uow.record(StampRemoved.of(removed, file, actor))
             uow.audit(self._gate.record(actor, action, patient_id, file.id))
             await uow.commit()

@@ -50,7 +50,7 @@ from carehub.documents.revisions import save
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import Outcome
 from carehub.kernel.clock import Clock
-from carehub.kernel.errors import CarehubError, Conflict, FieldError, Invalid
+from carehub.kernel.errors import Conflict, FieldError, Invalid
 from carehub.kernel.ids import new_id
 
 MAX_FILENAME = 255
@@ -114,7 +114,7 @@ class UploadService:
         action = "file.presign_upload"
         async with self._uow() as uow:
             patient = await self._gate.visible(uow, actor, patient_id, action)
-            try:
+            async with self._gate.checking(uow, actor, action, patient_id=patient_id):
                 check_active(patient)
                 document_id, version = await self._next_version(uow, patient_id, request)
                 if (
@@ -124,9 +124,6 @@ class UploadService:
                     and len(await uow.files.preop_holders(patient_id)) >= PREOP_IMAGE_LIMIT
                 ):
                     raise PreopLimitReached(PREOP_IMAGE_LIMIT)
-            except CarehubError:
-                await self._gate.refuse(uow, actor, action, patient_id, Outcome.FAILED)
-                raise
             storage_key = await uow.files.storage_key(patient_id, new_key=uuid.uuid4().hex)
             file = PatientFile(
                 id=new_id(),
@@ -167,11 +164,8 @@ class UploadService:
         action = "file.upload"
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, action)
-            try:
+            async with self._gate.checking(uow, actor, action, patient_id=patient_id):
                 file = await self._pending(uow, patient_id, key)
-            except CarehubError:
-                await self._gate.refuse(uow, actor, action, patient_id, Outcome.FAILED)
-                raise
             if file.status is FileStatus.READY:
                 uow.audit(self._gate.record(actor, action, patient_id, file.id))
                 await uow.commit()

@@ -13,12 +13,14 @@ patient is `carehub.kernel.patient_access`, for every domain.
 
 from __future__ import annotations
 
-from typing import NoReturn, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import NoReturn, Protocol, TypeVar
 
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.kernel.clock import Clock
-from carehub.kernel.errors import Forbidden, NotFound
+from carehub.kernel.errors import CarehubError, Forbidden, NotFound
 from carehub.kernel.patient_access import can_see_patient, needs_care_check
 from carehub.kernel.patient_directory import PatientContact, PatientDirectory
 from carehub.kernel.unit_of_work import UnitOfWork
@@ -28,6 +30,19 @@ class CareRelations(Protocol):
     """Where the gate asks whether a doctor has a patient in their care."""
 
     async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool: ...
+
+
+class Guarded(Protocol):
+    """A record of one patient's data: what the gate names in the entries it writes."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def patient_id(self) -> str: ...
+
+
+G = TypeVar("G", bound=Guarded)
 
 
 def outcome_of(error: Exception) -> Outcome:
@@ -106,6 +121,52 @@ class AccessGate:
         outcome = Outcome.NOT_FOUND if patient_id is None else Outcome.DENIED
         await self.refuse(uow, actor, action, patient_id, outcome, resource_id)
         raise missing
+
+    def allowed(self, actor: Actor, action: str, record: Guarded) -> AccessRecord:
+        """The audit entry of an allowed access to `record`."""
+        return self.record(actor, action, record.patient_id, record.id)
+
+    async def reveal(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: str,
+        record: G | None,
+        *,
+        resource_id: str,
+        missing: NotFound,
+        may_see: Callable[[G], bool | Awaitable[bool]],
+    ) -> G:
+        """`record` if it exists and the actor `may_see` it; otherwise the refusal is
+        audited and committed, and `missing` raised whether it exists or not."""
+        if record is None:
+            await self.hide(uow, actor, action, missing, resource_id=resource_id)
+        allowed = may_see(record)
+        if not isinstance(allowed, bool):
+            allowed = await allowed
+        if not allowed:
+            await self.hide(
+                uow, actor, action, missing, resource_id=resource_id, patient_id=record.patient_id
+            )
+        return record
+
+    @asynccontextmanager
+    async def checking(
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        action: str,
+        *,
+        patient_id: str,
+        resource_id: str | None = None,
+    ) -> AsyncIterator[None]:
+        """Run a use case's checks on one patient's data: an error they raise is audited
+        (denied by an access rule, failed by any other) and committed before it goes on."""
+        try:
+            yield
+        except CarehubError as exc:
+            await self.refuse(uow, actor, action, patient_id, outcome_of(exc), resource_id)
+            raise
 
     async def sees_patient(
         self, actor: Actor, care: CareRelations, *, patient_id: str, country_id: str

@@ -133,6 +133,11 @@ class Patient:
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def patient_id(self) -> str:
+        """Whose record this is (its own id), as the audit trail names it."""
+        return self.id
+
     def age(self, today: date) -> int | None:
         """Completed years on `today`, or None when the birth date is unknown."""
         born = self.details.birth_date

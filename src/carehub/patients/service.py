@@ -8,7 +8,6 @@ from datetime import date
 
 from carehub.kernel.access_gate import AccessGate, outcome_of
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import (
     CarehubError,
@@ -89,7 +88,7 @@ class PatientService:
             if actor.role is Role.DOCTOR and actor.practitioner_id:
                 await uow.patients.add_care_relationship(actor.practitioner_id, patient.id)
             uow.record(_registered(patient, actor))
-            uow.audit(self._audited(actor, "patient.create", patient.id))
+            uow.audit(self._gate.allowed(actor, "patient.create", patient))
             if idempotency is not None:
                 uow.claim_idempotency(idempotency)
             await uow.commit()
@@ -119,7 +118,7 @@ class PatientService:
         """Read one patient by id (inactive ones too)."""
         async with self._uow() as uow:
             patient = await self._visible(uow, actor, patient_id, "patient.read")
-            uow.audit(self._audited(actor, "patient.read", patient_id))
+            uow.audit(self._gate.allowed(actor, "patient.read", patient))
             await uow.commit()
         return patient
 
@@ -129,12 +128,11 @@ class PatientService:
         """Add (or remove) an explicit care relationship; True when something changed."""
         action = "patient.care_assign" if assigned else "patient.care_unassign"
         async with self._uow() as uow:
-            await self._visible(uow, actor, patient_id, action)
-            try:
+            patient = await self._visible(uow, actor, patient_id, action)
+            async with self._gate.checking(
+                uow, actor, action, patient_id=patient.patient_id, resource_id=patient.id
+            ):
                 access.check_can_assign_care(actor)
-            except Forbidden:
-                await self._refuse(uow, actor, action, patient_id, Outcome.DENIED)
-                raise
             repo = uow.patients
             if assigned:
                 changed = await repo.add_care_relationship(practitioner_id, patient_id)
@@ -150,7 +148,7 @@ class PatientService:
                         assigned=assigned,
                     )
                 )
-            uow.audit(self._audited(actor, action, patient_id))
+            uow.audit(self._gate.allowed(actor, action, patient))
             await uow.commit()
         return changed
 
@@ -161,16 +159,15 @@ class PatientService:
         now = self._clock.now()
         async with self._uow() as uow:
             current = await self._visible(uow, actor, patient_id, "patient.update")
-            try:
+            async with self._gate.checking(
+                uow, actor, "patient.update", patient_id=current.patient_id, resource_id=current.id
+            ):
                 access.check_can_change(actor, changes.mentioned())
                 if current.version != if_version:
                     raise _stale(patient_id)
                 details, changed = changes.apply(current.details, now.date())
                 check_details(details, now.date())
-            except CarehubError as exc:
-                await self._refuse(uow, actor, "patient.update", patient_id, outcome_of(exc))
-                raise
-            uow.audit(self._audited(actor, "patient.update", patient_id))
+            uow.audit(self._gate.allowed(actor, "patient.update", current))
             if not changed:
                 await uow.commit()
                 return current
@@ -195,12 +192,15 @@ class PatientService:
         now = self._clock.now()
         async with self._uow() as uow:
             current = await self._visible(uow, actor, patient_id, "patient.deactivate")
-            try:
+            async with self._gate.checking(
+                uow,
+                actor,
+                "patient.deactivate",
+                patient_id=current.patient_id,
+                resource_id=current.id,
+            ):
                 access.check_can_deactivate(actor)
-            except Forbidden:
-                await self._refuse(uow, actor, "patient.deactivate", patient_id, Outcome.DENIED)
-                raise
-            uow.audit(self._audited(actor, "patient.deactivate", patient_id))
+            uow.audit(self._gate.allowed(actor, "patient.deactivate", current))
             if not current.active:
                 await uow.commit()
                 return current
@@ -237,33 +237,17 @@ class PatientService:
     async def _visible(
         self, uow: PatientsUnitOfWork, actor: Actor, patient_id: str, action: str
     ) -> Patient:
-        """The record if the actor may see it; otherwise the refusal is audited and the
-        record reported missing, whether it exists or not."""
-        patient = await uow.patients.get(patient_id)
-        if patient is None:
-            await self._gate.hide(
-                uow, actor, action, PatientNotFound(patient_id), resource_id=patient_id
-            )
-        if not await self._gate.sees_patient(
-            actor, uow.patients, patient_id=patient_id, country_id=patient.country_id
-        ):
-            await self._gate.hide(
-                uow,
-                actor,
-                action,
-                PatientNotFound(patient_id),
-                resource_id=patient_id,
-                patient_id=patient_id,
-            )
-        return patient
-
-    async def _refuse(
-        self, uow: PatientsUnitOfWork, actor: Actor, action: str, patient_id: str, outcome: Outcome
-    ) -> None:
-        await self._gate.refuse(uow, actor, action, patient_id, outcome, patient_id)
-
-    def _audited(self, actor: Actor, action: str, patient_id: str) -> AccessRecord:
-        return self._gate.record(actor, action, patient_id, patient_id)
+        return await self._gate.reveal(
+            uow,
+            actor,
+            action,
+            await uow.patients.get(patient_id),
+            resource_id=patient_id,
+            missing=PatientNotFound(patient_id),
+            may_see=lambda patient: self._gate.sees_patient(
+                actor, uow.patients, patient_id=patient_id, country_id=patient.country_id
+            ),
+        )
 
     def _new_patient(self, draft: PatientDraft) -> Patient:
         now = self._clock.now()

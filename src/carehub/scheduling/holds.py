@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from carehub.countries.lookup import find_country
 from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import NotFound
 from carehub.kernel.ids import new_id
@@ -75,7 +74,7 @@ class HoldService:
                 created_at=now,
             )
             await claim_hold(uow, hold, now)
-            uow.audit(self._audited(actor, "hold.create", hold))
+            uow.audit(self._gate.allowed(actor, "hold.create", hold))
             await uow.commit()
         return hold
 
@@ -95,7 +94,7 @@ class HoldService:
             released = replace(hold, status=HoldStatus.RELEASED)
             if await uow.holds.replace(released, expected_status=HoldStatus.ACTIVE):
                 await _let_go(uow, hold, actor, now)
-            uow.audit(self._audited(actor, "hold.release", hold))
+            uow.audit(self._gate.allowed(actor, "hold.release", hold))
             await uow.commit()
         return released
 
@@ -115,22 +114,20 @@ class HoldService:
     async def _visible(
         self, uow: SchedulingUnitOfWork, actor: Actor, hold_id: str, action: str
     ) -> Hold:
-        hold = await uow.holds.get(hold_id)
-        if hold is None or not access.can_see(
-            actor, patient_id=hold.patient_id, doctor_id=hold.doctor_id, country_id=hold.country_id
-        ):
-            await self._gate.hide(
-                uow,
+        return await self._gate.reveal(
+            uow,
+            actor,
+            action,
+            await uow.holds.get(hold_id),
+            resource_id=hold_id,
+            missing=HoldNotFound(hold_id),
+            may_see=lambda hold: access.can_see(
                 actor,
-                action,
-                HoldNotFound(hold_id),
-                resource_id=hold_id,
-                patient_id=None if hold is None else hold.patient_id,
-            )
-        return hold
-
-    def _audited(self, actor: Actor, action: str, hold: Hold) -> AccessRecord:
-        return self._gate.record(actor, action, hold.patient_id, hold.id)
+                patient_id=hold.patient_id,
+                doctor_id=hold.doctor_id,
+                country_id=hold.country_id,
+            ),
+        )
 
 
 async def claim_hold(uow: SchedulingUnitOfWork, hold: Hold, now: datetime) -> None:

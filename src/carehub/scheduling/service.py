@@ -15,7 +15,6 @@ from carehub.countries.model import Country
 from carehub.countries.rules import BookingMode
 from carehub.kernel.access_gate import AccessGate, outcome_of
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord
 from carehub.kernel.calendar import RuleViolation
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -144,7 +143,7 @@ class AppointmentService:
             )
             await uow.appointments.add(appointment)
             uow.record(_status_changed(appointment, actor, "request"))
-            uow.audit(self._audited(actor, "appointment.create", appointment))
+            uow.audit(self._gate.allowed(actor, "appointment.create", appointment))
             if idempotency is not None:
                 uow.claim_idempotency(idempotency)
             await uow.commit()
@@ -154,7 +153,7 @@ class AppointmentService:
         """One appointment with its history."""
         async with self._uow() as uow:
             appointment = await self._visible(uow, actor, appointment_id, "appointment.read")
-            uow.audit(self._audited(actor, "appointment.read", appointment))
+            uow.audit(self._gate.allowed(actor, "appointment.read", appointment))
             await uow.commit()
         return appointment
 
@@ -172,22 +171,21 @@ class AppointmentService:
         verb = f"appointment.{action.value.replace('-', '_')}"
         async with self._uow() as uow:
             current = await self._visible(uow, actor, appointment_id, verb)
-            try:
+            async with self._gate.checking(
+                uow, actor, verb, patient_id=current.patient_id, resource_id=current.id
+            ):
                 access.check_can_act(actor, action)
                 if action is Action.CANCEL:
                     country = await find_country(uow.countries, current.country_id)
                     self._check_cancellation_window(actor, country, current, now, override_window)
                 moved = current.moved(action, actor_id=actor.id, at=now, reason=reason)
-            except CarehubError as exc:
-                await self._refuse(uow, actor, verb, current, exc)
-                raise
             await self._store(uow, moved, current.version)
             if moved.status in RELEASED and current.claim_id is not None:
                 await self._free(uow, moved, actor, now)
             uow.record(_status_changed(moved, actor, action.value))
             if override_window and action is Action.CANCEL:
                 verb = "appointment.cancel_override"
-            uow.audit(self._audited(actor, verb, moved))
+            uow.audit(self._gate.allowed(actor, verb, moved))
             await uow.commit()
         return moved
 
@@ -204,7 +202,13 @@ class AppointmentService:
         now = self._clock.now()
         async with self._uow() as uow:
             current = await self._visible(uow, actor, appointment_id, "appointment.reschedule")
-            try:
+            async with self._gate.checking(
+                uow,
+                actor,
+                "appointment.reschedule",
+                patient_id=current.patient_id,
+                resource_id=current.id,
+            ):
                 access.check_can_act(actor, Action.RESCHEDULE)
                 doctor = await find_doctor(uow.doctors, current.doctor_id)
                 country = await find_country(uow.countries, current.country_id)
@@ -229,15 +233,12 @@ class AppointmentService:
                     reason=reason,
                 )
                 await uow.slot_claims.claim(claim, now=now)
-            except CarehubError as exc:
-                await self._refuse(uow, actor, "appointment.reschedule", current, exc)
-                raise
             if current.claim_id is not None:
                 await uow.slot_claims.release(current.claim_id)
                 uow.record(_freed(current, actor, now))
             await self._store(uow, moved, current.version)
             uow.record(_status_changed(moved, actor, "reschedule"))
-            uow.audit(self._audited(actor, "appointment.reschedule", moved))
+            uow.audit(self._gate.allowed(actor, "appointment.reschedule", moved))
             await uow.commit()
         return moved
 
@@ -282,7 +283,9 @@ class AppointmentService:
         if moved.status in RELEASED:
             await self._free(uow, moved, actor, now)
         uow.record(_status_changed(moved, actor, "reject" if found else "confirm"))
-        uow.audit(self._audited(actor, f"appointment.{'reject' if found else 'confirm'}", moved))
+        uow.audit(
+            self._gate.allowed(actor, f"appointment.{'reject' if found else 'confirm'}", moved)
+        )
 
     async def _parties(
         self, uow: SchedulingUnitOfWork, actor: Actor, request: BookingRequest
@@ -357,31 +360,14 @@ class AppointmentService:
     async def _visible(
         self, uow: SchedulingUnitOfWork, actor: Actor, appointment_id: str, action: str
     ) -> Appointment:
-        appointment = await uow.appointments.get(appointment_id)
-        if appointment is None or not access.can_see_appointment(actor, appointment):
-            await self._gate.hide(
-                uow,
-                actor,
-                action,
-                AppointmentNotFound(appointment_id),
-                resource_id=appointment_id,
-                patient_id=None if appointment is None else appointment.patient_id,
-            )
-        return appointment
-
-    def _audited(self, actor: Actor, action: str, appointment: Appointment) -> AccessRecord:
-        return self._gate.record(actor, action, appointment.patient_id, appointment.id)
-
-    async def _refuse(
-        self,
-        uow: SchedulingUnitOfWork,
-        actor: Actor,
-        action: str,
-        appointment: Appointment,
-        exc: Exception,
-    ) -> None:
-        await self._gate.refuse(
-            uow, actor, action, appointment.patient_id, outcome_of(exc), appointment.id
+        return await self._gate.reveal(
+            uow,
+            actor,
+            action,
+            await uow.appointments.get(appointment_id),
+            resource_id=appointment_id,
+            missing=AppointmentNotFound(appointment_id),
+            may_see=lambda appointment: access.can_see_appointment(actor, appointment),
         )
 
     async def _store(self, uow: SchedulingUnitOfWork, moved: Appointment, version: int) -> None:

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from carehub.countries.lookup import find_country
 from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
-from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, FieldError, Invalid, NotFound
 from carehub.kernel.ids import new_id
@@ -95,7 +94,7 @@ class WaitlistService:
                 updated_at=now,
             )
             await uow.waitlist.add(entry)
-            uow.audit(self._audited(actor, "waitlist.join", entry))
+            uow.audit(self._gate.allowed(actor, "waitlist.join", entry))
             await uow.commit()
         return entry
 
@@ -108,7 +107,7 @@ class WaitlistService:
                 return entry
             left = replace(entry, status=WaitStatus.CANCELLED, updated_at=now)
             await uow.waitlist.replace(left, expected_status=WaitStatus.WAITING)
-            uow.audit(self._audited(actor, "waitlist.leave", entry))
+            uow.audit(self._gate.allowed(actor, "waitlist.leave", entry))
             await uow.commit()
         return left
 
@@ -188,28 +187,23 @@ class WaitlistService:
                 country_id=doctor.country_id,
             )
         )
-        uow.audit(self._audited(actor, "waitlist.offer", offered))
+        uow.audit(self._gate.allowed(actor, "waitlist.offer", offered))
         return offered
 
     async def _visible(
         self, uow: SchedulingUnitOfWork, actor: Actor, entry_id: str, action: str
     ) -> WaitlistEntry:
-        entry = await uow.waitlist.get(entry_id)
-        if entry is None or not access.can_see(
+        return await self._gate.reveal(
+            uow,
             actor,
-            patient_id=entry.patient_id,
-            doctor_id=entry.doctor_id or "",
-            country_id=entry.country_id,
-        ):
-            await self._gate.hide(
-                uow,
+            action,
+            await uow.waitlist.get(entry_id),
+            resource_id=entry_id,
+            missing=WaitlistEntryNotFound(entry_id),
+            may_see=lambda entry: access.can_see(
                 actor,
-                action,
-                WaitlistEntryNotFound(entry_id),
-                resource_id=entry_id,
-                patient_id=None if entry is None else entry.patient_id,
-            )
-        return entry
-
-    def _audited(self, actor: Actor, action: str, entry: WaitlistEntry) -> AccessRecord:
-        return self._gate.record(actor, action, entry.patient_id, entry.id)
+                patient_id=entry.patient_id,
+                doctor_id=entry.doctor_id or "",
+                country_id=entry.country_id,
+            ),
+        )
