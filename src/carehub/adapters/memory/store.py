@@ -59,6 +59,11 @@ class MemoryStore:
     files: dict[str, PatientFile] = field(default_factory=dict)
     stamps: dict[str, Stamp] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Bookkeeping of the units of work, not tables: no snapshot holds or restores it.
+        self.commits = 0
+        self.last_commit: MemoryStore | None = None
+
     def snapshot(self) -> MemoryStore:
         return MemoryStore(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
 

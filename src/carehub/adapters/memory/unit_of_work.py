@@ -62,10 +62,12 @@ class MemoryUnitOfWork:
         self._audit: list[AccessRecord] = []
         self._claim: IdempotencyClaim | None = None
         self._snapshot: MemoryStore | None = None
+        self._commits_seen = 0
         self.committed = False
 
     async def __aenter__(self) -> Self:
         self._snapshot = self.store.snapshot()
+        self._commits_seen = self.store.commits
         self._events = []
         self._audit = []
         self._claim = None
@@ -77,9 +79,17 @@ class MemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._snapshot is not None:
+        if self._snapshot is None:
+            return
+        last_commit = self.store.last_commit
+        if self.store.commits != self._commits_seen and last_commit is not None:
+            # Going back to where this unit began would undo what others committed since;
+            # their last commit is the state to return to. (Units writing at the same time
+            # are not isolated from each other, as SQL's are: a fake needs no more.)
+            self.store.restore(last_commit.snapshot())
+        else:
             self.store.restore(self._snapshot)
-            self._snapshot = None
+        self._snapshot = None
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -109,6 +119,9 @@ class MemoryUnitOfWork:
         self._events = []
         self._claim = None
         self._snapshot = self.store.snapshot()
+        self.store.commits += 1
+        self.store.last_commit = self.store.snapshot()
+        self._commits_seen = self.store.commits
         self.committed = True
 
 
