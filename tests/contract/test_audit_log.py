@@ -94,8 +94,7 @@ async def test_an_empty_trail_has_nothing_to_read_and_verifies(new_uow: NewUnit)
         head = await uow.audit_log.head()
         assert await uow.audit_log.scan(after_seq=0, limit=10) == []
     assert page.items == [] and page.next_cursor is None
-    # The port says None; SQL keeps a genesis head row from the start. Both verify.
-    assert head in (None, EMPTY_CHAIN)
+    assert head == EMPTY_CHAIN
     assert verified([], head)
 
 

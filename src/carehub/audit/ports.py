@@ -34,7 +34,8 @@ class AuditLog(Protocol):
         ...
 
     async def head(self) -> ChainHead | None:
-        """The stored chain head, or None when nothing was ever written."""
+        """The stored chain head: `EMPTY_CHAIN` before the first entry; None only when the
+        store has lost it (verification then relies on the entries alone)."""
         ...
 
 

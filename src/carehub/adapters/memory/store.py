@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from carehub.audit.model import AuditEntry, ChainHead
+from carehub.audit.model import EMPTY_CHAIN, AuditEntry, ChainHead
 from carehub.countries.model import Country
 from carehub.documents.model import PatientFile, Stamp
 from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User
@@ -42,7 +42,8 @@ class MemoryStore:
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     # Kept apart from the entries, as the SQL store keeps it: it reveals removed tail entries.
-    audit_head: ChainHead | None = None
+    # Like the SQL stores, which seed the head row when they are created.
+    audit_head: ChainHead | None = EMPTY_CHAIN
     # identity
     users: dict[str, User] = field(default_factory=dict)
     sessions: dict[str, RefreshSession] = field(default_factory=dict)
