@@ -110,15 +110,15 @@ class MemoryAppointments:
         self, criteria: AppointmentFilter, *, cursor: str | None, limit: int
     ) -> Page[Appointment]:
         found = sorted(
-            # Without history, as SQL's search reads it: `get` reads the whole appointment.
-            (replace(a, history=()) for a in self._store.appointments.values()),
+            (a for a in self._store.appointments.values() if _matches(a, criteria)),
             key=lambda a: (a.start, a.id),
         )
-        found = [a for a in found if _matches(a, criteria)]
         if cursor is not None:
             position = _position(cursor)
             found = [a for a in found if (a.start, a.id) > position]
-        return page_of(found, limit, lambda a: {"s": a.start.isoformat(), "id": a.id})
+        page = page_of(found, limit, lambda a: {"s": a.start.isoformat(), "id": a.id})
+        # Without history, as SQL's search reads them: `get` reads the whole appointment.
+        return Page([replace(a, history=()) for a in page.items], page.next_cursor)
 
 
 class MemoryHolds:
