@@ -1,12 +1,10 @@
-"""The FileRepository port on every SQL backend: what is stored comes back, and the store
-keeps storage keys, document versions and preop slots unique."""
+"""The FileRepository port on every backend (memory, SQLite, PostgreSQL): what is stored
+comes back, and the store keeps storage keys, document versions and preop slots unique."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,23 +15,16 @@ from carehub.kernel.errors import Invalid
 from tests.support.file_records import (
     MINUTE,
     NOW,
-    NewUnit,
+    NewDocumentsUnit,
     a_file,
     a_preop_image,
     file_id,
     get,
-    open_units,
     store,
 )
 
 
-@pytest.fixture
-async def new_uow(database_url: str, tmp_path: Path) -> AsyncIterator[NewUnit]:
-    async with open_units(database_url, tmp_path) as units:
-        yield units
-
-
-async def test_every_field_comes_back(new_uow: NewUnit) -> None:
+async def test_every_field_comes_back(new_uow: NewDocumentsUnit) -> None:
     bogota = ZoneInfo("America/Bogota")
     full = a_preop_image(
         1,
@@ -75,7 +66,7 @@ async def test_every_field_comes_back(new_uow: NewUnit) -> None:
         assert await uow.files.get(file_id(99)) is None
 
 
-async def test_a_patient_keeps_the_storage_key_they_got_first(new_uow: NewUnit) -> None:
+async def test_a_patient_keeps_the_storage_key_they_got_first(new_uow: NewDocumentsUnit) -> None:
     async with new_uow() as uow:
         assert await uow.files.known_storage_key("p-1") is None
         assert await uow.files.storage_key("p-1", new_key="a" * 32) == "a" * 32
@@ -90,7 +81,7 @@ async def test_a_patient_keeps_the_storage_key_they_got_first(new_uow: NewUnit) 
         assert await uow.files.known_storage_key("p-2") is None
 
 
-async def test_a_taken_version_is_refused_and_the_unit_goes_on(new_uow: NewUnit) -> None:
+async def test_a_taken_version_is_refused_and_the_unit_goes_on(new_uow: NewDocumentsUnit) -> None:
     first = a_file(1, document_id="doc-x")
     await store(new_uow, first)
     second = a_file(2, document_id="doc-x", version=2)
@@ -106,7 +97,7 @@ async def test_a_taken_version_is_refused_and_the_unit_goes_on(new_uow: NewUnit)
         assert await uow.files.known_storage_key("p-1") == "e" * 32
 
 
-async def test_versions_come_in_version_order(new_uow: NewUnit) -> None:
+async def test_versions_come_in_version_order(new_uow: NewDocumentsUnit) -> None:
     files = [a_file(n, document_id="doc-y", version=4 - n) for n in (1, 2, 3)]
     await store(new_uow, *files, a_file(4))
     async with new_uow() as uow:
@@ -114,7 +105,7 @@ async def test_versions_come_in_version_order(new_uow: NewUnit) -> None:
         assert await uow.files.versions("doc-none") == []
 
 
-async def test_a_stale_revision_changes_nothing(new_uow: NewUnit) -> None:
+async def test_a_stale_revision_changes_nothing(new_uow: NewDocumentsUnit) -> None:
     pending = a_file(1, status=FileStatus.PENDING, completed_at=None)
     await store(new_uow, pending)
     ready = replace(pending, status=FileStatus.READY, completed_at=NOW + MINUTE, size=10)
@@ -131,7 +122,7 @@ async def test_a_stale_revision_changes_nothing(new_uow: NewUnit) -> None:
     assert await get(new_uow, pending.id) == replace(ready, attached=False, revision=3)
 
 
-async def test_a_held_preop_slot_is_refused_and_the_unit_goes_on(new_uow: NewUnit) -> None:
+async def test_a_held_preop_slot_is_refused_and_the_unit_goes_on(new_uow: NewDocumentsUnit) -> None:
     holder = a_preop_image(1, slot=1)
     newcomer = a_preop_image(2, slot=None)
     await store(new_uow, holder, newcomer, a_preop_image(3, slot=1, patient="p-2"))
@@ -163,7 +154,7 @@ async def test_a_held_preop_slot_is_refused_and_the_unit_goes_on(new_uow: NewUni
         assert [f.id for f in holders] == [file_id(2), file_id(5), file_id(6)]
 
 
-async def test_preop_holders_come_oldest_completed_first(new_uow: NewUnit) -> None:
+async def test_preop_holders_come_oldest_completed_first(new_uow: NewDocumentsUnit) -> None:
     await store(
         new_uow,
         a_preop_image(3, slot=1),
@@ -181,7 +172,11 @@ async def test_preop_holders_come_oldest_completed_first(new_uow: NewUnit) -> No
 
 
 async def every_ready(
-    new_uow: NewUnit, *, kind: Kind | None = None, category: Category | None = None, limit: int
+    new_uow: NewDocumentsUnit,
+    *,
+    kind: Kind | None = None,
+    category: Category | None = None,
+    limit: int,
 ) -> list[list[str]]:
     """The ids of each page of `ready`, following the cursors."""
     pages: list[list[str]] = []
@@ -198,7 +193,7 @@ async def every_ready(
 
 
 async def test_ready_files_are_listed_in_order_with_filters_and_cursors(
-    new_uow: NewUnit,
+    new_uow: NewDocumentsUnit,
 ) -> None:
     await store(
         new_uow,
@@ -229,7 +224,7 @@ async def test_ready_files_are_listed_in_order_with_filters_and_cursors(
             await uow.files.ready("p-1", kind=None, category=None, cursor="nope", limit=5)
 
 
-async def test_expired_pending_uploads_come_oldest_first(new_uow: NewUnit) -> None:
+async def test_expired_pending_uploads_come_oldest_first(new_uow: NewDocumentsUnit) -> None:
     def pending(n: int, expires_in: int, **fields: object) -> PatientFile:
         expires = (NOW + expires_in * MINUTE).astimezone(ZoneInfo("Pacific/Auckland"))
         return a_file(

@@ -1,41 +1,28 @@
-"""The SlotClaims port on every SQL backend: the store refuses overlapping claims.
+"""The SlotClaims port on every backend (memory, SQLite, PostgreSQL): the store refuses
+overlapping claims.
 
 The plan of its busy-time read is checked in tests/query_plans/."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from carehub.adapters.sql.database import UniqueViolation
-from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap import connect, units_of_work
-from carehub.config import Settings
 from carehub.scheduling.claims import BusyInterval, ClaimKind, SlotClaim
 from carehub.scheduling.errors import SlotTaken
-from tests.support.clock import AdjustableClock
+from carehub.scheduling.ports import SchedulingUnitOfWork
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
 NINE = datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 DAY = (NINE - timedelta(hours=9), NINE + timedelta(hours=15))
 
-NewUnit = Callable[[], SqlUnitOfWork]
+NewUnit = Callable[[], SchedulingUnitOfWork]
 OWN_PATIENT = "<a patient of its own>"
-
-
-@pytest.fixture
-async def new_uow(database_url: str, tmp_path: Path) -> AsyncIterator[NewUnit]:
-    """Opens a new unit of work on an empty, migrated SQLite or PostgreSQL database."""
-    db = await connect(database_url, Settings(database_url=database_url, data_dir=tmp_path))
-    try:
-        yield units_of_work(db, AdjustableClock())
-    finally:
-        await db.close()
 
 
 def appointment(
@@ -250,7 +237,11 @@ async def test_a_refused_claim_rolls_back_cleanly(new_uow: NewUnit) -> None:
     assert await doctor_busy(new_uow) == ["owner-a", "owner-d"]
 
 
-async def test_a_claim_id_is_used_once(new_uow: NewUnit) -> None:
+async def test_a_claim_id_is_used_once(new_uow: NewUnit, adapter: str) -> None:
+    if adapter == "memory":
+        # The port names no error for a reused id (ids are fresh UUIDs): SQL's primary key
+        # raises its own UniqueViolation, which only SQL's callers can name.
+        pytest.skip("the port names no error for a reused claim id")
     await claim(new_uow, appointment("a"))
     async with new_uow() as uow:
         with pytest.raises(UniqueViolation):

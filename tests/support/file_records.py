@@ -15,10 +15,13 @@ from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap import connect, units_of_work
 from carehub.config import Settings
 from carehub.documents.model import Category, FileStatus, Kind, PatientFile
+from carehub.documents.ports import DocumentsUnitOfWork
 from tests.support.clock import AdjustableClock
 
 T = TypeVar("T")
 NewUnit = Callable[[], SqlUnitOfWork]
+# What the contract suites open: any adapter's unit of work, seen through the port.
+NewDocumentsUnit = Callable[[], DocumentsUnitOfWork]
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -78,7 +81,7 @@ def a_preop_image(n: int, *, slot: int | None, patient: str = "p-1", **fields: A
     return a_file(n, patient=patient, preop_slot=slot, **{**image, **fields})
 
 
-async def store(new_uow: NewUnit, *files: PatientFile) -> None:
+async def store(new_uow: NewDocumentsUnit, *files: PatientFile) -> None:
     """Adds the files in one committed unit."""
     async with new_uow() as uow:
         for f in files:
@@ -86,7 +89,7 @@ async def store(new_uow: NewUnit, *files: PatientFile) -> None:
         await uow.commit()
 
 
-async def get(new_uow: NewUnit, the_id: str) -> PatientFile:
+async def get(new_uow: NewDocumentsUnit, the_id: str) -> PatientFile:
     async with new_uow() as uow:
         found = await uow.files.get(the_id)
     assert found is not None

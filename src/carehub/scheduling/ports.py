@@ -103,7 +103,8 @@ class AppointmentRepository(Protocol):
     async def search(
         self, criteria: AppointmentFilter, *, cursor: str | None, limit: int
     ) -> Page[Appointment]:
-        """Appointments matching every criterion, by start time then id."""
+        """Appointments matching every criterion, by start time then id, without their
+        history (`get` reads it)."""
         ...
 
 

@@ -119,6 +119,8 @@ class MemoryStamps:
         self._store = store
 
     async def add(self, stamp: Stamp) -> None:
+        if stamp.id in self._store.stamps:
+            raise ValueError(f"stamp {stamp.id} exists")  # SQL's primary key refuses it too
         if await self.active(stamp.file_id) is not None:
             raise StampExists()
         self._store.stamps[stamp.id] = stamp

@@ -11,6 +11,7 @@ from carehub.adapters.memory.pages import page_of
 from carehub.adapters.memory.store import MemoryStore
 from carehub.countries.errors import CountryTaken
 from carehub.countries.model import Country
+from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.pagination import Page, cursor_position
 from carehub.practitioners.errors import DoctorIdTaken
 from carehub.practitioners.model import Doctor
@@ -113,9 +114,11 @@ class MemoryAppointments:
             key=lambda a: (a.start, a.id),
         )
         if cursor is not None:
-            at, after = cursor_position(cursor, "after", list)
-            found = [a for a in found if (a.start, a.id) > (datetime.fromisoformat(at), after)]
-        return page_of(found, limit, lambda a: {"after": [a.start.isoformat(), a.id]})
+            position = _position(cursor)
+            found = [a for a in found if (a.start, a.id) > position]
+        page = page_of(found, limit, lambda a: {"s": a.start.isoformat(), "id": a.id})
+        # Without history, as SQL's search reads them: `get` reads the whole appointment.
+        return Page([replace(a, history=()) for a in page.items], page.next_cursor)
 
 
 class MemoryHolds:
@@ -292,6 +295,20 @@ def _matches(a: Appointment, c: AppointmentFilter) -> bool:
         and (c.start_from is None or a.start >= c.start_from)
         and (c.start_to is None or a.start < c.start_to)
     )
+
+
+def _position(cursor: str) -> tuple[datetime, str]:
+    start = cursor_position(cursor, "s", str)
+    appointment_id = cursor_position(cursor, "id", str)
+    try:
+        at = datetime.fromisoformat(start)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise Invalid(
+            "cursor is not valid", errors=[FieldError("cursor", "not a cursor we issued")]
+        )
+    return at, appointment_id
 
 
 def _overlaps(c: SlotClaim, start: datetime, end: datetime) -> bool:
