@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from carehub.adapters.sql.database import UniqueViolation
 from carehub.scheduling.claims import BusyInterval, ClaimKind, SlotClaim
 from carehub.scheduling.errors import SlotTaken
 from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.support.services import REUSED_ID
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
 NINE = datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
@@ -237,13 +237,11 @@ async def test_a_refused_claim_rolls_back_cleanly(new_uow: NewUnit) -> None:
     assert await doctor_busy(new_uow) == ["owner-a", "owner-d"]
 
 
-async def test_a_claim_id_is_used_once(new_uow: NewUnit, adapter: str) -> None:
-    if adapter == "memory":
-        # The port names no error for a reused id (ids are fresh UUIDs): SQL's primary key
-        # raises its own UniqueViolation, which only SQL's callers can name.
-        pytest.skip("the port names no error for a reused claim id")
+async def test_a_claim_id_is_used_once(new_uow: NewUnit) -> None:
+    # The port names no error for a reused id (ids are fresh UUIDs); each store refuses it
+    # its own way (SQL's primary key, the memory store's check) and keeps the first.
     await claim(new_uow, appointment("a"))
     async with new_uow() as uow:
-        with pytest.raises(UniqueViolation):
+        with pytest.raises(REUSED_ID):
             await uow.slot_claims.claim(appointment("a", start=NINE + 60 * MINUTE), now=NOW)
     assert await doctor_busy(new_uow) == ["owner-a"]

@@ -15,9 +15,12 @@ import psycopg
 import pytest
 
 from carehub.adapters.sql import migrate
-from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.database import Database, UniqueViolation
 from carehub.bootstrap import connect
 from carehub.config import Settings
+
+# How each store refuses a reused primary id: SQL's key, the memory store's own check.
+REUSED_ID = (UniqueViolation, ValueError)
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CAREHUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
