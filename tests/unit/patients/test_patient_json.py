@@ -9,27 +9,14 @@ import pytest
 
 from carehub.patients.api import WIRE_JSON
 from carehub.patients.model import (
-    Address,
-    CodedEntry,
     HumanName,
-    Identifier,
     Patient,
     PatientDetails,
-    Sex,
 )
 from carehub.patients.schemas import PatientRead, patient_json
+from tests.unit.web.renderer_cases import FULL_PATIENT
 
-FULL = PatientDetails(
-    name=HumanName.from_parts(("José", "María"), "Núñez"),
-    birth_date=date(1980, 2, 29),
-    sex=Sex.FEMALE,
-    email="jose@example.org",
-    phone="+51 1 555 0100",
-    address=Address(lines=("Calle 1",), city="Lima", postal_code="15001", country="PE"),
-    identifiers=(Identifier("urn:pe:dni", "12345678"),),
-    conditions=(CodedEntry(code="44054006", system="http://snomed.info/sct", display="DM2"),),
-    allergies=(CodedEntry(display="Penicillin"),),
-)
+FULL = FULL_PATIENT
 
 
 @pytest.mark.parametrize(

@@ -40,20 +40,22 @@ SLOT = timedelta(minutes=30)
 LIMA = "America/Lima"
 
 
+# Every optional field set (the patients' own renderer test uses it too).
+FULL_PATIENT = PatientDetails(
+    name=HumanName.from_parts(("José", "María"), "Núñez"),
+    birth_date=date(1980, 2, 29),
+    sex=Sex.FEMALE,
+    email="jose@example.org",
+    phone="+51 1 555 0100",
+    address=Address(lines=("Calle 1",), city="Lima", postal_code="15001", country="PE"),
+    identifiers=(Identifier("urn:pe:dni", "12345678"),),
+    conditions=(CodedEntry(code="44054006", system="http://snomed.info/sct", display="DM2"),),
+    allergies=(CodedEntry(display="Penicillin"),),
+)
+
+
 def patient(*, full: bool) -> Patient:
-    details = PatientDetails(name=HumanName.from_text("Ana"))
-    if full:
-        details = PatientDetails(
-            name=HumanName.from_parts(("José", "María"), "Núñez"),
-            birth_date=date(1980, 2, 29),
-            sex=Sex.FEMALE,
-            email="jose@example.org",
-            phone="+51 1 555 0100",
-            address=Address(lines=("Calle 1",), city="Lima", postal_code="15001", country="PE"),
-            identifiers=(Identifier("urn:pe:dni", "12345678"),),
-            conditions=(CodedEntry(code="44054006", system="http://snomed.info/sct"),),
-            allergies=(CodedEntry(display="Penicillin"),),
-        )
+    details = FULL_PATIENT if full else PatientDetails(name=HumanName.from_text("Ana"))
     return Patient(
         id="p-1", mrn="00000017", country_id="PE", details=details, created_at=NOW, updated_at=NOW
     )
