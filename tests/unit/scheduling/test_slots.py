@@ -504,14 +504,15 @@ def test_free_slots_are_bookable_exact_disjoint_and_inside_open_hours(
 @functools.cache
 def window_span(zone: ZoneInfo, day: date, window: TimeWindow) -> tuple[datetime, datetime] | None:
     """The first instant whose wall time on `day` is inside `window`, and the minute after
-    the last one, found by walking every real minute around the day."""
-    inside = [
+    the last one: every wall minute of the window, at both folds, that really happens."""
+    inside = sorted(
         moment
-        for minute in range(4 * 1440)
-        for moment in [datetime.combine(day - DAY, time(), UTC) + timedelta(minutes=minute)]
-        for local in [moment.astimezone(zone)]
-        if local.date() == day and window.start <= local.hour * 60 + local.minute < window.end
-    ]
+        for minute in range(window.start, window.end)
+        for fold in (0, 1)
+        for wall in [datetime.combine(day, time(), zone) + timedelta(minutes=minute)]
+        for moment in [wall.replace(fold=fold).astimezone(UTC)]
+        if moment.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None)
+    )
     return (inside[0], inside[-1] + timedelta(minutes=1)) if inside else None
 
 
