@@ -16,8 +16,10 @@ from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
+from carehub.web.times import QueryMoment
 
 router = APIRouter(tags=["audit"], dependencies=REQUIRE_TOKEN, responses=error_responses(401))
+_RANGE = "RFC 3339 with an offset, within the years 1900 to 2200"
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 Audit = Annotated[AuditService, Depends(use_case(AuditService))]
@@ -30,8 +32,8 @@ async def search_audit(
     patient_id: Annotated[str | None, Query(alias="patientId", max_length=64)] = None,
     actor_id: Annotated[str | None, Query(alias="actorId", max_length=128)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[QueryMoment | None, Query(alias="from", description=_RANGE)] = None,
+    until: Annotated[QueryMoment | None, Query(alias="to", description=_RANGE)] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:

@@ -29,6 +29,7 @@ from carehub.kernel.calendar import (
     WeeklyWindow,
     parse_hhmm,
 )
+from carehub.kernel.time_range import MAX_DAYS_AHEAD
 
 
 class BookingMode(StrEnum):
@@ -85,8 +86,8 @@ class SchedulingRules:
             raise ValueError(f"slot_minutes is a multiple of 5: {self.slot_minutes}")
         if not 0 <= self.min_lead_minutes <= 30 * MINUTES_PER_DAY:
             raise ValueError(f"min_lead_minutes is 0 to 30 days: {self.min_lead_minutes}")
-        if not 1 <= self.horizon_days <= 730:
-            raise ValueError(f"horizon_days is 1 to 730: {self.horizon_days}")
+        if not 1 <= self.horizon_days <= MAX_DAYS_AHEAD:
+            raise ValueError(f"horizon_days is 1 to {MAX_DAYS_AHEAD}: {self.horizon_days}")
         if not 0 <= self.cancellation_window_hours <= 720:
             hours = self.cancellation_window_hours
             raise ValueError(f"cancellation_window_hours is 0 to 720: {hours}")

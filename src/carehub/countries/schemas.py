@@ -13,6 +13,7 @@ from carehub.countries.service import CountrySettings, rules_change
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.weekly_hours import format_weekly, parse_available_times
 from carehub.web.schemas import WireModel
+from carehub.web.times import Day
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2)]
 Zone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -54,7 +55,9 @@ class CountryBase(WireModel):
     locale: Annotated[str, StringConstraints(max_length=8)] | None = None
     rules: RulesWrite | None = None
     notification_texts: dict[str, dict[str, NotificationTextWire]] | None = None
-    closed_dates: list[date] | None = Field(None, max_length=400)
+    closed_dates: list[Day] | None = Field(
+        None, max_length=400, description="YYYY-MM-DD dates, within the years 1900 to 2200"
+    )
 
     def to_settings(self) -> CountrySettings:
         rules = None

@@ -14,7 +14,7 @@ from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.kernel.text import fold, tokens
-from carehub.patients.model import Patient
+from carehub.patients.model import MAX_AGE, Patient, oldest_birth_date
 from carehub.patients.ports import PatientFilter
 from carehub.patients.schemas import (
     CareAssignmentCreate,
@@ -108,11 +108,20 @@ async def list_patients(
     name: Annotated[
         str | None, Query(max_length=200, description="Name prefix, any accents/case")
     ] = None,
-    birth_date: Annotated[date | None, Query(alias="birthDate")] = None,
+    birth_date: Annotated[
+        date | None,
+        Query(alias="birthDate", description=f"YYYY-MM-DD, within the last {MAX_AGE} years"),
+    ] = None,
     identifier: Annotated[str | None, Query(max_length=520, description="system|value")] = None,
     include_inactive: Annotated[bool, Query(alias="includeInactive")] = False,
 ) -> Response:
     """List patients, filtered and cursor-paginated (ordered by id)."""
+    today = clock.now().date()
+    if birth_date is not None and not oldest_birth_date(today) <= birth_date <= today:
+        raise Invalid(
+            "birthDate is out of range",
+            errors=[FieldError("birthDate", f"must be within the last {MAX_AGE} years")],
+        )
     criteria = PatientFilter(
         country_id=country_id,
         city=_folded("city", city),
@@ -124,7 +133,6 @@ async def list_patients(
         include_inactive=include_inactive,
     )
     page = await patients.search(actor=actor, criteria=criteria, cursor=cursor, limit=limit)
-    today = clock.now().date()
     items = [patient_json(p, today) for p in page.items]
     body = orjson.dumps({"items": items, "nextCursor": page.next_cursor}, option=WIRE_JSON)
     return Response(body, media_type="application/json")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
@@ -13,6 +13,7 @@ from carehub.kernel.weekly_hours import format_weekly, parse_available_times
 from carehub.practitioners.model import Doctor
 from carehub.practitioners.service import DoctorChanges, DoctorDraft
 from carehub.web.schemas import WireModel
+from carehub.web.times import Day
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Specialty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -35,7 +36,7 @@ class DateOverrideWire(WireModel):
     """The hours on one date, replacing the weekly ones: no windows is a day off, other
     windows are that day's hours (extra hours included)."""
 
-    date: date
+    date: Day = Field(description="YYYY-MM-DD, within the years 1900 to 2200")
     windows: list[WindowWire] = Field(default_factory=list, max_length=10)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -40,11 +39,14 @@ from carehub.web.dependencies import use_case
 from carehub.web.etag import etag_for
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
+from carehub.web.times import QueryMoment
 from carehub.web.wire import json_response
 
 router = APIRouter(dependencies=REQUIRE_TOKEN, responses=error_responses(401))
-From = Annotated[datetime, Query(alias="from", description="RFC 3339 with an offset")]
-To = Annotated[datetime, Query(alias="to", description="RFC 3339 with an offset")]
+_WINDOW = "RFC 3339 with an offset, within the years 1900 to 2200; to - from is at most 62 days"
+_RANGE = "RFC 3339 with an offset, within the years 1900 to 2200"
+From = Annotated[QueryMoment, Query(alias="from", description=_WINDOW)]
+To = Annotated[QueryMoment, Query(alias="to", description=_WINDOW)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 Appointments = Annotated[AppointmentService, Depends(use_case(AppointmentService))]
@@ -151,8 +153,8 @@ async def list_appointments(
     doctor_id: Annotated[str | None, Query(alias="doctorId", max_length=64)] = None,
     patient_id: Annotated[str | None, Query(alias="patientId", max_length=64)] = None,
     status: Status | None = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[QueryMoment | None, Query(alias="from", description=_RANGE)] = None,
+    end: Annotated[QueryMoment | None, Query(alias="to", description=_RANGE)] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
@@ -233,12 +235,14 @@ async def reschedule_appointment(
     actor: CurrentActor, appointments: Appointments, appointment_id: str, body: RescheduleRequest
 ) -> Response:
     """Move to a new time: the new slot is taken before the old one is released."""
+    start, start_field = body.new_start()
     appointment = await appointments.reschedule(
         actor=actor,
         appointment_id=appointment_id,
-        start=utc(body.start),
+        start=start,
         end=None if body.end is None else utc(body.end, "end"),
         reason=body.reason,
+        start_field=start_field,
     )
     return _render(appointment)
 

@@ -84,17 +84,19 @@ def check_bookable(
     *,
     now: datetime,
     also: list[RuleViolation] | None = None,
+    start_field: str = "start",
 ) -> None:
-    """Invalid (422) naming every rule the time breaks (and the `also` ones found before)."""
+    """Invalid (422) naming every rule the time breaks (and the `also` ones found before),
+    on the start under `start_field`, its name as the client sent it."""
     found = [*(also or []), *violations(country, doctor, start, end, now=now)]
     if found:
         names = ", ".join(v.rule for v in found)
         raise Invalid(
             f"The appointment breaks these booking rules: {names}",
-            errors=[_field_error(v) for v in found],
+            errors=[_field_error(v, start_field) for v in found],
         )
 
 
-def _field_error(violation: RuleViolation) -> FieldError:
-    field = "countryId" if violation.rule == "country_mismatch" else "start"
+def _field_error(violation: RuleViolation, start_field: str) -> FieldError:
+    field = "countryId" if violation.rule == "country_mismatch" else start_field
     return FieldError(field, f"{violation.rule}: {violation.message}")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.scheduling.availability import DoctorSlots
@@ -14,9 +14,14 @@ from carehub.scheduling.model import Appointment, Hold, Status, WaitlistEntry
 from carehub.scheduling.service import BookingRequest
 from carehub.scheduling.slot_times import slot_texts
 from carehub.web.schemas import WireModel
+from carehub.web.times import Moment
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+BOOKABLE = (
+    "RFC 3339 with an offset, within the years 1900 to 2200; bookable from the country's "
+    "lead time up to its booking horizon (at most 730 days ahead)"
+)
 
 
 class AppointmentCreate(WireModel):
@@ -27,9 +32,11 @@ class AppointmentCreate(WireModel):
     appointment_id: Id | None = Field(None, description="Your own id; a UUIDv7 when absent")
     patient_id: Id
     doctor_id: Id
-    start: AwareDatetime | None = None
-    appointment_date: AwareDatetime | None = Field(None, description="Seed 001's name for start")
-    end: AwareDatetime | None = None
+    start: Moment | None = Field(None, description=BOOKABLE)
+    appointment_date: Moment | None = Field(
+        None, description=f"Seed 001's name for start: {BOOKABLE}"
+    )
+    end: Moment | None = None
     duration_minutes: int | None = Field(None, ge=5, le=480)
     country_id: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         None, description="The doctor's country, by id or ISO code (checked, not required)"
@@ -57,6 +64,7 @@ class AppointmentCreate(WireModel):
             patient_id=self.patient_id,
             doctor_id=self.doctor_id,
             start=_utc(start),
+            start_field="start" if self.start is not None else "appointmentDate",
             end=None if end is None else _utc(end),
             appointment_id=self.appointment_id,
             country_id=self.country_id,
@@ -72,9 +80,27 @@ class ActionRequest(WireModel):
 
 
 class RescheduleRequest(WireModel):
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    """Move an appointment to `start` (or seed 001's `appointmentDate`, as when booking)."""
+
+    start: Moment | None = Field(None, description=BOOKABLE)
+    appointment_date: Moment | None = Field(
+        None, description=f"Seed 001's name for start: {BOOKABLE}"
+    )
+    end: Moment | None = None
     reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _one_start(self) -> RescheduleRequest:
+        if (self.start is None) == (self.appointment_date is None):
+            raise ValueError("send start (or seed 001's appointmentDate), exactly one")
+        return self
+
+    def new_start(self) -> tuple[datetime, str]:
+        """The new start in UTC, and the name the client gave it."""
+        if self.start is not None:
+            return _utc(self.start), "start"
+        assert self.appointment_date is not None
+        return _utc(self.appointment_date), "appointmentDate"
 
 
 class TransitionRead(WireModel):
@@ -115,8 +141,8 @@ class AppointmentPage(WireModel):
 class HoldCreate(WireModel):
     doctor_id: Id
     patient_id: Id
-    start: AwareDatetime
-    end: AwareDatetime | None = None
+    start: Moment = Field(description=BOOKABLE)
+    end: Moment | None = None
 
 
 class HoldRead(WireModel):
@@ -139,8 +165,11 @@ class WaitlistCreate(WireModel):
     doctor_id: Id | None = None
     country_id: Annotated[str, StringConstraints(max_length=32)] | None = None
     specialty: Annotated[str, StringConstraints(max_length=100)] | None = None
-    earliest: AwareDatetime
-    latest: AwareDatetime
+    earliest: Moment
+    latest: Moment = Field(
+        description="RFC 3339 with an offset, after earliest, in the future, at most a year "
+        "after earliest and 730 days ahead"
+    )
 
 
 class WaitlistRead(WireModel):

@@ -55,6 +55,7 @@ class BookingRequest:
     appointment_id: str | None = None
     country_id: str | None = None
     hold_id: str | None = None
+    start_field: str = "start"  # the start's name as the client sent it
 
 
 class AppointmentService:
@@ -98,7 +99,7 @@ class AppointmentService:
         async with self._uow() as uow:
             doctor, country, patient = await self._parties(uow, actor, request)
             end = request.end or request.start + timedelta(minutes=slot_minutes(country, doctor))
-            check_times(request.start, end)
+            check_times(request.start, end, request.start_field)
             check_bookable(
                 country,
                 doctor,
@@ -106,6 +107,7 @@ class AppointmentService:
                 end,
                 now=now,
                 also=_country_mismatch(request, country),
+                start_field=request.start_field,
             )
             appointment_id = request.appointment_id or new_id()
             if request.hold_id is not None:
@@ -197,8 +199,10 @@ class AppointmentService:
         start: datetime,
         end: datetime | None,
         reason: str | None = None,
+        start_field: str = "start",
     ) -> Appointment:
-        """Move an appointment: the new time is claimed before the old one is let go."""
+        """Move an appointment: the new time is claimed before the old one is let go;
+        `start_field` is the start's name as the client sent it."""
         now = self._clock.now()
         async with self._uow() as uow:
             current = await self._visible(uow, actor, appointment_id, "appointment.reschedule")
@@ -213,8 +217,8 @@ class AppointmentService:
                 doctor = await find_doctor(uow.doctors, current.doctor_id)
                 country = await find_country(uow.countries, current.country_id)
                 new_end = end or start + (current.end - current.start)
-                check_times(start, new_end)
-                check_bookable(country, doctor, start, new_end, now=now)
+                check_times(start, new_end, start_field)
+                check_bookable(country, doctor, start, new_end, now=now, start_field=start_field)
                 claim = SlotClaim(
                     id=new_id(),
                     kind=ClaimKind.APPOINTMENT,

@@ -13,6 +13,7 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, FieldError, Invalid, NotFound
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.kernel.time_range import MAX_DAYS_AHEAD
 from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import specialty_key
 from carehub.scheduling import access
@@ -58,10 +59,17 @@ class WaitlistService:
                 "Wait for a doctor, or for a specialty in a country",
                 errors=[FieldError("doctorId", "send doctorId, or countryId and specialty")],
             )
-        if not (now <= latest and earliest < latest and latest - earliest <= MAX_RANGE):
+        ahead = now + timedelta(days=MAX_DAYS_AHEAD)
+        if not (now <= latest <= ahead and earliest < latest and latest - earliest <= MAX_RANGE):
             raise Invalid(
                 "The waiting range is not valid",
-                errors=[FieldError("latest", "after earliest, in the future, within a year")],
+                errors=[
+                    FieldError(
+                        "latest",
+                        f"after earliest, in the future, within a year of it and at most "
+                        f"{MAX_DAYS_AHEAD} days ahead",
+                    )
+                ],
             )
         async with self._uow() as uow:
             if doctor_id is not None:
