@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from carehub.patients.model import (
+    MAX_AGE,
     Address,
     CodedEntry,
     HumanName,
@@ -71,8 +72,11 @@ AddressField = Annotated[
 CodedField = list[Text | CodedWrite]
 
 
+BIRTH_DATE = f"YYYY-MM-DD, within the last {MAX_AGE} years, not in the future"
+
+
 class PatientBase(WireModel):
-    birth_date: date | None = None
+    birth_date: date | None = Field(None, description=BIRTH_DATE)
     sex: Sex | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
     phone_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = (
@@ -120,7 +124,7 @@ class PatientUpdate(WireModel):
     """A JSON merge-patch (RFC 7396): fields you send replace the stored ones; null clears."""
 
     name: NameField | None = None
-    birth_date: date | None = None
+    birth_date: date | None = Field(None, description=BIRTH_DATE)
     age: int | None = None
     sex: Sex | None = None
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
