@@ -57,11 +57,7 @@ def test_the_ends_of_the_years_are_accepted_and_leave_room_for_arithmetic() -> N
     last = Body.model_validate({"at": "2200-12-31T23:59:59-14:00", "day": "1900-01-01"})
     assert last.at is not None
     # Any offset, slot or window added to an accepted time stays representable.
-    assert last.at.astimezone(UTC) + timedelta(days=800) < datetime.max.replace(
-        tzinfo=UTC
-    )
+    assert last.at.astimezone(UTC) + timedelta(days=800) < datetime.max.replace(tzinfo=UTC)
     first = Body.model_validate({"at": "1900-01-01T00:00:00+14:00"})
     assert first.at is not None
-    assert first.at.astimezone(UTC) - timedelta(days=800) > datetime.min.replace(
-        tzinfo=UTC
-    )
+    assert first.at.astimezone(UTC) - timedelta(days=800) > datetime.min.replace(tzinfo=UTC)
