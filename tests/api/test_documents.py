@@ -381,3 +381,26 @@ def doctor_in_care(server: ApiServer, api: httpx.Client, patient_id: str) -> htt
     )
     assert response.status_code == 204, response.text
     return email_doctor
+
+
+def test_deleting_a_key_that_does_not_exist_is_404_and_deletes_nothing(
+    api: httpx.Client, patient: str
+) -> None:
+    file = uploaded(api, patient, PDF, mime_type="application/pdf", doc_type="lab")
+    key = file["key"]
+    missing = re.sub(r"/[0-9a-f-]{36}-", "/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b-", key)
+    assert missing != key
+
+    alone = api.post(f"/patients/{patient}/files/delete", json={"keys": [missing]})
+    assert alone.status_code == 404, alone.text
+    assert alone.headers["content-type"] == "application/problem+json"
+    assert alone.json()["errors"] == [{"field": "keys", "message": f"{missing} does not exist"}]
+
+    mixed = api.post(f"/patients/{patient}/files/delete", json={"keys": [key, missing]})
+    assert mixed.status_code == 404, mixed.text
+    assert mixed.json()["errors"] == [{"field": "keys", "message": f"{missing} does not exist"}]
+    assert [f["key"] for f in files(api, patient)] == [key]  # nothing was deleted
+
+    assert api.post(f"/patients/{patient}/files/delete", json={"keys": [key]}).status_code == 200
+    again = api.post(f"/patients/{patient}/files/delete", json={"keys": [key]})
+    assert again.status_code == 404, again.text

@@ -3,11 +3,18 @@ letters are for admins only."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+import uuid
 from datetime import timedelta
 
 import httpx
 
+from carehub.adapters.sql.dead_letters import SqlDeadLetters
+from carehub.bootstrap.backends import connect
+from carehub.config import Settings
+from carehub.events.model import DeadLetter
+from carehub.kernel.events import EventMessage
 from tests.api.bodies import SEED_001_PATIENT
 from tests.api.conftest import ApiServer
 from tests.support.world import enrol
@@ -83,3 +90,44 @@ def test_analytics_and_dead_letters_are_for_admins(
     assert listed.json() == {"items": [], "nextCursor": None}
     assert api.post("/events/dead-letters/nope/replay").status_code == 404
     doctor.close()
+
+
+def test_a_dead_letter_is_replayed_once_and_a_second_replay_is_a_conflict(
+    server: ApiServer, api: httpx.Client
+) -> None:
+    letter_id = park_letter(server, consumer="analytics", event_type="patients.patient_updated.v1")
+
+    first = api.post(f"/events/dead-letters/{letter_id}/replay")
+    assert first.status_code == 200, first.text
+    assert first.json()["replayedAt"] is not None
+    second = api.post(f"/events/dead-letters/{letter_id}/replay")
+    assert second.status_code == 409, second.text
+    assert second.headers["content-type"] == "application/problem+json"
+    assert "already replayed" in second.json()["detail"]
+    listed = api.get("/events/dead-letters", params={"includeReplayed": "true"}).json()
+    assert [item["replayedAt"] for item in listed["items"]] == [first.json()["replayedAt"]]
+
+
+def park_letter(server: ApiServer, *, consumer: str, event_type: str) -> str:
+    """Park a message for `consumer` straight in the database, as its runner would."""
+    letter_id = str(uuid.uuid4())
+    now = server.clock.now()
+    message = EventMessage(
+        event_id=str(uuid.uuid4()),
+        event_type=event_type,
+        aggregate_id="pt-1",
+        occurred_at=now,
+        actor_id="ops",
+        payload={},
+    )
+    letter = DeadLetter(letter_id, consumer, message, 3, "ValueError: boom", now)
+
+    async def park() -> None:
+        db = await connect(server.database_url, Settings(database_url=server.database_url))
+        try:
+            await SqlDeadLetters(db).park(letter)
+        finally:
+            await db.close()
+
+    asyncio.run(park())
+    return letter_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -181,3 +182,38 @@ def test_the_user_list_pages_by_cursor_and_refuses_a_forged_one(api: httpx.Clien
     forged = api.get("/users", params={"cursor": encode_cursor({"after": 5})})
     assert forged.status_code == 422
     assert [e["field"] for e in forged.json()["errors"]] == ["cursor"]
+
+
+def test_the_last_active_admin_cannot_be_disabled_or_demoted(
+    api: httpx.Client, server: ApiServer
+) -> None:
+    # Accounts outlive a test: leave the bootstrap admin as the only active one.
+    me = api.get("/users/me").json()
+    for user in all_users(api):
+        if user["role"] == "admin" and user["status"] == "active" and user["id"] != me["id"]:
+            patched = api.patch(f"/users/{user['id']}", json={"status": "disabled"})
+            assert patched.status_code == 200, patched.text
+
+    for change in ({"status": "disabled"}, {"role": "staff"}, {"role": "doctor"}):
+        refused = api.patch(f"/users/{me['id']}", json=change)
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert api.get("/users/me").json()["role"] == "admin"  # still signed in, still admin
+
+    other = create_user(api, role="admin")
+    demoted = api.patch(f"/users/{other['id']}", json={"role": "staff"})
+    assert demoted.status_code == 200, demoted.text
+    spec = api.get("/openapi.json").json()
+    assert "409" in spec["paths"]["/users/{user_id}"]["patch"]["responses"]
+
+
+def all_users(api: httpx.Client) -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/users", params=params).json()
+        users += page["items"]
+        cursor = page["nextCursor"]
+        if not cursor:
+            return users

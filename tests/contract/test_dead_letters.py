@@ -4,9 +4,13 @@ can be replayed."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
+import pytest
+
+from carehub.events.errors import LetterAlreadyReplayed, ReplayFailed
+from carehub.events.model import Consumer, ConsumerSpec, DeadLetter, RetryPolicy
 from carehub.events.ports import Delivery
 from carehub.events.runner import apply_once
 from carehub.events.service import DeadLetterService
@@ -146,3 +150,67 @@ async def test_a_parked_message_can_be_replayed_once_its_consumer_is_fixed(
         assert picky.applied == [patient.id]
         assert (await service.list(actor=admin)).items == []
         assert len((await service.list(actor=admin, include_replayed=True)).items) == 1
+
+
+async def test_a_replayed_letter_is_not_replayed_again_even_side_by_side(
+    database_url: str, tmp_path: Path
+) -> None:
+    picky = Poisoned()
+    async with event_world(database_url, tmp_path, [picky.consumer], **FAST_RETRIES) as world:
+        fast(world)
+        patient = await world.register()
+        picky.poison.add(patient.id)
+        [row] = await world.events.outbox.unpublished(0, 10)
+        [runner] = world.events.runners
+        for attempt in (1, 2, 3):
+            await runner._handle_one(Delivery(row.message, attempt, str(attempt)))
+        service = DeadLetterService(
+            world.dead_letters, {"picky": picky.consumer}, world.new_uow, world.clock
+        )
+        admin = Actor.system("ops")
+        [letter] = (await service.list(actor=admin)).items
+        picky.poison.clear()
+
+        outcomes = await asyncio.gather(
+            *(service.replay(actor=admin, letter_id=letter.letter_id) for _ in range(3)),
+            return_exceptions=True,
+        )
+        again = await asyncio.gather(
+            service.replay(actor=admin, letter_id=letter.letter_id), return_exceptions=True
+        )
+
+        assert sum(isinstance(o, DeadLetter) for o in outcomes) == 1, outcomes
+        assert all(
+            isinstance(o, LetterAlreadyReplayed)
+            for o in outcomes + again
+            if not isinstance(o, DeadLetter)
+        )
+        assert isinstance(again[0], LetterAlreadyReplayed)
+        # Its consumer has nothing to write, so only the claim keeps it from applying twice.
+        assert picky.applied == [patient.id]
+
+
+async def test_a_replay_that_fails_again_can_be_retried(database_url: str, tmp_path: Path) -> None:
+    picky = Poisoned()
+    async with event_world(database_url, tmp_path, [picky.consumer], **FAST_RETRIES) as world:
+        fast(world)
+        patient = await world.register()
+        picky.poison.add(patient.id)
+        [row] = await world.events.outbox.unpublished(0, 10)
+        [runner] = world.events.runners
+        for attempt in (1, 2, 3):
+            await runner._handle_one(Delivery(row.message, attempt, str(attempt)))
+        service = DeadLetterService(
+            world.dead_letters, {"picky": picky.consumer}, world.new_uow, world.clock
+        )
+        admin = Actor.system("ops")
+        [letter] = (await service.list(actor=admin)).items
+
+        with pytest.raises(ReplayFailed):
+            await service.replay(actor=admin, letter_id=letter.letter_id)
+        [parked] = (await service.list(actor=admin)).items
+        assert parked.replayed_at is None and parked.attempts == 4
+        picky.poison.clear()
+        replayed = await service.replay(actor=admin, letter_id=letter.letter_id)
+        assert replayed.replayed_at is not None
+        assert picky.applied == [patient.id]

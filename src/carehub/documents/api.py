@@ -162,11 +162,12 @@ async def detach_document(
     return json_response(file_json(file))
 
 
-@router.post("/files/delete", response_model=DeletionRead, responses=error_responses(409, 422))
+@router.post("/files/delete", response_model=DeletionRead, responses=error_responses(404, 409, 422))
 async def delete_files(
     actor: CurrentActor, documents: Documents, patient_id: str, body: DeleteFilesRequest
 ) -> Response:
-    """Delete objects of the patient (and their variants), then invalidate the CDN."""
+    """Delete objects of the patient (and their variants), then invalidate the CDN; 404
+    naming the keys that do not exist, and then nothing is deleted."""
     deletion = await documents.delete(
         actor=actor,
         patient_id=patient_id,

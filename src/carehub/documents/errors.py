@@ -13,8 +13,8 @@ class InvalidKey(Invalid):
 
 
 class FileNotFound(NotFound):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"File {what} does not exist")
+    def __init__(self, what: str, *, errors: list[FieldError] | None = None) -> None:
+        super().__init__(f"File {what} does not exist", errors=errors)
 
 
 class PreopLimitReached(Conflict):

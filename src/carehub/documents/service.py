@@ -170,7 +170,12 @@ class DocumentService:
         include_siblings: bool = True,
     ) -> Deletion:
         """Delete objects of the patient (with `include_siblings`, every variant of each
-        file), update the record, then ask the CDN to forget them."""
+        file), update the record, then ask the CDN to forget them.
+
+        All or nothing: if any key names no object of the record (an unknown file, one
+        already deleted, or a variant not made), nothing is deleted and the missing keys
+        are named in a FileNotFound (404).
+        """
         if not 1 <= len(keys) <= MAX_KEYS:
             raise Invalid(
                 f"Send 1 to {MAX_KEYS} keys",
@@ -182,6 +187,12 @@ class DocumentService:
             await self._gate.visible(uow, actor, patient_id, action)
             async with self._gate.checking(uow, actor, action, patient_id=patient_id):
                 targets = [await _own(uow, patient_id, key) for key in dict.fromkeys(keys)]
+                missing = [str(parsed) for parsed, file in targets if not _exists(parsed, file)]
+                if missing:
+                    raise FileNotFound(
+                        ", ".join(missing),
+                        errors=[FieldError("keys", f"{key} does not exist") for key in missing],
+                    )
             doomed: dict[str, None] = {}
             changed: dict[str, tuple[PatientFile, set[Scope]]] = {}
             for parsed, file in targets:
@@ -226,6 +237,13 @@ async def _own(
     if file is not None and file.patient_id != patient_id:
         raise InvalidKey("not a key of this patient")
     return parsed, file
+
+
+def _exists(key: ObjectKey, file: PatientFile | None) -> bool:
+    """Whether the record knows an object at `key` that has not been deleted."""
+    if file is None or file.status not in (FileStatus.PENDING, FileStatus.READY):
+        return False
+    return key.scope is Scope.ORIGINALS or key.scope in file.derived
 
 
 def _without(file: PatientFile, scopes: set[Scope]) -> PatientFile:

@@ -49,6 +49,7 @@ async def list_dead_letters(
 async def replay_dead_letter(
     actor: CurrentActor, dead_letters: DeadLetters, letter_id: str
 ) -> DeadLetterRead:
-    """Apply a parked message with its consumer again; 409 if it fails again."""
+    """Apply a parked message with its consumer again; 409 if it fails again or was
+    already replayed."""
     letter = await dead_letters.replay(actor=actor, letter_id=letter_id)
     return DeadLetterRead.of(letter)

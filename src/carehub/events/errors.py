@@ -12,3 +12,8 @@ class DeadLetterNotFound(NotFound):
 
 class ReplayFailed(Conflict):
     """The consumer failed again; the letter stays parked with the new error."""
+
+
+class LetterAlreadyReplayed(Conflict):
+    def __init__(self, letter_id: str) -> None:
+        super().__init__(f"Dead letter {letter_id} was already replayed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from carehub.events.errors import DeadLetterNotFound, ReplayFailed
+from carehub.events.errors import DeadLetterNotFound, LetterAlreadyReplayed, ReplayFailed
 from carehub.events.model import DeadLetter, describe_error
 from carehub.events.ports import ConsumerUnitOfWork, DeadLetters
 from carehub.events.runner import ConsumerOf, apply_once
@@ -44,7 +44,13 @@ class DeadLetterService:
         )
 
     async def replay(self, *, actor: Actor, letter_id: str) -> DeadLetter:
-        """Apply the parked message with its consumer again, now, in this process."""
+        """Apply the parked message with its consumer again, now, in this process; once.
+
+        The letter is claimed (marked replayed) by a conditional write before its consumer
+        runs, so a second or concurrent replay is refused (409) and repeats nothing, even
+        for consumers whose effects (mail) leave no processed record. A failed replay
+        releases the claim with the new error.
+        """
         _require_admin(actor)
         letter = await self._letters.get(letter_id)
         if letter is None:
@@ -52,13 +58,14 @@ class DeadLetterService:
         consumer = self._consumers.get(letter.consumer)
         if consumer is None:
             raise DeadLetterNotFound(letter_id)  # its consumer no longer exists
+        if not await self._letters.claim_replay(letter_id, self._clock.now()):
+            raise LetterAlreadyReplayed(letter_id)
         try:
             await apply_once(consumer, letter.message, self._new_uow)
         except Exception as exc:
             error = describe_error(exc)
             await self._letters.note_failed_replay(letter_id, error, self._clock.now())
             raise ReplayFailed(f"The consumer failed again: {error}") from exc
-        await self._letters.mark_replayed(letter_id, self._clock.now())
         replayed = await self._letters.get(letter_id)
         assert replayed is not None
         return replayed

@@ -157,10 +157,11 @@ async def read_user(actor: CurrentActor, identity: Identity, user_id: str) -> Re
     return _json(UserRead.of(user))
 
 
-@users.patch("/{user_id}", response_model=UserRead, responses=error_responses(403, 404, 422))
+@users.patch("/{user_id}", response_model=UserRead, responses=error_responses(403, 404, 409, 422))
 async def change_user(
     actor: CurrentActor, identity: Identity, user_id: str, body: UserUpdate
 ) -> Response:
-    """Change role, status, country or links (admins only; signs the user out)."""
+    """Change role, status, country or links (admins only; signs the user out); 409 if it
+    would disable or demote the last active admin."""
     user = await identity.change_user(actor=actor, user_id=user_id, changes=body.to_changes())
     return _json(UserRead.of(user))

@@ -38,3 +38,10 @@ class NotSignedIn(Unauthenticated):
 class Throttled(TooMany):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Too many attempts; try again later", retry_after=retry_after)
+
+
+class LastAdmin(Conflict):
+    """The change would leave no active admin to run carehub."""
+
+    def __init__(self) -> None:
+        super().__init__("This is the last active admin; make another admin first")

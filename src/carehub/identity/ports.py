@@ -115,6 +115,12 @@ class UserRepository(Protocol):
 
     async def admin_exists(self) -> bool: ...
 
+    async def lock_active_admins(self) -> frozenset[str]:
+        """The ids of the active admins, locked until the unit of work ends: of two
+        changes that would each leave the other as the last admin, the second waits for
+        the first and then sees its result."""
+        ...
+
     async def list(self, *, cursor: str | None, limit: int) -> Page[User]: ...
 
 

@@ -22,6 +22,7 @@ from carehub.identity.commands import (
 from carehub.identity.errors import (
     CodeRejected,
     EmailTaken,
+    LastAdmin,
     SessionInvalid,
     SignInFailed,
     Throttled,
@@ -135,6 +136,8 @@ class IdentityService:
             raise Forbidden("Only admins change roles, status, country or links")
         now = self._clock.now()
         async with self._uow() as uow:
+            # Locked before the read: the rule holds against a concurrent change too.
+            admins = await uow.users.lock_active_admins() if _may_unseat(changes) else None
             user = await uow.users.get(user_id)
             if user is None:
                 raise UserNotFound(user_id)
@@ -144,6 +147,9 @@ class IdentityService:
                 return user
             revised = replace(user, **fields, updated_at=now, version=user.version + 1)
             _check_links(revised)
+            unseated = _active_admin(user) and not _active_admin(revised)
+            if admins is not None and unseated and not admins - {user_id}:
+                raise LastAdmin()
             if not await uow.users.replace(revised, expected_version=user.version):
                 raise Invalid("The account changed meanwhile; try again")
             await uow.sessions.revoke_user(user_id, now)
@@ -436,6 +442,18 @@ class IdentityService:
             wait = await self._limiter.hit(key, limit=limit, window_seconds=window)
             if wait is not None:
                 raise Throttled(wait)
+
+
+def _may_unseat(changes: UserChanges) -> bool:
+    """Whether the change could take an active admin out of office."""
+    return changes.role not in (None, Role.ADMIN) or changes.status not in (
+        None,
+        UserStatus.ACTIVE,
+    )
+
+
+def _active_admin(user: User) -> bool:
+    return user.role is Role.ADMIN and user.status is UserStatus.ACTIVE
 
 
 def _check_links(user: User) -> None:

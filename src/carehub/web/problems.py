@@ -43,6 +43,8 @@ _TITLES = {
     500: "Internal server error",
 }
 log = structlog.get_logger("carehub.http")
+INTERNAL_TITLE = "Internal server error"
+INTERNAL_DETAIL = "Something went wrong on our side; quote the requestId when reporting it"
 
 
 class PayloadTooLarge(CarehubError):
@@ -164,8 +166,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
         request,
         status=500,
         kind="internal",
-        title="Internal server error",
-        detail="Something went wrong on our side; quote the requestId when reporting it",
+        title=INTERNAL_TITLE,
+        detail=INTERNAL_DETAIL,
+        headers={"Connection": "close"},
     )
 
 

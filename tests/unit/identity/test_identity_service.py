@@ -18,6 +18,7 @@ from carehub.identity.commands import NewUser, SignInLimits, Signup, TokenPair, 
 from carehub.identity.errors import (
     CodeRejected,
     EmailTaken,
+    LastAdmin,
     NotSignedIn,
     SessionInvalid,
     SignInFailed,
@@ -167,6 +168,36 @@ async def test_a_disabled_account_cannot_sign_in(service: IdentityService) -> No
     )
     with pytest.raises(SignInFailed):
         await login(service, "staff@example.org")
+
+
+async def test_the_last_active_admin_cannot_be_disabled_or_demoted(
+    service: IdentityService, store: MemoryStore
+) -> None:
+    first = await service.create_user(
+        actor=ADMIN, new=NewUser(email="first@example.org", role=Role.ADMIN, password=PASSWORD)
+    )
+    second = await service.create_user(
+        actor=ADMIN, new=NewUser(email="second@example.org", role=Role.ADMIN, password=PASSWORD)
+    )
+    await service.change_user(
+        actor=ADMIN, user_id=second.id, changes=UserChanges(status=UserStatus.DISABLED)
+    )
+    for changes in (UserChanges(status=UserStatus.DISABLED), UserChanges(role=Role.STAFF)):
+        with pytest.raises(LastAdmin):
+            await service.change_user(actor=ADMIN, user_id=first.id, changes=changes)
+    assert (store.users[first.id].role, store.users[first.id].status) == (
+        Role.ADMIN,
+        UserStatus.ACTIVE,
+    )
+    # Another active admin makes the change possible again; other edits never need one.
+    await service.change_user(actor=ADMIN, user_id=first.id, changes=UserChanges(country_id="PE"))
+    await service.change_user(
+        actor=ADMIN, user_id=second.id, changes=UserChanges(status=UserStatus.ACTIVE)
+    )
+    demoted = await service.change_user(
+        actor=ADMIN, user_id=first.id, changes=UserChanges(role=Role.STAFF)
+    )
+    assert demoted.role is Role.STAFF
 
 
 async def test_too_many_attempts_are_throttled(service: IdentityService) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from carehub.adapters.memory.pages import page_of
 from carehub.adapters.memory.store import MemoryStore
 from carehub.identity.errors import EmailTaken
-from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User
+from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User, UserStatus
 from carehub.identity.ports import AccessClaims, InvalidAccessToken
 from carehub.kernel.actor import Role
 from carehub.kernel.clock import Clock
@@ -44,6 +44,13 @@ class MemoryUsers:
 
     async def admin_exists(self) -> bool:
         return any(u.role is Role.ADMIN for u in self._store.users.values())
+
+    async def lock_active_admins(self) -> frozenset[str]:
+        return frozenset(
+            u.id
+            for u in self._store.users.values()
+            if u.role is Role.ADMIN and u.status is UserStatus.ACTIVE
+        )
 
     async def list(self, *, cursor: str | None, limit: int) -> Page[User]:
         after = "" if cursor is None else cursor_position(cursor, "after", str)

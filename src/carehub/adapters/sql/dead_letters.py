@@ -42,9 +42,10 @@ _PAGES = {
     for by in (False, True)
     for replayed in (False, True)
 }
-_REPLAYED = Statement(
+# Only a letter not yet replayed is claimed: of two replays side by side, one updates it.
+_CLAIM_REPLAY = Statement(
     sa.update(dead_letters)
-    .where(_d.id == sa.bindparam("b_id"))
+    .where(_d.id == sa.bindparam("b_id"), _d.replayed_at.is_(None))
     .values(replayed_at=sa.bindparam("at", type_=_d.replayed_at.type))
 )
 _FAILED_REPLAY = Statement(
@@ -54,6 +55,7 @@ _FAILED_REPLAY = Statement(
         last_error=sa.bindparam("error"),
         parked_at=sa.bindparam("at", type_=_d.parked_at.type),
         attempts=_d.attempts + 1,
+        replayed_at=sa.null(),
     )
 )
 _AFTER_NEWEST = "\uffff"  # sorts after every id
@@ -102,16 +104,17 @@ class SqlDeadLetters:
         more = len(rows) > limit
         return Page(letters, encode_cursor({"id": letters[-1].letter_id}) if more else None)
 
-    async def mark_replayed(self, letter_id: str, at: datetime) -> None:
-        await self._write(_REPLAYED, {"b_id": letter_id, "at": at})
+    async def claim_replay(self, letter_id: str, at: datetime) -> bool:
+        return await self._write(_CLAIM_REPLAY, {"b_id": letter_id, "at": at}) == 1
 
     async def note_failed_replay(self, letter_id: str, error: str, at: datetime) -> None:
         await self._write(_FAILED_REPLAY, {"b_id": letter_id, "error": error, "at": at})
 
-    async def _write(self, statement: Statement, params: dict[str, object]) -> None:
+    async def _write(self, statement: Statement, params: dict[str, object]) -> int:
         async with self._db.session() as session:
-            await session.execute(statement, params)
+            count = await session.execute(statement, params)
             await session.commit()
+        return count
 
 
 def _letter(row: Row) -> DeadLetter:

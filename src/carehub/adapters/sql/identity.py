@@ -38,6 +38,13 @@ _USER_BY_ID = Statement(sa.select(users).where(u.id == sa.bindparam("id")))
 _USER_BY_EMAIL = Statement(sa.select(users).where(u.email == sa.bindparam("email")))
 _UPDATE_USER = versioned_update(users)
 _ANY_ADMIN = Statement(sa.select(u.id).where(u.role == Role.ADMIN.value).limit(1))
+# PostgreSQL locks the rows; SQLite ignores FOR UPDATE, but its transaction already holds
+# the single writer's lock (BEGIN IMMEDIATE), which serialises the same changes.
+_LOCK_ACTIVE_ADMINS = Statement(
+    sa.select(u.id)
+    .where(u.role == Role.ADMIN.value, u.status == UserStatus.ACTIVE.value)
+    .with_for_update()
+)
 _LIST_USERS = Statement(
     sa.select(users).where(u.id > sa.bindparam("after")).order_by(u.id).limit(sa.bindparam("limit"))
 )
@@ -118,6 +125,11 @@ class SqlUserRepository:
 
     async def admin_exists(self) -> bool:
         return await self._session.fetch_one(_ANY_ADMIN) is not None
+
+    async def lock_active_admins(self) -> frozenset[str]:
+        await self._session.begin()
+        rows = await self._session.fetch_all(_LOCK_ACTIVE_ADMINS)
+        return frozenset(str(row["id"]) for row in rows)
 
     async def list(self, *, cursor: str | None, limit: int) -> Page[User]:
         after = "" if cursor is None else cursor_position(cursor, "after", str)

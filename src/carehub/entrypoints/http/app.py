@@ -23,7 +23,7 @@ from carehub.config import Settings
 from carehub.countries import api as countries_api
 from carehub.documents import api as documents_api
 from carehub.entrypoints.background import Background
-from carehub.entrypoints.http import health
+from carehub.entrypoints.http import docs, health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
 from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
@@ -80,6 +80,9 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by `docs` instead, each page with its own Content-Security-Policy.
+        docs_url=None,
+        redoc_url=None,
     )
     use_cases = install_use_cases(app)
     install_problem_handlers(app)
@@ -99,6 +102,7 @@ def create_app(
     app.include_router(analytics_api.router)
     app.include_router(events_api.router)
     app.include_router(webhooks_api.router)
+    app.include_router(docs.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

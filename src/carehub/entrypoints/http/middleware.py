@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, one log line per request, and the body size limits."""
+"""ASGI middleware: request ids, one log line per request, the body size limits, the
+security headers of every response, and a clean 500 for any error nothing else caught."""
 
 from __future__ import annotations
 
@@ -12,10 +13,25 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from carehub.web.problems import PROBLEM_JSON, PayloadTooLarge, problem_type
+from carehub.web.problems import (
+    INTERNAL_DETAIL,
+    INTERNAL_TITLE,
+    PROBLEM_JSON,
+    PayloadTooLarge,
+    problem_type,
+)
 
 log = structlog.get_logger("carehub.http")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Sent with every response unless the route chose its own value. Nothing is stored by
+# caches by default: most answers carry health data, and the few that may be cached (the
+# JWKS) say so themselves.
+_DEFAULT_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+)
 
 
 class RequestContextMiddleware:
@@ -40,35 +56,47 @@ class RequestContextMiddleware:
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
+        started_response = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started_response
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                started_response = True
+                headers = _with_defaults(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
         streamed_limit = self.streamed.get(scope.get("path", ""))
         if _may_have_body(scope) and streamed_limit is not None:
             declared = _content_length(scope)
             if declared is not None and declared > streamed_limit:
-                status = 413
-                await _too_large(scope, send, request_id)
+                await _too_large(scope, send_with_id, request_id)
                 self._log(scope, request_id, status, started)
                 return
             receive = _capped(receive, streamed_limit)
         elif _may_have_body(scope):
             body = await _read_body(receive, self.max_body_bytes, _content_length(scope))
             if body is None:
-                status = 413
-                await _too_large(scope, send, request_id)
+                await _too_large(scope, send_with_id, request_id)
                 self._log(scope, request_id, status, started)
                 return
             receive = _replay(body)
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if started_response:
+                raise  # half a response is out: the server can only drop the connection
+            if isinstance(exc, PayloadTooLarge):  # a streamed body outgrew its limit
+                await _too_large(scope, send_with_id, request_id)
+                return
+            # The traceback goes to the log (which carries no bodies); the client gets a
+            # problem with only an id, and the connection ends cleanly after it, since what
+            # failed may have left the request's body half read.
+            log.exception("unhandled_error", request_id=request_id, error_type=type(exc).__name__)
+            await _internal_error(scope, send_with_id, request_id)
         finally:
             self._log(scope, request_id, status, started)
 
@@ -162,14 +190,38 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
+def _with_defaults(headers: Any) -> list[tuple[bytes, bytes]]:
+    """`headers` and each default header the response did not set itself."""
+    out = list(headers)
+    names = {name.lower() for name, _ in out}
+    out.extend(pair for pair in _DEFAULT_HEADERS if pair[0] not in names)
+    return out
+
+
 async def _too_large(scope: Scope, send: Send, request_id: str) -> None:
     problem = PayloadTooLarge("The request body is larger than this server accepts")
+    await _closing_problem(
+        scope, send, request_id, 413, problem.kind, problem.title, problem.detail
+    )
+
+
+async def _internal_error(scope: Scope, send: Send, request_id: str) -> None:
+    await _closing_problem(
+        scope, send, request_id, 500, "internal", INTERNAL_TITLE, INTERNAL_DETAIL
+    )
+
+
+async def _closing_problem(
+    scope: Scope, send: Send, request_id: str, status: int, kind: str, title: str, detail: str
+) -> None:
+    """A problem document, and `Connection: close`: the server ends the connection cleanly
+    after it instead of reading what is left of this request as the next one."""
     body = orjson.dumps(
         {
-            "type": problem_type(problem.kind),
-            "title": problem.title,
-            "status": 413,
-            "detail": problem.detail,
+            "type": problem_type(kind),
+            "title": title,
+            "status": status,
+            "detail": detail,
             "instance": scope["path"],
             "requestId": request_id,
         }
@@ -177,11 +229,10 @@ async def _too_large(scope: Scope, send: Send, request_id: str) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", request_id.encode()),
                 (b"connection", b"close"),
             ],
         }

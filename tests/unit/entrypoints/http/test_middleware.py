@@ -6,7 +6,6 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
-from carehub.web.problems import PayloadTooLarge
 
 
 async def ok(scope: Scope, receive: Receive, send: Send) -> None:
@@ -102,9 +101,53 @@ async def test_a_streamed_path_raises_payload_too_large_once_past_its_limit() ->
             if not message["more_body"]:
                 break
 
-    with pytest.raises(PayloadTooLarge):
-        await call(drain, "/upload", receive)
+    sent = await call(drain, "/upload", receive)
+
+    assert sent[0]["status"] == 413  # even when nothing inside the app rendered it
+    assert (b"connection", b"close") in sent[0]["headers"]
     assert read == [60]
+
+
+async def test_an_unexpected_error_is_a_500_problem_that_closes_the_connection() -> None:
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("a bug")
+
+    receive, _ = chunked_receive([b"{}"])
+    sent = await call(broken, "/patients", receive)
+
+    assert sent[0]["status"] == 500
+    headers = dict(sent[0]["headers"])
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert headers[b"connection"] == b"close"
+    assert headers[b"x-content-type-options"] == b"nosniff"
+    assert b"a bug" not in sent[1]["body"]
+
+
+async def test_an_error_after_the_response_started_is_left_to_the_server() -> None:
+    async def half(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("a bug")
+
+    receive, _ = chunked_receive([b"{}"])
+    with pytest.raises(RuntimeError):
+        await call(half, "/patients", receive)
+
+
+async def test_a_route_keeps_the_headers_it_chose() -> None:
+    async def cached(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"cache-control", b"public, max-age=300"), (b"x-frame-options", b"SAMEORIGIN")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    receive, _ = chunked_receive([b""])
+    sent = await call(cached, "/.well-known/jwks.json", receive)
+
+    names = [name for name, _ in sent[0]["headers"]]
+    assert len(names) == len(set(names))
+    headers = dict(sent[0]["headers"])
+    assert headers[b"cache-control"] == b"public, max-age=300"
+    assert headers[b"x-frame-options"] == b"SAMEORIGIN"
+    assert headers[b"referrer-policy"] == b"no-referrer"
 
 
 async def test_a_streamed_path_declaring_too_much_is_refused_before_reading() -> None:
