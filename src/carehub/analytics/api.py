@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +12,7 @@ from carehub.analytics.service import AnalyticsService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
+from carehub.web.query import QueryDate
 
 router = APIRouter(tags=["analytics"], dependencies=REQUIRE_TOKEN, responses=error_responses(401))
 Code = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -24,8 +24,8 @@ async def daily(
     actor: CurrentActor,
     analytics: Analytics,
     metric: Metric,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date, Query(alias="to")],
+    first: Annotated[QueryDate, Query(alias="from")],
+    last: Annotated[QueryDate, Query(alias="to")],
     country_id: Annotated[Code, Query(alias="countryId")] = None,
     status: Code = None,
     category: Code = None,

@@ -16,6 +16,7 @@ from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
+from carehub.web.query import QueryDateTime
 
 router = APIRouter(tags=["audit"], dependencies=REQUIRE_TOKEN, responses=error_responses(401))
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -30,8 +31,8 @@ async def search_audit(
     patient_id: Annotated[str | None, Query(alias="patientId", max_length=64)] = None,
     actor_id: Annotated[str | None, Query(alias="actorId", max_length=128)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[QueryDateTime | None, Query(alias="from")] = None,
+    until: Annotated[QueryDateTime | None, Query(alias="to")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -40,11 +39,12 @@ from carehub.web.dependencies import use_case
 from carehub.web.etag import etag_for
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
+from carehub.web.query import QueryDateTime
 from carehub.web.wire import json_response
 
 router = APIRouter(dependencies=REQUIRE_TOKEN, responses=error_responses(401))
-From = Annotated[datetime, Query(alias="from", description="RFC 3339 with an offset")]
-To = Annotated[datetime, Query(alias="to", description="RFC 3339 with an offset")]
+From = Annotated[QueryDateTime, Query(alias="from", description="RFC 3339 with an offset")]
+To = Annotated[QueryDateTime, Query(alias="to", description="RFC 3339 with an offset")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 Appointments = Annotated[AppointmentService, Depends(use_case(AppointmentService))]
@@ -151,8 +151,8 @@ async def list_appointments(
     doctor_id: Annotated[str | None, Query(alias="doctorId", max_length=64)] = None,
     patient_id: Annotated[str | None, Query(alias="patientId", max_length=64)] = None,
     status: Status | None = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[QueryDateTime | None, Query(alias="from")] = None,
+    end: Annotated[QueryDateTime | None, Query(alias="to")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
