@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.scheduling.availability import DoctorSlots
@@ -14,9 +14,10 @@ from carehub.scheduling.model import Appointment, Hold, Status, WaitlistEntry
 from carehub.scheduling.service import BookingRequest
 from carehub.scheduling.slot_times import slot_texts
 from carehub.web.schemas import WireModel
+from carehub.web.text import MANY_LINES, ONE_LINE
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MANY_LINES]
 
 
 class AppointmentCreate(WireModel):
@@ -30,8 +31,8 @@ class AppointmentCreate(WireModel):
     start: AwareDatetime | None = None
     appointment_date: AwareDatetime | None = Field(None, description="Seed 001's name for start")
     end: AwareDatetime | None = None
-    duration_minutes: int | None = Field(None, ge=5, le=480)
-    country_id: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+    duration_minutes: StrictInt | None = Field(None, ge=5, le=480)
+    country_id: Annotated[str, StringConstraints(max_length=32), ONE_LINE] | None = Field(
         None, description="The doctor's country, by id or ISO code (checked, not required)"
     )
     state: Literal["scheduled", "requested"] | None = Field(
@@ -66,7 +67,7 @@ class AppointmentCreate(WireModel):
 
 class ActionRequest(WireModel):
     reason: Reason | None = None
-    override: bool = Field(
+    override: StrictBool = Field(
         False, description="Cancel inside the country's cancellation window (admins; audited)"
     )
 
@@ -137,8 +138,8 @@ class WaitlistCreate(WireModel):
 
     patient_id: Id
     doctor_id: Id | None = None
-    country_id: Annotated[str, StringConstraints(max_length=32)] | None = None
-    specialty: Annotated[str, StringConstraints(max_length=100)] | None = None
+    country_id: Annotated[str, StringConstraints(max_length=32), ONE_LINE] | None = None
+    specialty: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
     earliest: AwareDatetime
     latest: AwareDatetime
 
