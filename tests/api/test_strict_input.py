@@ -65,6 +65,26 @@ def test_every_route_refuses_unknown_query_parameters(api: httpx.Client, path: s
     assert names(api.get(path)) == [path.rsplit("&", 1)[-1].split("?")[-1].split("=")[0]]
 
 
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/patients?name=a%00b", "name"),
+        ("/patients?city=Li%0Ama", "city"),
+        ("/patients?identifier=urn%1B|1", "identifier"),
+        ("/doctors?countryId=P%00E", "countryId"),
+        ("/audit?action=read%00", "action"),
+        ("/patients/a%00b", "patient_id"),
+        ("/patients/pt%0D1/files", "patient_id"),
+    ],
+)
+def test_query_and_path_values_refuse_control_characters(
+    api: httpx.Client, path: str, field: str
+) -> None:
+    response = api.get(path)
+    assert names(response) == [field]
+    assert response.json()["errors"][0]["message"] == "must be one line without control characters"
+
+
 def test_declared_parameters_and_their_aliases_still_work(api: httpx.Client) -> None:
     api.post("/patients", json=structured())
     response = api.get("/patients?countryId=PE&includeInactive=true&limit=5&birthDate=1980-03-14")

@@ -3,8 +3,10 @@
 A misspelt filter must never widen a query: `GET /patients?cuntryId=PE` would otherwise
 answer every patient the caller may see. `known_query_parameters` is an app-wide
 dependency: it answers 422 naming each query parameter the matched route does not declare
-(through any of its dependencies, by alias). Each route's names are found once, on its first
-request that carries a query string.
+(through any of its dependencies, by alias), and each query or path value that holds a
+control character. Each route's names are found once, on its first request that carries a
+query string. FastAPI's own docs pages are plain routes outside it (Swagger UI's OAuth
+redirect takes whatever its provider sends).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from carehub.kernel.errors import FieldError, Invalid
+from carehub.web.text import ONE_LINE_MESSAGE, is_one_line
 
 _RFC3339_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _RFC3339_DATE_TIME = re.compile(
@@ -61,17 +64,28 @@ def _declared(app: FastAPI) -> dict[int, frozenset[str]]:
 
 
 async def known_query_parameters(request: Request) -> None:
-    """Refuse (422) every query parameter the route does not declare, naming each."""
-    if not request.scope.get("query_string"):
-        return
-    state = request.app.state
-    declared: dict[int, frozenset[str]] | None = getattr(state, "query_parameters", None)
-    if declared is None:
-        declared = state.query_parameters = _declared(request.app)
-    allowed = declared.get(id(request.scope.get("route")), frozenset())
-    unknown = [name for name in dict.fromkeys(request.query_params) if name not in allowed]
-    if unknown:
-        raise Invalid(
-            f"Unknown query parameters: {', '.join(unknown)}",
-            errors=[FieldError(name, "is not a known parameter") for name in unknown],
-        )
+    """Refuse (422) every query parameter the route does not declare, and every query or
+    path value holding a control character (a NUL breaks PostgreSQL's text), naming each."""
+    scope = request.scope
+    errors = [
+        FieldError(name, ONE_LINE_MESSAGE)
+        for name, value in scope.get("path_params", {}).items()
+        if isinstance(value, str) and not is_one_line(value)
+    ]
+    if scope.get("query_string"):
+        state = request.app.state
+        declared: dict[int, frozenset[str]] | None = getattr(state, "query_parameters", None)
+        if declared is None:
+            declared = state.query_parameters = _declared(request.app)
+        allowed = declared.get(id(scope.get("route")), frozenset())
+        query = request.query_params
+        unknown = [name for name in dict.fromkeys(query) if name not in allowed]
+        errors += [FieldError(name, "is not a known parameter") for name in unknown]
+        errors += [
+            FieldError(name, ONE_LINE_MESSAGE)
+            for name in dict.fromkeys(query)
+            if name in allowed and not all(is_one_line(v) for v in query.getlist(name))
+        ]
+    if errors:
+        names = ", ".join(dict.fromkeys(e.field for e in errors))
+        raise Invalid(f"Invalid parameters: {names}", errors=errors)

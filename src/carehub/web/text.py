@@ -30,6 +30,7 @@ _SURROGATES = "\ud800-\udfff"
 _ONE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_SURROGATES}]")
 _MANY_LINES_REFUSED = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_SURROGATES}]")
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+ONE_LINE_MESSAGE = "must be one line without control characters"
 
 
 def _nfc(value: str) -> str:
@@ -38,12 +39,15 @@ def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def is_one_line(value: str) -> bool:
+    """Whether `value` holds no control character and no line break."""
+    return _ONE_LINE_REFUSED.search(value) is None
+
+
 def one_line(value: str) -> str:
     """`value` in NFC; refused when it holds a control character or a line break."""
-    if _ONE_LINE_REFUSED.search(value):
-        raise PydanticCustomError(
-            "control_character", "must be one line without control characters"
-        )
+    if not is_one_line(value):
+        raise PydanticCustomError("control_character", ONE_LINE_MESSAGE)
     return _nfc(value)
 
 
