@@ -32,7 +32,7 @@ class LoginRequest(WireModel):
 
 
 class RefreshRequest(WireModel):
-    refresh_token: Annotated[Token, StringConstraints(min_length=1)]
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512), OPAQUE]
 
 
 class LogoutRequest(WireModel):
