@@ -12,7 +12,7 @@ from carehub.analytics.service import AnalyticsService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
 from carehub.web.problems import error_responses
-from carehub.web.times import Day
+from carehub.web.times import QueryDay
 
 router = APIRouter(tags=["analytics"], dependencies=REQUIRE_TOKEN, responses=error_responses(401))
 Code = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -25,10 +25,10 @@ async def daily(
     analytics: Analytics,
     metric: Metric,
     first: Annotated[
-        Day, Query(alias="from", description="YYYY-MM-DD, within the years 1900 to 2200")
+        QueryDay, Query(alias="from", description="YYYY-MM-DD, within the years 1900 to 2200")
     ],
     last: Annotated[
-        Day, Query(alias="to", description="YYYY-MM-DD, within the years 1900 to 2200")
+        QueryDay, Query(alias="to", description="YYYY-MM-DD, within the years 1900 to 2200")
     ],
     country_id: Annotated[Code, Query(alias="countryId")] = None,
     status: Code = None,

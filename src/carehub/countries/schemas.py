@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints
 
 from carehub.countries.model import Country
 from carehub.countries.rules import BookingMode, NotificationText
@@ -13,31 +13,35 @@ from carehub.countries.service import CountrySettings, rules_change
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.weekly_hours import format_weekly, parse_available_times
 from carehub.web.schemas import WireModel
+from carehub.web.text import MANY_LINES, NAME, ONE_LINE
 from carehub.web.times import Day
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2)]
-Zone = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Hours = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2), ONE_LINE
+]
+Zone = Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
+Hours = Annotated[str, StringConstraints(min_length=1, max_length=100), ONE_LINE]
+TextKey = Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
 
 
 class NotificationTextWire(WireModel):
     """A notice template; `{appointmentId}`, `{localTime}`, `{doctorName}`, `{reason}` and
     `{expiresAt}` are filled in."""
 
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    body: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
+    body: Annotated[str, StringConstraints(min_length=1, max_length=2000), MANY_LINES]
 
 
 class RulesWrite(WireModel):
     """Scheduling rules; what you leave out keeps its current (or default) value."""
 
-    slot_minutes: int | None = Field(None, description="Length of one slot")
-    min_lead_minutes: int | None = Field(None, description="How long ahead a booking must be")
-    horizon_days: int | None = Field(None, description="How far ahead bookings may be made")
+    slot_minutes: StrictInt | None = Field(None, description="Length of one slot")
+    min_lead_minutes: StrictInt | None = Field(None, description="How long ahead a booking must be")
+    horizon_days: StrictInt | None = Field(None, description="How far ahead bookings may be made")
     business_hours: list[Hours] | None = Field(
         None, max_length=50, description='Local opening hours, e.g. "Monday-Friday 08:00-20:00"'
     )
-    cancellation_window_hours: int | None = Field(
+    cancellation_window_hours: StrictInt | None = Field(
         None,
         description="Cancellations close this many hours before the start (admins may override)",
     )
@@ -48,13 +52,13 @@ class RulesWrite(WireModel):
 
 class CountryBase(WireModel):
     name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), NAME]
         | None
     ) = None
     time_zones: list[Zone] | None = Field(None, min_length=1, max_length=20)
-    locale: Annotated[str, StringConstraints(max_length=8)] | None = None
+    locale: Annotated[str, StringConstraints(max_length=8), ONE_LINE] | None = None
     rules: RulesWrite | None = None
-    notification_texts: dict[str, dict[str, NotificationTextWire]] | None = None
+    notification_texts: dict[TextKey, dict[TextKey, NotificationTextWire]] | None = None
     closed_dates: list[Day] | None = Field(
         None, max_length=400, description="YYYY-MM-DD dates, within the years 1900 to 2200"
     )
@@ -92,8 +96,11 @@ class CountryCreate(CountryBase):
     """Add a country. Seed 001's body (`countryId`, `name`, `code`) is enough: time zones,
     locale, rules and texts come from the code's rule set unless you send them."""
 
-    country_id: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = Field(
-        None, description='Your id for the country (seed 001 sends "002"); the code when absent'
+    country_id: Annotated[str, StringConstraints(min_length=1, max_length=32), ONE_LINE] | None = (
+        Field(
+            None,
+            description='Your id for the country (seed 001 sends "002"); the code when absent',
+        )
     )
     code: Code = Field(description="ISO 3166-1 alpha-2, e.g. CL")
 

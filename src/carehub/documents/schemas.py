@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from carehub.documents.model import (
     CATEGORY_ALIASES,
@@ -20,22 +20,23 @@ from carehub.documents.model import (
 from carehub.documents.service import CategoryFiles, Deletion
 from carehub.documents.uploads import PresignedUpload, UploadRequest
 from carehub.web.schemas import WireModel
+from carehub.web.text import MANY_LINES, NAME, ONE_LINE
 
-Key = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=512), ONE_LINE]
 CATEGORY_NAMES = ", ".join([c.value for c in Category] + list(CATEGORY_ALIASES))
 
 
 class PresignUploadRequest(WireModel):
     """Seed 004's presign body; `replaceOldest` and `replaces` are carehub's additions."""
 
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-    mime_type: Annotated[str, StringConstraints(min_length=3, max_length=100)]
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=1024), NAME]
+    mime_type: Annotated[str, StringConstraints(min_length=3, max_length=100), ONE_LINE]
     kind: Kind = Kind.DOC
     doc_type: Category = Field(description="One of the seven document categories")
-    replace_oldest: bool = Field(
+    replace_oldest: StrictBool = Field(
         False, description="With three preop images already, replace the oldest"
     )
-    replaces: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+    replaces: Annotated[str, StringConstraints(max_length=64), ONE_LINE] | None = Field(
         None, description="Upload a new version of this file's document"
     )
 
@@ -88,8 +89,8 @@ class DetachRequest(WireModel):
 class DeleteFilesRequest(WireModel):
     key: Key | None = None
     keys: list[Key] | None = Field(None, max_length=100)
-    invalidate: bool = Field(True, description="Ask the CDN (if any) to forget the objects")
-    include_siblings: bool = Field(True, description="Also delete every variant of each file")
+    invalidate: StrictBool = Field(True, description="Ask the CDN (if any) to forget the objects")
+    include_siblings: StrictBool = Field(True, description="Also delete every variant of each file")
 
     @model_validator(mode="after")
     def _some_key(self) -> DeleteFilesRequest:
@@ -102,11 +103,15 @@ class DeleteFilesRequest(WireModel):
 
 
 class StampCreate(WireModel):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    note: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), MANY_LINES] | None
+    ) = None
 
 
 class StampRemovalRequest(WireModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500), MANY_LINES
+    ]
 
 
 class StampRead(WireModel):

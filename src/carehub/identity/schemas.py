@@ -12,12 +12,17 @@ from carehub.identity.model import User, UserStatus
 from carehub.kernel.actor import Role
 from carehub.kernel.errors import Forbidden
 from carehub.web.schemas import CursorPage, WireModel
+from carehub.web.text import NAME, ONE_LINE, OPAQUE
 
-Email = Annotated[str, StringConstraints(min_length=3, max_length=254)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=16)]
-RefId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-CountryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254), ONE_LINE]
+# Compared as sent (hashed or looked up byte for byte), so never normalised.
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024), OPAQUE]
+Token = Annotated[str, StringConstraints(max_length=512), OPAQUE]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=16), ONE_LINE]
+RefId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ONE_LINE]
+CountryId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"), ONE_LINE]
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100), NAME]
+Refused = Annotated[str, StringConstraints(max_length=64), ONE_LINE]
 AssignableRole = Literal["admin", "doctor", "staff", "patient"]
 
 
@@ -27,11 +32,11 @@ class LoginRequest(WireModel):
 
 
 class RefreshRequest(WireModel):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512), OPAQUE]
 
 
 class LogoutRequest(WireModel):
-    refresh_token: Annotated[str, StringConstraints(max_length=512)] | None = None
+    refresh_token: Token | None = None
 
 
 class CodeRequest(WireModel):
@@ -63,10 +68,8 @@ class Accepted(WireModel):
 
 
 class SignupNameWrite(WireModel):
-    given: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        max_length=5
-    )
-    family: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    given: list[PersonName] = Field(max_length=5)
+    family: PersonName
 
 
 class SignupRequest(WireModel):
@@ -78,10 +81,10 @@ class SignupRequest(WireModel):
     country_id: CountryId
     name: SignupNameWrite
     birth_date: date | None = None
-    role: str | None = Field(None, description="Refused: accounts made here are patients.")
-    status: str | None = Field(None, description="Refused.")
-    patient_id: str | None = Field(None, description="Refused.")
-    practitioner_id: str | None = Field(None, description="Refused.")
+    role: Refused | None = Field(None, description="Refused: accounts made here are patients.")
+    status: Refused | None = Field(None, description="Refused.")
+    patient_id: Refused | None = Field(None, description="Refused.")
+    practitioner_id: Refused | None = Field(None, description="Refused.")
 
     def to_signup(self) -> Signup:
         refused = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import orjson
@@ -30,6 +29,7 @@ from carehub.web.dependencies import AppClock, use_case
 from carehub.web.etag import etag_for, version_from_if_match
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
+from carehub.web.query import QueryDate
 
 router = APIRouter(
     prefix="/patients",
@@ -109,7 +109,7 @@ async def list_patients(
         str | None, Query(max_length=200, description="Name prefix, any accents/case")
     ] = None,
     birth_date: Annotated[
-        date | None,
+        QueryDate | None,
         Query(alias="birthDate", description=f"YYYY-MM-DD, within the last {MAX_AGE} years"),
     ] = None,
     identifier: Annotated[str | None, Query(max_length=520, description="system|value")] = None,

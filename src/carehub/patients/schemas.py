@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints
 
 from carehub.patients.model import (
     MAX_AGE,
@@ -20,16 +20,29 @@ from carehub.patients.model import (
 )
 from carehub.patients.service import PatientDraft
 from carehub.web.schemas import CursorPage, WireModel
+from carehub.web.text import NAME, ONE_LINE
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
+NameText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NAME
+]
+ShortName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NAME
+]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), ONE_LINE]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), ONE_LINE]
 
 
 class HumanNameWrite(WireModel):
     """A structured name: given names and a family name."""
 
-    given: list[ShortText] = Field(default_factory=list, max_length=10)
-    family: ShortText | None = None
+    given: list[ShortName] = Field(default_factory=list, max_length=10)
+    family: ShortName | None = None
 
 
 class AddressWrite(WireModel):
@@ -39,33 +52,37 @@ class AddressWrite(WireModel):
     city: ShortText | None = None
     district: ShortText | None = None
     state: ShortText | None = None
-    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
+    postal_code: Annotated[str, StringConstraints(max_length=20), ONE_LINE] | None = None
     country: ShortText | None = None
 
 
 class IdentifierWire(WireModel):
     """An external identifier, e.g. a national id: `system` (a URI) and `value`."""
 
-    system: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-    value: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+    system: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), ONE_LINE
+    ]
+    value: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), ONE_LINE
+    ]
 
 
 class CodedWrite(WireModel):
     """A condition or allergy: a code in a system (SNOMED CT, ICD-10...) and/or display text."""
 
-    code: Annotated[str, StringConstraints(max_length=64)] | None = None
-    system: Annotated[str, StringConstraints(max_length=256)] | None = None
-    display: Annotated[str, StringConstraints(max_length=256)] | None = None
+    code: Annotated[str, StringConstraints(max_length=64), ONE_LINE] | None = None
+    system: Annotated[str, StringConstraints(max_length=256), ONE_LINE] | None = None
+    display: Annotated[str, StringConstraints(max_length=256), ONE_LINE] | None = None
 
 
 NameField = Annotated[
-    Text | HumanNameWrite,
+    NameText | HumanNameWrite,
     Field(
         description='A structured name, or one string ("Jorge Moros": the last word is the family).'
     ),
 ]
 AddressField = Annotated[
-    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), ONE_LINE]
     | AddressWrite,
     Field(description="A structured address, or one line of text."),
 ]
@@ -78,10 +95,8 @@ BIRTH_DATE = f"YYYY-MM-DD, within the last {MAX_AGE} years, not in the future"
 class PatientBase(WireModel):
     birth_date: date | None = Field(None, description=BIRTH_DATE)
     sex: Sex | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    phone_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = (
-        None
-    )
+    email: Email | None = None
+    phone_number: Phone | None = None
     identifiers: list[IdentifierWire] = Field(default_factory=list, max_length=20)
     conditions: CodedField = Field(default_factory=list, max_length=200)
     allergies: CodedField = Field(default_factory=list, max_length=200)
@@ -90,12 +105,12 @@ class PatientBase(WireModel):
 class PatientCreate(PatientBase):
     """Register a patient. Seed 001's flat body (`name`, `age`, `address` as text) works too."""
 
-    patient_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
-        None, description="Your own id for the patient; a UUIDv7 is generated when absent."
+    patient_id: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] | None = (
+        Field(None, description="Your own id for the patient; a UUIDv7 is generated when absent.")
     )
-    country_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    country_id: Annotated[str, StringConstraints(min_length=1, max_length=32), ONE_LINE]
     name: NameField
-    age: int | None = Field(
+    age: StrictInt | None = Field(
         None,
         description="Age in years, when the birth date is unknown (stored as an estimate).",
     )
@@ -125,12 +140,10 @@ class PatientUpdate(WireModel):
 
     name: NameField | None = None
     birth_date: date | None = Field(None, description=BIRTH_DATE)
-    age: int | None = None
+    age: StrictInt | None = None
     sex: Sex | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    phone_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = (
-        None
-    )
+    email: Email | None = None
+    phone_number: Phone | None = None
     address: AddressField | None = None
     identifiers: list[IdentifierWire] | None = Field(None, max_length=20)
     conditions: CodedField | None = Field(None, max_length=200)
@@ -290,5 +303,5 @@ def _coded(values: list[str] | list[str | CodedWrite]) -> tuple[CodedEntry, ...]
 
 class CareAssignmentCreate(WireModel):
     practitioner_id: Annotated[
-        str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+        str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"), ONE_LINE
     ] = Field(description="The practitioner (doctor) who takes part in the patient's care.")

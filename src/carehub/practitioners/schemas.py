@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from carehub.kernel.calendar import WEEKDAYS, DateOverride, TimeWindow, WeeklyWindow, parse_hhmm
 from carehub.kernel.errors import FieldError, Invalid
@@ -13,12 +13,17 @@ from carehub.kernel.weekly_hours import format_weekly, parse_available_times
 from carehub.practitioners.model import Doctor
 from carehub.practitioners.service import DoctorChanges, DoctorDraft
 from carehub.web.schemas import WireModel
+from carehub.web.text import NAME, ONE_LINE
 from carehub.web.times import Day
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Specialty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-HhMm = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")]
-Weekday = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[a-z]+$", max_length=9)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NAME]
+Specialty = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE
+]
+HhMm = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$"), ONE_LINE]
+Weekday = Annotated[
+    str, StringConstraints(to_lower=True, pattern=r"^[a-z]+$", max_length=9), ONE_LINE
+]
 
 
 class WindowWire(WireModel):
@@ -44,16 +49,18 @@ class DoctorBase(WireModel):
     name: Name | None = None
     specialty: Specialty | None = None
     speciality: Specialty | None = Field(None, description="Seed 001's spelling of specialty")
-    available_times: list[Annotated[str, StringConstraints(max_length=100)]] | None = Field(
-        None, max_length=50, description='Seed 001\'s weekly hours, e.g. "Monday 10am-4pm"'
+    available_times: list[Annotated[str, StringConstraints(max_length=100), ONE_LINE]] | None = (
+        Field(None, max_length=50, description='Seed 001\'s weekly hours, e.g. "Monday 10am-4pm"')
     )
     weekly_availability: list[WeeklyWindowWire] | None = Field(None, max_length=50)
     date_overrides: list[DateOverrideWire] | None = Field(None, max_length=400)
-    time_zone: Annotated[str, StringConstraints(max_length=64)] | None = None
-    slot_minutes: int | None = None
-    license: Annotated[str, StringConstraints(max_length=64)] | None = None
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    phone_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    time_zone: Annotated[str, StringConstraints(max_length=64), ONE_LINE] | None = None
+    slot_minutes: StrictInt | None = None
+    license: Annotated[str, StringConstraints(max_length=64), ONE_LINE] | None = None
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), ONE_LINE] | None
+    ) = None
+    phone_number: Annotated[str, StringConstraints(max_length=32), ONE_LINE] | None = None
 
     @model_validator(mode="after")
     def _one_form(self) -> DoctorBase:
@@ -95,8 +102,10 @@ class DoctorCreate(DoctorBase):
     """Add a doctor. Seed 001's body (`doctorId`, `name`, `speciality`, `countryId`,
     `availableTimes`) works as written; `weeklyAvailability` is the structured form."""
 
-    doctor_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    country_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    doctor_id: Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE] | None = (
+        None
+    )
+    country_id: Annotated[str, StringConstraints(min_length=1, max_length=32), ONE_LINE]
     name: Name
 
     def to_draft(self) -> DoctorDraft:
@@ -121,7 +130,7 @@ class DoctorCreate(DoctorBase):
 class DoctorUpdate(DoctorBase):
     """Change some fields (and hours); needs If-Match with the current ETag."""
 
-    active: bool | None = None
+    active: StrictBool | None = None
 
     def to_changes(self) -> DoctorChanges:
         return DoctorChanges(

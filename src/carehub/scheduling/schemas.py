@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.scheduling.availability import DoctorSlots
@@ -14,10 +14,11 @@ from carehub.scheduling.model import Appointment, Hold, Status, WaitlistEntry
 from carehub.scheduling.service import BookingRequest
 from carehub.scheduling.slot_times import slot_texts
 from carehub.web.schemas import WireModel
+from carehub.web.text import MANY_LINES, ONE_LINE
 from carehub.web.times import Moment
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), MANY_LINES]
 BOOKABLE = (
     "RFC 3339 with an offset, within the years 1900 to 2200; bookable from the country's "
     "lead time up to its booking horizon (at most 730 days ahead)"
@@ -37,8 +38,8 @@ class AppointmentCreate(WireModel):
         None, description=f"Seed 001's name for start: {BOOKABLE}"
     )
     end: Moment | None = None
-    duration_minutes: int | None = Field(None, ge=5, le=480)
-    country_id: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+    duration_minutes: StrictInt | None = Field(None, ge=5, le=480)
+    country_id: Annotated[str, StringConstraints(max_length=32), ONE_LINE] | None = Field(
         None, description="The doctor's country, by id or ISO code (checked, not required)"
     )
     state: Literal["scheduled", "requested"] | None = Field(
@@ -74,7 +75,7 @@ class AppointmentCreate(WireModel):
 
 class ActionRequest(WireModel):
     reason: Reason | None = None
-    override: bool = Field(
+    override: StrictBool = Field(
         False, description="Cancel inside the country's cancellation window (admins; audited)"
     )
 
@@ -163,8 +164,8 @@ class WaitlistCreate(WireModel):
 
     patient_id: Id
     doctor_id: Id | None = None
-    country_id: Annotated[str, StringConstraints(max_length=32)] | None = None
-    specialty: Annotated[str, StringConstraints(max_length=100)] | None = None
+    country_id: Annotated[str, StringConstraints(max_length=32), ONE_LINE] | None = None
+    specialty: Annotated[str, StringConstraints(max_length=100), ONE_LINE] | None = None
     earliest: Moment
     latest: Moment = Field(
         description="RFC 3339 with an offset, after earliest, in the future, at most a year "

@@ -187,11 +187,16 @@ def _field_path(error: Any) -> str:
         if part not in ("body", "query", "path", "header")
     ]
     # Union members show up as their type name in pydantic's location; hide them.
-    loc = [p for p in loc if not p[:1].isupper() and p not in ("str", "int", "list[str]")]
+    loc = [p for p in loc if not _is_type_tag(p)]
     path = ""
     for part in loc:
         path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
     return path or "body"
+
+
+def _is_type_tag(part: str) -> bool:
+    # "PatientWrite", "str", "constrained-str", "function-after[name(), constrained-str]"
+    return part[:1].isupper() or part in ("str", "int") or "[" in part or part.endswith("-str")
 
 
 def _message(error: Any) -> str:

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, Field
 from pydantic_core import PydanticCustomError
 
 from carehub.kernel.time_range import RANGE_TEXT, in_range
+from carehub.web.query import QueryDate, QueryDateTime
 
 _D = TypeVar("_D", date, datetime)
 
@@ -31,7 +32,9 @@ Moment = Annotated[
     AfterValidator(_within_range),
     Field(description=_note("RFC 3339 with an offset")),
 ]
-# A time in a query parameter: the route asks for the offset itself, naming the parameter.
-QueryMoment = Annotated[datetime, AfterValidator(_within_range)]
+# A time in a query parameter: RFC 3339 with an offset only (never a number).
+QueryMoment = Annotated[QueryDateTime, AfterValidator(_within_range)]
+# A calendar date in a query parameter: YYYY-MM-DD only.
+QueryDay = Annotated[QueryDate, AfterValidator(_within_range)]
 # A calendar date (YYYY-MM-DD), in a body or a query parameter.
 Day = Annotated[date, AfterValidator(_within_range)]

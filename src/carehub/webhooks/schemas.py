@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from carehub.web.schemas import CursorPage, WireModel
+from carehub.web.text import ONE_LINE, OPAQUE
 from carehub.webhooks.model import (
     MAX_SECRET_LENGTH,
     MAX_URL_LENGTH,
@@ -17,12 +18,12 @@ from carehub.webhooks.model import (
     WebhookSubscription,
 )
 
-EventType = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+EventType = Annotated[str, StringConstraints(min_length=1, max_length=128), ONE_LINE]
 
 
 class WebhookCreate(WireModel):
-    url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)] = Field(
-        description="An http(s) URL without credentials that resolves to a public address."
+    url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH), ONE_LINE] = (
+        Field(description="An http(s) URL without credentials that resolves to a public address.")
     )
     event_types: list[EventType] = Field(
         min_length=1,
@@ -30,7 +31,9 @@ class WebhookCreate(WireModel):
         description='Event types to deliver, such as `patients.patient_registered.v1`, or "*".',
     )
     secret: Annotated[
-        str, StringConstraints(min_length=MIN_SECRET_LENGTH, max_length=MAX_SECRET_LENGTH)
+        str,
+        StringConstraints(min_length=MIN_SECRET_LENGTH, max_length=MAX_SECRET_LENGTH),
+        OPAQUE,
     ] = Field(
         description="Key of the `X-Carehub-Signature` HMAC-SHA256; never shown again.",
     )

@@ -10,10 +10,10 @@ so the body is neither buffered nor refused at the general body limit.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import FileResponse, Response
 
@@ -92,11 +92,19 @@ def folder_router(prefix: str = "/objects") -> APIRouter:
             **error_responses(403, 404, 422),
         },
     )
-    async def download_object(key: str, request: Request) -> Any:
+    async def download_object(
+        key: str,
+        request: Request,
+        expires: Annotated[str | None, Query(max_length=32)] = None,
+        signature: Annotated[str | None, Query(max_length=256)] = None,
+        filename: Annotated[str | None, Query(max_length=1024)] = None,
+    ) -> Any:
         """Read an object through a presigned link (supports `Range`)."""
         store = _folder_store(request)
+        signed = {"expires": expires, "signature": signature, "filename": filename}
+        link = {name: value for name, value in signed.items() if value is not None}
         try:
-            download = store.open_download(key, dict(request.query_params))
+            download = store.open_download(key, link)
         except (LinkRefused, UnsafeKey) as exc:
             raise _problem(exc) from None
         except ObjectMissing:

@@ -6,7 +6,7 @@ import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from carehub import __version__
@@ -33,7 +33,8 @@ from carehub.patients import api as patients_api
 from carehub.practitioners import api as doctors_api
 from carehub.scheduling import api as scheduling_api
 from carehub.web.dependencies import install_use_cases
-from carehub.web.problems import install_problem_handlers
+from carehub.web.problems import error_responses, install_problem_handlers
+from carehub.web.query import known_query_parameters
 from carehub.webhooks import api as webhooks_api
 
 DESCRIPTION = """Patient records for clinics in several countries.
@@ -83,6 +84,9 @@ def create_app(
         # Served by `docs` instead, each page with its own Content-Security-Policy.
         docs_url=None,
         redoc_url=None,
+        # Every route refuses query parameters it does not declare (a 422 it can answer).
+        dependencies=[Depends(known_query_parameters)],
+        responses=error_responses(422),
     )
     use_cases = install_use_cases(app)
     install_problem_handlers(app)
