@@ -91,7 +91,7 @@ def test_declared_parameters_and_their_aliases_still_work(api: httpx.Client) -> 
     assert response.status_code == 200, response.text
     assert len(response.json()["items"]) == 1
     since = "2000-01-01T00:00:00Z"
-    assert api.get(f"/audit?from={since}&to=2999-01-01T00:00:00%2B05:00").status_code == 200
+    assert api.get(f"/audit?from={since}&to=2199-01-01T00:00:00%2B05:00").status_code == 200
 
 
 def test_every_operation_declares_its_422_problem(api: httpx.Client) -> None:
