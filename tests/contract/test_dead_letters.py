@@ -16,6 +16,7 @@ from carehub.events.runner import apply_once
 from carehub.events.service import DeadLetterService
 from carehub.kernel.actor import Actor
 from carehub.kernel.events import EventMessage
+from carehub.patients.model import Patient
 from tests.support.event_world import (
     ANALYTICS,
     EventWorld,
@@ -45,6 +46,27 @@ class Poisoned:
 def fast(world: EventWorld) -> None:
     for runner in world.events.runners:
         runner._retry = RetryPolicy(max_attempts=3, base_seconds=0.05, cap_seconds=0.1)
+
+
+ADMIN = Actor.system("ops")
+
+
+async def parked_letter(
+    world: EventWorld, picky: Poisoned
+) -> tuple[Patient, DeadLetterService, DeadLetter]:
+    """A registration `picky` fails on until it was parked, and the service that replays it."""
+    fast(world)
+    patient = await world.register()
+    picky.poison.add(patient.id)
+    [row] = await world.events.outbox.unpublished(0, 10)
+    [runner] = world.events.runners
+    for attempt in (1, 2, 3):
+        await runner._handle_one(Delivery(row.message, attempt, str(attempt)))
+    service = DeadLetterService(
+        world.dead_letters, {"picky": picky.consumer}, world.new_uow, world.clock
+    )
+    [letter] = (await service.list(actor=ADMIN)).items
+    return patient, service, letter
 
 
 async def test_a_poison_message_is_parked_and_the_messages_behind_it_flow(
@@ -131,25 +153,14 @@ async def test_a_parked_message_can_be_replayed_once_its_consumer_is_fixed(
 ) -> None:
     picky = Poisoned()
     async with event_world(database_url, tmp_path, [picky.consumer], **FAST_RETRIES) as world:
-        fast(world)
-        patient = await world.register()
-        picky.poison.add(patient.id)
-        [row] = await world.events.outbox.unpublished(0, 10)
-        [runner] = world.events.runners
-        for attempt in (1, 2, 3):
-            await runner._handle_one(Delivery(row.message, attempt, str(attempt)))
-        service = DeadLetterService(
-            world.dead_letters, {"picky": picky.consumer}, world.new_uow, world.clock
-        )
-        admin = Actor.system("ops")
-        [letter] = (await service.list(actor=admin)).items
+        patient, service, letter = await parked_letter(world, picky)
 
         picky.poison.clear()  # the consumer was fixed
-        replayed = await service.replay(actor=admin, letter_id=letter.letter_id)
+        replayed = await service.replay(actor=ADMIN, letter_id=letter.letter_id)
         assert replayed.replayed_at is not None
         assert picky.applied == [patient.id]
-        assert (await service.list(actor=admin)).items == []
-        assert len((await service.list(actor=admin, include_replayed=True)).items) == 1
+        assert (await service.list(actor=ADMIN)).items == []
+        assert len((await service.list(actor=ADMIN, include_replayed=True)).items) == 1
 
 
 async def test_a_replayed_letter_is_not_replayed_again_even_side_by_side(
@@ -157,26 +168,15 @@ async def test_a_replayed_letter_is_not_replayed_again_even_side_by_side(
 ) -> None:
     picky = Poisoned()
     async with event_world(database_url, tmp_path, [picky.consumer], **FAST_RETRIES) as world:
-        fast(world)
-        patient = await world.register()
-        picky.poison.add(patient.id)
-        [row] = await world.events.outbox.unpublished(0, 10)
-        [runner] = world.events.runners
-        for attempt in (1, 2, 3):
-            await runner._handle_one(Delivery(row.message, attempt, str(attempt)))
-        service = DeadLetterService(
-            world.dead_letters, {"picky": picky.consumer}, world.new_uow, world.clock
-        )
-        admin = Actor.system("ops")
-        [letter] = (await service.list(actor=admin)).items
+        patient, service, letter = await parked_letter(world, picky)
         picky.poison.clear()
 
         outcomes = await asyncio.gather(
-            *(service.replay(actor=admin, letter_id=letter.letter_id) for _ in range(3)),
+            *(service.replay(actor=ADMIN, letter_id=letter.letter_id) for _ in range(3)),
             return_exceptions=True,
         )
         again = await asyncio.gather(
-            service.replay(actor=admin, letter_id=letter.letter_id), return_exceptions=True
+            service.replay(actor=ADMIN, letter_id=letter.letter_id), return_exceptions=True
         )
 
         assert sum(isinstance(o, DeadLetter) for o in outcomes) == 1, outcomes
@@ -193,24 +193,13 @@ async def test_a_replayed_letter_is_not_replayed_again_even_side_by_side(
 async def test_a_replay_that_fails_again_can_be_retried(database_url: str, tmp_path: Path) -> None:
     picky = Poisoned()
     async with event_world(database_url, tmp_path, [picky.consumer], **FAST_RETRIES) as world:
-        fast(world)
-        patient = await world.register()
-        picky.poison.add(patient.id)
-        [row] = await world.events.outbox.unpublished(0, 10)
-        [runner] = world.events.runners
-        for attempt in (1, 2, 3):
-            await runner._handle_one(Delivery(row.message, attempt, str(attempt)))
-        service = DeadLetterService(
-            world.dead_letters, {"picky": picky.consumer}, world.new_uow, world.clock
-        )
-        admin = Actor.system("ops")
-        [letter] = (await service.list(actor=admin)).items
+        patient, service, letter = await parked_letter(world, picky)
 
         with pytest.raises(ReplayFailed):
-            await service.replay(actor=admin, letter_id=letter.letter_id)
-        [parked] = (await service.list(actor=admin)).items
+            await service.replay(actor=ADMIN, letter_id=letter.letter_id)
+        [parked] = (await service.list(actor=ADMIN)).items
         assert parked.replayed_at is None and parked.attempts == 4
         picky.poison.clear()
-        replayed = await service.replay(actor=admin, letter_id=letter.letter_id)
+        replayed = await service.replay(actor=ADMIN, letter_id=letter.letter_id)
         assert replayed.replayed_at is not None
         assert picky.applied == [patient.id]
