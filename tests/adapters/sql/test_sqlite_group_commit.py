@@ -103,6 +103,32 @@ async def test_others_see_a_unit_s_writes_only_after_its_commit(db: SqliteDataba
         await reader.close()
 
 
+async def test_a_unit_that_lost_to_a_released_unit_then_reads_what_it_lost_to(
+    db: SqliteDatabase,
+) -> None:
+    """A unit sees the writes of units released before it, committed or not; once it
+    gives up, a read must not see an older state than the one it gave up on."""
+    first, second = db.session(), db.session()
+    await first.execute(INSERT, {"k": "won"})
+    seen = asyncio.Event()
+
+    async def lose() -> None:
+        await second.begin()  # queued for the write lock behind the first unit
+        assert (await second.fetch_one(COUNT) or {})["n"] == 1  # released, not committed
+        seen.set()
+        await second.close()  # gives up, as a unit that lost a version check does
+
+    losing = asyncio.create_task(lose())
+    await asyncio.sleep(0)
+    committing = asyncio.create_task(first.commit())
+    await losing
+    assert seen.is_set()
+    async with db.session() as after:
+        assert (await after.fetch_one(COUNT) or {})["n"] == 1
+    await committing
+    assert committed_keys(db) == {"won"}
+
+
 async def test_a_cancelled_request_still_gets_its_writes_committed(db: SqliteDatabase) -> None:
     task = asyncio.create_task(write(db, "kept"))
     for _ in range(100):  # until the unit waits for its COMMIT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import sqlite3
@@ -185,27 +186,40 @@ class SqliteDatabase:
         if not self._closed:
             self._fsync.submit(_fsync_file, Path(f"{self.path}-wal"))
 
-    def _discard_unit(self, conn: sqlite3.Connection) -> None:
-        """Undo the unit's writes and let the next unit in."""
+    def _discard_unit(self, conn: sqlite3.Connection) -> asyncio.Future[None] | None:
+        """Undo the unit's writes and let the next unit in.
+
+        A unit may have read writes of released units that are not committed yet (a
+        version it lost to, say). The future returned, if any, settles once those are
+        committed: until then the caller's next read, on the reader, would not see what
+        the discarded unit saw, and would take a lost race for something that never was.
+        """
         if conn is self._lazy_writer:
             try:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             finally:
                 self._write_lock.release()
-            return
+            return None
+        behind: asyncio.Future[None] | None = None
         try:
             if self._writer.in_transaction:
                 self._writer.execute("ROLLBACK TO unit")
                 self._writer.execute("RELEASE unit")
                 if not self._waiting:  # nothing else to keep: end the write transaction
                     self._writer.execute("ROLLBACK")
+                else:
+                    behind = asyncio.get_running_loop().create_future()
+                    self._waiting.append(behind)
             else:
                 # SQLite rolled the whole transaction back (a full disk, an I/O error):
                 # the released units waiting for their COMMIT lost their writes too.
                 self._settle(sqlite3.OperationalError("the transaction was rolled back"))
         finally:
             self._write_lock.release()
+        if behind is not None and (self._committer is None or self._committer.done()):
+            self._committer = asyncio.create_task(self._commit_group())
+        return behind
 
     async def _commit_group(self) -> None:
         async with self._write_lock:
@@ -354,8 +368,12 @@ class SqliteSession:
 
     async def close(self) -> None:
         writer, self._writer = self._writer, None
-        if writer is not None:
-            self._db._discard_unit(writer)
+        if writer is None:
+            return
+        behind = self._db._discard_unit(writer)
+        if behind is not None:
+            with contextlib.suppress(Exception):  # their writers are told if it failed
+                await asyncio.shield(behind)
 
     async def _begin(self) -> sqlite3.Connection:
         if self._writer is None:
