@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from carehub.countries.lookup import find_country
-from carehub.kernel.access_gate import AccessGate
+from carehub.kernel.access_gate import AccessGate, outcome_of
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock
-from carehub.kernel.errors import NotFound
+from carehub.kernel.errors import CarehubError, NotFound
 from carehub.kernel.ids import new_id
 from carehub.practitioners.lookup import find_doctor
 from carehub.scheduling import access
@@ -47,6 +47,22 @@ class HoldService:
         end: datetime | None = None,
     ) -> Hold:
         """Keep a slot for a patient; the store refuses it if the time is taken."""
+        try:
+            return await self._place(actor, doctor_id, patient_id, start, end)
+        except CarehubError as exc:
+            async with self._uow() as uow:
+                # The ids are the caller's claims, not records they were shown: list none.
+                await self._gate.refuse(uow, actor, "hold.create", None, outcome_of(exc))
+            raise
+
+    async def _place(
+        self,
+        actor: Actor,
+        doctor_id: str,
+        patient_id: str,
+        start: datetime,
+        end: datetime | None,
+    ) -> Hold:
         now = self._clock.now()
         async with self._uow() as uow:
             doctor = await find_doctor(uow.doctors, doctor_id)
@@ -82,6 +98,8 @@ class HoldService:
         """One hold (its patient, its doctor, staff of its country and admins see it)."""
         async with self._uow() as uow:
             hold = await self._visible(uow, actor, hold_id, "hold.read")
+            uow.audit(self._gate.allowed(actor, "hold.read", hold))
+            await uow.commit()
         return hold
 
     async def release(self, *, actor: Actor, hold_id: str) -> Hold:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from carehub.countries.lookup import find_country
-from carehub.kernel.access_gate import AccessGate
+from carehub.kernel.access_gate import AccessGate, outcome_of
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, FieldError, Invalid, NotFound
@@ -53,6 +53,26 @@ class WaitlistService:
         specialty: str | None = None,
     ) -> WaitlistEntry:
         """Wait for one doctor, or for any doctor of a specialty in a country."""
+        try:
+            return await self._join(
+                actor, patient_id, earliest, latest, doctor_id, country_id, specialty
+            )
+        except CarehubError as exc:
+            async with self._uow() as uow:
+                # The ids are the caller's claims, not records they were shown: list none.
+                await self._gate.refuse(uow, actor, "waitlist.join", None, outcome_of(exc))
+            raise
+
+    async def _join(
+        self,
+        actor: Actor,
+        patient_id: str,
+        earliest: datetime,
+        latest: datetime,
+        doctor_id: str | None,
+        country_id: str | None,
+        specialty: str | None,
+    ) -> WaitlistEntry:
         now = self._clock.now()
         if (doctor_id is None) == (specialty is None or country_id is None):
             raise Invalid(
@@ -121,7 +141,10 @@ class WaitlistService:
 
     async def get(self, *, actor: Actor, entry_id: str) -> WaitlistEntry:
         async with self._uow() as uow:
-            return await self._visible(uow, actor, entry_id, "waitlist.read")
+            entry = await self._visible(uow, actor, entry_id, "waitlist.read")
+            uow.audit(self._gate.allowed(actor, "waitlist.read", entry))
+            await uow.commit()
+        return entry
 
     async def for_patient(
         self, *, actor: Actor, patient_id: str, cursor: str | None, limit: int
@@ -129,12 +152,20 @@ class WaitlistService:
         """A patient's waitlist entries."""
         check_limit(limit)
         async with self._uow() as uow:
+            missing = NotFound(f"Patient {patient_id} does not exist")
             patient = await uow.patient_directory.contact(patient_id)
-            if patient is None or not access.can_see(
+            if patient is None:
+                await self._gate.hide(uow, actor, "waitlist.list", missing, resource_id=None)
+            if not access.can_see(
                 actor, patient_id=patient_id, doctor_id="", country_id=patient.country_id
             ):
-                raise NotFound(f"Patient {patient_id} does not exist")
-            return await uow.waitlist.for_patient(patient_id, cursor=cursor, limit=limit)
+                await self._gate.hide(
+                    uow, actor, "waitlist.list", missing, resource_id=None, patient_id=patient_id
+                )
+            page = await uow.waitlist.for_patient(patient_id, cursor=cursor, limit=limit)
+            uow.audit(self._gate.listed(actor, "waitlist.list", (patient_id,)))
+            await uow.commit()
+        return page
 
     async def offer_freed_slot(
         self,

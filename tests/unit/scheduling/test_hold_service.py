@@ -130,3 +130,14 @@ async def test_staff_hold_only_with_doctors_of_their_country(
         await holds.place(actor=STAFF_CO, doctor_id="dr-pe", patient_id="ana", start=TUESDAY_10)
     assert store.holds == {}
     assert store.slot_claims == {}
+
+
+async def test_reading_a_hold_is_audited_and_a_refused_placing_too(
+    holds: HoldService, store: MemoryStore
+) -> None:
+    hold = await hold_for_ana(holds)
+    await holds.get(actor=ANA, hold_id=hold.id)
+    assert last_audit(store) == ("user-ana", "hold.read", "allowed", ("ana",))
+    with pytest.raises(SlotTaken):
+        await holds.place(actor=LUIS, doctor_id="dr-pe", patient_id="luis", start=TUESDAY_10)
+    assert last_audit(store) == ("user-luis", "hold.create", "failed", ())

@@ -189,3 +189,27 @@ async def test_entries_are_seen_by_their_patient_and_not_by_strangers(
     assert [e.id for e in page.items] == [entry.id]
     with pytest.raises(NotFound):
         await waitlist.for_patient(actor=LUIS, patient_id="ana", cursor=None, limit=10)
+
+
+async def test_every_look_at_a_waitlist_is_audited_allowed_or_not(
+    waitlist: WaitlistService, store: MemoryStore
+) -> None:
+    entry = await join(waitlist, ANA, "ana")
+    await waitlist.get(actor=ANA, entry_id=entry.id)
+    assert last_audit(store) == ("user-ana", "waitlist.read", "allowed", ("ana",))
+    await waitlist.for_patient(actor=ANA, patient_id="ana", cursor=None, limit=10)
+    assert last_audit(store) == ("user-ana", "waitlist.list", "allowed", ("ana",))
+    with pytest.raises(NotFound):
+        await waitlist.for_patient(actor=LUIS, patient_id="ana", cursor=None, limit=10)
+    assert last_audit(store) == ("user-luis", "waitlist.list", "denied", ("ana",))
+    with pytest.raises(NotFound):
+        await waitlist.for_patient(actor=ADMIN, patient_id="nobody", cursor=None, limit=10)
+    assert last_audit(store)[1:] == ("waitlist.list", "not_found", ())
+
+
+async def test_a_refused_join_is_audited_without_naming_the_claimed_patient(
+    waitlist: WaitlistService, store: MemoryStore
+) -> None:
+    with pytest.raises(NotFound):
+        await join(waitlist, LUIS, "ana")
+    assert last_audit(store) == ("user-luis", "waitlist.join", "failed", ())
