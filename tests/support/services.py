@@ -68,8 +68,8 @@ def unavailable(what: str, error: Exception) -> None:
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """A new, migrated PostgreSQL database for one test session; dropped afterwards."""
+def fresh_postgres_database(*, migrated: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database (migrated unless asked not to); dropped afterwards."""
     name = f"carehub_test_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(_psycopg(POSTGRES_ADMIN_URL), autocommit=True, connect_timeout=5)
@@ -80,7 +80,8 @@ def fresh_postgres_database() -> Iterator[str]:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        migrate.upgrade(url)
+        if migrated:
+            migrate.upgrade(url)
         yield url
     finally:
         with psycopg.connect(_psycopg(POSTGRES_ADMIN_URL), autocommit=True) as admin:

@@ -10,10 +10,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from carehub.adapters.sql.database import DatabaseUnreachable
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap.backends import (
+    SchemaStatus,
     connect,
     connect_broker,
     database_revision,
@@ -21,6 +23,7 @@ from carehub.bootstrap.backends import (
     object_routes,
     object_store,
     rate_limiter,
+    schema_status,
     sms_sender,
     storage_events,
     streamed_bodies,
@@ -57,7 +60,9 @@ from carehub.webhooks.service import WebhookService
 
 __all__ = [
     "Carehub",
+    "DatabaseUnreachable",
     "EventBackbone",
+    "SchemaStatus",
     "build",
     "connect",
     "connect_broker",
@@ -66,6 +71,7 @@ __all__ = [
     "ensure_bootstrap_admin",
     "event_backbone",
     "object_routes",
+    "schema_status",
     "streamed_bodies",
     "units_of_work",
     "upgrade_database",

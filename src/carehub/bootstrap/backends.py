@@ -4,6 +4,7 @@ rate limits and external identity. Importing this module connects to nothing."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -196,3 +197,22 @@ def database_revision(settings: Settings) -> str | None:
     from carehub.adapters.sql import migrate  # Alembic: only when asked
 
     return migrate.current(settings.resolved_database_url)
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where the configured database's schema is, against the newest this carehub ships."""
+
+    current: str | None  # None: never migrated
+    latest: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.latest
+
+
+def schema_status(settings: Settings) -> SchemaStatus:
+    """Read the schema revision; `DatabaseUnreachable` when the database cannot be opened."""
+    from carehub.adapters.sql import migrate  # Alembic: only when asked
+
+    return SchemaStatus(current=database_revision(settings), latest=migrate.latest())

@@ -106,6 +106,11 @@ class IdentityService:
             raise Forbidden("Only admins create accounts")
         return await self._create(actor, new, UserStatus.ACTIVE)
 
+    async def has_admin(self) -> bool:
+        """Whether any admin account exists (the start-up hint to create the first one)."""
+        async with self._uow() as uow:
+            return await uow.users.admin_exists()
+
     async def ensure_admin(self, *, email: str, password: str) -> User | None:
         """Create the first admin unless an admin exists (start-up bootstrap)."""
         async with self._uow() as uow:

@@ -84,6 +84,10 @@ def versioned_update_params(row: Mapping[str, Any], expected_version: int) -> di
     return params
 
 
+class DatabaseUnreachable(Exception):
+    """The database could not be opened (no server there, no such database, refused)."""
+
+
 class UniqueViolation(Exception):
     """A unique or primary-key constraint refused a write."""
 

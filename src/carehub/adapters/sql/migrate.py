@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from carehub.adapters.sql.database import DatabaseUnreachable
 from carehub.adapters.sql.sqlite import sqlite_path
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -42,9 +43,24 @@ def current(url: str) -> str | None:
     """The revision the database is at, or None before the first migration."""
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
 
     engine = create_engine(sync_url(url))
-    with engine.connect() as conn:
-        revision = MigrationContext.configure(conn).get_current_revision()
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            revision = MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        # The driver's own first line names the cause; the rest is SQLAlchemy's boilerplate.
+        raise DatabaseUnreachable(str(exc.orig).strip().splitlines()[0]) from exc
+    finally:
+        engine.dispose()
     return revision
+
+
+def latest() -> str:
+    """The newest revision this carehub ships."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert head is not None, "carehub ships at least one migration"
+    return head

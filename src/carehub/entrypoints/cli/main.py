@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from itertools import islice
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,9 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from carehub.audit.model import Verification
-from carehub.bootstrap import build, database_revision, upgrade_database
+from carehub.bootstrap import database_revision, upgrade_database
 from carehub.config import Settings
+from carehub.entrypoints.cli.database import opened, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
+from carehub.entrypoints.cli.start_line import start_line
 from carehub.entrypoints.logging import configure_logging
 from carehub.identity.commands import NewUser
 from carehub.kernel.actor import Actor, Role
@@ -44,12 +48,22 @@ def serve(
 ) -> None:
     """Serve the HTTP API."""
     settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    # The app creates the CAREHUB_BOOTSTRAP_ADMIN_* admin as it starts: no hint needed then.
+    bootstraps_admin = bool(settings.bootstrap_admin_email and settings.bootstrap_admin_password)
+    has_admin = bootstraps_admin or asyncio.run(_has_admin(settings))
+    ran_as = sys.argv[0] if Path(sys.argv[0]).name == "carehub" else "carehub"
+    line = start_line(
+        host=host, port=port, data_dir=settings.data_dir, has_admin=has_admin, command=ran_as
+    )
+    typer.echo(line, err=True)
     configure_logging(settings.log_level)  # the app configures it again in each worker
     uvicorn.run(
         "carehub.entrypoints.http.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers or settings.workers,
         loop="uvloop",
         http="httptools",
@@ -59,6 +73,11 @@ def serve(
     )
 
 
+async def _has_admin(settings: Settings) -> bool:
+    async with opened(settings) as carehub:
+        return await carehub.identity.has_admin()
+
+
 @app.command()
 def worker(
     host: Annotated[str | None, typer.Option(help="Overrides CAREHUB_WORKER_HOST.")] = None,
@@ -66,6 +85,7 @@ def worker(
 ) -> None:
     """Run the outbox relay and every event consumer (health on the worker port)."""
     settings = Settings()
+    require_database(settings)
     configure_logging(settings.log_level)
     uvicorn.run(
         "carehub.entrypoints.worker:create_worker_app",
@@ -102,21 +122,19 @@ def dead_letters(
 async def _dead_letters(
     consumer: str | None, include_replayed: bool, replay: str | None, limit: int
 ) -> None:
-    carehub = await build(Settings())
     operator = Actor.system("cli")
-    try:
-        if replay is not None:
-            letter = await carehub.dead_letters.replay(actor=operator, letter_id=replay)
-            console.print(f"replayed {letter.letter_id} ({letter.message.event_type})")
-            return
-        page = await carehub.dead_letters.list(
-            actor=operator, consumer=consumer, include_replayed=include_replayed, limit=limit
-        )
-    except CarehubError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(1) from exc
-    finally:
-        await carehub.close()
+    async with opened(Settings()) as carehub:
+        try:
+            if replay is not None:
+                letter = await carehub.dead_letters.replay(actor=operator, letter_id=replay)
+                console.print(f"replayed {letter.letter_id} ({letter.message.event_type})")
+                return
+            page = await carehub.dead_letters.list(
+                actor=operator, consumer=consumer, include_replayed=include_replayed, limit=limit
+            )
+        except CarehubError as exc:
+            console.print(f"[red]{exc.detail}[/red]")
+            raise typer.Exit(1) from exc
     # Tab-separated, one letter per line: readable, and easy to grep or cut.
     typer.echo("id\tconsumer\tevent id\tevent type\tattempts\tparked at\tlast error")
     for letter in page.items:
@@ -159,19 +177,15 @@ def demo(
 
 
 async def _demo(count: int, seed: int, batch: int) -> None:
-    settings = Settings()
-    carehub = await build(settings)
     actor = Actor.system("demo")
-    drafts = demo_drafts(count, seed=seed, today=carehub.clock.now().date())
     columns = (TextColumn("patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
+    async with opened(Settings()) as carehub:
+        drafts = demo_drafts(count, seed=seed, today=carehub.clock.now().date())
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("patients", total=count)
             while chunk := list(islice(drafts, batch)):
                 done = await carehub.patients.register_many(actor=actor, drafts=chunk)
                 progress.advance(task, done)
-    finally:
-        await carehub.close()
     console.print(f"created {count} demo patients")
 
 
@@ -186,15 +200,13 @@ def create_admin(
 
 
 async def _create_admin(email: str, password: str, country: str | None) -> None:
-    carehub = await build(Settings())
-    try:
-        new = NewUser(email=email, password=password, role=Role.ADMIN, country_id=country)
-        user = await carehub.identity.create_user(actor=Actor.system("cli"), new=new)
-    except CarehubError as exc:
-        console.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(1) from exc
-    finally:
-        await carehub.close()
+    async with opened(Settings()) as carehub:
+        try:
+            new = NewUser(email=email, password=password, role=Role.ADMIN, country_id=country)
+            user = await carehub.identity.create_user(actor=Actor.system("cli"), new=new)
+        except CarehubError as exc:
+            console.print(f"[red]{exc.detail}[/red]")
+            raise typer.Exit(1) from exc
     console.print(f"created admin {user.email} ({user.id})")
 
 
@@ -213,11 +225,8 @@ def audit_verify() -> None:
 
 
 async def _audit_verify() -> Verification:
-    carehub = await build(Settings())
-    try:
+    async with opened(Settings()) as carehub:
         return await carehub.audit.verify()
-    finally:
-        await carehub.close()
 
 
 @keys_app.command("rotate")
@@ -228,8 +237,5 @@ def keys_rotate() -> None:
 
 
 async def _rotate() -> str:
-    carehub = await build(Settings())
-    try:
+    async with opened(Settings()) as carehub:
         return await carehub.identity.tokens.rotate()
-    finally:
-        await carehub.close()
