@@ -53,5 +53,3 @@ def service(
         patients=patients,
         limits=LIMITS,
     )
-
-

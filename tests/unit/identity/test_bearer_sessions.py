@@ -10,11 +10,11 @@ import pytest
 
 from carehub.adapters.memory.store import MemoryStore
 from carehub.identity.commands import NewUser, TokenPair, UserChanges
-from carehub.identity.errors import NotSignedIn
+from carehub.identity.errors import NotSignedIn, UserNotFound
 from carehub.identity.model import REFRESH_TTL, User, UserStatus
 from carehub.identity.ports import AccessClaims
 from carehub.identity.service import IdentityService
-from carehub.kernel.actor import Role
+from carehub.kernel.actor import Actor, ExternalSubject, Role
 from carehub.kernel.ids import new_id
 from tests.support.clock import StillClock
 from tests.support.memory_world import ADMIN
@@ -87,3 +87,16 @@ async def test_an_expired_session_is_refused(service: IdentityService, clock: St
     # A token issued just now, so only the session's age can refuse it.
     claims = AccessClaims(user_id=user.id, role="staff", session_id=live.session_id)
     await refused(service, await service.tokens.issue(claims))
+
+
+async def test_me_describes_an_external_principal_without_an_account(
+    service: IdentityService,
+) -> None:
+    subject = ExternalSubject(issuer="https://idp.example", subject="abc", email="a@b.example")
+    external = Actor(id="oidc:abc", role=Role.STAFF, external=subject)
+    assert await service.me(actor=external) is None
+    with pytest.raises(UserNotFound):  # a carehub principal always has its account
+        await service.me(actor=Actor(id="oidc:abc", role=Role.STAFF))
+    user, pair = await signed_in_staff(service)
+    actor = await service.authenticate(pair.access_token, request_id=None, client=None)
+    assert await service.me(actor=actor) == user
