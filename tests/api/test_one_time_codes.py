@@ -8,7 +8,7 @@ import httpx
 
 from tests.api.conftest import ApiServer
 from tests.support.auth import bearer
-from tests.support.mailbox import last_code, messages_to
+from tests.support.mailbox import delivered_to, last_code, messages_to
 
 PASSWORD = "a long and good passphrase"
 
@@ -128,4 +128,4 @@ def test_sign_up_with_a_taken_email_looks_the_same_and_warns_the_owner(
     }
     response = post(server, "/auth/signup", body)
     assert response.status_code == 202
-    assert "already has one" in messages_to(server.data_dir, email)[-1].get_content()
+    assert "already has one" in delivered_to(server.data_dir, email)[-1].get_content()

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from carehub.identity.errors import EmailTaken
+from carehub.identity.errors import EmailTaken, PatientLinkTaken
 from carehub.identity.model import SignupProfile, User, UserStatus
 from carehub.identity.ports import IdentityUnitOfWork
 from carehub.kernel.actor import Role
@@ -143,6 +143,30 @@ async def test_replace_onto_another_users_email_raises_email_taken(new_uow: NewU
         with pytest.raises(EmailTaken):
             await uow.users.replace(grabbing, expected_version=1)
     assert await get(new_uow, luis.id) == luis
+
+
+async def test_a_patient_record_has_at_most_one_account(new_uow: NewUnit) -> None:
+    record = new_id()
+    ana = a_user(role=Role.PATIENT, patient_id=record)
+    luis = a_user(role=Role.PATIENT, patient_id=new_id())
+    staff, doctor = a_user(), a_user(role=Role.DOCTOR)  # unlinked accounts never collide
+    await add(new_uow, ana, luis, staff, doctor)
+    async with new_uow() as uow:
+        with pytest.raises(PatientLinkTaken):
+            await uow.users.add(a_user(role=Role.PATIENT, patient_id=record))
+    async with new_uow() as uow:
+        grabbing = replace(luis, patient_id=record, version=2)
+        with pytest.raises(PatientLinkTaken):
+            await uow.users.replace(grabbing, expected_version=1)
+    assert await get(new_uow, luis.id) == luis
+    # Unlinked, the record is free for another account.
+    async with new_uow() as uow:
+        assert await uow.users.replace(replace(ana, patient_id=None, version=2), expected_version=1)
+        assert await uow.users.replace(
+            replace(luis, patient_id=record, version=2), expected_version=1
+        )
+        await uow.commit()
+    assert (await get(new_uow, luis.id)) == replace(luis, patient_id=record, version=2)
 
 
 async def test_a_changed_email_frees_the_old_one(new_uow: NewUnit) -> None:

@@ -58,9 +58,15 @@ def enrol(
     """Create a user as the admin and sign them in."""
     email = f"{role}-{uuid.uuid4().hex[:12]}@matrix.test"
     body = {"email": email, "role": role, "password": PASSWORD, "countryId": country_id}
-    if patient_id is not None:
-        body["patientId"] = patient_id
     with server.client() as admin:
+        if patient_id is not None:
+            # An account links only an existing record. Tables are emptied before each
+            # test, which seeds the record again under the same id.
+            record = admin.post(
+                "/patients", json=patient_body(country_id or "PE", patientId=patient_id)
+            )
+            assert record.status_code in (201, 409), record.text
+            body["patientId"] = patient_id
         response = admin.post("/users", json=body)
     assert response.status_code == 201, response.text
     user = response.json()

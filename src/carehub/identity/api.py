@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from starlette.responses import Response
 
 from carehub.identity.schemas import (
@@ -13,6 +13,7 @@ from carehub.identity.schemas import (
     Jwks,
     LoginRequest,
     LogoutRequest,
+    MeRead,
     RefreshRequest,
     SignupRequest,
     TokenRead,
@@ -42,7 +43,9 @@ def _client(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _json(model: TokenRead | UserRead | UserPage | Accepted, status: int = 200) -> Response:
+def _json(
+    model: TokenRead | UserRead | MeRead | UserPage | Accepted, status: int = 200
+) -> Response:
     return Response(model.model_dump_json(by_alias=True), status, media_type="application/json")
 
 
@@ -77,9 +80,11 @@ async def logout(request: Request, identity: Identity, body: LogoutRequest) -> R
 @auth.post(
     "/otp/request", status_code=202, response_model=Accepted, responses=error_responses(422, 429)
 )
-async def request_code(request: Request, identity: Identity, body: CodeRequest) -> Response:
+async def request_code(
+    request: Request, identity: Identity, body: CodeRequest, after: BackgroundTasks
+) -> Response:
     """Mail a 6-digit sign-in code (valid 10 minutes, single use)."""
-    await identity.request_code(email=body.email, client=_client(request))
+    after.add_task(await identity.request_code(email=body.email, client=_client(request)))
     return _json(Accepted(detail=CODE_SENT), 202)
 
 
@@ -93,9 +98,11 @@ async def verify_code(request: Request, identity: Identity, body: VerifyCodeRequ
 @auth.post(
     "/signup", status_code=202, response_model=Accepted, responses=error_responses(403, 422, 429)
 )
-async def signup(request: Request, identity: Identity, body: SignupRequest) -> Response:
+async def signup(
+    request: Request, identity: Identity, body: SignupRequest, after: BackgroundTasks
+) -> Response:
     """Create a patient account; confirm it with the mailed code at `/auth/signup/verify`."""
-    await identity.signup(signup=body.to_signup(), client=_client(request))
+    after.add_task(await identity.signup(signup=body.to_signup(), client=_client(request)))
     return _json(Accepted(detail=CODE_SENT), 202)
 
 
@@ -143,11 +150,11 @@ async def list_users(
     return _json(UserPage(items=[UserRead.of(u) for u in page.items], next_cursor=page.next_cursor))
 
 
-@users.get("/me", response_model=UserRead)
+@users.get("/me", response_model=MeRead)
 async def me(actor: CurrentActor, identity: Identity) -> Response:
-    """The signed-in account."""
-    user = await identity.get_user(actor=actor, user_id=actor.id)
-    return _json(UserRead.of(user))
+    """The signed-in account, or the external provider's principal (`external` says which)."""
+    user = await identity.me(actor=actor)
+    return _json(MeRead.of(actor, user))
 
 
 @users.get("/{user_id}", response_model=UserRead, responses=error_responses(404, 422))

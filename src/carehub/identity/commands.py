@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
 from carehub.identity.model import UserStatus
 from carehub.identity.ports import ExternalIdentity
 from carehub.kernel.actor import Actor, Role
+
+FollowUp = Callable[[], Awaitable[None]]
+"""Work a use case leaves for after its answer is sent (mail): what it costs then says
+nothing, through the answer's timing, about whether an account exists."""
 
 
 @dataclass(frozen=True)

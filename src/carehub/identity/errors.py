@@ -45,3 +45,10 @@ class LastAdmin(Conflict):
 
     def __init__(self) -> None:
         super().__init__("This is the last active admin; make another admin first")
+
+
+class PatientLinkTaken(Conflict):
+    """Another account links the patient record already (one patient account per record)."""
+
+    def __init__(self) -> None:
+        super().__init__("Another account is linked to this patient record")

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User
 from carehub.kernel.pagination import Page
+from carehub.kernel.patient_directory import PatientDirectory
 from carehub.kernel.unit_of_work import UnitOfWork
 
 
@@ -104,14 +105,17 @@ class AccessTokens(Protocol):
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
-        """Insert; raises EmailTaken when the email is registered already."""
+        """Insert; raises EmailTaken when the email is registered already and
+        PatientLinkTaken when another account links the same patient record."""
         ...
 
     async def get(self, user_id: str) -> User | None: ...
 
     async def get_by_email(self, email: str) -> User | None: ...
 
-    async def replace(self, user: User, *, expected_version: int) -> bool: ...
+    async def replace(self, user: User, *, expected_version: int) -> bool:
+        """Conditional update; raises as `add` does for a taken email or patient link."""
+        ...
 
     async def admin_exists(self) -> bool: ...
 
@@ -137,7 +141,11 @@ class SessionRepository(Protocol):
 
     async def revoke_user(self, user_id: str, at: datetime) -> None: ...
 
-    async def family_revoked(self, family_id: str) -> bool: ...
+    async def signed_in_user(self, family_id: str, *, now: datetime) -> User | None:
+        """The user of a session family that is neither revoked nor expired at `now`
+        (None otherwise): one indexed read of the session joined with its user, which every
+        request with a carehub access token makes."""
+        ...
 
 
 class OtpRepository(Protocol):
@@ -159,6 +167,11 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def otps(self) -> OtpRepository: ...
+
+    @property
+    def patient_directory(self) -> PatientDirectory:
+        """Whether a patient record exists, checked when an account links to it."""
+        ...
 
 
 @dataclass(frozen=True, kw_only=True)

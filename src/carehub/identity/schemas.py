@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from carehub.identity.commands import NewUser, Signup, TokenPair, UserChanges
 from carehub.identity.model import User, UserStatus
-from carehub.kernel.actor import Role
+from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import Forbidden
 from carehub.web.schemas import CursorPage, WireModel
 from carehub.web.text import NAME, ONE_LINE, OPAQUE
@@ -163,6 +163,64 @@ class UserRead(WireModel):
             patient_id=user.patient_id,
             practitioner_id=user.practitioner_id,
             created_at=user.created_at,
+        )
+
+
+class ExternalRead(WireModel):
+    issuer: str
+    subject: str
+
+
+class MeRead(WireModel):
+    """The signed-in principal: their carehub account, and, when an external OpenID
+    Connect provider signed them in, that provider's issuer and subject. Without a carehub
+    account, `id` is `oidc:<subject>`, the email is the token's (if any), `createdAt` is
+    null and the role is the one mapped from the provider's groups."""
+
+    id: str
+    email: str | None
+    role: str = Field(
+        description="The role in force: for external principals, mapped from their groups."
+    )
+    status: str
+    country_id: str | None
+    patient_id: str | None
+    practitioner_id: str | None
+    created_at: datetime | None
+    external: ExternalRead | None = Field(
+        description="The external provider that signed the principal in; null for carehub sign-in."
+    )
+
+    @classmethod
+    def of(cls, actor: Actor, user: User | None) -> MeRead:
+        external = actor.external
+        provider = (
+            None
+            if external is None
+            else ExternalRead(issuer=external.issuer, subject=external.subject)
+        )
+        if user is None:
+            return cls(
+                id=actor.id,
+                email=None if external is None else external.email,
+                role=actor.role.value,
+                status=UserStatus.ACTIVE.value,
+                country_id=actor.country_id,
+                patient_id=None,
+                practitioner_id=None,
+                created_at=None,
+                external=provider,
+            )
+        return cls(
+            id=user.id,
+            email=user.email,
+            role=actor.role.value,
+            status=user.status.value,
+            country_id=user.country_id,
+            patient_id=user.patient_id,
+            practitioner_id=user.practitioner_id,
+            created_at=user.created_at,
+            external=provider,
         )
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TypeVar
 
 from carehub.identity.authentication import BearerAuthentication
 from carehub.identity.commands import (
     ExternalRoles,
+    FollowUp,
     NewUser,
     SignInLimits,
     Signup,
@@ -57,10 +60,11 @@ from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid
 from carehub.kernel.ids import new_id
-from carehub.kernel.mail import Mailer
+from carehub.kernel.mail import Mailer, MailMessage
 from carehub.kernel.pagination import Page, check_limit
 
 _T = TypeVar("_T")
+log = logging.getLogger("carehub.identity")
 
 
 class IdentityService:
@@ -88,6 +92,7 @@ class IdentityService:
         self._limits = limits or SignInLimits()
         self._bearer = BearerAuthentication(
             uow_factory,
+            clock,
             tokens,
             external,
             external_roles or ExternalRoles({role.value: role for role in ASSIGNABLE_ROLES}),
@@ -128,6 +133,15 @@ class IdentityService:
             raise UserNotFound(user_id)
         return user
 
+    async def me(self, *, actor: Actor) -> User | None:
+        """The caller's own account; None for an external provider's principal that
+        carehub holds no account of (the caller is then described by the actor alone)."""
+        async with self._uow() as uow:
+            user = await uow.users.get(actor.id)
+        if user is None and actor.external is None:
+            raise UserNotFound(actor.id)
+        return user
+
     async def list_users(self, *, actor: Actor, cursor: str | None, limit: int) -> Page[User]:
         check_limit(limit)
         if not actor.unrestricted:
@@ -157,10 +171,9 @@ class IdentityService:
                 raise LastAdmin()
             if not await uow.users.replace(revised, expected_version=user.version):
                 raise Invalid("The account changed meanwhile; try again")
+            if "patient_id" in changed:
+                await _check_patient_exists(uow, revised)
             await uow.sessions.revoke_user(user_id, now)
-            # This process forgets every session it vouched for; others re-check within
-            # REVOCATION_CHECK_SECONDS.
-            self._bearer.forget_all()
             uow.record(
                 UserChanged(
                     aggregate_id=user_id, occurred_at=now, actor_id=actor.id, changed_fields=changed
@@ -201,7 +214,6 @@ class IdentityService:
             if not session.usable(now) or not await uow.sessions.mark_rotated(token_hash, now):
                 await uow.sessions.revoke_family(session.family_id, now)
                 await uow.commit()
-                self._bearer.forget([session.family_id])
                 raise SessionInvalid()
             user = await uow.users.get(session.user_id)
             if user is None or user.status is not UserStatus.ACTIVE:
@@ -227,7 +239,6 @@ class IdentityService:
             for family in families:
                 await uow.sessions.revoke_family(family, now)
             await uow.commit()
-        self._bearer.forget(families)
 
     async def authenticate(
         self, token: str, *, request_id: str | None, client: str | None
@@ -237,14 +248,18 @@ class IdentityService:
 
     # --- one-time codes and sign-up --------------------------------------------------------
 
-    async def request_code(self, *, email: str, client: str | None) -> None:
-        """Mail a sign-in code to an active account. Unknown emails get the same answer."""
+    async def request_code(self, *, email: str, client: str | None) -> FollowUp:
+        """Mail a sign-in code to an active account. Unknown emails get the same answer,
+        after the same work: the code is hashed either way, and storing and mailing it
+        is the follow-up, run after answering."""
         email = normalise_email(email)
         await self._throttle("otp", email, client)
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
-        if user is not None and user.status is UserStatus.ACTIVE:
-            await self._send_code(email, OtpPurpose.LOGIN)
+        challenge, code = await self._new_code(email, OtpPurpose.LOGIN)
+        if user is None or user.status is not UserStatus.ACTIVE:
+            return _nothing
+        return partial(self._deliver_code, challenge, code)
 
     async def verify_code(self, *, email: str, code: str, client: str | None) -> TokenPair:
         email = normalise_email(email)
@@ -256,16 +271,18 @@ class IdentityService:
             raise CodeRejected()
         return await self._start_session(user)
 
-    async def signup(self, *, signup: Signup, client: str | None) -> None:
+    async def signup(self, *, signup: Signup, client: str | None) -> FollowUp:
         """Start a patient account; it becomes active once the mailed code is confirmed.
 
-        Whether the email was free or not, the answer is the same (no account discovery);
-        the owner of a taken email is told by mail instead.
+        Whether the email was free or not, the answer is the same after the same work (no
+        account discovery, by content or by timing): the password and a code are hashed
+        either way; the follow-up mails the code, or tells the owner of a taken email.
         """
         email = normalise_email(signup.email)
         await self._throttle("signup", email, client)
         check_password(signup.password, email)
         hashed = await self._slow(self._hasher.hash, signup.password)
+        challenge, code = await self._new_code(email, OtpPurpose.SIGNUP)
         now = self._clock.now()
         user = User(
             id=new_id(),
@@ -283,11 +300,11 @@ class IdentityService:
             signup_profile=SignupProfile(signup.given, signup.family, signup.birth_date),
         )
         try:
-            await self._insert(Actor.system("signup"), user)
+            # Its patient record is created when the email is confirmed, not before.
+            await self._insert(Actor.system("signup"), user, check_link=False)
         except EmailTaken:
-            await self._mailer.send(account_exists_mail(email))
-            return
-        await self._send_code(email, OtpPurpose.SIGNUP)
+            return partial(self._mail, account_exists_mail(email))
+        return partial(self._deliver_code, challenge, code)
 
     async def confirm_signup(self, *, email: str, code: str, client: str | None) -> TokenPair:
         """Confirm the mailed code: the account becomes active and gets its patient record."""
@@ -345,11 +362,13 @@ class IdentityService:
             updated_at=now,
         )
         _check_links(user)
-        await self._insert(actor, user)
+        await self._insert(actor, user, check_link=True)
         return user
 
-    async def _insert(self, actor: Actor, user: User) -> None:
+    async def _insert(self, actor: Actor, user: User, *, check_link: bool) -> None:
         async with self._uow() as uow:
+            if check_link:
+                await _check_patient_exists(uow, user)
             await uow.users.add(user)
             uow.record(
                 UserCreated(
@@ -379,7 +398,6 @@ class IdentityService:
             pair, session = await self._tokens_for(user, new_id())
             await uow.sessions.add(session)
             await uow.commit()
-        self._bearer.vouch(session.family_id)
         return pair
 
     async def _tokens_for(self, user: User, family_id: str) -> tuple[TokenPair, RefreshSession]:
@@ -408,7 +426,7 @@ class IdentityService:
         async with self._hash_slots:
             return await asyncio.to_thread(work, *args)
 
-    async def _send_code(self, email: str, purpose: OtpPurpose) -> None:
+    async def _new_code(self, email: str, purpose: OtpPurpose) -> tuple[OtpChallenge, str]:
         code = f"{secrets.randbelow(1_000_000):06d}"
         hashed = await self._slow(self._hasher.hash, code)
         challenge = OtpChallenge(
@@ -417,10 +435,21 @@ class IdentityService:
             code_hash=hashed,
             expires_at=self._clock.now() + OTP_TTL,
         )
+        return challenge, code
+
+    async def _deliver_code(self, challenge: OtpChallenge, code: str) -> None:
         async with self._uow() as uow:
             await uow.otps.put(challenge)
             await uow.commit()
-        await self._mailer.send(code_mail(email, code, purpose))
+        await self._mail(code_mail(challenge.email, code, challenge.purpose))
+
+    async def _mail(self, message: MailMessage) -> None:
+        # Runs after the answer went out: nobody is left to tell, so a failure is logged
+        # (by kind only: the message names its recipient) and the person asks again.
+        try:
+            await self._mailer.send(message)
+        except Exception as exc:  # any mailer failure has the same outcome
+            log.warning("sign-in mail not sent: %s", type(exc).__name__)
 
     async def _consume_code(self, email: str, code: str, purpose: OtpPurpose) -> None:
         now = self._clock.now()
@@ -472,6 +501,20 @@ def _check_links(user: User) -> None:
             "only patient accounts link a patient",
             errors=[FieldError("patientId", "only for patients")],
         )
+
+
+async def _check_patient_exists(uow: IdentityUnitOfWork, user: User) -> None:
+    """An account links only a record that exists (else it would gain the access of
+    whatever record later takes that id)."""
+    if user.patient_id is not None and await uow.patient_directory.contact(user.patient_id) is None:
+        raise Invalid(
+            "patientId names no patient record",
+            errors=[FieldError("patientId", "no such patient")],
+        )
+
+
+async def _nothing() -> None:
+    """The follow-up of a request that has nothing left to do."""
 
 
 def _token_hash(token: str) -> str:

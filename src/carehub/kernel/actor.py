@@ -19,6 +19,15 @@ class Role(StrEnum):
 
 
 @dataclass(frozen=True)
+class ExternalSubject:
+    """Who an external identity provider (OpenID Connect) says the caller is."""
+
+    issuer: str
+    subject: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class Actor:
     """The principal behind a call plus where the call came from."""
 
@@ -30,6 +39,8 @@ class Actor:
     session_id: str | None = None
     request_id: str | None = None
     client_address: str | None = None
+    # Set when an external provider's token, not a carehub session, proved the actor.
+    external: ExternalSubject | None = None
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:

@@ -8,13 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from carehub.adapters.identity.passwords import Argon2Hasher
-from carehub.adapters.memory.identity import OpaqueAccessTokens
 from carehub.adapters.memory.mail import MemoryMailer
 from carehub.adapters.memory.store import MemoryStore
-from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
-from carehub.adapters.ratelimit.memory import MemoryRateLimiter
-from carehub.identity.commands import NewUser, SignInLimits, Signup, TokenPair, UserChanges
+from carehub.identity.commands import NewUser, Signup, TokenPair, UserChanges
 from carehub.identity.errors import (
     CodeRejected,
     EmailTaken,
@@ -25,52 +21,14 @@ from carehub.identity.errors import (
     Throttled,
 )
 from carehub.identity.model import LOCKOUT, MAX_FAILED_LOGINS, OTP_MAX_TRIES, User, UserStatus
-from carehub.identity.ports import SelfRegistration
 from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.errors import Forbidden, Invalid
 from tests.support.clock import StillClock
 from tests.support.memory_world import ADMIN, NOW, event_types
+from tests.unit.identity.conftest import LIMITS, RecordedPatients
 
 PASSWORD = "correct horse battery"
-LIMITS = SignInLimits(per_account=20, per_address=100, window_seconds=900)
-
-
-class RecordedPatients:
-    """The patients domain as identity sees it at sign-up: it records what it was asked."""
-
-    def __init__(self) -> None:
-        self.registered: list[SelfRegistration] = []
-
-    async def register_self(self, registration: SelfRegistration) -> None:
-        self.registered.append(registration)
-
-
-@pytest.fixture
-def mailer() -> MemoryMailer:
-    return MemoryMailer()
-
-
-@pytest.fixture
-def patients() -> RecordedPatients:
-    return RecordedPatients()
-
-
-@pytest.fixture
-def service(
-    store: MemoryStore, clock: StillClock, mailer: MemoryMailer, patients: RecordedPatients
-) -> IdentityService:
-    return IdentityService(
-        lambda: MemoryUnitOfWork(store, clock),
-        clock,
-        # argon2id at its cheapest: the same code path in microseconds, not 64 MiB a hash.
-        hasher=Argon2Hasher(time_cost=1, memory_kib=32),
-        tokens=OpaqueAccessTokens(clock),
-        limiter=MemoryRateLimiter(clock),
-        mailer=mailer,
-        patients=patients,
-        limits=LIMITS,
-    )
 
 
 async def staff(service: IdentityService, email: str = "staff@example.org") -> User:
@@ -274,7 +232,7 @@ def signup(email: str = "ana@example.org") -> Signup:
 async def test_sign_up_activates_once_the_mailed_code_is_confirmed(
     service: IdentityService, store: MemoryStore, mailer: MemoryMailer, patients: RecordedPatients
 ) -> None:
-    await service.signup(signup=signup(), client=None)
+    await (await service.signup(signup=signup(), client=None))()
     (pending,) = store.users.values()
     assert (pending.status, pending.role) == (UserStatus.PENDING, Role.PATIENT)
     with pytest.raises(SignInFailed):
@@ -294,14 +252,14 @@ async def test_signing_up_with_a_taken_email_tells_its_owner_instead(
     service: IdentityService, store: MemoryStore, mailer: MemoryMailer
 ) -> None:
     await staff(service, "ana@example.org")
-    await service.signup(signup=signup(), client=None)
+    await (await service.signup(signup=signup(), client=None))()
     assert len(store.users) == 1
     assert [m.purpose for m in mailer.to("ana@example.org")] == ["identity.signup_exists"]
 
 
 async def test_a_sign_in_code_is_used_once(service: IdentityService, mailer: MemoryMailer) -> None:
     await staff(service)
-    await service.request_code(email="staff@example.org", client=None)
+    await (await service.request_code(email="staff@example.org", client=None))()
     code = mailed_code(mailer, "staff@example.org")
     await service.verify_code(email="staff@example.org", code=code, client=None)
     with pytest.raises(CodeRejected):
@@ -312,7 +270,7 @@ async def test_wrong_codes_close_the_challenge(
     service: IdentityService, mailer: MemoryMailer
 ) -> None:
     await staff(service)
-    await service.request_code(email="staff@example.org", client=None)
+    await (await service.request_code(email="staff@example.org", client=None))()
     code = mailed_code(mailer, "staff@example.org")
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(OTP_MAX_TRIES):
@@ -323,5 +281,5 @@ async def test_wrong_codes_close_the_challenge(
 
 
 async def test_unknown_emails_get_no_code(service: IdentityService, mailer: MemoryMailer) -> None:
-    await service.request_code(email="nobody@example.org", client=None)
+    await (await service.request_code(email="nobody@example.org", client=None))()
     assert mailer.sent == []

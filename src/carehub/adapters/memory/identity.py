@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from carehub.adapters.memory.pages import page_of
 from carehub.adapters.memory.store import MemoryStore
-from carehub.identity.errors import EmailTaken
+from carehub.identity.errors import EmailTaken, PatientLinkTaken
 from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User, UserStatus
 from carehub.identity.ports import AccessClaims, InvalidAccessToken
 from carehub.kernel.actor import Role
@@ -25,7 +25,7 @@ class MemoryUsers:
     async def add(self, user: User) -> None:
         if user.id in self._store.users:
             raise ValueError(f"user {user.id} exists")  # SQL's primary key refuses it too
-        self._check_email_free(user)
+        self._check_free(user)
         self._store.users[user.id] = user
 
     async def get(self, user_id: str) -> User | None:
@@ -38,7 +38,7 @@ class MemoryUsers:
         current = self._store.users.get(user.id)
         if current is None or current.version != expected_version:
             return False
-        self._check_email_free(user)
+        self._check_free(user)
         self._store.users[user.id] = user
         return True
 
@@ -57,9 +57,12 @@ class MemoryUsers:
         found = [u for key, u in sorted(self._store.users.items()) if key > after]
         return page_of(found, limit, lambda u: {"after": u.id})
 
-    def _check_email_free(self, user: User) -> None:
-        if any(u.email == user.email and u.id != user.id for u in self._store.users.values()):
+    def _check_free(self, user: User) -> None:
+        others = [u for u in self._store.users.values() if u.id != user.id]
+        if any(u.email == user.email for u in others):
             raise EmailTaken()
+        if user.patient_id is not None and any(u.patient_id == user.patient_id for u in others):
+            raise PatientLinkTaken()
 
 
 class MemorySessions:
@@ -87,11 +90,14 @@ class MemorySessions:
     async def revoke_user(self, user_id: str, at: datetime) -> None:
         self._revoke(lambda s: s.user_id == user_id, at)
 
-    async def family_revoked(self, family_id: str) -> bool:
-        return any(
-            s.family_id == family_id and s.revoked_at is not None
+    async def signed_in_user(self, family_id: str, *, now: datetime) -> User | None:
+        live = (
+            s
             for s in self._store.sessions.values()
+            if s.family_id == family_id and s.revoked_at is None and s.expires_at > now
         )
+        session = next(live, None)
+        return None if session is None else self._store.users.get(session.user_id)
 
     def _revoke(self, chosen: Callable[[RefreshSession], bool], at: datetime) -> None:
         for key, s in list(self._store.sessions.items()):

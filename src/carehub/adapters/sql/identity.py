@@ -20,7 +20,7 @@ from carehub.adapters.sql.database import (
     versioned_update_params,
 )
 from carehub.adapters.sql.tables import otp_challenges, refresh_sessions, users
-from carehub.identity.errors import EmailTaken
+from carehub.identity.errors import EmailTaken, PatientLinkTaken
 from carehub.identity.model import (
     OtpChallenge,
     OtpPurpose,
@@ -71,9 +71,15 @@ _REVOKE_USER = Statement(
     .where(s.user_id == sa.bindparam("user_id"), s.revoked_at.is_(None))
     .values(revoked_at=sa.bindparam("at"))
 )
-_FAMILY_REVOKED = Statement(
-    sa.select(sa.literal(1))
-    .where(s.family_id == sa.bindparam("family_id"), s.revoked_at.is_not(None))
+# Every row of a family is revoked together, so any unrevoked, unexpired row proves it live.
+_SIGNED_IN_USER = Statement(
+    sa.select(users)
+    .select_from(refresh_sessions.join(users, u.id == s.user_id))
+    .where(
+        s.family_id == sa.bindparam("family_id"),
+        s.revoked_at.is_(None),
+        s.expires_at > sa.bindparam("now"),
+    )
     .limit(1)
 )
 
@@ -104,9 +110,7 @@ class SqlUserRepository:
         try:
             await self._session.execute(_INSERT_USER, _user_row(user))
         except UniqueViolation as exc:
-            if "email" in exc.columns:
-                raise EmailTaken() from exc
-            raise
+            raise _taken(exc) from exc
 
     async def get(self, user_id: str) -> User | None:
         row = await self._session.fetch_one(_USER_BY_ID, {"id": user_id})
@@ -121,7 +125,7 @@ class SqlUserRepository:
         try:
             return await self._session.execute(_UPDATE_USER, row) == 1
         except UniqueViolation as exc:
-            raise EmailTaken() from exc
+            raise _taken(exc) from exc
 
     async def admin_exists(self) -> bool:
         return await self._session.fetch_one(_ANY_ADMIN) is not None
@@ -169,8 +173,9 @@ class SqlSessionRepository:
     async def revoke_user(self, user_id: str, at: datetime) -> None:
         await self._session.execute(_REVOKE_USER, {"user_id": user_id, "at": at})
 
-    async def family_revoked(self, family_id: str) -> bool:
-        return await self._session.fetch_one(_FAMILY_REVOKED, {"family_id": family_id}) is not None
+    async def signed_in_user(self, family_id: str, *, now: datetime) -> User | None:
+        row = await self._session.fetch_one(_SIGNED_IN_USER, {"family_id": family_id, "now": now})
+        return None if row is None else _user(row)
 
 
 class SqlOtpRepository:
@@ -205,6 +210,14 @@ class SqlOtpRepository:
             "consumed_at": challenge.consumed_at,
         }
         await self._session.execute(_UPDATE_OTP, params)
+
+
+def _taken(exc: UniqueViolation) -> Exception:
+    if "email" in exc.columns:
+        return EmailTaken()
+    if "patient_id" in exc.columns:
+        return PatientLinkTaken()
+    return exc
 
 
 def _user_row(user: User) -> dict[str, Any]:

@@ -24,6 +24,8 @@ users = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("ix_users_role", "role"),
+    # One patient account per patient record (NULLs, the other roles, never collide).
+    sa.Index("uq_users_patient_id", "patient_id", unique=True),
 )
 
 refresh_sessions = sa.Table(
