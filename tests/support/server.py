@@ -25,19 +25,24 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
-    """Serve carehub over HTTP until the block ends; yields the base URL."""
+    """Serve carehub over HTTP until the block ends; yields the base URL, which is also
+    carehub's public URL unless `settings` name one."""
 
     async def make(s: Settings) -> Carehub:
         return await build(s, clock=clock)
 
-    with serving(create_app(settings, carehub=make)) as base_url:
+    port = free_port()
+    if settings.public_url is None:
+        settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    with serving(create_app(settings, carehub=make), port) as base_url:
         yield base_url
 
 
 @contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """Serve any ASGI app over HTTP until the block ends; yields the base URL."""
-    port = free_port()
+def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """Serve any ASGI app over HTTP until the block ends (as `carehub serve` runs uvicorn);
+    yields the base URL."""
+    port = port or free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -46,6 +51,7 @@ def serving(app: ASGIApp) -> Iterator[str]:
         access_log=False,
         lifespan="on",
         loop="asyncio",
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
