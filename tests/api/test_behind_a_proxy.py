@@ -4,7 +4,6 @@ the request's `Host` header."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from carehub.config import Settings
 from tests.api.documents_world import presign
+from tests.api.proxy_world import FORGED, audited_address, spoofing, wrong_password
 from tests.api.scheduling_world import add_patient
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
 from tests.support.clock import AdjustableClock
@@ -22,13 +22,7 @@ from tests.support.server import running_server
 from tests.support.services import fresh_sqlite
 
 PER_ADDRESS = 3
-FORGED = "203.0.113.9"
 Serve = Callable[..., AbstractContextManager[str]]
-
-
-def spoofing(address: str) -> dict[str, str]:
-    """Every header a client might use to claim `address`."""
-    return {"X-Forwarded-For": address, "Forwarded": f"for={address}", "X-Real-IP": address}
 
 
 @pytest.fixture
@@ -51,25 +45,6 @@ def serve(sqlite_template: Path, tmp_path: Path) -> Serve:
     return start
 
 
-def wrong_password(base: str, headers: dict[str, str]) -> int:
-    """A failed sign-in (a new account each time, so only the per-address limit counts)."""
-    body = {"email": f"{uuid.uuid4().hex[:12]}@clinic.test", "password": "not the passphrase"}
-    return httpx.post(f"{base}/auth/login", json=body, headers=headers, timeout=30).status_code
-
-
-def audited_address(base: str, token: str, headers: dict[str, str]) -> str | None:
-    """The client address the audit trail writes for a read of a patient sent with `headers`."""
-    with httpx.Client(base_url=base, headers=bearer(token), timeout=30) as client:
-        patient = add_patient(client, "PE")
-        request_id = uuid.uuid4().hex
-        read = client.get(f"/patients/{patient}", headers={**headers, "X-Request-ID": request_id})
-        assert read.status_code == 200, read.text
-        entries = client.get("/audit", params={"patientId": patient}).json()["items"]
-    [entry] = [e for e in entries if e["requestId"] == request_id]
-    address: str | None = entry["clientAddress"]
-    return address
-
-
 def test_no_header_chooses_the_address_of_a_client_that_is_no_trusted_proxy(serve: Serve) -> None:
     with serve() as base:
         token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)  # the first attempt of 127.0.0.1
@@ -84,9 +59,12 @@ def test_no_header_chooses_the_address_of_a_client_that_is_no_trusted_proxy(serv
 def test_a_trusted_proxy_names_the_client(serve: Serve) -> None:
     with serve(trusted_proxies="127.0.0.0/8") as base:
         token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
-        # What the client wrote to the left of the proxy's own entry is not believed.
+        # What the client wrote to the left of the proxy's own entry is not believed, and
+        # the hops of proxies in the trusted range are passed over.
         forwarded = {"X-Forwarded-For": f"6.6.6.6, {FORGED}"}
         assert audited_address(base, token, forwarded) == FORGED
+        two_proxies = {"X-Forwarded-For": f"6.6.6.6, {FORGED}, 127.0.0.2"}
+        assert audited_address(base, token, two_proxies) == FORGED
         assert audited_address(base, token, {}) == "127.0.0.1"
         # Each forwarded address has its own limit; the proxy's address is not one of them.
         first = {"X-Forwarded-For": "198.51.100.1"}

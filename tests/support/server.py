@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -66,3 +71,37 @@ def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+CAREHUB = str(Path(sys.executable).with_name("carehub"))
+
+
+@contextmanager
+def carehub_serve(
+    env: Mapping[str, str], port: int, log_path: Path, options: Sequence[str] = ()
+) -> Iterator[str]:
+    """`carehub serve` as a real process (its output in `log_path`) until the block ends;
+    yields the base URL once it is ready."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [CAREHUB, "serve", *options], env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base, process)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "carehub serve exited"
+        try:
+            if httpx.get(f"{base}/health/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("carehub serve did not become ready")
