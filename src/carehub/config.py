@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -16,6 +17,18 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address `carehub serve` listens on.")
     port: int = Field(8000, description="Port `carehub serve` listens on.")
+    public_url: str | None = Field(
+        None,
+        description="Origin clients reach carehub at (`https://api.clinic.example`), used for "
+        "every absolute link it sends (upload forms, downloads); default "
+        "`http://<host>:<port>`. The request's `Host` header is never used.",
+    )
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or CIDR ranges of reverse proxies whose "
+        "`X-Forwarded-For` names the client; none by default (the peer's address is the "
+        "client's).",
+    )
     data_dir: Path = Field(
         Path(".carehub"), description="Folder for embedded data (SQLite, files)."
     )
@@ -172,6 +185,31 @@ class Settings(BaseSettings):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        """An http(s) origin: links are made by appending a path to it."""
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry a user name or password")
+        if parts.path not in ("", "/") or "?" in value or "#" in value:
+            raise ValueError("must be an origin only: no path, query or fragment")
+        if not value.isascii():
+            raise ValueError("must be ASCII (write an international name in its xn-- form)")
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+        return f"{parts.scheme}://{parts.netloc}"
+
     @field_validator("oidc_group_roles", mode="before")
     @classmethod
     def _split_pairs(cls, value: object) -> object:
@@ -186,6 +224,14 @@ class Settings(BaseSettings):
         if self.serve_runs_consumers is not None:
             return self.serve_runs_consumers
         return self.broker_url.startswith("memory://")
+
+    @property
+    def resolved_public_url(self) -> str:
+        """The origin of every absolute link (see `public_url`)."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -130,6 +130,36 @@ def test_the_redirecting_download_route_is_audited(api: httpx.Client, patient: s
     assert "file.download" in actions(api, patient)
 
 
+def test_links_stay_on_carehub_whatever_host_the_client_names(
+    server: ApiServer, api: httpx.Client, patient: str
+) -> None:
+    file = uploaded(api, patient, PDF, mime_type="application/pdf", doc_type="lab")
+    evil = {"Host": "evil.example"}
+
+    form = api.post(
+        f"/patients/{patient}/files/presign-upload",
+        json={"filename": "a.pdf", "mimeType": "application/pdf", "kind": "doc", "docType": "lab"},
+        headers=evil,
+    ).json()
+    [listed] = [
+        f
+        for f in api.get(
+            f"/patients/{patient}/files",
+            params={"scope": "originals", "presign": 1},
+            headers=evil,
+        ).json()["items"]
+        if f["key"] == file["key"]
+    ]
+    redirect = api.get(
+        f"/patients/{patient}/files/download", params={"key": file["key"]}, headers=evil
+    )
+
+    assert form["uploadUrl"] == f"{server.base_url}/objects/upload"
+    assert listed["downloadUrl"].startswith(f"{server.base_url}/objects/")
+    assert redirect.headers["Location"].startswith(f"{server.base_url}/objects/")
+    assert httpx.get(redirect.headers["Location"], timeout=30).content == PDF
+
+
 # --- rejections -----------------------------------------------------------------------------
 
 

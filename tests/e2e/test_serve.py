@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +15,7 @@ import pytest
 
 from tests.api.bodies import SEED_001_PATIENT
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
-from tests.support.server import free_port
-
-CAREHUB = str(Path(sys.executable).with_name("carehub"))
+from tests.support.server import CAREHUB, carehub_serve, free_port
 
 
 @pytest.fixture
@@ -35,29 +31,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     admin = [CAREHUB, "users", "create-admin", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD]
     subprocess.run(admin, env=env, check=True, capture_output=True)
     log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [CAREHUB, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(base, process)
-            yield base, log_path
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=20)
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "carehub serve exited"
-        try:
-            if httpx.get(f"{base}/health/ready").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("carehub serve did not become ready")
+    with carehub_serve(env, port, log_path) as base:
+        yield base, log_path
 
 
 def test_serve_embedded_with_demo_data_and_safe_logs(served: tuple[str, Path]) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -25,19 +30,24 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
-    """Serve carehub over HTTP until the block ends; yields the base URL."""
+    """Serve carehub over HTTP until the block ends; yields the base URL, which is also
+    carehub's public URL unless `settings` name one."""
 
     async def make(s: Settings) -> Carehub:
         return await build(s, clock=clock)
 
-    with serving(create_app(settings, carehub=make)) as base_url:
+    port = free_port()
+    if settings.public_url is None:
+        settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    with serving(create_app(settings, carehub=make), port) as base_url:
         yield base_url
 
 
 @contextmanager
-def serving(app: ASGIApp) -> Iterator[str]:
-    """Serve any ASGI app over HTTP until the block ends; yields the base URL."""
-    port = free_port()
+def serving(app: ASGIApp, port: int | None = None) -> Iterator[str]:
+    """Serve any ASGI app over HTTP until the block ends (as `carehub serve` runs uvicorn);
+    yields the base URL."""
+    port = port or free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -46,6 +56,7 @@ def serving(app: ASGIApp) -> Iterator[str]:
         access_log=False,
         lifespan="on",
         loop="asyncio",
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -60,3 +71,37 @@ def serving(app: ASGIApp) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+CAREHUB = str(Path(sys.executable).with_name("carehub"))
+
+
+@contextmanager
+def carehub_serve(
+    env: Mapping[str, str], port: int, log_path: Path, options: Sequence[str] = ()
+) -> Iterator[str]:
+    """`carehub serve` as a real process (its output in `log_path`) until the block ends;
+    yields the base URL once it is ready."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [CAREHUB, "serve", *options], env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base, process)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "carehub serve exited"
+        try:
+            if httpx.get(f"{base}/health/ready").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("carehub serve did not become ready")

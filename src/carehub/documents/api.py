@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urljoin
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import RedirectResponse, Response
@@ -34,6 +33,7 @@ from carehub.documents.uploads import UploadService
 from carehub.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
+from carehub.web.links import public_link
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
 
@@ -46,11 +46,6 @@ router = APIRouter(
 Uploads = Annotated[UploadService, Depends(use_case(UploadService))]
 Documents = Annotated[DocumentService, Depends(use_case(DocumentService))]
 Stamps = Annotated[StampService, Depends(use_case(StampService))]
-
-
-def _absolute(request: Request, url: str) -> str:
-    """Object-store URLs are absolute, or paths on this server (the embedded folder)."""
-    return urljoin(str(request.base_url), url)
 
 
 @router.post(
@@ -70,7 +65,7 @@ async def presign_upload(
     return json_response(
         presigned_json(
             presigned,
-            url=_absolute(request, presigned.form.url),
+            url=public_link(request, presigned.form.url),
             max_bytes=uploads.limits.max_bytes,
             lifetime=int(uploads.limits.url_lifetime.total_seconds()),
         )
@@ -139,7 +134,7 @@ async def download_file(
 ) -> Response:
     """Redirect to a short-lived download URL of one of the patient's objects."""
     url = await documents.download_url(actor=actor, patient_id=patient_id, key=key)
-    return RedirectResponse(_absolute(request, url), status_code=307)
+    return RedirectResponse(public_link(request, url), status_code=307)
 
 
 @router.get("/documents", response_model=DocumentsRead)
@@ -208,4 +203,4 @@ async def remove_stamp(
 
 
 def _link(request: Request, url: str | None) -> str | None:
-    return None if url is None else _absolute(request, url)
+    return None if url is None else public_link(request, url)

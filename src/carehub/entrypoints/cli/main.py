@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from itertools import islice
 from pathlib import Path
@@ -47,6 +48,11 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Overrides CAREHUB_WORKERS.")] = None,
 ) -> None:
     """Serve the HTTP API."""
+    # Each worker builds its app from the environment: the overrides go there too, so that
+    # the default public URL (`http://<host>:<port>`) names where this server listens.
+    for name, value in (("CAREHUB_HOST", host), ("CAREHUB_PORT", port)):
+        if value is not None:
+            os.environ[name] = str(value)
     settings = Settings()
     host = host or settings.host
     port = port or settings.port
@@ -70,6 +76,9 @@ def serve(
         access_log=False,
         log_config=None,
         server_header=False,
+        # carehub reads X-Forwarded-For itself, from CAREHUB_TRUSTED_PROXIES only: uvicorn's
+        # own handling would believe any client on 127.0.0.1 (or FORWARDED_ALLOW_IPS).
+        proxy_headers=False,
     )
 
 

@@ -25,6 +25,7 @@ from carehub.documents import api as documents_api
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import docs, health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
+from carehub.entrypoints.http.proxy import ProxyMiddleware
 from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
 from carehub.events import api as events_api
@@ -33,6 +34,7 @@ from carehub.patients import api as patients_api
 from carehub.practitioners import api as doctors_api
 from carehub.scheduling import api as scheduling_api
 from carehub.web.dependencies import install_use_cases
+from carehub.web.links import PublicOrigin
 from carehub.web.problems import error_responses, install_problem_handlers
 from carehub.web.query import known_query_parameters
 from carehub.webhooks import api as webhooks_api
@@ -89,6 +91,7 @@ def create_app(
         responses=error_responses(422),
     )
     use_cases = install_use_cases(app)
+    use_cases.provide(PublicOrigin, PublicOrigin(settings.resolved_public_url))
     install_problem_handlers(app)
     # Routes are matched in this order, so the busiest come first.
     app.include_router(health.router)
@@ -107,6 +110,7 @@ def create_app(
     app.include_router(events_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(docs.router)
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -125,5 +129,11 @@ def create_app(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         streamed=streamed_bodies(settings),
+    )
+    # Outermost, so every layer sees the client's address and the public origin.
+    app.add_middleware(
+        ProxyMiddleware,
+        public_url=settings.resolved_public_url,
+        trusted_proxies=settings.trusted_proxies,
     )
     return app

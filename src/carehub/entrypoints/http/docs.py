@@ -1,10 +1,11 @@
 """The API's documentation pages (Swagger UI at `/docs`, ReDoc at `/redoc`), each with a
 Content-Security-Policy that allows exactly what the page loads.
 
-Both pages load their scripts and styles from the jsDelivr CDN (and ReDoc its fonts from
-Google Fonts), so the policies name those hosts; Swagger UI's one inline script is
-allowed by its hash, never by `'unsafe-inline'`. Styles may be inline: both UIs set them
-from their scripts.
+Both pages load their scripts, styles and icon from carehub itself (`/docs/assets`, the
+files the `fastapi-offline` package ships), so they work without internet access and the
+policies name no other origin: no CDN, no web fonts (ReDoc falls back to the system's).
+Swagger UI's one inline script is allowed by its hash, never by `'unsafe-inline'`. Styles
+may be inline: both UIs set them from their scripts.
 """
 
 from __future__ import annotations
@@ -13,18 +14,25 @@ import base64
 import hashlib
 import re
 from functools import cache
+from importlib.resources import files
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
-CDN = "https://cdn.jsdelivr.net"
-FAVICON_HOST = "https://fastapi.tiangolo.com"
+ASSETS = "/docs/assets"
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 # What neither page needs: no plugins, frames, forms or <base>, and no framing by others.
 _CLOSED = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
 router = APIRouter(include_in_schema=False)
+
+
+def assets() -> StaticFiles:
+    """The Swagger UI and ReDoc bundles, served at `ASSETS`."""
+    return StaticFiles(directory=Path(str(files("fastapi_offline") / "static")))
 
 
 @router.get("/docs")
@@ -47,23 +55,39 @@ def _page(kind: str, openapi_url: str, title: str) -> Response:
 @cache
 def _rendered(kind: str, openapi_url: str, title: str) -> tuple[bytes, str]:
     """The page and its policy, made once (on the first request, not on import)."""
+    favicon = f"{ASSETS}/favicon.png"
     if kind == "swagger":
         html = bytes(
-            get_swagger_ui_html(openapi_url=openapi_url, title=f"{title} - Swagger UI").body
+            get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=f"{title} - Swagger UI",
+                swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+                swagger_css_url=f"{ASSETS}/swagger-ui.css",
+                swagger_favicon_url=favicon,
+                # No badge fetched from the public validator: the spec stays here.
+                swagger_ui_parameters={"validatorUrl": None},
+            ).body
         )
         sources = {
-            "script-src": [CDN, *_hashes(html)],
-            "style-src": [CDN, "'unsafe-inline'"],
-            "img-src": ["'self'", "data:", FAVICON_HOST],
+            "script-src": ["'self'", *_hashes(html)],
+            "style-src": ["'self'", "'unsafe-inline'"],
+            "img-src": ["'self'", "data:"],
             "connect-src": ["'self'"],
         }
     else:
-        html = bytes(get_redoc_html(openapi_url=openapi_url, title=f"{title} - ReDoc").body)
+        html = bytes(
+            get_redoc_html(
+                openapi_url=openapi_url,
+                title=f"{title} - ReDoc",
+                redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+                redoc_favicon_url=favicon,
+                with_google_fonts=False,
+            ).body
+        )
         sources = {
-            "script-src": [CDN, *_hashes(html)],
-            "style-src": ["https://fonts.googleapis.com", "'unsafe-inline'"],
-            "font-src": ["https://fonts.gstatic.com"],
-            "img-src": ["'self'", "data:", FAVICON_HOST],
+            "script-src": ["'self'", *_hashes(html)],
+            "style-src": ["'self'", "'unsafe-inline'"],
+            "img-src": ["'self'", "data:"],
             "worker-src": ["blob:"],  # ReDoc's search runs in a worker it makes from a blob
             "connect-src": ["'self'"],
         }
