@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from carehub.adapters.secrets.aesgcm import AesGcmSecretBox
 from carehub.adapters.sql import migrate
 from carehub.adapters.sql.database import Database, UniqueViolation
 from carehub.bootstrap import connect
@@ -156,3 +157,8 @@ async def empty_database(
 
 def _psycopg(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def fixed_secret_box() -> AesGcmSecretBox:
+    """A secret box with a key fixed for tests that wire units of work by hand."""
+    return AesGcmSecretBox(b"carehub-tests-secret-key-32bytes")

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
+from carehub.adapters.sql.sealed_secrets import check_secret_key
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap.backends import (
@@ -21,6 +22,8 @@ from carehub.bootstrap.backends import (
     object_routes,
     object_store,
     rate_limiter,
+    seal_stored_secrets,
+    secret_box,
     sms_sender,
     storage_events,
     streamed_bodies,
@@ -66,6 +69,8 @@ __all__ = [
     "ensure_bootstrap_admin",
     "event_backbone",
     "object_routes",
+    "seal_stored_secrets",
+    "secret_box",
     "streamed_bodies",
     "units_of_work",
     "upgrade_database",
@@ -107,6 +112,12 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
 
     # Adapters: one per port, as the settings name them.
     db = await connect(settings.resolved_database_url, settings)
+    secrets = secret_box(settings)
+    try:
+        await check_secret_key(db, secrets)
+    except BaseException:
+        await db.close()
+        raise
     broker = connect_broker(settings)
     mail = mailer(settings)
     sms = sms_sender(settings)
@@ -120,6 +131,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         db,
         clock,
         events_committed.set,
+        secrets=secrets,
         audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
     )
 
@@ -128,7 +140,14 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     booking = scheduling(settings, uow, clock, Notifier(mail, sms))
     files = documents(settings, uow, clock, objects)
     identity = identity_service(
-        settings, uow, clock, db=db, limiter=limiter, mailer=mail, patients=patients
+        settings,
+        uow,
+        clock,
+        db=db,
+        secrets=secrets,
+        limiter=limiter,
+        mailer=mail,
+        patients=patients,
     )
     webhooks, close_webhooks = webhook_service(settings, uow, clock)
 
