@@ -74,7 +74,9 @@ class Racer:
         if self.databases == 1:
             db = await connect(self.url, self.settings)
             try:
-                return await race_on(units_of_work(db, AdjustableClock(), secrets=secret_box(self.settings)), claims)
+                return await race_on(
+                    units_of_work(db, AdjustableClock(), secrets=secret_box(self.settings)), claims
+                )
             finally:
                 await db.close()
         return await asyncio.to_thread(self._race_in_threads, claims)
@@ -99,7 +101,9 @@ class Racer:
     async def doctor_busy(self, doctor_id: str) -> list[BusyInterval]:
         db = await connect(self.url, self.settings)
         try:
-            async with units_of_work(db, AdjustableClock(), secrets=secret_box(self.settings))() as uow:
+            async with units_of_work(
+                db, AdjustableClock(), secrets=secret_box(self.settings)
+            )() as uow:
                 return await uow.slot_claims.busy(
                     doctor_id=doctor_id,
                     start=NINE - timedelta(days=1),
