@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import sqlite3
@@ -58,6 +59,9 @@ TABLES = (
     "countries",
 )
 GENESIS = "0" * 64
+# Every process sharing a database needs the same secret key, and tests share PostgreSQL
+# databases across data folders (each of which would otherwise make its own key).
+TEST_SECRET_KEY = base64.b64encode(b"carehub-tests-secret-key-32bytes").decode()
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -160,5 +164,5 @@ def _psycopg(url: str) -> str:
 
 
 def fixed_secret_box() -> AesGcmSecretBox:
-    """A secret box with a key fixed for tests that wire units of work by hand."""
-    return AesGcmSecretBox(b"carehub-tests-secret-key-32bytes")
+    """The secret box of `TEST_SECRET_KEY`, for tests that wire units of work by hand."""
+    return AesGcmSecretBox(base64.b64decode(TEST_SECRET_KEY))
