@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.moto import moto_endpoint
 from tests.support.services import (
+    TEST_SECRET_KEY,
     empty_postgres,
     fresh_postgres_database,
     fresh_sqlite,
@@ -19,6 +20,15 @@ from tests.support.services import (
 __all__ = ["moto_endpoint"]  # a session fixture, defined with the other AWS test helpers
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_secret_key() -> Iterator[None]:
+    """Every carehub the tests start seals secrets with one key, as the processes of one
+    deployment do (tests of the key file itself set `secret_key=None`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CAREHUB_SECRET_KEY", TEST_SECRET_KEY)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = Field(
         None, description="Password of the bootstrap admin (12+ characters)."
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that seals the token signing keys and webhook secrets in the "
+        "database: base64 of 32 bytes (`openssl rand -base64 32`); default: "
+        "one made on first start in `<data_dir>/secret.key`. Losing it loses those secrets.",
+    )
     mail_url: str | None = Field(
         None,
         description="`smtp://user:pass@host:port` (`?starttls=true`) or `smtps://...`; "

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from carehub.bootstrap import connect, units_of_work
+from carehub.bootstrap import connect, secret_box, units_of_work
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.webhooks.handlers import QueueDeliveries
@@ -166,7 +166,7 @@ async def test_deliveries_list_every_attempt(server: ApiServer) -> None:
         settings = Settings(database_url=server.database_url, data_dir=server.data_dir)
         db = await connect(server.database_url, settings)
         try:
-            uow = units_of_work(db, server.clock)
+            uow = units_of_work(db, server.clock, secrets=secret_box(settings))
             message = event(REGISTERED)
             async with uow() as unit:  # as the consumer runner applies an event
                 await QueueDeliveries(server.clock)(message, unit)

@@ -17,7 +17,7 @@ from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
 from carehub.bootstrap import units_of_work
 from carehub.patients.ports import PatientsUnitOfWork
 from tests.support.clock import AdjustableClock
-from tests.support.services import empty_database
+from tests.support.services import empty_database, fixed_secret_box
 
 ADAPTERS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -42,4 +42,4 @@ async def new_uow(
         yield lambda: MemoryUnitOfWork(store, clock)
         return
     async with empty_database(adapter, request, sqlite_template, tmp_path) as db:
-        yield units_of_work(db, clock)
+        yield units_of_work(db, clock, secrets=fixed_secret_box())

@@ -31,7 +31,7 @@ from carehub.kernel.idempotency import (
 )
 from tests.support.clock import AdjustableClock
 from tests.support.file_records import race
-from tests.support.services import empty_database
+from tests.support.services import empty_database, fixed_secret_box
 
 SCOPE = "user-1:POST:/v1/things"
 
@@ -61,7 +61,11 @@ async def backend(
         )
         return
     async with empty_database(adapter, request, sqlite_template, tmp_path) as db:
-        yield Backend(units_of_work(db, clock), SqlIdempotencyStore(db, clock), clock)
+        yield Backend(
+            units_of_work(db, clock, secrets=fixed_secret_box()),
+            SqlIdempotencyStore(db, clock),
+            clock,
+        )
 
 
 def a_claim(key: str = "key-1", body: str = "body-1", scope: str = SCOPE) -> IdempotencyClaim:

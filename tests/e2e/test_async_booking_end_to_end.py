@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from carehub.bootstrap import Carehub, build, connect, units_of_work
+from carehub.bootstrap import Carehub, build, connect, secret_box, units_of_work
 from carehub.config import Settings
 from carehub.countries.rules import weekly_hours
 from carehub.countries.service import CountryService, CountrySettings
@@ -188,7 +188,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     clock.offset = NOW - clock.now()
     db = await connect(settings.resolved_database_url, settings)
     try:
-        await CountryService(units_of_work(db, clock), clock).create(
+        await CountryService(units_of_work(db, clock, secrets=secret_box(settings)), clock).create(
             actor=SYSTEM, country_id="CL", code="CL", settings=CountrySettings()
         )
     finally:

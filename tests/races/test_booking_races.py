@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from carehub.adapters.sql.database import Database
-from carehub.bootstrap import connect, units_of_work
+from carehub.bootstrap import connect, secret_box, units_of_work
 from carehub.config import Settings
 from carehub.countries.rules import weekly_hours
 from carehub.countries.service import CountryService, CountrySettings
@@ -85,7 +85,7 @@ async def clinic(
     clock.offset = NOW - clock.now()
     db: Database = await connect(url, settings)
     try:
-        uow = units_of_work(db, clock)
+        uow = units_of_work(db, clock, secrets=secret_box(settings))
         await CountryService(uow, clock).create(
             actor=SYSTEM, country_id="CO", code="CO", settings=CountrySettings()
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap import connect, units_of_work
+from carehub.bootstrap import connect, secret_box, units_of_work
 from carehub.config import Settings
 from carehub.scheduling.claims import BusyInterval, ClaimKind, SlotClaim
 from carehub.scheduling.errors import SlotTaken
@@ -74,7 +74,9 @@ class Racer:
         if self.databases == 1:
             db = await connect(self.url, self.settings)
             try:
-                return await race_on(units_of_work(db, AdjustableClock()), claims)
+                return await race_on(
+                    units_of_work(db, AdjustableClock(), secrets=secret_box(self.settings)), claims
+                )
             finally:
                 await db.close()
         return await asyncio.to_thread(self._race_in_threads, claims)
@@ -86,7 +88,7 @@ class Racer:
         async def one_database(share: list[SlotClaim]) -> list[Outcome]:
             db = await connect(self.url, self.settings)
             try:
-                new_uow = units_of_work(db, AdjustableClock())
+                new_uow = units_of_work(db, AdjustableClock(), secrets=secret_box(self.settings))
                 barrier.wait(timeout=30)  # nothing else runs on this thread's loop yet
                 return await race_on(new_uow, share)
             finally:
@@ -99,7 +101,9 @@ class Racer:
     async def doctor_busy(self, doctor_id: str) -> list[BusyInterval]:
         db = await connect(self.url, self.settings)
         try:
-            async with units_of_work(db, AdjustableClock())() as uow:
+            async with units_of_work(
+                db, AdjustableClock(), secrets=secret_box(self.settings)
+            )() as uow:
                 return await uow.slot_claims.busy(
                     doctor_id=doctor_id,
                     start=NINE - timedelta(days=1),

@@ -19,6 +19,7 @@ from carehub.bootstrap import (
     connect,
     connect_broker,
     event_backbone,
+    secret_box,
     units_of_work,
 )
 from carehub.config import Settings
@@ -61,7 +62,7 @@ async def event_world(
     clock = AdjustableClock()
     db = await connect(database_url, config)
     committed = asyncio.Event()
-    new_uow = units_of_work(db, clock, committed.set)
+    new_uow = units_of_work(db, clock, committed.set, secrets=secret_box(config))
     events = await event_backbone(
         config,
         db,

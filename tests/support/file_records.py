@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap import connect, units_of_work
+from carehub.bootstrap import connect, secret_box, units_of_work
 from carehub.config import Settings
 from carehub.documents.model import Category, FileStatus, Kind, PatientFile
 from carehub.documents.ports import DocumentsUnitOfWork
@@ -38,7 +38,7 @@ async def open_units(database_url: str, folder: Path) -> AsyncIterator[NewUnit]:
     clock = AdjustableClock()
     clock.offset = NOW - clock.now()
     try:
-        yield units_of_work(db, clock)
+        yield units_of_work(db, clock, secrets=secret_box(settings))
     finally:
         await db.close()
 

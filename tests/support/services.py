@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import sqlite3
@@ -14,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from carehub.adapters.secrets.aesgcm import AesGcmSecretBox
 from carehub.adapters.sql import migrate
 from carehub.adapters.sql.database import Database, UniqueViolation
 from carehub.bootstrap import connect
@@ -57,6 +59,9 @@ TABLES = (
     "countries",
 )
 GENESIS = "0" * 64
+# Every process sharing a database needs the same secret key, and tests share PostgreSQL
+# databases across data folders (each of which would otherwise make its own key).
+TEST_SECRET_KEY = base64.b64encode(b"carehub-tests-secret-key-32bytes").decode()
 
 
 def unavailable(what: str, error: Exception) -> None:
@@ -157,3 +162,8 @@ async def empty_database(
 
 def _psycopg(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def fixed_secret_box() -> AesGcmSecretBox:
+    """The secret box of `TEST_SECRET_KEY`, for tests that wire units of work by hand."""
+    return AesGcmSecretBox(base64.b64decode(TEST_SECRET_KEY))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from carehub.adapters.sql.database import DatabaseUnreachable
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
+from carehub.adapters.sql.sealed_secrets import check_secret_key
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap.backends import (
@@ -24,6 +25,8 @@ from carehub.bootstrap.backends import (
     object_store,
     rate_limiter,
     schema_status,
+    seal_stored_secrets,
+    secret_box,
     sms_sender,
     storage_events,
     streamed_bodies,
@@ -72,6 +75,8 @@ __all__ = [
     "event_backbone",
     "object_routes",
     "schema_status",
+    "seal_stored_secrets",
+    "secret_box",
     "streamed_bodies",
     "units_of_work",
     "upgrade_database",
@@ -113,6 +118,12 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
 
     # Adapters: one per port, as the settings name them.
     db = await connect(settings.resolved_database_url, settings)
+    secrets = secret_box(settings)
+    try:
+        await check_secret_key(db, secrets)
+    except BaseException:
+        await db.close()
+        raise
     broker = connect_broker(settings)
     mail = mailer(settings)
     sms = sms_sender(settings)
@@ -126,6 +137,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         db,
         clock,
         events_committed.set,
+        secrets=secrets,
         audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
     )
 
@@ -134,7 +146,14 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     booking = scheduling(settings, uow, clock, Notifier(mail, sms))
     files = documents(settings, uow, clock, objects)
     identity = identity_service(
-        settings, uow, clock, db=db, limiter=limiter, mailer=mail, patients=patients
+        settings,
+        uow,
+        clock,
+        db=db,
+        secrets=secrets,
+        limiter=limiter,
+        mailer=mail,
+        patients=patients,
     )
     webhooks, close_webhooks = webhook_service(settings, uow, clock)
 

@@ -15,10 +15,13 @@ from carehub.adapters.cdn.none import NoCdn
 from carehub.adapters.mail.folder import FolderMailer
 from carehub.adapters.mail.smtp import smtp_mailer_from_url
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
+from carehub.adapters.secrets.aesgcm import AesGcmSecretBox
+from carehub.adapters.secrets.key import key_encryption_key
 from carehub.adapters.sms.folder import FolderSmsSender
 from carehub.adapters.sql.audit import AuditWriter
 from carehub.adapters.sql.database import Database
 from carehub.adapters.sql.postgres import PostgresDatabase
+from carehub.adapters.sql.sealed_secrets import seal_plaintext_secrets
 from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.config import Settings
@@ -29,6 +32,7 @@ from carehub.identity.ports import ExternalTokenVerifier, RateLimiter
 from carehub.kernel.actor import Role
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
+from carehub.kernel.secret_box import SecretBox
 from carehub.kernel.sms import SmsSender
 
 
@@ -46,16 +50,24 @@ def units_of_work(
     clock: Clock,
     events_committed: Callable[[], None] | None = None,
     *,
+    secrets: SecretBox,
     audit_reads_wait_for_disk: bool = False,
 ) -> Callable[[], SqlUnitOfWork]:
-    """Opens units of work on `db`; read-only units share one audit writer, which chains
-    the records of concurrent reads in one transaction instead of one each."""
+    """Opens units of work on `db`, sealing the secrets they store with `secrets`; read-only
+    units share one audit writer, which chains the records of concurrent reads in one
+    transaction instead of one each."""
     writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk)
 
     def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(db, clock, writer, events_committed)
+        return SqlUnitOfWork(db, clock, writer, events_committed, secrets=secrets)
 
     return uow
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The box sealing secrets at rest, with `CAREHUB_SECRET_KEY` or `<data_dir>/secret.key`."""
+    configured = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return AesGcmSecretBox(key_encryption_key(configured, settings.data_dir))
 
 
 def connect_broker(settings: Settings) -> Broker:
@@ -190,6 +202,16 @@ def upgrade_database(settings: Settings, revision: str = "head") -> None:
     from carehub.adapters.sql import migrate  # Alembic: only when asked
 
     migrate.upgrade(settings.resolved_database_url, revision)
+
+
+async def seal_stored_secrets(settings: Settings) -> int:
+    """Seal the secrets an older carehub stored in plain text; how many (run after the
+    schema migrations)."""
+    db = await connect(settings.resolved_database_url, settings)
+    try:
+        return await seal_plaintext_secrets(db, secret_box(settings))
+    finally:
+        await db.close()
 
 
 def database_revision(settings: Settings) -> str | None:

@@ -16,6 +16,7 @@ from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
+from carehub.kernel.secret_box import SecretBox
 from carehub.patients.errors import PatientIdTaken
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
@@ -51,17 +52,22 @@ def identity_service(
     clock: Clock,
     *,
     db: Database,
+    secrets: SecretBox,
     limiter: RateLimiter,
     mailer: Mailer,
     patients: PatientService,
 ) -> IdentityService:
-    """Sign-in, sessions and users: tokens signed with keys kept in `db`."""
+    """Sign-in, sessions and users: tokens signed with keys kept in `db`, sealed by `secrets`."""
     return IdentityService(
         uow,
         clock,
         hasher=Argon2Hasher(),
         tokens=JwtAccessTokens(
-            db, clock, issuer=settings.token_issuer, ttl_seconds=settings.access_token_ttl_seconds
+            db,
+            clock,
+            secrets=secrets,
+            issuer=settings.token_issuer,
+            ttl_seconds=settings.access_token_ttl_seconds,
         ),
         limiter=limiter,
         mailer=mailer,

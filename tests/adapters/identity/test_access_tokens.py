@@ -14,7 +14,7 @@ from carehub.bootstrap import connect
 from carehub.config import Settings
 from carehub.identity.ports import AccessClaims, InvalidAccessToken
 from tests.support.clock import AdjustableClock
-from tests.support.services import fresh_sqlite
+from tests.support.services import fixed_secret_box, fresh_sqlite
 
 CLAIMS = AccessClaims(user_id="u-1", role="doctor", session_id="s-1", country_id="PE")
 
@@ -30,7 +30,13 @@ async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def tokens(db: Database, ttl_seconds: int = 900) -> JwtAccessTokens:
-    return JwtAccessTokens(db, AdjustableClock(), issuer="carehub-test", ttl_seconds=ttl_seconds)
+    return JwtAccessTokens(
+        db,
+        AdjustableClock(),
+        secrets=fixed_secret_box(),
+        issuer="carehub-test",
+        ttl_seconds=ttl_seconds,
+    )
 
 
 async def test_a_token_verifies_again_with_the_same_claims(db: Database) -> None:

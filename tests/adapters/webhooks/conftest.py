@@ -18,7 +18,7 @@ import carehub.identity.model
 import carehub.patients.model  # noqa: F401
 from carehub.adapters.sql.database import Database
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap import connect, units_of_work
+from carehub.bootstrap import connect, secret_box, units_of_work
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.events.model import RetryPolicy
@@ -110,10 +110,11 @@ class WebhookWorld:
 
 @pytest.fixture
 async def world(database_url: str, tmp_path: Path) -> AsyncIterator[WebhookWorld]:
-    db = await connect(database_url, Settings(database_url=database_url, data_dir=tmp_path))
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    db = await connect(database_url, settings)
     clock = AdjustableClock()
     try:
-        yield WebhookWorld(db, units_of_work(db, clock), clock)
+        yield WebhookWorld(db, units_of_work(db, clock, secrets=secret_box(settings)), clock)
     finally:
         await db.close()
 

@@ -21,7 +21,6 @@ import hmac
 import json
 import os
 import re
-import secrets
 import stat
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +33,8 @@ from urllib.parse import quote, urlencode
 import structlog
 
 from carehub.adapters.blob.checks import UnsafeKey, checked_key, expiry_seconds
+from carehub.adapters.files.key_file import owner_only_key
+from carehub.adapters.files.private import make_private_folder
 from carehub.documents.content import ALLOWED
 from carehub.documents.ports import ObjectMissing, ObjectTooLarge, StoredObject, UploadForm
 from carehub.kernel.clock import Clock
@@ -255,17 +256,7 @@ class FolderObjectStore:
         return size
 
     def _make_folders(self, folder: Path) -> None:
-        # mkdir(parents=True) would make the parents with the umask's mode, not 0700.
-        try:
-            folder.mkdir(mode=0o700, exist_ok=True)
-            return
-        except FileNotFoundError:
-            pass
-        self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        current = self._root
-        for part in folder.relative_to(self._root).parts:
-            current = current / part
-            current.mkdir(mode=0o700, exist_ok=True)
+        make_private_folder(folder)
 
     def _delete_files(self, paths: list[Path]) -> None:
         for path in paths:
@@ -309,39 +300,8 @@ def media_type(key: str) -> str:
 
 
 def folder_secret(path: Path) -> bytes:
-    """The folder store's signing key, kept in `path` (mode 0600) and made on first use.
-
-    Processes starting together may both make one: each writes its own to a temporary file
-    and links it into place, which fails if the other got there first, so every process
-    ends up reading the same key.
-    """
-    try:
-        return _read_secret(path)
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_bytes(SECRET_BYTES))
-            out.flush()
-            os.fsync(out.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(temp, path)  # like O_EXCL, but the file appears already complete
-    finally:
-        os.unlink(temp)
-    return _read_secret(path)
-
-
-def _read_secret(path: Path) -> bytes:
-    with path.open("rb") as file:
-        mode = os.fstat(file.fileno()).st_mode
-        if stat.S_IMODE(mode) & 0o077:
-            raise ValueError("the object store's secret file must be readable by its owner only")
-        data = file.read(SECRET_BYTES + 1)
-    if len(data) != SECRET_BYTES:
-        raise ValueError(f"the object store's secret file must hold {SECRET_BYTES} bytes")
-    return data
+    """The folder store's signing key, kept in `path` (mode 0600) and made on first use."""
+    return owner_only_key(path, SECRET_BYTES, what="the object store's secret")
 
 
 def _read_file(path: Path, max_bytes: int) -> bytes:

@@ -7,10 +7,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from carehub.adapters.files.private import make_private_folder
+
 
 def write_private_file(folder: Path, name: str, data: bytes) -> None:
     """Write `data` to `folder/name` durably; the folder is made (mode 0o700) if missing."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(folder)
     # mkstemp creates the file with mode 0o600; os.replace makes it appear whole or not at all.
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
     try:

@@ -1,4 +1,5 @@
-"""carehub's access tokens: ES256 JWTs signed with keys kept in the database.
+"""carehub's access tokens: ES256 JWTs signed with keys kept in the database, sealed by
+the secret box (never in plain text).
 
 Every process reads the same keys, so tokens issued by one API worker verify in all of
 them. Rotation starts signing with a new key and keeps the old ones verifying (and in the
@@ -24,6 +25,7 @@ from carehub.adapters.sql.tables import signing_keys
 from carehub.identity.ports import AccessClaims, InvalidAccessToken
 from carehub.kernel.clock import Clock
 from carehub.kernel.ids import new_id
+from carehub.kernel.secret_box import SecretBox
 
 ALGORITHM = "ES256"
 AUDIENCE = "carehub"
@@ -51,8 +53,11 @@ class _Key:
 
 
 class JwtAccessTokens:
-    def __init__(self, db: Database, clock: Clock, *, issuer: str, ttl_seconds: int) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, secrets: SecretBox, issuer: str, ttl_seconds: int
+    ) -> None:
         self._db = db
+        self._secrets = secrets
         self._clock = clock
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
@@ -162,7 +167,8 @@ class JwtAccessTokens:
             superseded = row["superseded_at"]
             if superseded is not None and as_datetime(superseded) < oldest_valid:
                 continue
-            private = serialization.load_pem_private_key(row["private_pem"].encode(), None)
+            pem = self._secrets.open(row["private_pem"])
+            private = serialization.load_pem_private_key(pem.encode(), None)
             assert isinstance(private, ec.EllipticCurvePrivateKey)
             jwk = row["public_jwk"]
             keys[row["kid"]] = _Key(
@@ -191,7 +197,7 @@ class JwtAccessTokens:
             {
                 "kid": kid,
                 "algorithm": ALGORITHM,
-                "private_pem": pem,
+                "private_pem": self._secrets.seal(pem),
                 "public_jwk": orjson.dumps(jwk).decode(),
                 "created_at": self._clock.now(),
                 "superseded_at": None,

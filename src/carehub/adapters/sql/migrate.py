@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from carehub.adapters.files.private import create_private_file
 from carehub.adapters.sql.database import DatabaseUnreachable
 from carehub.adapters.sql.sqlite import sqlite_path
 
@@ -17,7 +18,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def sync_url(url: str) -> str:
     """The URL Alembic connects with (psycopg for PostgreSQL, the stdlib for SQLite)."""
     if url.startswith("sqlite:///"):
-        sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(sqlite_path(url))
         return url
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
 

@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine.interfaces import Dialect
 
+from carehub.adapters.files.private import create_private_file
 from carehub.adapters.sql.database import OverlapViolation, Row, Statement, UniqueViolation
 
 _SQLITE_DIALECT = sqlite.dialect(paramstyle="named")
@@ -53,7 +54,7 @@ def sqlite_path(url: str) -> Path:
 
 def open_sqlite(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     """A connection in WAL mode with a busy timeout and foreign keys on."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private_file(path)  # SQLite gives its -wal and -shm files the database's mode
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")

@@ -34,6 +34,7 @@ from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim, IdempotencyKeyRaced
+from carehub.kernel.secret_box import SecretBox
 
 _INSERT_OUTBOX = insert_into(outbox)
 _MARK_PROCESSED = insert_into(processed_messages, generated=())
@@ -52,8 +53,11 @@ class SqlUnitOfWork:
         clock: Clock,
         audit_writer: audit.AuditWriter,
         events_committed: Callable[[], None] | None = None,
+        *,
+        secrets: SecretBox,
     ) -> None:
         self._db = db
+        self._secrets = secrets
         self._clock = clock
         self._audit_writer = audit_writer
         self._events_committed = events_committed
@@ -105,7 +109,7 @@ class SqlUnitOfWork:
 
     @cached_property
     def webhooks(self) -> SqlWebhookRepository:
-        return SqlWebhookRepository(self._live_session())
+        return SqlWebhookRepository(self._live_session(), self._secrets)
 
     @cached_property
     def countries(self) -> SqlCountryRepository:

@@ -17,6 +17,7 @@ from carehub.adapters.sql.tables import (
     webhook_subscriptions,
 )
 from carehub.kernel.pagination import Page, cursor_position, encode_cursor
+from carehub.kernel.secret_box import SecretBox
 from carehub.webhooks.model import (
     DeliveryAttempt,
     DeliveryRecord,
@@ -146,29 +147,34 @@ _NEXT_DELIVERIES = _deliveries_page(first=False)
 class SqlWebhookRepository:
     """The webhooks port over a SQL session."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, secrets: SecretBox) -> None:
         self._session = session
+        self._secrets = secrets
 
     async def add(self, subscription: WebhookSubscription) -> None:
         row = dict(vars(subscription))
+        row["secret"] = self._secrets.seal(subscription.secret)
         row["event_types"] = orjson.dumps(list(subscription.event_types)).decode()
         row["status"] = subscription.status.value
         await self._session.execute(_INSERT_SUBSCRIPTION, row)
 
     async def get(self, subscription_id: str) -> WebhookSubscription | None:
         row = await self._session.fetch_one(_SUBSCRIPTION, {"id": subscription_id})
-        return None if row is None else _subscription(row)
+        return None if row is None else _subscription(row, self._secrets)
 
     async def page(self, *, cursor: str | None, limit: int) -> Page[WebhookSubscription]:
         after = "" if cursor is None else cursor_position(cursor, "after", str)
         params = {"after": after, "limit": limit + 1}
         rows = await self._session.fetch_all(_LIST_SUBSCRIPTIONS, params)
-        items = [_subscription(r) for r in rows[:limit]]
+        items = [_subscription(r, self._secrets) for r in rows[:limit]]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
     async def active(self) -> list[WebhookSubscription]:
-        return [_subscription(r) for r in await self._session.fetch_all(_ACTIVE_SUBSCRIPTIONS)]
+        return [
+            _subscription(r, self._secrets)
+            for r in await self._session.fetch_all(_ACTIVE_SUBSCRIPTIONS)
+        ]
 
     async def remove(self, subscription_id: str) -> bool:
         return await self._session.execute(_DELETE_SUBSCRIPTION, {"id": subscription_id}) == 1
@@ -257,13 +263,13 @@ def _records(rows: Sequence[Row]) -> list[DeliveryRecord]:
     return [DeliveryRecord(delivery, tuple(attempts)) for delivery, attempts in grouped.values()]
 
 
-def _subscription(row: Row) -> WebhookSubscription:
+def _subscription(row: Row, secrets: SecretBox) -> WebhookSubscription:
     types = row["event_types"]
     return WebhookSubscription(
         id=row["id"],
         url=row["url"],
         event_types=tuple(orjson.loads(types) if isinstance(types, str | bytes) else types),
-        secret=row["secret"],
+        secret=secrets.open(row["secret"]),
         status=SubscriptionStatus(row["status"]),
         consecutive_failures=int(row["consecutive_failures"]),
         created_by=row["created_by"],

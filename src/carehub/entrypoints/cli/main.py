@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from carehub.audit.model import Verification
-from carehub.bootstrap import database_revision, upgrade_database
+from carehub.bootstrap import database_revision, seal_stored_secrets, upgrade_database
 from carehub.config import Settings
 from carehub.entrypoints.cli.database import opened, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
@@ -167,6 +167,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = Settings()
     upgrade_database(settings, revision)
     console.print(f"database at revision [bold]{database_revision(settings)}[/bold]")
+    if revision == "head":  # older revisions may lack the tables the secrets live in
+        sealed = asyncio.run(seal_stored_secrets(settings))
+        if sealed:
+            console.print(f"sealed {sealed} secrets stored in plain text")
 
 
 @db_app.command("current")

@@ -1,0 +1,1 @@
+"""The secret box: AES-GCM with the deployment's key-encryption key."""
