@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         100, description="The same attempts per client address per window."
     )
     auth_limit_window_seconds: int = Field(900, description="Window of those limits.")
+    rate_limit_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Requests a minute per signed-in principal; a client address may make "
+        "ten times as many. Over it: 429 with `Retry-After`. 0: no limit.",
+    )
     oidc_issuer: str | None = Field(
         None, description="Accept tokens of this OpenID Connect issuer (e.g. a Cognito pool)."
     )

@@ -50,7 +50,6 @@ from carehub.identity.ports import (
     IdentityUnitOfWork,
     PasswordHasher,
     PatientRecords,
-    RateLimiter,
     SelfRegistration,
 )
 from carehub.kernel.actor import Actor, Role
@@ -59,6 +58,7 @@ from carehub.kernel.errors import FieldError, Forbidden, Invalid
 from carehub.kernel.ids import new_id
 from carehub.kernel.mail import Mailer
 from carehub.kernel.pagination import Page, check_limit
+from carehub.kernel.rate_limit import RateLimiter
 
 _T = TypeVar("_T")
 

@@ -25,6 +25,7 @@ from carehub.documents import api as documents_api
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import docs, health
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
+from carehub.entrypoints.http.throttle import AddressThrottleMiddleware
 from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
 from carehub.events import api as events_api
@@ -107,6 +108,9 @@ def create_app(
     app.include_router(events_api.router)
     app.include_router(webhooks_api.router)
     app.include_router(docs.router)
+    # Innermost: a refusal still passes CORS (a browser can read it), gets a request id and
+    # is logged; CORS preflights are answered before they are counted.
+    app.add_middleware(AddressThrottleMiddleware, use_cases=use_cases)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -118,7 +122,13 @@ def create_app(
             "Idempotency-Key",
             "X-Request-ID",
         ],
-        expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "X-Request-ID",
+            "Idempotent-Replayed",
+            "Retry-After",
+        ],
         max_age=600,
     )
     app.add_middleware(
