@@ -15,6 +15,7 @@ from carehub.bootstrap import Carehub, build
 from carehub.config import Settings
 from carehub.entrypoints.http.app import create_app
 from carehub.kernel.clock import Clock
+from tests.support.answers import ANSWERS
 
 
 def free_port() -> int:
@@ -25,12 +26,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
-    """Serve carehub over HTTP until the block ends; yields the base URL."""
+    """Serve carehub over HTTP until the block ends; yields the base URL.
+
+    Its answers are recorded (`tests.support.answers`), to be checked against its OpenAPI
+    document at the end of the run."""
 
     async def make(s: Settings) -> Carehub:
         return await build(s, clock=clock)
 
-    with serving(create_app(settings, carehub=make)) as base_url:
+    with serving(ANSWERS.recording(create_app(settings, carehub=make))) as base_url:
         yield base_url
 
 
