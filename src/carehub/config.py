@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     )
     cache_url: str | None = Field(
         None,
-        description="`redis://host:6379/0` for rate limits shared by processes; "
-        "default: in-process.",
+        description="`redis://host:6379/0` for rate limits (sign-in and requests) shared "
+        "by processes; default: in-process.",
     )
     auth_limit_per_account: int = Field(
         10, description="Sign-in, code and sign-up attempts per account per window."
