@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     )
     cache_url: str | None = Field(
         None,
-        description="`redis://host:6379/0` for rate limits shared by processes; "
-        "default: in-process.",
+        description="`redis://host:6379/0` for rate limits (sign-in and requests) shared "
+        "by processes; default: in-process.",
     )
     auth_limit_per_account: int = Field(
         10, description="Sign-in, code and sign-up attempts per account per window."
@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         100, description="The same attempts per client address per window."
     )
     auth_limit_window_seconds: int = Field(900, description="Window of those limits.")
+    rate_limit_per_minute: int = Field(
+        600,
+        ge=0,
+        description="Requests a minute per signed-in principal; a client address may make "
+        "ten times as many. Over it: 429 with `Retry-After`. 0: no limit.",
+    )
     oidc_issuer: str | None = Field(
         None, description="Accept tokens of this OpenID Connect issuer (e.g. a Cognito pool)."
     )

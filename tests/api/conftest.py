@@ -13,6 +13,7 @@ import pytest
 from carehub.adapters.sql.sqlite import sqlite_path
 from carehub.config import Settings
 from tests.conftest import BACKENDS
+from tests.support.answers import ANSWERS
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
 from tests.support.server import running_server
@@ -57,6 +58,8 @@ def api_server(
         bootstrap_admin_email=ADMIN_EMAIL,
         bootstrap_admin_password=ADMIN_PASSWORD,
         auth_limit_per_address=100_000,
+        # The suite makes thousands of requests a minute as one admin from one address.
+        rate_limit_per_minute=1_000_000,
     )
     with running_server(settings, clock) as base_url:
         token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -80,3 +83,19 @@ def api(server: ApiServer) -> Iterator[httpx.Client]:
 def anonymous(server: ApiServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield client
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run when a route answered a status its OpenAPI operation does not declare.
+
+    Every answer the servers gave during the run counts, whichever tests were selected.
+    """
+    undeclared = ANSWERS.undeclared()
+    if not undeclared:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", "answers the OpenAPI document does not declare", red=True)
+        for answer in undeclared:
+            reporter.write_line(answer)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

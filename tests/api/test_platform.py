@@ -39,7 +39,7 @@ def test_openapi_describes_the_routes_and_their_problems(api: httpx.Client) -> N
     assert set(paths["/patients"]) == {"get", "post"}
     assert set(paths["/patients/{patient_id}"]) == {"get", "patch", "delete"}
     post = paths["/patients"]["post"]["responses"]
-    assert {"201", "400", "409", "413", "422"} <= set(post)
+    assert {"201", "400", "401", "409", "413", "422", "429"} <= set(post)
     assert "application/problem+json" in post["409"]["content"]
     patch = paths["/patients/{patient_id}"]["patch"]["responses"]
     assert {"412", "428"} <= set(patch)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.adapters.ratelimit.redis import RedisRateLimiter
-from carehub.identity.ports import RateLimiter
+from carehub.kernel.rate_limit import RateLimiter
 from tests.support.clock import AdjustableClock
 from tests.support.redis_space import REDIS_URL, redis_prefix
 
@@ -23,6 +23,8 @@ class Subject:
 
     limiter: RateLimiter
     let_pass: Callable[[float], Awaitable[None]]
+    # A second limiter on the same store that counts in a key space of its own.
+    other_space: RateLimiter
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
@@ -33,7 +35,7 @@ async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
         async def advance(seconds: float) -> None:
             clock.advance(timedelta(seconds=seconds))
 
-        yield Subject(MemoryRateLimiter(clock), advance)
+        yield Subject(MemoryRateLimiter(clock), advance, MemoryRateLimiter(clock))
         return
 
     async def sleep(seconds: float) -> None:
@@ -43,7 +45,8 @@ async def subject(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
     async with redis_prefix() as prefix:
         client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
         try:
-            yield Subject(RedisRateLimiter(client, prefix=f"{prefix}:"), sleep)
+            limiter = RedisRateLimiter(client, prefix=f"{prefix}:")
+            yield Subject(limiter, sleep, limiter.in_space(f"{prefix}:other:"))
         finally:
             await client.aclose()
 
@@ -95,3 +98,12 @@ async def test_concurrent_hits_allow_exactly_the_limit(subject: Subject) -> None
 async def test_window_seconds_below_one_is_rejected(subject: Subject) -> None:
     with pytest.raises(ValueError):
         await subject.limiter.hit("k", limit=1, window_seconds=0)
+
+
+async def test_key_spaces_count_apart(subject: Subject) -> None:
+    limiter, other = subject.limiter, subject.other_space
+    assert await limiter.hit("k", limit=1, window_seconds=60) is None
+    assert await limiter.hit("k", limit=1, window_seconds=60) is not None
+    assert await other.hit("k", limit=1, window_seconds=60) is None
+    await other.reset("k")
+    assert await limiter.hit("k", limit=1, window_seconds=60) is not None

@@ -20,6 +20,7 @@ from carehub.bootstrap import Carehub, build
 from carehub.config import Settings
 from carehub.entrypoints.http.app import create_app
 from carehub.kernel.clock import Clock
+from tests.support.answers import ANSWERS
 
 
 def free_port() -> int:
@@ -31,7 +32,10 @@ def free_port() -> int:
 @contextmanager
 def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
     """Serve carehub over HTTP until the block ends; yields the base URL, which is also
-    carehub's public URL unless `settings` name one."""
+    carehub's public URL unless `settings` name one.
+
+    Its answers are recorded (`tests.support.answers`), to be checked against its OpenAPI
+    document at the end of the run."""
 
     async def make(s: Settings) -> Carehub:
         return await build(s, clock=clock)
@@ -39,7 +43,7 @@ def running_server(settings: Settings, clock: Clock) -> Iterator[str]:
     port = free_port()
     if settings.public_url is None:
         settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
-    with serving(create_app(settings, carehub=make), port) as base_url:
+    with serving(ANSWERS.recording(create_app(settings, carehub=make)), port) as base_url:
         yield base_url
 
 

@@ -23,7 +23,7 @@ from carehub.bootstrap.backends import (
     mailer,
     object_routes,
     object_store,
-    rate_limiter,
+    rate_limiters,
     schema_status,
     seal_stored_secrets,
     secret_box,
@@ -52,6 +52,7 @@ from carehub.events.service import DeadLetterService
 from carehub.identity.service import IdentityService
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
+from carehub.kernel.request_rate import RequestRate
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
@@ -106,6 +107,7 @@ class Carehub:
     objects: ObjectStore
     storage_events: StoredObjectEvents | None
     idempotency: IdempotencyStore
+    request_rate: RequestRate
     events: EventBackbone
     check_ready: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
@@ -129,7 +131,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     sms = sms_sender(settings)
     objects = object_store(settings, clock)
     stored = storage_events(settings)
-    limiter, close_limiter = await rate_limiter(settings, clock)
+    limiter, request_limiter, close_limiter = await rate_limiters(settings, clock)
 
     # Units of work; those that commit events wake the outbox relay.
     events_committed = asyncio.Event()
@@ -203,6 +205,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         objects=objects,
         storage_events=stored,
         idempotency=SqlIdempotencyStore(db, clock),
+        request_rate=RequestRate(request_limiter, per_minute=settings.rate_limit_per_minute),
         events=events,
         check_ready=db.ping,
         close=close,

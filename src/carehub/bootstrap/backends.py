@@ -28,10 +28,11 @@ from carehub.config import Settings
 from carehub.documents.ports import CdnInvalidator, ObjectStore, StoredObjectEvents
 from carehub.events.ports import Broker
 from carehub.identity.commands import ExternalRoles
-from carehub.identity.ports import ExternalTokenVerifier, RateLimiter
+from carehub.identity.ports import ExternalTokenVerifier
 from carehub.kernel.actor import Role
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
+from carehub.kernel.rate_limit import RateLimiter
 from carehub.kernel.secret_box import SecretBox
 from carehub.kernel.sms import SmsSender
 
@@ -163,19 +164,24 @@ def mailer(settings: Settings) -> Mailer:
     return FolderMailer(settings.data_dir / "outbox")
 
 
-async def rate_limiter(
+async def rate_limiters(
     settings: Settings, clock: Clock
-) -> tuple[RateLimiter, Callable[[], Awaitable[None]]]:
+) -> tuple[RateLimiter, RateLimiter, Callable[[], Awaitable[None]]]:
+    """The sign-in limiter and the request-rate limiter, and what closes them.
+
+    Each counts in its own key space, so a flood of new request keys (one per address) can
+    never push the sign-in windows out of a bounded in-memory limiter.
+    """
     if settings.cache_url:
         from carehub.adapters.ratelimit.redis import redis_rate_limiter_from_url
 
-        limiter = redis_rate_limiter_from_url(settings.cache_url)
-        return limiter, limiter.close
+        sign_in = redis_rate_limiter_from_url(settings.cache_url)
+        return sign_in, sign_in.in_space("carehub:rq:"), sign_in.close
 
     async def nothing() -> None:
         return None
 
-    return MemoryRateLimiter(clock), nothing
+    return MemoryRateLimiter(clock), MemoryRateLimiter(clock), nothing
 
 
 def external_verifier(settings: Settings) -> ExternalTokenVerifier | None:

@@ -11,11 +11,12 @@ from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap.backends import external_roles, external_verifier
 from carehub.config import Settings
 from carehub.identity.commands import SignInLimits
-from carehub.identity.ports import RateLimiter, SelfRegistration
+from carehub.identity.ports import SelfRegistration
 from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
+from carehub.kernel.rate_limit import RateLimiter
 from carehub.kernel.secret_box import SecretBox
 from carehub.patients.errors import PatientIdTaken
 from carehub.patients.model import HumanName, PatientDetails

@@ -53,7 +53,6 @@ from carehub.identity.ports import (
     IdentityUnitOfWork,
     PasswordHasher,
     PatientRecords,
-    RateLimiter,
     SelfRegistration,
 )
 from carehub.kernel.actor import Actor, Role
@@ -62,6 +61,7 @@ from carehub.kernel.errors import FieldError, Forbidden, Invalid
 from carehub.kernel.ids import new_id
 from carehub.kernel.mail import Mailer, MailMessage
 from carehub.kernel.pagination import Page, check_limit
+from carehub.kernel.rate_limit import RateLimiter
 
 _T = TypeVar("_T")
 log = logging.getLogger("carehub.identity")

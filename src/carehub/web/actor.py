@@ -10,11 +10,13 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from carehub.kernel.actor import Actor, Authenticator
 from carehub.kernel.errors import Unauthenticated
+from carehub.kernel.request_rate import RequestRate
 from carehub.web.dependencies import use_cases_of
 
 
 class BearerActor(HTTPBearer):
-    """The caller's actor from `Authorization: Bearer <token>`; 401 without a valid one.
+    """The caller's actor from `Authorization: Bearer <token>`; 401 without a valid one,
+    429 once the caller has used up its requests for the minute.
 
     It is the `HTTPBearer` security scheme itself (so the OpenAPI document and the docs'
     Authorize button know it) rather than a dependency on one: every request runs it,
@@ -25,12 +27,14 @@ class BearerActor(HTTPBearer):
         scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
         if not token or scheme.lower() != "bearer":
             raise Unauthenticated("A bearer token is required")
-        authenticator = use_cases_of(request).get(Authenticator)
-        actor = await authenticator.authenticate(
+        use_cases = use_cases_of(request)
+        actor = await use_cases.get(Authenticator).authenticate(
             token,
             request_id=request.scope.get("state", {}).get("request_id"),
             client=request.client.host if request.client else None,
         )
+        # Counted before the route runs, so a refused read costs as much as an answered one.
+        await use_cases.get(RequestRate).charge_principal(actor.id)
         request.state.actor = actor
         return actor
 

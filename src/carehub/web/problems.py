@@ -89,12 +89,17 @@ def problem_response(
     )
 
 
+def problem_description(status: int) -> str:
+    """What the OpenAPI document says of a problem answered with `status`."""
+    return _TITLES.get(status, "Error")
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problems a route can answer with."""
     return {
         status: {
             "model": Problem,
-            "description": _TITLES.get(status, "Error"),
+            "description": problem_description(status),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses

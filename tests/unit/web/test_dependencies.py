@@ -11,9 +11,11 @@ from fastapi import FastAPI
 
 from carehub.adapters.memory.store import MemoryStore
 from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
+from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.kernel.actor import Actor, Authenticator, Role
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import Unauthenticated
+from carehub.kernel.request_rate import RequestRate
 from carehub.patients import api as patients_api
 from carehub.patients.model import HumanName, Patient, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
@@ -72,6 +74,7 @@ def app(patients: PatientService, clock: AdjustableClock) -> FastAPI:
     use_cases.provide(PatientService, patients)
     app_clock: Clock = clock
     use_cases.provide(Clock, app_clock)
+    use_cases.provide(RequestRate, RequestRate(MemoryRateLimiter(clock), per_minute=600))
     return app
 
 

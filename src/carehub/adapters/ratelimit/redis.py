@@ -47,6 +47,10 @@ class RedisRateLimiter:
             return None
         return min(window_seconds, max(1, math.ceil(left_ms / 1000)))
 
+    def in_space(self, prefix: str) -> RedisRateLimiter:
+        """A limiter counting under `prefix` over this one's connections (left to this one)."""
+        return RedisRateLimiter(self._client, prefix=prefix)
+
     async def reset(self, key: str) -> None:
         """Forget the attempts counted for `key`."""
         await self._client.delete(self._prefix + key)

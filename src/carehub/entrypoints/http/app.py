@@ -24,8 +24,10 @@ from carehub.countries import api as countries_api
 from carehub.documents import api as documents_api
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import docs, health
+from carehub.entrypoints.http.answers import declare_app_wide_answers
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
 from carehub.entrypoints.http.proxy import ProxyMiddleware
+from carehub.entrypoints.http.throttle import AddressThrottleMiddleware
 from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
 from carehub.events import api as events_api
@@ -48,6 +50,10 @@ is written to a hash-chained audit trail.
 Errors are RFC 9457 problem details (`application/problem+json`). Lists are
 cursor-paginated. Updates need `If-Match` with the ETag you read. POSTs accept an
 `Idempotency-Key`.
+
+Each signed-in principal may make a set number of requests a minute (600 unless the
+operator chose otherwise), each client address ten times as many; refused requests count
+too. Above that: 429 with `Retry-After` in seconds.
 """
 
 
@@ -111,6 +117,10 @@ def create_app(
     app.include_router(webhooks_api.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
+    declare_app_wide_answers(app)
+    # Innermost: a refusal still passes CORS (a browser can read it), gets a request id and
+    # is logged; CORS preflights are answered before they are counted.
+    app.add_middleware(AddressThrottleMiddleware, use_cases=use_cases)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -122,7 +132,13 @@ def create_app(
             "Idempotency-Key",
             "X-Request-ID",
         ],
-        expose_headers=["ETag", "Location", "X-Request-ID", "Idempotent-Replayed"],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "X-Request-ID",
+            "Idempotent-Replayed",
+            "Retry-After",
+        ],
         max_age=600,
     )
     app.add_middleware(

@@ -14,6 +14,7 @@ from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Authenticator
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
+from carehub.kernel.request_rate import RequestRate
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
@@ -45,3 +46,4 @@ def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
     use_cases.provide(StampService, carehub.stamps)
     use_cases.provide(IdempotencyStore, carehub.idempotency)
     use_cases.provide(Clock, carehub.clock)
+    use_cases.provide(RequestRate, carehub.request_rate)

@@ -1,0 +1,70 @@
+"""The answers every route can give are declared in the app's OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from carehub.config import Settings
+from carehub.entrypoints.http.app import create_app
+
+PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}
+
+
+@pytest.fixture(scope="module")
+def operations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Every operation of the document, as `METHOD /path` (building the app connects to nothing)."""
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("openapi")))
+    return {
+        f"{method.upper()} {path}": operation
+        for path, methods in app.openapi()["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def lacking(operations: dict[str, dict[str, Any]], status: int, which: Any = None) -> list[str]:
+    """The operations (those `which` picks, or all) without a problem document for `status`."""
+    return [
+        name
+        for name, operation in operations.items()
+        if (which is None or which(name, operation))
+        and operation["responses"]
+        .get(str(status), {})
+        .get("content", {})
+        .get("application/problem+json")
+        != PROBLEM
+    ]
+
+
+def test_every_operation_declares_the_rate_limit(operations: dict[str, dict[str, Any]]) -> None:
+    assert len(operations) > 60
+    assert lacking(operations, 429) == []
+
+
+def test_every_operation_behind_a_token_declares_401(
+    operations: dict[str, dict[str, Any]],
+) -> None:
+    assert lacking(operations, 401, lambda _, op: bool(op.get("security"))) == []
+
+
+def test_every_operation_with_a_body_declares_413(operations: dict[str, dict[str, Any]]) -> None:
+    methods = ("POST", "PUT", "PATCH", "DELETE")
+    assert lacking(operations, 413, lambda name, _: name.split()[0] in methods) == []
+
+
+def test_every_operation_with_a_json_body_declares_400_for_malformed_json(
+    operations: dict[str, dict[str, Any]],
+) -> None:
+    def takes_json(_: str, operation: dict[str, Any]) -> bool:
+        return "application/json" in operation.get("requestBody", {}).get("content", {})
+
+    assert len([o for n, o in operations.items() if takes_json(n, o)]) > 25
+    assert lacking(operations, 400, takes_json) == []
+
+
+def test_a_route_keeps_what_it_declares_itself(operations: dict[str, dict[str, Any]]) -> None:
+    login = operations["POST /auth/login"]["responses"]
+    assert login["429"]["description"] == "Too many requests"
+    assert "application/json" in login["429"]["content"]  # the route's own entry, untouched
+    assert "401" not in operations["GET /health/live"]["responses"]  # an open route
