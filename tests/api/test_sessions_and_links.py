@@ -9,7 +9,7 @@ import uuid
 import httpx
 
 from carehub.adapters.identity.tokens import JwtAccessTokens
-from carehub.bootstrap.backends import connect
+from carehub.bootstrap.backends import connect, secret_box
 from carehub.config import Settings
 from carehub.identity.ports import AccessClaims
 from carehub.kernel.ids import new_id
@@ -28,7 +28,11 @@ def signed_with_the_stored_key(server: ApiServer, claims: AccessClaims) -> str:
         db = await connect(server.database_url, settings)
         try:
             tokens = JwtAccessTokens(
-                db, server.clock, issuer=settings.token_issuer, ttl_seconds=900
+                db,
+                server.clock,
+                issuer=settings.token_issuer,
+                ttl_seconds=900,
+                secrets=secret_box(settings),
             )
             return await tokens.issue(claims)
         finally:
