@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from carehub.adapters.memory.store import MemoryStore
 from carehub.countries.model import Country, profile_for
 from carehub.countries.rules import weekly_hours
+from carehub.countries.rulesets import SHIPPED
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.patients.model import HumanName, Patient, PatientDetails
@@ -33,6 +34,12 @@ def add_country(store: MemoryStore, code: str, at: datetime) -> Country:
     )
     store.countries[country.id] = country
     return country
+
+
+def add_shipped_countries(store: MemoryStore, at: datetime) -> None:
+    """The countries `carehub countries load` adds: one per shipped rule set, id = code."""
+    for rules in SHIPPED:
+        add_country(store, rules.code, at)
 
 
 def add_doctor(
