@@ -38,7 +38,7 @@ from tests.support.moto import aws_client
 from tests.support.server import running_server
 from tests.support.services import fresh_sqlite
 
-pytestmark = pytest.mark.aws
+pytestmark = [pytest.mark.aws, pytest.mark.usefixtures("shipped_countries")]
 MAX_BYTES = 256 * 1024
 
 

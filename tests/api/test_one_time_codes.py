@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from tests.api.conftest import ApiServer
 from tests.support.auth import bearer
 from tests.support.mailbox import last_code, messages_to
+
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
 
 PASSWORD = "a long and good passphrase"
 

@@ -244,5 +244,5 @@ def test_text_is_stored_in_nfc(api: httpx.Client) -> None:
     read = api.get(f"/patients/{created.json()['id']}").json()
     assert read["name"]["given"] == ["Jos\u00e9"]
     assert read["name"]["family"] == "Nu\u00f1ez"
-    country = add_country(api, "ZN", name="Espan\u0303a")
+    country = add_country(api, "ES", name="Espan\u0303a")
     assert country["name"] == "Espa\u00f1a"

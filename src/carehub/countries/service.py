@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
-from carehub.countries.events import CountryChanged
-from carehub.countries.lookup import find_country
 from carehub.countries.codes import normalise_code
 from carehub.countries.errors import CountryTaken
+from carehub.countries.events import CountryChanged
+from carehub.countries.lookup import find_country
 from carehub.countries.model import Country, check_code, check_country, profile_for
 from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText, SchedulingRules
