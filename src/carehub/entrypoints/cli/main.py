@@ -185,6 +185,8 @@ async def _demo(count: int, seed: int, batch: int) -> None:
     carehub = await build(settings)
     actor = Actor.system("demo")
     drafts = demo_drafts(count, seed=seed, today=carehub.clock.now().date())
+    # The demo patients live in the shipped countries; `db upgrade` adds them, this makes sure.
+    await carehub.countries.load_shipped(actor=actor)
     columns = (TextColumn("patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console) as progress:
