@@ -108,6 +108,18 @@ def test_patient_signs_up_confirms_and_reads_only_their_record(
     assert post(server, "/auth/login", login).status_code == 200
 
 
+def test_sign_up_in_an_unknown_country_is_refused_naming_country_id(server: ApiServer) -> None:
+    body = {
+        "email": new_email(),
+        "password": PASSWORD,
+        "countryId": "ZZZ-nope",
+        "name": {"given": ["Rosa"], "family": "Quispe"},
+    }
+    response = post(server, "/auth/signup", body)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["countryId"]
+
+
 def test_sign_up_cannot_choose_role_status_or_links(server: ApiServer) -> None:
     base = {
         "email": new_email(),

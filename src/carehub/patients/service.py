@@ -116,6 +116,11 @@ class PatientService:
             await uow.commit()
         return len(patients)
 
+    async def country_exists(self, *, country_id: str) -> bool:
+        """Whether a country record has this id, so patients may be registered in it."""
+        async with self._uow() as uow:
+            return await uow.country_directory.exists(country_id)
+
     async def get(self, *, actor: Actor, patient_id: str) -> Patient:
         """Read one patient by id (inactive ones too)."""
         async with self._uow() as uow:
