@@ -174,3 +174,22 @@ def test_loading_the_shipped_countries_again_adds_nothing_and_keeps_edits(
     assert "none missing" in load.stderr
     with httpx.Client(base_url=base, headers=bearer(token)) as client:
         assert client.get("/countries/PE").json()["name"] == "Perú"
+
+
+def test_db_upgrade_adds_the_shipped_countries_once(tmp_path: Path) -> None:
+    env = {**os.environ, "CAREHUB_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CAREHUB_DATABASE_URL", None)
+    first = subprocess.run([CAREHUB, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "shipped countries added: CL, CO, MX, PE, US" in first.stderr
+    again = subprocess.run([CAREHUB, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert "shipped countries added: none missing" in again.stderr
+    with sqlite3.connect(tmp_path / "data" / "carehub.db") as conn:
+        rows = conn.execute("SELECT id, code, name FROM countries ORDER BY id").fetchall()
+    assert rows == [
+        ("CL", "CL", "Chile"),
+        ("CO", "CO", "Colombia"),
+        ("MX", "MX", "Mexico"),
+        ("PE", "PE", "Peru"),
+        ("US", "US", "United States"),
+    ]
