@@ -46,6 +46,7 @@ from carehub.patients.ports import PatientFilter
 from carehub.patients.service import PatientDraft, PatientService
 from tests.query_plans.conftest import nodes
 from tests.support.clock import AdjustableClock
+from tests.support.countries import add_shipped_countries
 
 ROWS = 3_000
 AFTER = "00000000-0000-7000-8000-000000000000"  # any id: only the plan's shape matters
@@ -91,6 +92,7 @@ async def load(url: str, folder: Path) -> None:
     try:
         writer = AuditWriter(db)
         service = PatientService(lambda: SqlUnitOfWork(db, clock, writer), clock)
+        await add_shipped_countries(lambda: SqlUnitOfWork(db, clock, writer), clock)
         drafts = [*demo_drafts(ROWS, seed=7, today=date(2024, 6, 1)), *needles()]
         await service.register_many(actor=Actor.system("test"), drafts=drafts)
         async with SqlUnitOfWork(db, clock, writer) as uow:

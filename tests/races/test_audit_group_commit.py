@@ -37,6 +37,8 @@ async def start_carehub(postgres_url: str, tmp_path: Path) -> AsyncIterator[Star
             )
             carehub = await build(settings)
             stack.push_async_callback(carehub.close)
+            # The patients live in the shipped countries, as after `carehub db upgrade`.
+            await carehub.countries.load_shipped(actor=ACTOR)
             return carehub
 
         yield start

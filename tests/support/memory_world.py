@@ -19,10 +19,11 @@ ANA = Actor(id="user-ana", role=Role.PATIENT, patient_id="ana")
 LUIS = Actor(id="user-luis", role=Role.PATIENT, patient_id="luis")
 
 
-def add_country(store: MemoryStore, code: str, at: datetime) -> Country:
-    """A country with its code's default rules (PE books through a queue, CO at once)."""
+def country_record(code: str, at: datetime) -> Country:
+    """A country (id = code) with its code's default rules (PE books through a queue, CO
+    at once), as `carehub countries load` adds it."""
     profile = profile_for(code)
-    country = Country(
+    return Country(
         id=code,
         code=code,
         name=profile.name,
@@ -32,6 +33,11 @@ def add_country(store: MemoryStore, code: str, at: datetime) -> Country:
         created_at=at,
         updated_at=at,
     )
+
+
+def add_country(store: MemoryStore, code: str, at: datetime) -> Country:
+    """A country with its code's default rules, stored as `country_record` makes it."""
+    country = country_record(code, at)
     store.countries[country.id] = country
     return country
 
