@@ -102,7 +102,7 @@ def check_country(country: Country) -> None:
         raise Invalid("The country is not valid", errors=errors)
 
 
-def check_code(code: str) -> None:
+def check_assigned_code(code: str) -> None:
     """Refuse a code that is not an assigned ISO 3166-1 alpha-2 code, naming `code`."""
     errors: list[FieldError] = []
     check_code_field(code, errors)

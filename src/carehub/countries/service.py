@@ -10,7 +10,7 @@ from carehub.countries.codes import normalise_code
 from carehub.countries.errors import CountryTaken
 from carehub.countries.events import CountryChanged
 from carehub.countries.lookup import find_country
-from carehub.countries.model import Country, check_code, check_country, profile_for
+from carehub.countries.model import Country, check_assigned_code, check_country, profile_for
 from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText, SchedulingRules
 from carehub.countries.rulesets import SHIPPED
@@ -49,7 +49,7 @@ class CountryService:
         now = self._clock.now()
         code = normalise_code(code)
         # Before its rule set is looked up, which only takes a well-formed code.
-        check_code(code)
+        check_assigned_code(code)
         profile = profile_for(code)
         country = Country(
             id=country_id or code,
