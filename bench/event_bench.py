@@ -44,6 +44,7 @@ from carehub.bootstrap import (
     units_of_work,
 )
 from carehub.config import Settings
+from carehub.countries.service import CountryService
 from carehub.events.model import Consumer, ConsumerSpec
 from carehub.events.ports import Delivery, Subscription
 from carehub.events.runner import ConsumerRunner
@@ -130,6 +131,8 @@ async def rig(broker_url: str) -> AsyncIterator[Rig]:
         )
         acks = Acknowledged(events.broker.subscription(ANALYTICS.spec))
         runner = ConsumerRunner(ANALYTICS, acks, new_uow, events.dead_letters, clock)
+        # The patients live in shipped countries, as after `carehub db upgrade`.
+        await CountryService(new_uow, clock).load_shipped(actor=ACTOR)
         try:
             yield Rig(events, PatientService(new_uow, clock), acks, runner)
         finally:

@@ -66,10 +66,10 @@ SETUP_CONCURRENCY = 16
 DEMO_PATIENTS = 200  # `carehub demo` loads a few: their records shape the new patients
 LIVE = frozenset({"requested", "pending", "confirmed", "checked_in", "completed"})
 T = TypeVar("T")
-COUNTRY = {
-    "countryId": "US",
+# The shipped US record (`carehub db upgrade` adds it), changed to book at any time.
+COUNTRY_ID = "US"
+COUNTRY_CHANGES = {
     "name": "United States (bench)",
-    "code": "US",
     "rules": {
         "bookingMode": "sync",
         "minLeadMinutes": 0,
@@ -227,7 +227,7 @@ def bench_backend(
 async def set_up(base_url: str, headers: dict[str, str], config: SchedulingConfig) -> World:
     """The country, the doctors and the patients, made over HTTP as the admin."""
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
-        await _post(client, "/countries", COUNTRY)
+        await _open_all_day(client)
         doctor_bodies = [
             {
                 "doctorId": f"bench-doctor-{n:04d}",
@@ -263,6 +263,17 @@ async def _samples(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     if not found:
         raise RuntimeError("no US demo patient to copy")
     return found
+
+
+async def _open_all_day(client: httpx.AsyncClient) -> None:
+    """Change the shipped country the bench books in to open all day, every day."""
+    path = f"/countries/{COUNTRY_ID}"
+    current = await client.get(path)
+    current.raise_for_status()
+    headers = {"If-Match": current.headers["ETag"]}
+    response = await client.patch(path, json=COUNTRY_CHANGES, headers=headers)
+    if response.status_code >= 300:
+        raise RuntimeError(f"PATCH {path}: {response.status_code} {response.text[:500]}")
 
 
 async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from tests.conftest import BACKENDS
 from tests.support.answers import ANSWERS
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.countries import create_shipped_countries
 from tests.support.server import running_server
 from tests.support.services import empty_postgres, empty_sqlite, fresh_sqlite
 
@@ -77,6 +78,13 @@ def api(server: ApiServer) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {server.admin_token}"}
     with httpx.Client(base_url=server.base_url, timeout=30, headers=headers) as client:
         yield client
+
+
+@pytest.fixture
+def shipped_countries(api: httpx.Client) -> None:
+    """The countries `carehub countries load` adds (CL, CO, MX, PE, US), for tests whose
+    patients name them."""
+    create_shipped_countries(api)
 
 
 @pytest.fixture

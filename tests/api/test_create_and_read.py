@@ -11,6 +11,10 @@ import pytest
 from carehub.patients.mrn import is_valid_mrn
 from tests.api.bodies import SEED_001_PATIENT, structured
 from tests.api.conftest import ApiServer
+from tests.support.countries import SEED_001_COUNTRY, create_countries
+
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
 
 
 def post(api: httpx.Client, body: dict[str, object], **headers: str) -> httpx.Response:
@@ -18,6 +22,7 @@ def post(api: httpx.Client, body: dict[str, object], **headers: str) -> httpx.Re
 
 
 def test_seed_001_example_is_created_and_read_back(api: httpx.Client) -> None:
+    create_countries(api, SEED_001_COUNTRY)
     created = api.post(
         "/patients", content=SEED_001_PATIENT, headers={"Content-Type": "application/json"}
     )

@@ -30,6 +30,9 @@ from tests.api.documents_world import (
 )
 from tests.api.scheduling_world import account, add_patient
 
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
+
 SEED_PATIENT = "20250819644"
 KEY = re.compile(r"patients/[0-9a-f]{32}/originals/docs/preop/[0-9a-f-]{36}-original\.jpg")
 

@@ -34,6 +34,7 @@ from tests.api.documents_world import (
 from tests.api.scheduling_world import add_patient
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.countries import create_shipped_countries
 from tests.support.moto import aws_client
 from tests.support.server import running_server
 from tests.support.services import fresh_sqlite
@@ -99,6 +100,7 @@ def on_s3(
             token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
             headers = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=base_url, headers=headers, timeout=30) as api:
+                create_shipped_countries(api)
                 yield S3Carehub(api, s3, cloudfront, bucket, distribution_id)
 
 

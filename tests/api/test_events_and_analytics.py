@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from carehub.adapters.sql.dead_letters import SqlDeadLetters
 from carehub.bootstrap.backends import connect
@@ -17,7 +18,11 @@ from carehub.events.model import DeadLetter
 from carehub.kernel.events import EventMessage
 from tests.api.bodies import SEED_001_PATIENT
 from tests.api.conftest import ApiServer
+from tests.support.countries import SEED_001_COUNTRY, create_countries
 from tests.support.world import enrol
+
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
 
 
 def daily(api: httpx.Client, **params: str) -> httpx.Response:
@@ -27,6 +32,7 @@ def daily(api: httpx.Client, **params: str) -> httpx.Response:
 def test_a_new_patient_is_counted_once_for_its_country_and_day(
     server: ApiServer, api: httpx.Client
 ) -> None:
+    create_countries(api, SEED_001_COUNTRY)
     created = api.post(
         "/patients", content=SEED_001_PATIENT, headers={"Content-Type": "application/json"}
     )

@@ -6,9 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from tests.api.bodies import structured
 from tests.api.conftest import ApiServer
+
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
 
 
 def total(api: httpx.Client) -> int:

@@ -12,6 +12,9 @@ import pytest
 from tests.api.bodies import structured
 from tests.api.conftest import ApiServer
 
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
+
 PEOPLE = [
     structured(
         name={"given": ["José"], "family": "Álvarez"},

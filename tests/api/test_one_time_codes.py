@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from tests.api.conftest import ApiServer
 from tests.support.auth import bearer
 from tests.support.mailbox import delivered_to, last_code, messages_to
+
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
 
 PASSWORD = "a long and good passphrase"
 
@@ -102,6 +106,18 @@ def test_patient_signs_up_confirms_and_reads_only_their_record(
         assert client.get(f"/patients/{other['id']}").status_code == 404
         assert [p["id"] for p in client.get("/patients").json()["items"]] == [me["patientId"]]
     assert post(server, "/auth/login", login).status_code == 200
+
+
+def test_sign_up_in_an_unknown_country_is_refused_naming_country_id(server: ApiServer) -> None:
+    body = {
+        "email": new_email(),
+        "password": PASSWORD,
+        "countryId": "ZZZ-nope",
+        "name": {"given": ["Rosa"], "family": "Quispe"},
+    }
+    response = post(server, "/auth/signup", body)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["countryId"]
 
 
 def test_sign_up_cannot_choose_role_status_or_links(server: ApiServer) -> None:

@@ -19,6 +19,7 @@ from tests.api.scheduling_world import (
     local_slot,
     settled,
 )
+from tests.support.countries import SEED_001_COUNTRY, create_countries
 
 SEED_COUNTRY = {"countryId": "002", "name": "CHILE", "code": "CL"}
 SEED_DOCTOR = {
@@ -40,6 +41,7 @@ SANTIAGO = ZoneInfo("America/Santiago")
 
 
 def seed_world(api: httpx.Client) -> None:
+    create_countries(api, SEED_001_COUNTRY)  # the seed's patient lives in country "001"
     country = api.post("/countries", json=SEED_COUNTRY)
     assert country.status_code == 201, country.text
     assert (country.json()["countryId"], country.json()["code"]) == ("002", "CL")

@@ -7,6 +7,9 @@ import pytest
 
 from tests.api.bodies import structured
 
+# Patients here live in the shipped countries.
+pytestmark = pytest.mark.usefixtures("shipped_countries")
+
 
 def create(api: httpx.Client, **overrides: object) -> dict[str, object]:
     response = api.post("/patients", json=structured(**overrides))

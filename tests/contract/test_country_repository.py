@@ -69,17 +69,26 @@ async def test_every_field_comes_back_by_id_and_by_code(new_uow: NewUnit) -> Non
         assert await uow.countries.get("CO") is None  # an id is not a code
 
 
-async def test_a_taken_id_or_code_raises_country_taken(new_uow: NewUnit) -> None:
+async def test_a_taken_id_raises_country_taken(new_uow: NewUnit) -> None:
     first = country("PE")
     await add(new_uow, first)
     with pytest.raises(CountryTaken) as by_id:
         await add(new_uow, country("PE", "CO"))
     assert by_id.value.field == "countryId"
-    with pytest.raises(CountryTaken) as by_code:
-        await add(new_uow, country("peru-2", "PE"))
-    assert by_code.value.field == "code"
     async with new_uow() as uow:
         assert await uow.countries.list_all() == [first]
+
+
+async def test_records_may_share_a_code_and_by_code_reads_the_first_by_id(
+    new_uow: NewUnit,
+) -> None:
+    """Seed 001 adds "002" with code CL beside the shipped "CL": both share CL's rules."""
+    shipped, seeded, later = country("CL", "CL"), country("002", "CL"), country("z-cl", "CL")
+    await add(new_uow, shipped, later)
+    await add(new_uow, seeded)
+    async with new_uow() as uow:
+        assert await uow.countries.list_all() == [seeded, shipped, later]
+        assert await uow.countries.get_by_code("CL") == seeded
 
 
 async def test_replace_with_the_expected_version_stores_it(new_uow: NewUnit) -> None:

@@ -129,6 +129,7 @@ async def test_killing_the_worker_mid_batch_delivers_everything_and_repeats_no_e
         )
         carehub = await build(settings)  # declares the consumers, so nothing is missed
         try:
+            await carehub.countries.load_shipped(actor=Actor.system("test"))
             drafts = [
                 PatientDraft(
                     country_id="PE", details=PatientDetails(name=HumanName.from_text("Ana Ruiz"))

@@ -19,6 +19,7 @@ from carehub.config import Settings
 from tests.api.bodies import SEED_001_PATIENT
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.countries import SEED_001_COUNTRY
 from tests.support.receiver import Receiver
 from tests.support.redis_space import REDIS_URL, redis_prefix
 from tests.support.server import running_server
@@ -82,6 +83,8 @@ async def test_one_registered_event_reaches_analytics_and_a_webhook(
                     json={"url": receiver.url, "eventTypes": [REGISTERED], "secret": SECRET},
                 )
                 assert hook.status_code == 201, hook.text
+                country = await api.post("/countries", json=SEED_001_COUNTRY)
+                assert country.status_code == 201, country.text
                 created = await api.post(
                     "/patients",
                     content=SEED_001_PATIENT,

@@ -15,6 +15,7 @@ import pytest
 
 from tests.api.bodies import SEED_001_PATIENT
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
+from tests.support.countries import SEED_001_COUNTRY
 from tests.support.server import CAREHUB, carehub_serve, free_port
 
 
@@ -43,6 +44,7 @@ def test_serve_embedded_with_demo_data_and_safe_logs(served: tuple[str, Path]) -
         assert len(client.get("/patients?limit=200").json()["items"]) == 200
         countries = {p["countryId"] for p in client.get("/patients?limit=200").json()["items"]}
         assert countries == {"PE", "CL", "CO", "MX", "US"}
+        assert client.post("/countries", json=SEED_001_COUNTRY).status_code == 201
         created = client.post(
             "/patients", content=SEED_001_PATIENT, headers={"Content-Type": "application/json"}
         )
@@ -86,3 +88,83 @@ def test_audit_verify_detects_a_changed_entry(served: tuple[str, Path], tmp_path
     broken = subprocess.run([CAREHUB, "audit", "verify"], env=env, capture_output=True, text=True)
     assert broken.returncode == 1
     assert "entry 3" in broken.stderr
+
+
+def test_a_fresh_install_has_the_shipped_countries_and_takes_seed_001s(
+    served: tuple[str, Path],
+) -> None:
+    base, _ = served
+    token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with httpx.Client(base_url=base, headers=bearer(token)) as client:
+        shipped = client.get("/countries").json()["items"]
+        assert [(c["countryId"], c["code"], c["ruleSet"]) for c in shipped] == [
+            (code, code, code) for code in ("CL", "CO", "MX", "PE", "US")
+        ]
+        assert shipped[3]["name"] == "Peru"
+        chile = client.post("/countries", json={"countryId": "002", "name": "CHILE", "code": "CL"})
+        assert chile.status_code == 201, chile.text
+        assert chile.json()["ruleSet"] == "CL"
+        doctor = {
+            "doctorId": "doctor001",
+            "name": "Dr. Lorea",
+            "speciality": "Estomatolog",
+            "countryId": "002",
+            "availableTimes": ["Monday 10am-4pm", "Wednesday 1pm-5pm"],
+        }
+        assert client.post("/doctors", json=doctor).status_code == 201
+        assert client.post("/countries", json=SEED_001_COUNTRY).status_code == 201
+        patient = client.post(
+            "/patients", content=SEED_001_PATIENT, headers={"Content-Type": "application/json"}
+        )
+        assert patient.status_code == 201, patient.text
+        # Seed 001's appointment names country "US": the shipped record answers, so the
+        # refusal is about the doctor working in Chile, not about a missing country.
+        appointment = {
+            "appointmentId": "appointment124",
+            "patientId": "0315",
+            "doctorId": "doctor001",
+            "appointmentDate": "2024-10-25T10:00:00Z",
+            "countryId": "US",
+        }
+        refused = client.post("/appointments", json=appointment)
+        assert refused.status_code == 422, refused.text
+        assert any(e["message"].startswith("country_mismatch") for e in refused.json()["errors"])
+
+
+def test_loading_the_shipped_countries_again_adds_nothing_and_keeps_edits(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, _ = served
+    token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
+    with httpx.Client(base_url=base, headers=bearer(token)) as client:
+        peru = client.get("/countries/PE")
+        renamed = client.patch(
+            "/countries/PE", json={"name": "Perú"}, headers={"If-Match": peru.headers["ETag"]}
+        )
+        assert renamed.status_code == 200, renamed.text
+    env = {**os.environ, "CAREHUB_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CAREHUB_DATABASE_URL", None)
+    load = subprocess.run([CAREHUB, "countries", "load"], env=env, capture_output=True, text=True)
+    assert load.returncode == 0, load.stderr
+    assert "none missing" in load.stderr
+    with httpx.Client(base_url=base, headers=bearer(token)) as client:
+        assert client.get("/countries/PE").json()["name"] == "Perú"
+
+
+def test_db_upgrade_adds_the_shipped_countries_once(tmp_path: Path) -> None:
+    env = {**os.environ, "CAREHUB_DATA_DIR": str(tmp_path / "data")}
+    env.pop("CAREHUB_DATABASE_URL", None)
+    first = subprocess.run([CAREHUB, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "shipped countries added: CL, CO, MX, PE, US" in first.stderr
+    again = subprocess.run([CAREHUB, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert "shipped countries added: none missing" in again.stderr
+    with sqlite3.connect(tmp_path / "data" / "carehub.db") as conn:
+        rows = conn.execute("SELECT id, code, name FROM countries ORDER BY id").fetchall()
+    assert rows == [
+        ("CL", "CL", "Chile"),
+        ("CO", "CO", "Colombia"),
+        ("MX", "MX", "Mexico"),
+        ("PE", "PE", "Peru"),
+        ("US", "US", "United States"),
+    ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ from carehub.patients.ports import PatientFilter
 from carehub.patients.service import PatientDraft, PatientService
 from tests.query_plans.conftest import nodes
 from tests.support.clock import AdjustableClock
+from tests.support.countries import add_shipped_countries
+from tests.support.memory_world import country_record
 
 ROWS = 3_000
 AFTER = "00000000-0000-7000-8000-000000000000"  # any id: only the plan's shape matters
@@ -91,6 +94,11 @@ async def load(url: str, folder: Path) -> None:
     try:
         writer = AuditWriter(db)
         service = PatientService(lambda: SqlUnitOfWork(db, clock, writer), clock)
+        await add_shipped_countries(lambda: SqlUnitOfWork(db, clock, writer), clock)
+        async with SqlUnitOfWork(db, clock, writer) as uow:
+            # The needles' country: an id no demo patient has (Antarctica's code).
+            await uow.countries.add(replace(country_record("AQ", clock.now()), id="ZZ"))
+            await uow.commit()
         drafts = [*demo_drafts(ROWS, seed=7, today=date(2024, 6, 1)), *needles()]
         await service.register_many(actor=Actor.system("test"), drafts=drafts)
         async with SqlUnitOfWork(db, clock, writer) as uow:

@@ -10,11 +10,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from carehub.bootstrap import Carehub, build
+from carehub.bootstrap import Carehub, build, connect, units_of_work
 from carehub.config import Settings
 from carehub.kernel.actor import Actor
+from carehub.kernel.clock import SystemClock
 from carehub.patients.model import HumanName, PatientDetails
 from carehub.patients.service import PatientDraft
+from tests.support.countries import add_shipped_countries
 from tests.support.services import empty_postgres
 
 ACTOR = Actor.system("test")
@@ -29,6 +31,15 @@ async def start_carehub(postgres_url: str, tmp_path: Path) -> AsyncIterator[Star
     """Starts carehub on one emptied PostgreSQL database with a pool of the given size,
     as often as a test needs separate API processes; all are closed after it."""
     empty_postgres(postgres_url)
+    # The patients live in the shipped countries (added without audit entries, which the
+    # tests count).
+    seeding = Settings(database_url=postgres_url, data_dir=tmp_path)
+    db = await connect(postgres_url, seeding)
+    try:
+        clock = SystemClock()
+        await add_shipped_countries(units_of_work(db, clock), clock)
+    finally:
+        await db.close()
     async with AsyncExitStack() as stack:
 
         async def start(pool_size: int) -> Carehub:

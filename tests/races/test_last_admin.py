@@ -31,6 +31,9 @@ PASSWORD = "a long and good passphrase"
 
 
 class NoPatients:
+    async def country_exists(self, country_id: str) -> bool:
+        raise AssertionError("no sign-ups here")
+
     async def register_self(self, registration: SelfRegistration) -> None:
         raise AssertionError("no sign-ups here")
 

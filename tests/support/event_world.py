@@ -29,6 +29,7 @@ from carehub.kernel.actor import Actor
 from carehub.patients.model import HumanName, Patient, PatientDetails
 from carehub.patients.service import PatientDraft, PatientService
 from tests.support.clock import AdjustableClock
+from tests.support.countries import add_shipped_countries
 from tests.support.waiting import Check, until
 
 ACTOR = Actor.system("test")
@@ -75,6 +76,7 @@ async def event_world(
     world = EventWorld(
         db, clock, events, new_uow, PatientService(new_uow, clock), events.dead_letters, config
     )
+    await add_shipped_countries(new_uow, clock)
     try:
         yield world
     finally:

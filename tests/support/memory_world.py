@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from carehub.adapters.memory.store import MemoryStore
 from carehub.countries.model import Country, profile_for
 from carehub.countries.rules import weekly_hours
+from carehub.countries.rulesets import SHIPPED
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
 from carehub.patients.model import HumanName, Patient, PatientDetails
@@ -18,10 +19,11 @@ ANA = Actor(id="user-ana", role=Role.PATIENT, patient_id="ana")
 LUIS = Actor(id="user-luis", role=Role.PATIENT, patient_id="luis")
 
 
-def add_country(store: MemoryStore, code: str, at: datetime) -> Country:
-    """A country with its code's default rules (PE books through a queue, CO at once)."""
+def country_record(code: str, at: datetime) -> Country:
+    """A country (id = code) with its code's default rules (PE books through a queue, CO
+    at once), as `carehub countries load` adds it."""
     profile = profile_for(code)
-    country = Country(
+    return Country(
         id=code,
         code=code,
         name=profile.name,
@@ -31,8 +33,19 @@ def add_country(store: MemoryStore, code: str, at: datetime) -> Country:
         created_at=at,
         updated_at=at,
     )
+
+
+def add_country(store: MemoryStore, code: str, at: datetime) -> Country:
+    """A country with its code's default rules, stored as `country_record` makes it."""
+    country = country_record(code, at)
     store.countries[country.id] = country
     return country
+
+
+def add_shipped_countries(store: MemoryStore, at: datetime) -> None:
+    """The countries `carehub countries load` adds: one per shipped rule set, id = code."""
+    for rules in SHIPPED:
+        add_country(store, rules.code, at)
 
 
 def add_doctor(

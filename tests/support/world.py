@@ -16,6 +16,7 @@ import httpx
 from tests.api.bodies import structured
 from tests.api.conftest import ApiServer
 from tests.support.auth import sign_in
+from tests.support.countries import create_countries
 
 ROLES = ("admin", "staff_pe", "staff_cl", "doctor_a", "doctor_b", "patient_p1")
 RECORDS = ("P1", "P2", "P3", "missing")
@@ -91,8 +92,10 @@ def enrol_people(server: ApiServer) -> People:
 
 
 def seed_records(people: People) -> None:
-    """Register P1..P3 (as the admin) and put P1 in doctor A's care (as PE staff)."""
+    """Add countries PE and CL, register P1..P3 (as the admin) and put P1 in doctor A's
+    care (as PE staff)."""
     admin = people["admin"].client
+    create_countries(admin, *({"code": code} for code in sorted(set(COUNTRY_OF.values()))))
     for key, country in COUNTRY_OF.items():
         body = patient_body(country, patientId=people.ids[key])
         response = admin.post("/patients", json=body)

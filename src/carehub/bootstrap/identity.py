@@ -30,6 +30,9 @@ class SelfRegisteredPatients:
     def __init__(self, patients: PatientService) -> None:
         self._patients = patients
 
+    async def country_exists(self, country_id: str) -> bool:
+        return await self._patients.country_exists(country_id=country_id)
+
     async def register_self(self, registration: SelfRegistration) -> None:
         details = PatientDetails(
             name=HumanName.from_parts(registration.given, registration.family),

@@ -12,7 +12,8 @@ class CountryNotFound(NotFound):
 
 
 class CountryTaken(Conflict):
-    def __init__(self, field: str) -> None:
-        what = "code" if field == "code" else "id"
-        super().__init__(f"A country with this {what} exists already")
-        self.field = field
+    """A country id is taken (codes are shared: several records may carry one code)."""
+
+    def __init__(self) -> None:
+        super().__init__("A country with this id exists already")
+        self.field = "countryId"

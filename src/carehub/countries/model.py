@@ -16,17 +16,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 # The shipped rule sets register themselves (constants only), so every country code that
 # has one finds it wherever countries are used.
 from carehub.countries import rulesets  # noqa: F401
+from carehub.countries.codes import is_assigned_code
 from carehub.countries.rules import (
     NOTICE_KEYS,
     CountryProfile,
     NotificationText,
     SchedulingRules,
+    rule_set_name,
     rules_for,
 )
 from carehub.kernel.errors import FieldError, Invalid
 
 COUNTRY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 LOCALES = ("es", "en")
 
 Texts = Mapping[str, Mapping[str, NotificationText]]
@@ -49,6 +50,11 @@ class Country:
     version: int = 1
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def rule_set(self) -> str:
+        """The rule set it books under: the one shipped for its code, else `default`."""
+        return rule_set_name(self.code)
 
     @property
     def default_zone(self) -> str:
@@ -76,8 +82,7 @@ def check_country(country: Country) -> None:
     errors: list[FieldError] = []
     if not COUNTRY_ID.fullmatch(country.id):
         errors.append(FieldError("countryId", "1-32 letters, digits, '_' or '-'"))
-    if not COUNTRY_CODE.fullmatch(country.code):
-        errors.append(FieldError("code", "an ISO 3166-1 alpha-2 code, e.g. CL"))
+    check_code_field(country.code, errors)
     if not country.name.strip() or len(country.name) > 128:
         errors.append(FieldError("name", "1-128 characters"))
     if not country.time_zones:
@@ -95,6 +100,20 @@ def check_country(country: Country) -> None:
                 errors.append(FieldError(f"notificationTexts.{locale}.{key}", "unknown notice"))
     if errors:
         raise Invalid("The country is not valid", errors=errors)
+
+
+def check_assigned_code(code: str) -> None:
+    """Refuse a code that is not an assigned ISO 3166-1 alpha-2 code, naming `code`."""
+    errors: list[FieldError] = []
+    check_code_field(code, errors)
+    if errors:
+        raise Invalid("The country code is not valid", errors=errors)
+
+
+def check_code_field(code: str, errors: list[FieldError]) -> None:
+    """Add an error naming `code` unless it is an assigned ISO 3166-1 alpha-2 code."""
+    if not is_assigned_code(code):
+        errors.append(FieldError("code", "an assigned ISO 3166-1 alpha-2 code, e.g. CL"))
 
 
 def is_zone(name: str) -> bool:

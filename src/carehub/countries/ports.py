@@ -13,15 +13,17 @@ class CountryReader(Protocol):
 
     async def get(self, country_id: str) -> Country | None: ...
 
-    async def get_by_code(self, code: str) -> Country | None: ...
+    async def get_by_code(self, code: str) -> Country | None:
+        """The first country by id with this ISO code (upper case); several may share it."""
+        ...
 
 
 class CountryRepository(CountryReader, Protocol):
     """Country records inside a unit of work."""
 
     async def add(self, country: Country) -> None:
-        """Insert a new country; raises CountryTaken when its id or code exists (the store
-        enforces both)."""
+        """Insert a new country; raises CountryTaken when its id exists (the store enforces
+        it). Codes are not unique: a second record may share a code and its rule set."""
         ...
 
     async def replace(self, country: Country, *, expected_version: int) -> bool:

@@ -196,8 +196,12 @@ class DataRules:
         return []
 
 
+# The name of the rule set a country gets when carehub ships none for its code.
+DEFAULT_RULE_SET = "default"
+
+
 class _GenericRules(DataRules):
-    """Rules for a country nobody has set up yet."""
+    """The default rule set: what a country nobody has set up yet books under."""
 
     def public_holidays(self, year: int) -> Mapping[date, str]:
         # Unreviewed: whoever adds the country decides which calendar closes its clinics.
@@ -293,6 +297,12 @@ def rules_for(code: str) -> CountryRules:
     check_code(code)
     registered = _REGISTRY.get(code)
     return registered if registered is not None else _GenericRules(generic_profile(code))
+
+
+def rule_set_name(code: str) -> str:
+    """The rule set a country with this code books under: its code, or `default`."""
+    check_code(code)
+    return code if code in _REGISTRY else DEFAULT_RULE_SET
 
 
 def known_codes() -> tuple[str, ...]:

@@ -102,7 +102,10 @@ class CountryCreate(CountryBase):
             description='Your id for the country (seed 001 sends "002"); the code when absent',
         )
     )
-    code: Code = Field(description="ISO 3166-1 alpha-2, e.g. CL")
+    code: Code = Field(
+        description="An assigned ISO 3166-1 alpha-2 code, e.g. CL (lower case is accepted "
+        "and stored upper case); several countries may share one"
+    )
 
 
 class CountryUpdate(CountryBase):
@@ -124,6 +127,10 @@ class CountryRead(WireModel):
     name: str
     time_zones: list[str]
     locale: str
+    rule_set: str = Field(
+        description='The shipped rule set it books under (its code, e.g. "CL"), or "default" '
+        "when carehub ships none for its code"
+    )
     rules: RulesRead
     notification_texts: dict[str, dict[str, NotificationTextWire]]
     closed_dates: list[date]
@@ -144,6 +151,7 @@ def country_json(country: Country) -> dict[str, Any]:
         "name": country.name,
         "timeZones": list(country.time_zones),
         "locale": country.locale,
+        "ruleSet": country.rule_set,
         "rules": {
             "slotMinutes": rules.slot_minutes,
             "minLeadMinutes": rules.min_lead_minutes,

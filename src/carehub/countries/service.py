@@ -6,11 +6,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
+from carehub.countries.codes import normalise_code
+from carehub.countries.errors import CountryTaken
 from carehub.countries.events import CountryChanged
 from carehub.countries.lookup import find_country
-from carehub.countries.model import Country, check_country, profile_for
+from carehub.countries.model import Country, check_assigned_code, check_country, profile_for
 from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText, SchedulingRules
+from carehub.countries.rulesets import SHIPPED
 from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor
 from carehub.kernel.clock import Clock
@@ -44,7 +47,9 @@ class CountryService:
         """Add a country; what the body leaves out comes from its code's rule set."""
         _check_admin(actor)
         now = self._clock.now()
-        code = code.strip().upper()
+        code = normalise_code(code)
+        # Before its rule set is looked up, which only takes a well-formed code.
+        check_assigned_code(code)
         profile = profile_for(code)
         country = Country(
             id=country_id or code,
@@ -65,6 +70,38 @@ class CountryService:
             uow.audit(self._gate.record(actor, "country.create", None, country.id))
             await uow.commit()
         return country
+
+    async def load_shipped(self, *, actor: Actor) -> list[Country]:
+        """Add a country record for each shipped rule set that has none with its code as
+        id (named as in the rule set); records that exist are left as they are."""
+        _check_admin(actor)
+        added = []
+        for rules in SHIPPED:
+            profile, code = rules.profile(), rules.code
+            now = self._clock.now()
+            country = Country(
+                id=code,
+                code=code,
+                name=profile.name,
+                time_zones=profile.time_zones,
+                locale=profile.locale,
+                rules=profile.rules,
+                created_at=now,
+                updated_at=now,
+            )
+            # One unit per country: a loader racing another skips what the other added.
+            async with self._uow() as uow:
+                if await uow.countries.get(code) is not None:
+                    continue
+                try:
+                    await uow.countries.add(country)
+                except CountryTaken:
+                    continue
+                uow.record(_changed(country, actor))
+                uow.audit(self._gate.record(actor, "country.create", None, country.id))
+                await uow.commit()
+            added.append(country)
+        return added
 
     async def get(self, *, country_id: str) -> Country:
         """One country, by its id or its ISO code."""

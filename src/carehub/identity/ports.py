@@ -175,3 +175,7 @@ class PatientRecords(Protocol):
     async def register_self(self, registration: SelfRegistration) -> None:
         """Create the record; doing it again with the same patient_id is a no-op."""
         ...
+
+    async def country_exists(self, country_id: str) -> bool:
+        """Whether patients may be registered in this country (a record has this id)."""
+        ...

@@ -281,6 +281,12 @@ class IdentityService:
         email = normalise_email(signup.email)
         await self._throttle("signup", email, client)
         check_password(signup.password, email)
+        # Here, not when the code is confirmed: the patient record needs the country then.
+        if not await self._patients.country_exists(signup.country_id):
+            raise Invalid(
+                "countryId names no country",
+                errors=[FieldError("countryId", "no country has this id")],
+            )
         hashed = await self._slow(self._hasher.hash, signup.password)
         challenge, code = await self._new_code(email, OtpPurpose.SIGNUP)
         now = self._clock.now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carehub.kernel.errors import Conflict, NotFound
+from carehub.kernel.errors import Conflict, FieldError, Invalid, NotFound
 
 
 class PatientNotFound(NotFound):
@@ -27,3 +27,13 @@ class IdentifierTaken(Conflict):
     def __init__(self, system: str) -> None:
         # The value may itself be sensitive (a national id), so only the system is named.
         super().__init__(f"An identifier of system {system} with this value is already registered")
+
+
+class UnknownCountry(Invalid):
+    """A patient's countryId names no country record (create the country first)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "countryId names no country",
+            errors=[FieldError("countryId", "no country has this id; create the country first")],
+        )

@@ -83,8 +83,21 @@ class PatientRepository(Protocol):
         ...
 
 
+class CountryDirectory(Protocol):
+    """Countries as the patients domain reads them (the countries domain writes them):
+    read inside the unit of work that writes the patient, so the check and the write
+    commit together."""
+
+    async def exists(self, country_id: str) -> bool:
+        """Whether a country record has exactly this id (its own unit's writes included)."""
+        ...
+
+
 class PatientsUnitOfWork(UnitOfWork, Protocol):
     """The unit of work the patients use cases run in."""
 
     @property
     def patients(self) -> PatientRepository: ...
+
+    @property
+    def country_directory(self) -> CountryDirectory: ...

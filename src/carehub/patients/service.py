@@ -20,7 +20,7 @@ from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.patients import access
-from carehub.patients.errors import PatientNotFound
+from carehub.patients.errors import PatientNotFound, UnknownCountry
 from carehub.patients.events import (
     CareAssignmentChanged,
     PatientDeactivated,
@@ -82,6 +82,7 @@ class PatientService:
         access.check_can_register(actor, draft.country_id)
         async with self._uow() as uow:
             patient = self._new_patient(draft)
+            await _check_country_exists(uow, patient.country_id)
             first = await uow.patients.reserve_mrn_numbers(patient.country_id, 1)
             patient = _with_mrn(patient, format_mrn(first))
             await uow.patients.add(patient)
@@ -104,6 +105,7 @@ class PatientService:
             for index, patient in enumerate(patients):
                 by_country.setdefault(patient.country_id, []).append(index)
             for country_id, indexes in by_country.items():
+                await _check_country_exists(uow, country_id)
                 first = await uow.patients.reserve_mrn_numbers(country_id, len(indexes))
                 for offset, index in enumerate(indexes):
                     patients[index] = _with_mrn(patients[index], format_mrn(first + offset))
@@ -113,6 +115,11 @@ class PatientService:
             uow.audit(self._gate.listed(actor, "patient.import", tuple(p.id for p in patients)))
             await uow.commit()
         return len(patients)
+
+    async def country_exists(self, *, country_id: str) -> bool:
+        """Whether a country record has this id, so patients may be registered in it."""
+        async with self._uow() as uow:
+            return await uow.country_directory.exists(country_id)
 
     async def get(self, *, actor: Actor, patient_id: str) -> Patient:
         """Read one patient by id (inactive ones too)."""
@@ -273,6 +280,13 @@ class PatientService:
             created_at=now,
             updated_at=now,
         )
+
+
+async def _check_country_exists(uow: PatientsUnitOfWork, country_id: str) -> None:
+    # In the unit that writes the patient, so both commit together (countries are never
+    # deleted, so a country seen here is still there at commit).
+    if not await uow.country_directory.exists(country_id):
+        raise UnknownCountry()
 
 
 def _with_mrn(patient: Patient, mrn: str) -> Patient:

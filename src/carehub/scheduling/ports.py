@@ -21,7 +21,7 @@ class CountryDirectory(Protocol):
     async def get(self, country_id: str) -> Country | None: ...
 
     async def get_by_code(self, code: str) -> Country | None:
-        """The country with this ISO 3166 alpha-2 code (upper case)."""
+        """The first country by id with this ISO 3166 alpha-2 code (upper case)."""
         ...
 
 

@@ -23,6 +23,10 @@ class RecordedPatients:
 
     def __init__(self) -> None:
         self.registered: list[SelfRegistration] = []
+        self.countries = {"PE"}
+
+    async def country_exists(self, country_id: str) -> bool:
+        return country_id in self.countries
 
     async def register_self(self, registration: SelfRegistration) -> None:
         self.registered.append(registration)

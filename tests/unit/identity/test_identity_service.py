@@ -4,6 +4,7 @@ refresh rotation and reuse detection, sign-up by mailed code, and throttling."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -246,6 +247,16 @@ async def test_sign_up_activates_once_the_mailed_code_is_confirmed(
     ]
     actor = await service.authenticate(pair.access_token, request_id=None, client=None)
     assert (actor.role, actor.patient_id) == (Role.PATIENT, pending.patient_id)
+
+
+async def test_signing_up_in_an_unknown_country_is_refused_naming_country_id(
+    service: IdentityService, store: MemoryStore, mailer: MemoryMailer
+) -> None:
+    with pytest.raises(Invalid) as caught:
+        await service.signup(signup=replace(signup(), country_id="ZZZ-nope"), client=None)
+    assert [e.field for e in caught.value.errors] == ["countryId"]
+    assert store.users == {}
+    assert mailer.to("ana@example.org") == []
 
 
 async def test_signing_up_with_a_taken_email_tells_its_owner_instead(

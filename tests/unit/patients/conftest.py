@@ -9,6 +9,7 @@ from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
 from carehub.kernel.actor import Actor, Role
 from carehub.patients.service import PatientService
 from tests.support.clock import AdjustableClock
+from tests.support.memory_world import NOW, add_shipped_countries
 
 
 @pytest.fixture
@@ -18,7 +19,10 @@ def clock() -> AdjustableClock:
 
 @pytest.fixture
 def store() -> MemoryStore:
-    return MemoryStore()
+    """A store with the shipped countries, which patients name by id."""
+    store = MemoryStore()
+    add_shipped_countries(store, NOW)
+    return store
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from carehub.practitioners.service import DoctorService
 from carehub.web.dependencies import UseCases, install_use_cases, use_case
 from carehub.web.problems import install_problem_handlers
 from tests.support.clock import AdjustableClock
+from tests.support.memory_world import add_country
 
 ADMIN = Actor(id="user-1", role=Role.ADMIN, country_id="PE")
 TOKEN = "a-valid-token"
@@ -59,6 +60,7 @@ def clock() -> AdjustableClock:
 @pytest.fixture
 def patients(clock: AdjustableClock) -> PatientService:
     store = MemoryStore()
+    add_country(store, "PE", clock.now())
     return PatientService(lambda: MemoryUnitOfWork(store, clock), clock)
 
 

@@ -137,3 +137,13 @@ def _matches(p: Patient, c: PatientFilter) -> bool:
         c.identifier is None or any((i.system, i.value) == c.identifier for i in d.identifiers),
     ]
     return all(checks)
+
+
+class MemoryCountryDirectory:
+    """Whether a country exists, as the patients domain asks (`patients.ports`)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def exists(self, country_id: str) -> bool:
+        return country_id in self._store.countries

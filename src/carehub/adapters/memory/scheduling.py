@@ -29,16 +29,14 @@ class MemoryCountries:
 
     async def add(self, country: Country) -> None:
         if country.id in self._store.countries:
-            raise CountryTaken("countryId")
-        if await self.get_by_code(country.code) is not None:
-            raise CountryTaken("code")
+            raise CountryTaken()
         self._store.countries[country.id] = country
 
     async def get(self, country_id: str) -> Country | None:
         return self._store.countries.get(country_id)
 
     async def get_by_code(self, code: str) -> Country | None:
-        return next((c for c in self._store.countries.values() if c.code == code), None)
+        return next((c for _, c in sorted(self._store.countries.items()) if c.code == code), None)
 
     async def replace(self, country: Country, *, expected_version: int) -> bool:
         current = self._store.countries.get(country.id)

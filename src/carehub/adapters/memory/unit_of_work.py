@@ -8,7 +8,11 @@ from typing import TYPE_CHECKING, Self
 from carehub.adapters.memory.audit import MemoryAuditLog
 from carehub.adapters.memory.documents import MemoryFiles, MemoryStamps
 from carehub.adapters.memory.identity import MemoryOtps, MemorySessions, MemoryUsers
-from carehub.adapters.memory.patients import MemoryPatientDirectory, MemoryPatientRepository
+from carehub.adapters.memory.patients import (
+    MemoryCountryDirectory,
+    MemoryPatientDirectory,
+    MemoryPatientRepository,
+)
 from carehub.adapters.memory.scheduling import (
     MemoryAppointments,
     MemoryCountries,
@@ -46,6 +50,7 @@ class MemoryUnitOfWork:
         self._clock = clock
         self.patients = MemoryPatientRepository(store)
         self.patient_directory = MemoryPatientDirectory(store)
+        self.country_directory = MemoryCountryDirectory(store)
         self.users = MemoryUsers(store)
         self.sessions = MemorySessions(store)
         self.otps = MemoryOtps(store)

@@ -32,7 +32,9 @@ from carehub.countries.model import Country
 _INSERT = insert_into(countries, generated=())
 _SELECT = sa.select(countries)
 _GET = Statement(_SELECT.where(countries.c.id == sa.bindparam("id")))
-_GET_BY_CODE = Statement(_SELECT.where(countries.c.code == sa.bindparam("code")))
+_GET_BY_CODE = Statement(
+    _SELECT.where(countries.c.code == sa.bindparam("code")).order_by(countries.c.id).limit(1)
+)
 _ALL = Statement(_SELECT.order_by(countries.c.id))
 _UPDATE = versioned_update(countries)
 
@@ -47,7 +49,7 @@ class SqlCountryRepository:
         try:
             await self._session.execute(_INSERT, _to_row(country))
         except UniqueViolation as exc:
-            raise CountryTaken("code" if "code" in exc.columns else "countryId") from exc
+            raise CountryTaken() from exc
 
     async def get(self, country_id: str) -> Country | None:
         row = await self._session.fetch_one(_GET, {"id": country_id})

@@ -14,6 +14,7 @@ from carehub.adapters.sql import audit
 from carehub.adapters.sql.analytics import SqlAnalyticsRepository
 from carehub.adapters.sql.appointments import SqlAppointmentRepository
 from carehub.adapters.sql.countries import SqlCountryRepository
+from carehub.adapters.sql.country_directory import SqlCountryDirectory
 from carehub.adapters.sql.database import Database, Session, UniqueViolation, insert_into
 from carehub.adapters.sql.doctors import SqlDoctorRepository
 from carehub.adapters.sql.files import SqlFileRepository
@@ -130,6 +131,10 @@ class SqlUnitOfWork:
     @cached_property
     def waitlist(self) -> SqlWaitlistRepository:
         return SqlWaitlistRepository(self._live_session())
+
+    @cached_property
+    def country_directory(self) -> SqlCountryDirectory:
+        return SqlCountryDirectory(self._live_session())
 
     @cached_property
     def patient_directory(self) -> SqlPatientDirectory:

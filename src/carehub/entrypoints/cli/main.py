@@ -38,6 +38,8 @@ keys_app = typer.Typer(help="Token signing keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 events_app = typer.Typer(help="The event backbone.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+countries_app = typer.Typer(help="Countries and their rule sets.", no_args_is_help=True)
+app.add_typer(countries_app, name="countries")
 console = Console(stderr=True)
 
 
@@ -163,14 +165,30 @@ async def _dead_letters(
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
-    """Apply schema migrations (to the latest by default)."""
+    """Apply schema migrations (to the latest by default), then add the shipped countries
+    that are missing."""
     settings = Settings()
     upgrade_database(settings, revision)
     console.print(f"database at revision [bold]{database_revision(settings)}[/bold]")
-    if revision == "head":  # older revisions may lack the tables the secrets live in
+    if revision == "head":  # older revisions lack the tables these steps write
         sealed = asyncio.run(seal_stored_secrets(settings))
         if sealed:
             console.print(f"sealed {sealed} secrets stored in plain text")
+        asyncio.run(_load_countries(settings))
+
+
+@countries_app.command("load")
+def countries_load() -> None:
+    """Add a country record (id = ISO code) for each shipped rule set that has none; records
+    that exist, and an operator's changes to them, are left as they are."""
+    asyncio.run(_load_countries(Settings()))
+
+
+async def _load_countries(settings: Settings) -> None:
+    async with opened(settings) as carehub:
+        added = await carehub.countries.load_shipped(actor=Actor.system("countries-load"))
+    names = ", ".join(country.id for country in added) or "none missing"
+    console.print(f"shipped countries added: {names}")
 
 
 @db_app.command("current")
@@ -193,6 +211,8 @@ async def _demo(count: int, seed: int, batch: int) -> None:
     actor = Actor.system("demo")
     columns = (TextColumn("patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     async with opened(Settings()) as carehub:
+        # The demo patients live in the shipped countries; `db upgrade` adds them, this makes sure.
+        await carehub.countries.load_shipped(actor=actor)
         drafts = demo_drafts(count, seed=seed, today=carehub.clock.now().date())
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("patients", total=count)

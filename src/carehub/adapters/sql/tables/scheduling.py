@@ -30,7 +30,8 @@ countries = sa.Table(
     "countries",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("code", sa.String(2), nullable=False, unique=True),
+    # Not unique: records sharing a code share its rule set (seed 001 adds "002" for CL).
+    sa.Column("code", sa.String(2), nullable=False, index=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("time_zones", Json, nullable=False),
     sa.Column("locale", sa.String(8), nullable=False),
