@@ -8,6 +8,7 @@ import httpx
 
 from tests.api.scheduling_world import add_patient
 from tests.support.auth import bearer
+from tests.support.countries import ensure_country
 
 FORGED = "203.0.113.9"
 
@@ -26,6 +27,7 @@ def wrong_password(base: str, headers: dict[str, str]) -> int:
 def audited_address(base: str, token: str, headers: dict[str, str]) -> str | None:
     """The client address the audit trail writes for a read of a patient sent with `headers`."""
     with httpx.Client(base_url=base, headers=bearer(token), timeout=30) as client:
+        ensure_country(client, "PE")
         patient = add_patient(client, "PE")
         request_id = uuid.uuid4().hex
         read = client.get(f"/patients/{patient}", headers={**headers, "X-Request-ID": request_id})

@@ -19,6 +19,7 @@ import pytest
 from carehub.config import Settings
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.countries import ensure_country
 from tests.support.server import running_server
 from tests.support.services import fresh_sqlite
 
@@ -38,6 +39,9 @@ def base_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
         auth_limit_per_address=100_000,
     )
     with running_server(settings, AdjustableClock()) as base:
+        token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
+        with httpx.Client(base_url=base, headers=bearer(token), timeout=30) as admin:
+            ensure_country(admin, "PE")  # the sign-ups' country
         yield base
 
 

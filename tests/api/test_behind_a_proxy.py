@@ -18,6 +18,7 @@ from tests.api.proxy_world import FORGED, audited_address, spoofing, wrong_passw
 from tests.api.scheduling_world import add_patient
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, bearer, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.countries import ensure_country
 from tests.support.server import running_server
 from tests.support.services import fresh_sqlite
 
@@ -84,6 +85,7 @@ def test_links_are_on_the_public_url_whatever_the_host_header_says(serve: Serve)
         token = sign_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
         evil = {**bearer(token), "Host": "evil.example"}
         with httpx.Client(base_url=base, headers=evil, timeout=30) as client:
+            ensure_country(client, "PE")
             patient = add_patient(client, "PE")
             form = presign(client, patient).json()
             assert form["uploadUrl"].startswith(f"{public}/objects/upload")

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 
 from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.bootstrap.backends import connect, secret_box
@@ -82,6 +83,7 @@ def test_a_signed_out_or_disabled_session_is_refused_on_the_next_request(
     assert_refused(server, token, "/users/me")
 
 
+@pytest.mark.usefixtures("shipped_countries")
 def test_a_patient_account_links_one_existing_record(api: httpx.Client) -> None:
     def link(patient_id: str) -> httpx.Response:
         email = f"patient-{uuid.uuid4().hex[:10]}@clinic.test"

@@ -4,7 +4,8 @@ sealed by `carehub db upgrade`, and a wrong key stops carehub at start."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from carehub.identity.ports import AccessClaims
 from carehub.kernel.secret_box import WrongSecretKey
 from carehub.webhooks.model import SubscriptionStatus, WebhookSubscription
 from tests.support.clock import AdjustableClock
-from tests.support.services import empty_postgres, fresh_sqlite
+from tests.support.services import fresh_postgres_database, fresh_sqlite
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 WEBHOOK_SECRET = "whsec-4f1c2b7e9a0d-never-in-the-database"
@@ -35,17 +36,21 @@ AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(params=BACKENDS)
-def settings(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Settings:
-    """An empty, migrated database of the backend under test, and a fresh data folder."""
-    if request.param == "sqlite":
-        url = fresh_sqlite(sqlite_template, tmp_path)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        empty_postgres(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("DELETE FROM signing_keys")  # kept by `empty_postgres`
-    # No configured key: carehub keeps its own in the data folder.
-    return Settings(database_url=url, data_dir=tmp_path / "data", secret_key=None)
+def settings(
+    request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
+) -> Iterator[Settings]:
+    """An empty, migrated database of the backend under test, and a fresh data folder.
+
+    On PostgreSQL a database of its own: the signing keys sealed here under a key of their
+    own must not stay behind for the tests sharing the suite's database and key."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = fresh_sqlite(sqlite_template, tmp_path)
+        else:
+            request.getfixturevalue("postgres_url")  # PostgreSQL is reachable (or fail in CI)
+            url = stack.enter_context(fresh_postgres_database())
+        # No configured key: carehub keeps its own in the data folder.
+        yield Settings(database_url=url, data_dir=tmp_path / "data", secret_key=None)
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ from tests.query_plans.conftest import nodes
 from tests.support.clock import AdjustableClock
 from tests.support.countries import add_shipped_countries
 from tests.support.memory_world import country_record
+from tests.support.services import fixed_secret_box
 
 ROWS = 3_000
 AFTER = "00000000-0000-7000-8000-000000000000"  # any id: only the plan's shape matters
@@ -93,15 +94,19 @@ async def load(url: str, folder: Path) -> None:
     db = await connect(url, Settings(database_url=url, data_dir=folder))
     try:
         writer = AuditWriter(db)
-        service = PatientService(lambda: SqlUnitOfWork(db, clock, writer), clock)
-        await add_shipped_countries(lambda: SqlUnitOfWork(db, clock, writer), clock)
-        async with SqlUnitOfWork(db, clock, writer) as uow:
+
+        def unit() -> SqlUnitOfWork:
+            return SqlUnitOfWork(db, clock, writer, secrets=fixed_secret_box())
+
+        service = PatientService(unit, clock)
+        await add_shipped_countries(unit, clock)
+        async with unit() as uow:
             # The needles' country: an id no demo patient has (Antarctica's code).
             await uow.countries.add(replace(country_record("AQ", clock.now()), id="ZZ"))
             await uow.commit()
         drafts = [*demo_drafts(ROWS, seed=7, today=date(2024, 6, 1)), *needles()]
         await service.register_many(actor=Actor.system("test"), drafts=drafts)
-        async with SqlUnitOfWork(db, clock, writer) as uow:
+        async with unit() as uow:
             for index, patient_id in enumerate(await every_id(uow)):
                 doctor = "dr-needle" if patient_id.startswith("needle-") else f"dr-{index % 50}"
                 await uow.patients.add_care_relationship(doctor, patient_id)

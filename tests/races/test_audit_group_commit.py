@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from carehub.bootstrap import Carehub, build, connect, units_of_work
+from carehub.bootstrap import Carehub, build, connect, secret_box, units_of_work
 from carehub.config import Settings
 from carehub.kernel.actor import Actor
 from carehub.kernel.clock import SystemClock
@@ -37,7 +37,7 @@ async def start_carehub(postgres_url: str, tmp_path: Path) -> AsyncIterator[Star
     db = await connect(postgres_url, seeding)
     try:
         clock = SystemClock()
-        await add_shipped_countries(units_of_work(db, clock), clock)
+        await add_shipped_countries(units_of_work(db, clock, secrets=secret_box(seeding)), clock)
     finally:
         await db.close()
     async with AsyncExitStack() as stack:

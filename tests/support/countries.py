@@ -23,6 +23,12 @@ def create_countries(client: httpx.Client, *bodies: Mapping[str, str]) -> None:
         assert response.status_code == 201, response.text
 
 
+def ensure_country(client: httpx.Client, code: str) -> None:
+    """The country record with id = `code`, created unless a test made it already."""
+    response = client.post("/countries", json={"code": code})
+    assert response.status_code in (201, 409), response.text
+
+
 def create_shipped_countries(client: httpx.Client) -> None:
     """What `carehub countries load` adds: one record per shipped rule set, id = code."""
     create_countries(client, *({"code": rules.code} for rules in SHIPPED))

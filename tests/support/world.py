@@ -16,7 +16,7 @@ import httpx
 from tests.api.bodies import structured
 from tests.api.conftest import ApiServer
 from tests.support.auth import sign_in
-from tests.support.countries import create_countries
+from tests.support.countries import create_countries, ensure_country
 
 ROLES = ("admin", "staff_pe", "staff_cl", "doctor_a", "doctor_b", "patient_p1")
 RECORDS = ("P1", "P2", "P3", "missing")
@@ -63,6 +63,7 @@ def enrol(
         if patient_id is not None:
             # An account links only an existing record. Tables are emptied before each
             # test, which seeds the record again under the same id.
+            ensure_country(admin, country_id or "PE")
             record = admin.post(
                 "/patients", json=patient_body(country_id or "PE", patientId=patient_id)
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -171,3 +172,8 @@ def check_password(password: str, email: str) -> None:
         problem = "must not contain the email address"
     if problem:
         raise Invalid(f"password {problem}", errors=[FieldError("password", problem)])
+
+
+def refresh_token_hash(token: str) -> str:
+    """How a refresh token is stored: it carries 256 random bits, so a fast hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()

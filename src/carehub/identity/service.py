@@ -12,6 +12,12 @@ from dataclasses import replace
 from functools import partial
 from typing import TypeVar
 
+from carehub.identity.accounts import (
+    check_links,
+    check_patient_exists,
+    is_active_admin,
+    may_unseat,
+)
 from carehub.identity.authentication import BearerAuthentication
 from carehub.identity.commands import (
     ExternalRoles,
@@ -45,6 +51,7 @@ from carehub.identity.model import (
     UserStatus,
     check_password,
     normalise_email,
+    refresh_token_hash,
 )
 from carehub.identity.ports import (
     AccessClaims,
@@ -156,7 +163,7 @@ class IdentityService:
         now = self._clock.now()
         async with self._uow() as uow:
             # Locked before the read: the rule holds against a concurrent change too.
-            admins = await uow.users.lock_active_admins() if _may_unseat(changes) else None
+            admins = await uow.users.lock_active_admins() if may_unseat(changes) else None
             user = await uow.users.get(user_id)
             if user is None:
                 raise UserNotFound(user_id)
@@ -165,14 +172,14 @@ class IdentityService:
             if not changed:
                 return user
             revised = replace(user, **fields, updated_at=now, version=user.version + 1)
-            _check_links(revised)
-            unseated = _active_admin(user) and not _active_admin(revised)
+            check_links(revised)
+            unseated = is_active_admin(user) and not is_active_admin(revised)
             if admins is not None and unseated and not admins - {user_id}:
                 raise LastAdmin()
             if not await uow.users.replace(revised, expected_version=user.version):
                 raise Invalid("The account changed meanwhile; try again")
             if "patient_id" in changed:
-                await _check_patient_exists(uow, revised)
+                await check_patient_exists(uow, revised)
             await uow.sessions.revoke_user(user_id, now)
             uow.record(
                 UserChanged(
@@ -206,7 +213,7 @@ class IdentityService:
     async def refresh(self, *, refresh_token: str) -> TokenPair:
         """Rotate a refresh token. Presenting a used one revokes its whole family."""
         now = self._clock.now()
-        token_hash = _token_hash(refresh_token)
+        token_hash = refresh_token_hash(refresh_token)
         async with self._uow() as uow:
             session = await uow.sessions.get(token_hash)
             if session is None or session.expires_at <= now:
@@ -231,7 +238,7 @@ class IdentityService:
         families: set[str] = set()
         async with self._uow() as uow:
             if refresh_token:
-                session = await uow.sessions.get(_token_hash(refresh_token))
+                session = await uow.sessions.get(refresh_token_hash(refresh_token))
                 if session is not None:
                     families.add(session.family_id)
             if actor is not None and actor.session_id:
@@ -367,14 +374,14 @@ class IdentityService:
             created_at=now,
             updated_at=now,
         )
-        _check_links(user)
+        check_links(user)
         await self._insert(actor, user, check_link=True)
         return user
 
     async def _insert(self, actor: Actor, user: User, *, check_link: bool) -> None:
         async with self._uow() as uow:
             if check_link:
-                await _check_patient_exists(uow, user)
+                await check_patient_exists(uow, user)
             await uow.users.add(user)
             uow.record(
                 UserCreated(
@@ -410,7 +417,7 @@ class IdentityService:
         now = self._clock.now()
         refresh_token = secrets.token_urlsafe(32)
         session = RefreshSession(
-            token_hash=_token_hash(refresh_token),
+            token_hash=refresh_token_hash(refresh_token),
             family_id=family_id,
             user_id=user.id,
             issued_at=now,
@@ -484,48 +491,8 @@ class IdentityService:
                 raise Throttled(wait)
 
 
-def _may_unseat(changes: UserChanges) -> bool:
-    """Whether the change could take an active admin out of office."""
-    return changes.role not in (None, Role.ADMIN) or changes.status not in (
-        None,
-        UserStatus.ACTIVE,
-    )
-
-
-def _active_admin(user: User) -> bool:
-    return user.role is Role.ADMIN and user.status is UserStatus.ACTIVE
-
-
-def _check_links(user: User) -> None:
-    """Patients link to their record, doctors to their practitioner record."""
-    if user.role is Role.PATIENT and user.patient_id is None:
-        raise Invalid(
-            "a patient account needs patientId", errors=[FieldError("patientId", "required")]
-        )
-    if user.role is not Role.PATIENT and user.patient_id is not None:
-        raise Invalid(
-            "only patient accounts link a patient",
-            errors=[FieldError("patientId", "only for patients")],
-        )
-
-
-async def _check_patient_exists(uow: IdentityUnitOfWork, user: User) -> None:
-    """An account links only a record that exists (else it would gain the access of
-    whatever record later takes that id)."""
-    if user.patient_id is not None and await uow.patient_directory.contact(user.patient_id) is None:
-        raise Invalid(
-            "patientId names no patient record",
-            errors=[FieldError("patientId", "no such patient")],
-        )
-
-
 async def _nothing() -> None:
     """The follow-up of a request that has nothing left to do."""
-
-
-def _token_hash(token: str) -> str:
-    # Refresh tokens carry 256 random bits, so a fast hash is enough to store them safely.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _key(action: str, scope: str, email: str) -> str:
