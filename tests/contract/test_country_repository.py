@@ -1,4 +1,4 @@
-"""The CountryRepository port on every backend (memory, SQLite, PostgreSQL), and the
+"""The CountryRepository port on every backend (memory, SQLite, PostgreSQL, DynamoDB), and the
 read-only CountryDirectory scheduling sees it through: ids and codes are unique, writes
 are conditional on the version, and every country is listed by id."""
 
@@ -16,10 +16,18 @@ from carehub.countries.model import Country, profile_for
 from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText
 from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.contract.conftest import WITH_DYNAMODB
 
 NewUnit = Callable[[], CountriesUnitOfWork]
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=WITH_DYNAMODB)
+def adapter(request: pytest.FixtureRequest) -> str:
+    """Every adapter, DynamoDB included."""
+    name: str = request.param
+    return name
 
 
 def country(country_id: str, code: str = "PE") -> Country:

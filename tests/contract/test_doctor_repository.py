@@ -1,4 +1,4 @@
-"""The DoctorRepository port on every backend (memory, SQLite, PostgreSQL), and the
+"""The DoctorRepository port on every backend (memory, SQLite, PostgreSQL, DynamoDB), and the
 read-only DoctorDirectory scheduling sees it through: ids are unique, writes are
 conditional on the version, and a country's active doctors are listed by id in pages."""
 
@@ -17,10 +17,18 @@ from carehub.practitioners.errors import DoctorIdTaken
 from carehub.practitioners.model import Doctor
 from carehub.practitioners.ports import PractitionersUnitOfWork
 from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.contract.conftest import WITH_DYNAMODB
 
 NewUnit = Callable[[], PractitionersUnitOfWork]
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=WITH_DYNAMODB)
+def adapter(request: pytest.FixtureRequest) -> str:
+    """Every adapter, DynamoDB included."""
+    name: str = request.param
+    return name
 
 
 def doctor(
