@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from carehub.adapters.dynamodb.url import DynamoTarget, parse_dynamodb_url
+from carehub.bootstrap import connect
+from carehub.config import Settings
 
 
 @pytest.mark.parametrize(
@@ -32,3 +36,10 @@ def test_a_url_names_the_table_and_region(url: str, target: DynamoTarget) -> Non
 def test_anything_else_is_refused_saying_what_is_expected(url: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         parse_dynamodb_url(url)
+
+
+async def test_carehub_does_not_serve_from_dynamodb_yet(tmp_path: Path) -> None:
+    """Only some ports have a DynamoDB adapter: the URL is for `carehub db upgrade` alone."""
+    url = "dynamodb://carehub?region=us-east-1"
+    with pytest.raises(ValueError, match="does not serve from DynamoDB yet"):
+        await connect(url, Settings(database_url=url, data_dir=tmp_path))
