@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,3 +62,8 @@ def as_int(value: Any) -> int:
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
         return int(value)
     raise TypeError(f"not a number attribute: {type(value).__name__}")
+
+
+def utc_text(at: datetime) -> str:
+    """A time as sortable text: UTC with microseconds, so string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -7,7 +7,6 @@ import asyncio
 import random
 import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import cached_property
 from types import TracebackType
 from typing import Self
@@ -17,7 +16,9 @@ import structlog
 
 from carehub.adapters.dynamodb.countries import DynamoCountryRepository
 from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
-from carehub.adapters.dynamodb.items import as_int
+from carehub.adapters.dynamodb.idempotency import claim_write
+from carehub.adapters.dynamodb.items import as_int, utc_text
+from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
 from carehub.adapters.dynamodb.writes import (
@@ -32,7 +33,7 @@ from carehub.audit.model import EMPTY_CHAIN, ChainHead, chain
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
-from carehub.kernel.idempotency import REPLAY_WINDOW, IdempotencyClaim, IdempotencyKeyRaced
+from carehub.kernel.idempotency import IdempotencyClaim
 
 log = structlog.get_logger("carehub.dynamodb")
 
@@ -106,6 +107,10 @@ class DynamoUnitOfWork:
     def doctors(self) -> DynamoDoctorRepository:
         return DynamoDoctorRepository(self._live_session())
 
+    @cached_property
+    def otps(self) -> DynamoOtpRepository:
+        return DynamoOtpRepository(self._live_session())
+
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
@@ -155,7 +160,7 @@ class DynamoUnitOfWork:
                 "event_type": event.event_type,
                 "aggregate_id": event.aggregate_id,
                 "actor_id": event.actor_id,
-                "occurred_at": _timestamp(event.occurred_at),
+                "occurred_at": utc_text(event.occurred_at),
                 "payload": _json(event.payload()),
                 "GSI1PK": f"OUTBOX_UNPUBLISHED#{shard:02d}",
                 "GSI1SK": event.event_id,
@@ -164,28 +169,10 @@ class DynamoUnitOfWork:
         return buffer.writes()
 
     def _claim_writes(self) -> list[Write]:
-        claim = self._claim
-        if claim is None:
+        if self._claim is None:
             return []
-        now = self._clock.now()
-        item = {
-            "PK": f"IDEMPOTENCY#{claim.scope}#{claim.key}",
-            "SK": "RECORD",
-            "kind": "idempotency",
-            "fingerprint": claim.fingerprint,
-            "resource_id": self._events[0].aggregate_id if self._events else None,
-            "created_at": _timestamp(now),
-            # TTL removes it some time after the window; `find` checks the window itself.
-            "expires_at": int((now + REPLAY_WINDOW).timestamp()) + 1,
-        }
-        # A claim older than the replay window is a new request's to take over.
-        lapsed = Condition(
-            "attribute_not_exists(PK) OR created_at < :window_start",
-            {":window_start": _timestamp(now - REPLAY_WINDOW)},
-        )
-        buffer = WriteBuffer()
-        buffer.put(item, condition=lapsed, refusal=_key_raced)
-        return buffer.writes()
+        resource_id = self._events[0].aggregate_id if self._events else None
+        return [claim_write(self._claim, resource_id, self._clock.now())]
 
     async def _audit_writes(
         self, session: DynamoSession, records: list[AccessRecord]
@@ -231,15 +218,6 @@ def _retryable(codes: list[str], own: int) -> bool:
 
 def _summary(codes: list[str]) -> str:
     return ", ".join(sorted({code for code in codes if code not in ("None", "")})) or "unknown"
-
-
-def _key_raced() -> Exception:
-    return IdempotencyKeyRaced("A request with this Idempotency-Key is in progress")
-
-
-def _timestamp(at: datetime) -> str:
-    """UTC with microseconds, so that string order is time order."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _json(value: object) -> str:
