@@ -16,18 +16,11 @@ from carehub.countries.model import Country, profile_for
 from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText
 from carehub.scheduling.ports import SchedulingUnitOfWork
-from tests.contract.conftest import WITH_DYNAMODB
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 NewUnit = Callable[[], CountriesUnitOfWork]
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=WITH_DYNAMODB)
-def adapter(request: pytest.FixtureRequest) -> str:
-    """Every adapter, DynamoDB included."""
-    name: str = request.param
-    return name
 
 
 def country(country_id: str, code: str = "PE") -> Country:

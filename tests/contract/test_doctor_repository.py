@@ -17,18 +17,11 @@ from carehub.practitioners.errors import DoctorIdTaken
 from carehub.practitioners.model import Doctor
 from carehub.practitioners.ports import PractitionersUnitOfWork
 from carehub.scheduling.ports import SchedulingUnitOfWork
-from tests.contract.conftest import WITH_DYNAMODB
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 NewUnit = Callable[[], PractitionersUnitOfWork]
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=WITH_DYNAMODB)
-def adapter(request: pytest.FixtureRequest) -> str:
-    """Every adapter, DynamoDB included."""
-    name: str = request.param
-    return name
 
 
 def doctor(

@@ -30,7 +30,7 @@ from carehub.kernel.idempotency import (
     IdempotencyStore,
     StoredOutcome,
 )
-from tests.contract.conftest import WITH_DYNAMODB
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.support.clock import AdjustableClock
 from tests.support.dynamodb import fresh_table
 from tests.support.file_records import race
@@ -50,13 +50,6 @@ class Backend:
     new_uow: Callable[[], IdentityUnitOfWork]
     store: IdempotencyStore
     clock: AdjustableClock
-
-
-@pytest.fixture(params=WITH_DYNAMODB)
-def adapter(request: pytest.FixtureRequest) -> str:
-    """Every adapter, DynamoDB included."""
-    name: str = request.param
-    return name
 
 
 @pytest.fixture

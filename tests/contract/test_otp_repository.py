@@ -7,21 +7,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from carehub.identity.model import OTP_TTL, OtpChallenge, OtpPurpose
 from carehub.identity.ports import IdentityUnitOfWork
-from tests.contract.conftest import WITH_DYNAMODB
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 NewUnit = Callable[[], IdentityUnitOfWork]
 SENT = datetime(2031, 3, 10, 8, 0, 0, 123456, tzinfo=UTC)
-
-
-@pytest.fixture(params=WITH_DYNAMODB)
-def adapter(request: pytest.FixtureRequest) -> str:
-    """Every adapter, DynamoDB included."""
-    name: str = request.param
-    return name
 
 
 def a_challenge(

@@ -57,3 +57,22 @@ async def index_page(
     more = len(items) > limit
     next_cursor = encode_cursor({"after": page[-1][f"{index}SK"]}) if more else None
     return Page([record(item) for item in page], next_cursor)
+
+
+async def prefix_items(
+    session: DynamoSession, index: str, partition: str, prefix: str
+) -> list[Item]:
+    """Every item of one index partition whose sort key starts with `prefix`."""
+    params: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+        "ExpressionAttributeNames": {"#pk": f"{index}PK", "#sk": f"{index}SK"},
+        "ExpressionAttributeValues": to_wire({":pk": partition, ":prefix": prefix}),
+    }
+    found: list[Item] = []
+    while True:
+        items, last = await session.query(**params)
+        found += items
+        if last is None:
+            return found
+        params["ExclusiveStartKey"] = last

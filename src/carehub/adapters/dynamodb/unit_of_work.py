@@ -19,6 +19,8 @@ from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
 from carehub.adapters.dynamodb.idempotency import claim_write
 from carehub.adapters.dynamodb.items import as_int, utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
+from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
+from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
 from carehub.adapters.dynamodb.writes import (
@@ -106,6 +108,14 @@ class DynamoUnitOfWork:
     @cached_property
     def doctors(self) -> DynamoDoctorRepository:
         return DynamoDoctorRepository(self._live_session())
+
+    @cached_property
+    def patients(self) -> DynamoPatientRepository:
+        return DynamoPatientRepository(self._live_session())
+
+    @cached_property
+    def patient_directory(self) -> DynamoPatientDirectory:
+        return DynamoPatientDirectory(self._live_session())
 
     @cached_property
     def otps(self) -> DynamoOtpRepository:

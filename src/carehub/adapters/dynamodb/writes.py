@@ -106,6 +106,15 @@ class WriteBuffer:
             return False, None
         return True, write.image
 
+    def written(self, sk: str) -> dict[str, Item | None]:
+        """What this unit wrote to the items with sort key `sk`, by partition key (None:
+        deleted), for queries to lay over what the table returned."""
+        return {
+            key[0]: write.image
+            for key, write in self._writes.items()
+            if key[1] == sk and write.visible
+        }
+
     def writes(self) -> list[Write]:
         return list(self._writes.values())
 
