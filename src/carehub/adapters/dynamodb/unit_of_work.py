@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import orjson
 import structlog
@@ -36,6 +36,11 @@ from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim
+
+if TYPE_CHECKING:
+    from carehub.countries.ports import CountriesUnitOfWork
+    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.practitioners.ports import PractitionersUnitOfWork
 
 log = structlog.get_logger("carehub.dynamodb")
 
@@ -202,8 +207,13 @@ class DynamoUnitOfWork:
             }
             buffer.put(item, condition=NEW_ITEM)
         last = entries[-1]
-        moved = {"PK": AUDIT_CHAIN, "SK": "HEAD", "kind": "audit-head", "seq": last.seq}
-        moved["hash"] = last.hash
+        moved = {
+            "PK": AUDIT_CHAIN,
+            "SK": "HEAD",
+            "kind": "audit-head",
+            "seq": last.seq,
+            "hash": last.hash,
+        }
         unmoved = NEW_ITEM if stored is None else Condition("seq = :seen", {":seen": head.seq})
         buffer.put(moved, condition=unmoved)
         return buffer.writes()
@@ -232,3 +242,12 @@ def _summary(codes: list[str]) -> str:
 
 def _json(value: object) -> str:
     return orjson.dumps(value).decode()
+
+
+if TYPE_CHECKING:
+
+    def _serves_the_built_domains(
+        uow: DynamoUnitOfWork,
+    ) -> tuple[CountriesUnitOfWork, PractitionersUnitOfWork, PatientsUnitOfWork]:
+        """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
+        return uow, uow, uow
