@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
 import orjson
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
+from carehub.adapters.dynamodb import unit_of_work
 from carehub.adapters.dynamodb.items import as_int, to_wire
 from carehub.adapters.dynamodb.table_client import Capacity, DynamoTable
 from carehub.adapters.dynamodb.unit_of_work import AUDIT_CHAIN, DynamoUnitOfWork
@@ -172,7 +175,13 @@ async def test_a_read_only_unit_writes_just_its_chained_audit_entries(
     assert {i["kind"] for i in await _every_item(table)} == {"audit-entry", "audit-head"}
 
 
-async def test_consumed_capacity_is_logged_per_unit_at_debug(new_uow: NewUnit) -> None:
+async def test_consumed_capacity_is_logged_per_unit_at_debug(
+    new_uow: NewUnit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fresh logger that keeps DEBUG, so capture_logs sees it whatever ran before
+    # (carehub's logging caches a logger's configuration on first use, at INFO).
+    debug = structlog.make_filtering_bound_logger(logging.DEBUG)
+    monkeypatch.setattr(unit_of_work, "log", structlog.wrap_logger(None, wrapper_class=debug))
     with capture_logs() as logs:
         async with new_uow() as uow:
             await uow.countries.add(country("PE"))
