@@ -132,7 +132,8 @@ class Settings(BaseSettings):
     )
     aws_endpoint_url: str | None = Field(
         None,
-        description="A local AWS emulator's endpoint (e.g. moto) for SNS, SQS, S3 and CloudFront.",
+        description="A local AWS emulator's endpoint (e.g. moto) for SNS, SQS, S3, CloudFront "
+        "and DynamoDB.",
     )
     serve_runs_consumers: bool | None = Field(
         None,

@@ -1,4 +1,4 @@
-"""The CountryRepository port on every backend (memory, SQLite, PostgreSQL), and the
+"""The CountryRepository port on every backend (memory, SQLite, PostgreSQL, DynamoDB), and the
 read-only CountryDirectory scheduling sees it through: ids and codes are unique, writes
 are conditional on the version, and every country is listed by id."""
 
@@ -16,6 +16,7 @@ from carehub.countries.model import Country, profile_for
 from carehub.countries.ports import CountriesUnitOfWork
 from carehub.countries.rules import NotificationText
 from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 NewUnit = Callable[[], CountriesUnitOfWork]
 

@@ -1,4 +1,4 @@
-"""The DoctorRepository port on every backend (memory, SQLite, PostgreSQL), and the
+"""The DoctorRepository port on every backend (memory, SQLite, PostgreSQL, DynamoDB), and the
 read-only DoctorDirectory scheduling sees it through: ids are unique, writes are
 conditional on the version, and a country's active doctors are listed by id in pages."""
 
@@ -17,6 +17,7 @@ from carehub.practitioners.errors import DoctorIdTaken
 from carehub.practitioners.model import Doctor
 from carehub.practitioners.ports import PractitionersUnitOfWork
 from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 NewUnit = Callable[[], PractitionersUnitOfWork]
 

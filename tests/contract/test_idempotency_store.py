@@ -1,7 +1,7 @@
 """The idempotency contract: a unit of work claims a key with its changes
 (`claim_idempotency`), and the IdempotencyStore answers replays of it.
 
-Every adapter (memory, SQLite, PostgreSQL) passes it: a replay within the window finds
+Every adapter (memory, SQLite, PostgreSQL, DynamoDB) passes it: a replay within the window finds
 the first request's outcome (a different body is told by its fingerprint), a key claimed
 again while live is refused with IdempotencyKeyRaced, and an expired key is free again.
 """
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from carehub.adapters.dynamodb.idempotency import DynamoIdempotencyStore
 from carehub.adapters.memory.store import MemoryStore
 from carehub.adapters.memory.unit_of_work import MemoryIdempotencyStore, MemoryUnitOfWork
 from carehub.adapters.sql.idempotency import SqlIdempotencyStore
-from carehub.bootstrap import units_of_work
+from carehub.bootstrap import dynamodb_units_of_work, units_of_work
 from carehub.identity.model import OtpChallenge, OtpPurpose
 from carehub.identity.ports import IdentityUnitOfWork
 from carehub.kernel.events import DomainEvent
@@ -29,7 +30,9 @@ from carehub.kernel.idempotency import (
     IdempotencyStore,
     StoredOutcome,
 )
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.support.clock import AdjustableClock
+from tests.support.dynamodb import fresh_table
 from tests.support.file_records import race
 from tests.support.services import empty_database, fixed_secret_box
 
@@ -51,9 +54,18 @@ class Backend:
 
 @pytest.fixture
 async def backend(
-    adapter: str, request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path
+    adapter: str,
+    request: pytest.FixtureRequest,
+    sqlite_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Backend]:
     clock = AdjustableClock()
+    if adapter == "dynamodb":
+        async with fresh_table(request, monkeypatch) as table:
+            units = dynamodb_units_of_work(table, clock)
+            yield Backend(units, DynamoIdempotencyStore(table, clock), clock)  # type: ignore[arg-type]
+        return
     if adapter == "memory":
         memory = MemoryStore()
         yield Backend(

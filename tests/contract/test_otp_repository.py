@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from carehub.identity.model import OTP_TTL, OtpChallenge, OtpPurpose
 from carehub.identity.ports import IdentityUnitOfWork
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 NewUnit = Callable[[], IdentityUnitOfWork]
 SENT = datetime(2031, 3, 10, 8, 0, 0, 123456, tzinfo=UTC)

@@ -1,6 +1,7 @@
 """The patients domain's CountryDirectory contract (whether a country record exists, read
-inside the unit that writes a patient): every adapter (memory, SQLite, PostgreSQL) passes
-it. Countries are written through the countries domain's port on the same store."""
+inside the unit that writes a patient): every adapter (memory, SQLite, PostgreSQL,
+DynamoDB) passes it. Countries are written through the countries domain's port on the
+same store."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Protocol
 
 from carehub.countries.ports import CountriesUnitOfWork
 from carehub.patients.ports import PatientsUnitOfWork
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.contract.test_country_repository import add, country
 
 

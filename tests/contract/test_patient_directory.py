@@ -10,6 +10,7 @@ from typing import Protocol
 
 from carehub.kernel.patient_directory import PatientContact, PatientDirectory
 from carehub.patients.ports import PatientsUnitOfWork
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.contract.patient_records import CREATED, add, person
 
 

@@ -1,4 +1,5 @@
-"""The PatientRepository contract: every adapter (memory, SQLite, PostgreSQL) passes it."""
+"""The PatientRepository contract: every adapter (memory, SQLite, PostgreSQL, DynamoDB)
+passes it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from carehub.patients.model import (
 )
 from carehub.patients.ports import PatientFilter
 from tests.contract.conftest import UnitOfWorkFactory
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.contract.patient_records import CREATED, add, everything, get, person, search
 
 SNOMED = "http://snomed.info/sct"

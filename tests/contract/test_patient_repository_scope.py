@@ -9,6 +9,7 @@ import pytest
 
 from carehub.patients.ports import PatientFilter
 from tests.contract.conftest import UnitOfWorkFactory
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.contract.patient_records import add, everything, get, person, search
 
 

@@ -3,8 +3,10 @@ rate limits and external identity. Importing this module connects to nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -36,6 +38,12 @@ from carehub.kernel.rate_limit import RateLimiter
 from carehub.kernel.secret_box import SecretBox
 from carehub.kernel.sms import SmsSender
 
+if TYPE_CHECKING:
+    from carehub.adapters.dynamodb.table_client import DynamoTable
+    from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+
+_DYNAMODB = "dynamodb://"
+
 
 async def connect(url: str, settings: Settings) -> Database:
     """Open the database a URL names."""
@@ -43,6 +51,9 @@ async def connect(url: str, settings: Settings) -> Database:
         return SqliteDatabase(sqlite_path(url), synchronous=settings.sqlite_synchronous)
     if url.startswith(("postgresql://", "postgres://", "postgresql+")):
         return await PostgresDatabase.connect(url, max_size=settings.database_pool_size)
+    if url.startswith(_DYNAMODB):
+        # Only some ports have their DynamoDB adapter yet (docs/dynamodb.md, status).
+        raise ValueError("carehub does not serve from DynamoDB yet; `carehub db upgrade` only")
     raise ValueError("CAREHUB_DATABASE_URL must start with sqlite:/// or postgresql://")
 
 
@@ -203,8 +214,42 @@ def external_roles(settings: Settings) -> ExternalRoles | None:
     return ExternalRoles({group: Role(role) for group, role in settings.oidc_group_roles.items()})
 
 
+def connect_dynamodb(settings: Settings) -> DynamoTable:
+    """The table a `dynamodb://TABLE?region=R` database URL names (connects on first use)."""
+    from carehub.adapters.dynamodb.table_client import DynamoTable
+    from carehub.adapters.dynamodb.url import parse_dynamodb_url
+
+    target = parse_dynamodb_url(settings.resolved_database_url)
+    return DynamoTable.connect(
+        target.table, region=target.region, endpoint_url=settings.aws_endpoint_url
+    )
+
+
+def dynamodb_units_of_work(
+    table: DynamoTable, clock: Clock, events_committed: Callable[[], None] | None = None
+) -> Callable[[], DynamoUnitOfWork]:
+    """Opens units of work on `table`."""
+    from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+
+    def uow() -> DynamoUnitOfWork:
+        return DynamoUnitOfWork(table, clock, events_committed)
+
+    return uow
+
+
+def _on_dynamodb(settings: Settings) -> bool:
+    return settings.resolved_database_url.startswith(_DYNAMODB)
+
+
 def upgrade_database(settings: Settings, revision: str = "head") -> None:
-    """Apply schema migrations to the configured database."""
+    """Apply schema migrations to the configured database; on DynamoDB, create the table or
+    bring it up to date (it has no revisions)."""
+    if _on_dynamodb(settings):
+        from carehub.adapters.dynamodb.table import create_or_update_table
+
+        table = connect_dynamodb(settings)
+        asyncio.run(table.call("table update", lambda c: create_or_update_table(c, table.name)))
+        return
     from carehub.adapters.sql import migrate  # Alembic: only when asked
 
     migrate.upgrade(settings.resolved_database_url, revision)
@@ -213,6 +258,8 @@ def upgrade_database(settings: Settings, revision: str = "head") -> None:
 async def seal_stored_secrets(settings: Settings) -> int:
     """Seal the secrets an older carehub stored in plain text; how many (run after the
     schema migrations)."""
+    if _on_dynamodb(settings):
+        return 0  # no carehub ever stored secrets there in plain text
     db = await connect(settings.resolved_database_url, settings)
     try:
         return await seal_plaintext_secrets(db, secret_box(settings))
@@ -222,6 +269,8 @@ async def seal_stored_secrets(settings: Settings) -> int:
 
 def database_revision(settings: Settings) -> str | None:
     """The schema revision of the configured database."""
+    if _on_dynamodb(settings):
+        return "dynamodb (one table, no revisions)"
     from carehub.adapters.sql import migrate  # Alembic: only when asked
 
     return migrate.current(settings.resolved_database_url)

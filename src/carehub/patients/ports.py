@@ -8,6 +8,7 @@ from datetime import date
 from typing import Protocol
 
 from carehub.kernel.pagination import Page
+from carehub.kernel.text import fold
 from carehub.kernel.unit_of_work import UnitOfWork
 from carehub.patients.model import Patient
 
@@ -31,6 +32,29 @@ class PatientFilter:
     # Set by access rules, never by clients: one patient's own record, or a doctor's patients.
     patient_id: str | None = None
     care_of: str | None = None
+
+    def matches(self, patient: Patient) -> bool:
+        """Whether the record meets every criterion but `care_of` (a relationship the
+        record does not hold): what an adapter checks on the candidates an index gave it."""
+        d = patient.details
+        address = d.address
+        checks = [
+            self.include_inactive or patient.active,
+            self.patient_id is None or patient.id == self.patient_id,
+            self.country_id is None or patient.country_id == self.country_id,
+            self.city is None or (address is not None and fold(address.city or "") == self.city),
+            self.address_contains is None
+            or (address is not None and self.address_contains in fold(address.display())),
+            self.condition_prefix is None
+            or any(
+                t.startswith(self.condition_prefix) for e in d.conditions for t in e.search_terms()
+            ),
+            all(any(t.startswith(n) for t in d.name.search_tokens()) for n in self.name_prefixes),
+            self.birth_date is None or d.birth_date == self.birth_date,
+            self.identifier is None
+            or any((i.system, i.value) == self.identifier for i in d.identifiers),
+        ]
+        return all(checks)
 
 
 class PatientRepository(Protocol):

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from carehub.adapters.memory.store import MemoryStore
 from carehub.kernel.pagination import Page, cursor_position, encode_cursor
 from carehub.kernel.patient_directory import PatientContact
-from carehub.kernel.text import fold
 from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
@@ -68,15 +67,13 @@ class MemoryPatientRepository:
         found = [
             p
             for key, p in sorted(self._store.patients.items())
-            if key > after and _matches(p, criteria) and self._in_scope(p, criteria)
+            if key > after and criteria.matches(p) and self._in_scope(p, criteria)
         ]
         items = found[:limit]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(found) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
     def _in_scope(self, p: Patient, c: PatientFilter) -> bool:
-        if c.patient_id is not None and p.id != c.patient_id:
-            return False
         return c.care_of is None or (c.care_of, p.id) in self._store.care
 
     def _claim_keys(self, patient: Patient) -> None:
@@ -119,24 +116,6 @@ class MemoryPatientDirectory:
 
     async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool:
         return (practitioner_id, patient_id) in self._store.care
-
-
-def _matches(p: Patient, c: PatientFilter) -> bool:
-    d = p.details
-    address = d.address
-    checks = [
-        c.include_inactive or p.active,
-        c.country_id is None or p.country_id == c.country_id,
-        c.city is None or (address is not None and fold(address.city or "") == c.city),
-        c.address_contains is None
-        or (address is not None and c.address_contains in fold(address.display())),
-        c.condition_prefix is None
-        or any(t.startswith(c.condition_prefix) for e in d.conditions for t in e.search_terms()),
-        all(any(t.startswith(n) for t in d.name.search_tokens()) for n in c.name_prefixes),
-        c.birth_date is None or d.birth_date == c.birth_date,
-        c.identifier is None or any((i.system, i.value) == c.identifier for i in d.identifiers),
-    ]
-    return all(checks)
 
 
 class MemoryCountryDirectory:

@@ -47,27 +47,27 @@ class SqlCountryRepository:
 
     async def add(self, country: Country) -> None:
         try:
-            await self._session.execute(_INSERT, _to_row(country))
+            await self._session.execute(_INSERT, country_row(country))
         except UniqueViolation as exc:
             raise CountryTaken() from exc
 
     async def get(self, country_id: str) -> Country | None:
         row = await self._session.fetch_one(_GET, {"id": country_id})
-        return None if row is None else _from_row(row)
+        return None if row is None else country_from_row(row)
 
     async def get_by_code(self, code: str) -> Country | None:
         row = await self._session.fetch_one(_GET_BY_CODE, {"code": code})
-        return None if row is None else _from_row(row)
+        return None if row is None else country_from_row(row)
 
     async def replace(self, country: Country, *, expected_version: int) -> bool:
-        params = versioned_update_params(_to_row(country), expected_version)
+        params = versioned_update_params(country_row(country), expected_version)
         return await self._session.execute(_UPDATE, params) == 1
 
     async def list_all(self) -> list[Country]:
-        return [_from_row(row) for row in await self._session.fetch_all(_ALL)]
+        return [country_from_row(row) for row in await self._session.fetch_all(_ALL)]
 
 
-def _to_row(country: Country) -> dict[str, Any]:
+def country_row(country: Country) -> dict[str, Any]:
     return {
         "id": country.id,
         "code": country.code,
@@ -83,7 +83,7 @@ def _to_row(country: Country) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Row) -> Country:
+def country_from_row(row: Row) -> Country:
     return Country(
         id=row["id"],
         code=row["code"],

@@ -62,16 +62,16 @@ class SqlDoctorRepository:
 
     async def add(self, doctor: Doctor) -> None:
         try:
-            await self._session.execute(_INSERT, _to_row(doctor))
+            await self._session.execute(_INSERT, doctor_row(doctor))
         except UniqueViolation as exc:
             raise DoctorIdTaken(doctor.id) from exc
 
     async def get(self, doctor_id: str) -> Doctor | None:
         row = await self._session.fetch_one(_GET, {"id": doctor_id})
-        return None if row is None else _from_row(row)
+        return None if row is None else doctor_from_row(row)
 
     async def replace(self, doctor: Doctor, *, expected_version: int) -> bool:
-        params = versioned_update_params(_to_row(doctor), expected_version)
+        params = versioned_update_params(doctor_row(doctor), expected_version)
         return await self._session.execute(_UPDATE, params) == 1
 
     async def list_by_country(
@@ -83,12 +83,12 @@ class SqlDoctorRepository:
         if specialty_key is not None:
             statement, params["specialty_key"] = _BY_SPECIALTY, specialty_key
         rows = await self._session.fetch_all(statement, params)
-        items = [_from_row(r) for r in rows[:limit]]
+        items = [doctor_from_row(r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor({"id": items[-1].id}) if more else None)
 
 
-def _to_row(doctor: Doctor) -> dict[str, Any]:
+def doctor_row(doctor: Doctor) -> dict[str, Any]:
     return {
         "id": doctor.id,
         "country_id": doctor.country_id,
@@ -109,7 +109,7 @@ def _to_row(doctor: Doctor) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Row) -> Doctor:
+def doctor_from_row(row: Row) -> Doctor:
     return Doctor(
         id=row["id"],
         country_id=row["country_id"],

@@ -102,17 +102,17 @@ class SqlPatientRepository:
 
     async def add_many(self, patients_in: Sequence[Patient]) -> None:
         try:
-            await self._session.execute_many(_INSERT_PATIENT, [_to_row(p) for p in patients_in])
+            await self._session.execute_many(_INSERT_PATIENT, [patient_row(p) for p in patients_in])
             await self._write_children(patients_in)
         except UniqueViolation as exc:
             raise _domain_error(exc, patients_in) from exc
 
     async def get(self, patient_id: str) -> Patient | None:
         row = await self._session.fetch_one(_GET, {"id": patient_id})
-        return None if row is None else _from_row(row)
+        return None if row is None else patient_from_row(row)
 
     async def replace(self, patient: Patient, *, expected_version: int) -> bool:
-        row = versioned_update_params(_to_row(patient), expected_version)
+        row = versioned_update_params(patient_row(patient), expected_version)
         try:
             if await self._session.execute(_UPDATE, row) != 1:
                 return False
@@ -146,7 +146,7 @@ class SqlPatientRepository:
     ) -> Page[Patient]:
         after = None if cursor is None else cursor_position(cursor, "after", str)
         rows = await search_rows(self._session, self._dialect, criteria, after, limit + 1)
-        items = [_from_row(r) for r in rows[:limit]]
+        items = [patient_from_row(r) for r in rows[:limit]]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
@@ -208,7 +208,7 @@ def _coded(entries: Sequence[CodedEntry]) -> str:
     return _dumps([{"code": e.code, "system": e.system, "display": e.display} for e in entries])
 
 
-def _to_row(patient: Patient) -> dict[str, Any]:
+def patient_row(patient: Patient) -> dict[str, Any]:
     d = patient.details
     address = d.address
     return {
@@ -248,7 +248,7 @@ def _address_json(a: Address) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Row) -> Patient:
+def patient_from_row(row: Row) -> Patient:
     address = row["address"]
     return Patient(
         id=row["id"],

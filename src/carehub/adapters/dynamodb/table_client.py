@@ -1,0 +1,127 @@
+"""The table's calls: consistent reads, queries and transactions, each counting the
+capacity it consumed (`ReturnConsumedCapacity=TOTAL`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from carehub.adapters.aws.clients import LazyClient, connector
+from carehub.adapters.aws.errors import AwsFailure, aws_error_code
+from carehub.adapters.dynamodb.items import Item, from_wire, to_wire
+
+
+class DynamoDbFailed(AwsFailure):
+    """DynamoDB could not be reached, or refused a request."""
+
+
+@dataclass
+class Capacity:
+    """Capacity units consumed by one unit of work's calls."""
+
+    read_units: float = 0.0
+    write_units: float = 0.0
+    calls: int = 0
+
+    def count(self, response: dict[str, Any], *, writes: bool) -> None:
+        consumed = response.get("ConsumedCapacity") or []
+        entries = consumed if isinstance(consumed, list) else [consumed]
+        units = sum(float(entry.get("CapacityUnits", 0.0)) for entry in entries)
+        if writes:
+            self.write_units += units
+        else:
+            self.read_units += units
+        self.calls += 1
+
+
+# Why a transaction was cancelled, one entry per item in the order sent ("None" when that
+# item was fine); the codes DynamoDB documents, e.g. "ConditionalCheckFailed".
+CancellationCodes = list[str]
+
+
+class DynamoTable:
+    """carehub's table through one lazily made, thread-called boto3 client."""
+
+    def __init__(self, name: str, client: LazyClient) -> None:
+        self.name = name
+        self._client = client
+
+    @classmethod
+    def connect(cls, name: str, *, region: str | None, endpoint_url: str | None) -> DynamoTable:
+        # A unit of work's reads are on the request's path: fail fast rather than hang.
+        config = Config(connect_timeout=5, read_timeout=10)
+        make = connector("dynamodb", region=region, endpoint_url=endpoint_url, config=config)
+        return cls(name, LazyClient(make, service="DynamoDB", failure=DynamoDbFailed))
+
+    async def get(self, key: dict[str, str], capacity: Capacity) -> Item | None:
+        """The item with this key, read consistently; None when there is none."""
+        request = {
+            "TableName": self.name,
+            "Key": to_wire(key),
+            "ConsistentRead": True,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        response = await self._client.call("read", lambda c: c.get_item(**request))
+        capacity.count(response, writes=False)
+        found = response.get("Item")
+        return None if found is None else from_wire(found)
+
+    async def query(
+        self, capacity: Capacity, **params: Any
+    ) -> tuple[list[Item], dict[str, Any] | None]:
+        """One page of a `Query` (`params` as boto3 takes them, values already in wire form);
+        the items and the `LastEvaluatedKey` (None on the last page)."""
+        request = {"TableName": self.name, "ReturnConsumedCapacity": "TOTAL", **params}
+        response = await self._client.call("query", lambda c: c.query(**request))
+        capacity.count(response, writes=False)
+        items = [from_wire(found) for found in response.get("Items", [])]
+        return items, response.get("LastEvaluatedKey")
+
+    async def transact(
+        self, actions: Sequence[dict[str, Any]], capacity: Capacity
+    ) -> CancellationCodes | None:
+        """Send one `TransactWriteItems`; None when it committed, else why each item was
+        cancelled (so the caller can name the condition that failed)."""
+        request = {"TransactItems": list(actions), "ReturnConsumedCapacity": "TOTAL"}
+        outcome: list[CancellationCodes] = []
+
+        def send(client: Any) -> dict[str, Any]:
+            try:
+                response: dict[str, Any] = client.transact_write_items(**request)
+            except ClientError as exc:
+                # A cancellation is an answer, not a failure: keep its reasons, which the
+                # client's error mapping would drop.
+                if aws_error_code(exc) != "TransactionCanceledException":
+                    raise
+                outcome.append(_cancellation_codes(exc, len(actions)))
+                return {}
+            return response
+
+        response = await self._client.call("transaction", send)
+        capacity.count(response, writes=True)
+        return outcome[0] if outcome else None
+
+    async def call(self, what: str, call: Callable[[Any], Any]) -> Any:
+        """Any other call on the client (maintenance: creating the table)."""
+        return await self._client.call(what, call)
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+def _cancellation_codes(exc: ClientError, count: int) -> CancellationCodes:
+    reasons = exc.response.get("CancellationReasons")
+    if reasons:
+        return [str(reason.get("Code", "None")) for reason in reasons]
+    # Some emulators give the reasons only in the message: "... reasons [A, None, B]".
+    message = str(exc.response.get("Error", {}).get("Message", ""))
+    start, end = message.rfind("["), message.rfind("]")
+    if 0 <= start < end:
+        codes = [code.strip() for code in message[start + 1 : end].split(",")]
+        if len(codes) == count:
+            return codes
+    return ["Unknown"] * count

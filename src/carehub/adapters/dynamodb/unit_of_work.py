@@ -1,0 +1,257 @@
+"""The DynamoDB unit of work: the aggregate's items, its outbox events, its audit entries
+and its idempotency claim commit in one `TransactWriteItems` (docs/dynamodb.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import zlib
+from collections.abc import Callable
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+import orjson
+import structlog
+
+from carehub.adapters.dynamodb.countries import DynamoCountryDirectory, DynamoCountryRepository
+from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
+from carehub.adapters.dynamodb.idempotency import claim_write
+from carehub.adapters.dynamodb.items import as_int, utc_text
+from carehub.adapters.dynamodb.otps import DynamoOtpRepository
+from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
+from carehub.adapters.dynamodb.patients import DynamoPatientRepository
+from carehub.adapters.dynamodb.session import DynamoSession
+from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
+from carehub.adapters.dynamodb.writes import (
+    MAX_TRANSACTION_ITEMS,
+    NEW_ITEM,
+    Condition,
+    TransactionTooLarge,
+    Write,
+    WriteBuffer,
+)
+from carehub.audit.model import EMPTY_CHAIN, ChainHead, chain
+from carehub.kernel.audit import AccessRecord
+from carehub.kernel.clock import Clock
+from carehub.kernel.events import DomainEvent
+from carehub.kernel.idempotency import IdempotencyClaim
+
+if TYPE_CHECKING:
+    from carehub.countries.ports import CountriesUnitOfWork
+    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.practitioners.ports import PractitionersUnitOfWork
+
+log = structlog.get_logger("carehub.dynamodb")
+
+OUTBOX_SHARDS = 16  # unpublished events are spread over this many GSI1 partitions
+# Until the audit domain shards its chain (docs/dynamodb.md, "Audit chain"), one chain.
+AUDIT_CHAIN = "AUDIT#0"
+# How often a commit is sent again when only its chaining lost a race, or DynamoDB
+# cancelled it for a concurrent transaction on one of its items.
+_ATTEMPTS = 8
+
+
+class DynamoUnitOfWork:
+    """One transaction on carehub's table (see `carehub.kernel.unit_of_work.UnitOfWork`).
+
+    Reads go to the table (consistent `GetItem`s, `Query`s) and see this unit's own writes
+    by key; writes wait in a buffer, each with its condition and the error that condition
+    failing means, until `commit()` sends them in one transaction.
+    """
+
+    def __init__(
+        self,
+        table: DynamoTable,
+        clock: Clock,
+        events_committed: Callable[[], None] | None = None,
+    ) -> None:
+        self._table = table
+        self._clock = clock
+        self._events_committed = events_committed
+        self._opened = False
+        self._session: DynamoSession | None = None
+        self._events: list[DomainEvent] = []
+        self._audit: list[AccessRecord] = []
+        self._claim: IdempotencyClaim | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._opened:
+            raise RuntimeError("a unit of work is opened once")
+        self._opened = True
+        self._session = DynamoSession(self._table)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        session.writes.clear()  # uncommitted writes were never sent: nothing to undo
+        used = session.capacity
+        if used.calls:
+            log.debug(
+                "dynamodb.capacity",
+                read_units=used.read_units,
+                write_units=used.write_units,
+                calls=used.calls,
+            )
+
+    def _live_session(self) -> DynamoSession:
+        if self._session is None:
+            raise RuntimeError("repositories are used inside `async with`")
+        return self._session
+
+    @cached_property
+    def countries(self) -> DynamoCountryRepository:
+        return DynamoCountryRepository(self._live_session())
+
+    @cached_property
+    def country_directory(self) -> DynamoCountryDirectory:
+        return DynamoCountryDirectory(self._live_session())
+
+    @cached_property
+    def doctors(self) -> DynamoDoctorRepository:
+        return DynamoDoctorRepository(self._live_session())
+
+    @cached_property
+    def patients(self) -> DynamoPatientRepository:
+        return DynamoPatientRepository(self._live_session())
+
+    @cached_property
+    def patient_directory(self) -> DynamoPatientDirectory:
+        return DynamoPatientDirectory(self._live_session())
+
+    @cached_property
+    def otps(self) -> DynamoOtpRepository:
+        return DynamoOtpRepository(self._live_session())
+
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    def claim_idempotency(self, claim: IdempotencyClaim) -> None:
+        self._claim = claim
+
+    def audit(self, record: AccessRecord) -> None:
+        self._audit.append(record)
+
+    async def commit(self) -> None:
+        session = self._session
+        if session is None:
+            raise RuntimeError("commit() outside `async with`")
+        records, self._audit = self._audit, []
+        fixed = [*session.writes.writes(), *self._event_writes(), *self._claim_writes()]
+        for attempt in range(_ATTEMPTS):
+            chained = await self._audit_writes(session, records) if records else []
+            writes = fixed + chained
+            if not writes:
+                break
+            if len(writes) > MAX_TRANSACTION_ITEMS:
+                raise TransactionTooLarge(len(writes))
+            actions = [write.transact_item(self._table.name) for write in writes]
+            codes = await self._table.transact(actions, session.capacity)
+            if codes is None:
+                break
+            _raise_refusal(fixed, codes)
+            if not _retryable(codes, len(fixed)):
+                raise DynamoDbFailed(f"DynamoDB cancelled the transaction: {_summary(codes)}")
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+        else:
+            raise DynamoDbFailed("DynamoDB kept cancelling the transaction; try again")
+        session.writes.clear()
+        committed_events, self._events, self._claim = self._events, [], None
+        if committed_events and self._events_committed is not None:
+            self._events_committed()  # the relay can move them now
+
+    def _event_writes(self) -> list[Write]:
+        buffer = WriteBuffer()
+        for event in self._events:
+            shard = zlib.crc32(event.aggregate_id.encode()) % OUTBOX_SHARDS
+            item = {
+                "PK": f"OUTBOX#{event.aggregate_id}",
+                "SK": f"EVENT#{event.event_id}",
+                "kind": "outbox-event",
+                "event_id": event.event_id,
+                "event_type": event.event_type,
+                "aggregate_id": event.aggregate_id,
+                "actor_id": event.actor_id,
+                "occurred_at": utc_text(event.occurred_at),
+                "payload": _json(event.payload()),
+                "GSI1PK": f"OUTBOX_UNPUBLISHED#{shard:02d}",
+                "GSI1SK": event.event_id,
+            }
+            buffer.put(item, condition=NEW_ITEM)
+        return buffer.writes()
+
+    def _claim_writes(self) -> list[Write]:
+        if self._claim is None:
+            return []
+        resource_id = self._events[0].aggregate_id if self._events else None
+        return [claim_write(self._claim, resource_id, self._clock.now())]
+
+    async def _audit_writes(
+        self, session: DynamoSession, records: list[AccessRecord]
+    ) -> list[Write]:
+        """The chain's next entries and its moved head; the head's condition makes two
+        units that chained after the same head collide, and the loser chains again."""
+        stored = await session.table.get({"PK": AUDIT_CHAIN, "SK": "HEAD"}, session.capacity)
+        head = EMPTY_CHAIN if stored is None else ChainHead(as_int(stored["seq"]), stored["hash"])
+        entries = chain(records, head)
+        buffer = WriteBuffer()
+        for entry in entries:
+            item = {
+                "PK": AUDIT_CHAIN,
+                "SK": f"SEQ#{entry.seq:012d}",
+                "kind": "audit-entry",
+                "data": _json(entry),
+            }
+            buffer.put(item, condition=NEW_ITEM)
+        last = entries[-1]
+        moved = {
+            "PK": AUDIT_CHAIN,
+            "SK": "HEAD",
+            "kind": "audit-head",
+            "seq": last.seq,
+            "hash": last.hash,
+        }
+        unmoved = NEW_ITEM if stored is None else Condition("seq = :seen", {":seen": head.seq})
+        buffer.put(moved, condition=unmoved)
+        return buffer.writes()
+
+
+def _raise_refusal(fixed: list[Write], codes: list[str]) -> None:
+    """Raise the error of the first of the unit's own writes whose condition failed."""
+    for write, code in zip(fixed, codes, strict=False):
+        if code == "ConditionalCheckFailed":
+            raise write.refusal()
+
+
+def _retryable(codes: list[str], own: int) -> bool:
+    """Sending again can succeed: only the audit chaining lost (it chains again), or
+    DynamoDB cancelled for another transaction on the same items (it passes)."""
+    failed = [(index, code) for index, code in enumerate(codes) if code not in ("None", "")]
+    return bool(failed) and all(
+        code == "TransactionConflict" or (code == "ConditionalCheckFailed" and index >= own)
+        for index, code in failed
+    )
+
+
+def _summary(codes: list[str]) -> str:
+    return ", ".join(sorted({code for code in codes if code not in ("None", "")})) or "unknown"
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+if TYPE_CHECKING:
+
+    def _serves_the_built_domains(
+        uow: DynamoUnitOfWork,
+    ) -> tuple[CountriesUnitOfWork, PractitionersUnitOfWork, PatientsUnitOfWork]:
+        """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
+        return uow, uow, uow

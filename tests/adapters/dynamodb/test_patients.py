@@ -1,0 +1,94 @@
+"""Patients on DynamoDB beyond their contract suite: a unique value lost in a race at
+commit raises what it means, a search's read budget gives short pages rather than one
+unbounded read, and no adapter code calls Scan."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from carehub.adapters.dynamodb import patient_search
+from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from carehub.adapters.dynamodb.writes import ChangedMeanwhile
+from carehub.bootstrap import dynamodb_units_of_work
+from carehub.patients.errors import IdentifierTaken, MrnTaken
+from carehub.patients.model import Address, Identifier
+from carehub.patients.ports import PatientFilter
+from tests.contract.patient_records import person
+from tests.support.clock import AdjustableClock
+from tests.support.dynamodb import fresh_table
+
+NewUnit = Callable[[], DynamoUnitOfWork]
+DNI = "urn:pe:dni"
+ADAPTER_SOURCE = Path(__file__).parents[3] / "src" / "carehub" / "adapters" / "dynamodb"
+
+
+@pytest.fixture
+async def new_uow(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[NewUnit]:
+    async with fresh_table(request, monkeypatch) as table:
+        yield dynamodb_units_of_work(table, AdjustableClock())
+
+
+@pytest.mark.aws
+async def test_an_identifier_or_mrn_taken_by_a_racing_unit_fails_the_commit(
+    new_uow: NewUnit,
+) -> None:
+    ana = person("Ana Torres", identifiers=(Identifier(DNI, "1"),))
+    same_identifier = person("Luis Vega", identifiers=(Identifier(DNI, "1"),))
+    same_mrn = replace(person("Eva Ruiz"), mrn=ana.mrn)
+    winner, by_identifier, by_mrn = new_uow(), new_uow(), new_uow()
+    async with winner, by_identifier, by_mrn:
+        await winner.patients.add(ana)
+        await by_identifier.patients.add(same_identifier)  # both pass the early read
+        await by_mrn.patients.add(same_mrn)
+        await winner.commit()
+        with pytest.raises(IdentifierTaken):
+            await by_identifier.commit()
+        with pytest.raises(MrnTaken):
+            await by_mrn.commit()
+
+
+@pytest.mark.aws
+async def test_two_units_reserving_mrn_numbers_at_once_cannot_both_commit(
+    new_uow: NewUnit,
+) -> None:
+    first, second = new_uow(), new_uow()
+    async with first, second:
+        assert await first.patients.reserve_mrn_numbers("PE", 2) == 1
+        assert await second.patients.reserve_mrn_numbers("PE", 1) == 1
+        await first.commit()
+        with pytest.raises(ChangedMeanwhile):
+            await second.commit()
+    async with new_uow() as uow:
+        assert await uow.patients.reserve_mrn_numbers("PE", 1) == 3
+
+
+@pytest.mark.aws
+async def test_a_search_past_its_read_budget_returns_a_short_page_and_a_cursor(
+    new_uow: NewUnit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(patient_search, "READ_BUDGET", 3)
+    people = [person(f"Person {n}", patient_id=f"p{n}") for n in range(5)]
+    people[4] = person("Rosa Diaz", patient_id="p4", address=Address(text="Jr. Cusco 9"))
+    async with new_uow() as uow:
+        await uow.patients.add_many(people)
+        await uow.commit()
+    criteria = PatientFilter(address_contains="cusco")
+    async with new_uow() as uow:
+        first = await uow.patients.search(criteria, cursor=None, limit=10)
+        assert (first.items, first.next_cursor is not None) == ([], True)
+        rest = await uow.patients.search(criteria, cursor=first.next_cursor, limit=10)
+    assert ([p.id for p in rest.items], rest.next_cursor) == (["p4"], None)
+
+
+def test_no_adapter_code_scans_the_table() -> None:
+    """Scan reads the whole table: only maintenance commands may, and none lives here."""
+    calls = re.compile(r"\.scan\(|[\"']Scan[\"']")
+    scanning = [path.name for path in ADAPTER_SOURCE.glob("*.py") if calls.search(path.read_text())]
+    assert scanning == []

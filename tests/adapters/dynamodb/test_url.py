@@ -1,0 +1,45 @@
+"""`dynamodb://TABLE?region=REGION`: what it names, and what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from carehub.adapters.dynamodb.url import DynamoTarget, parse_dynamodb_url
+from carehub.bootstrap import connect
+from carehub.config import Settings
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("dynamodb://carehub?region=us-east-1", DynamoTarget("carehub", "us-east-1")),
+        ("dynamodb://clinic.prod-2_a/", DynamoTarget("clinic.prod-2_a", None)),
+    ],
+)
+def test_a_url_names_the_table_and_region(url: str, target: DynamoTarget) -> None:
+    assert parse_dynamodb_url(url) == target
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://carehub", "dynamodb://TABLE"),
+        ("dynamodb://ab?region=us-east-1", "3 to 255"),
+        ("dynamodb://car hub", "3 to 255"),
+        ("dynamodb://carehub/patients", "dynamodb://TABLE"),
+        ("dynamodb://carehub?regoin=us-east-1", "unknown option 'regoin'"),
+        ("dynamodb://carehub?region=", "region is empty"),
+    ],
+)
+def test_anything_else_is_refused_saying_what_is_expected(url: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says):
+        parse_dynamodb_url(url)
+
+
+async def test_carehub_does_not_serve_from_dynamodb_yet(tmp_path: Path) -> None:
+    """Only some ports have a DynamoDB adapter: the URL is for `carehub db upgrade` alone."""
+    url = "dynamodb://carehub?region=us-east-1"
+    with pytest.raises(ValueError, match="does not serve from DynamoDB yet"):
+        await connect(url, Settings(database_url=url, data_dir=tmp_path))
