@@ -12,6 +12,7 @@ import pytest
 from carehub.documents.model import Category, FileStatus, Kind, PatientFile, Scope
 from carehub.documents.ports import PreopSlotTaken, VersionTaken
 from carehub.kernel.errors import Invalid
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.support.file_records import (
     MINUTE,
     NOW,

@@ -10,6 +10,7 @@ import pytest
 
 from carehub.documents.errors import StampExists
 from carehub.documents.model import Category, Stamp
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.support.file_records import MINUTE, NOW, NewDocumentsUnit, a_file, store
 from tests.support.services import REUSED_ID
 

@@ -16,12 +16,14 @@ import structlog
 
 from carehub.adapters.dynamodb.countries import DynamoCountryDirectory, DynamoCountryRepository
 from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
+from carehub.adapters.dynamodb.files import DynamoFileRepository
 from carehub.adapters.dynamodb.idempotency import claim_write
 from carehub.adapters.dynamodb.items import as_int, utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.session import DynamoSession
+from carehub.adapters.dynamodb.stamps import DynamoStampRepository
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
 from carehub.adapters.dynamodb.writes import (
     MAX_TRANSACTION_ITEMS,
@@ -39,6 +41,7 @@ from carehub.kernel.idempotency import IdempotencyClaim
 
 if TYPE_CHECKING:
     from carehub.countries.ports import CountriesUnitOfWork
+    from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.patients.ports import PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
 
@@ -129,6 +132,14 @@ class DynamoUnitOfWork:
     @cached_property
     def otps(self) -> DynamoOtpRepository:
         return DynamoOtpRepository(self._live_session())
+
+    @cached_property
+    def files(self) -> DynamoFileRepository:
+        return DynamoFileRepository(self._live_session(), self._clock)
+
+    @cached_property
+    def stamps(self) -> DynamoStampRepository:
+        return DynamoStampRepository(self._live_session())
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -252,6 +263,8 @@ if TYPE_CHECKING:
 
     def _serves_the_built_domains(
         uow: DynamoUnitOfWork,
-    ) -> tuple[CountriesUnitOfWork, PractitionersUnitOfWork, PatientsUnitOfWork]:
+    ) -> tuple[
+        CountriesUnitOfWork, PractitionersUnitOfWork, PatientsUnitOfWork, DocumentsUnitOfWork
+    ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
-        return uow, uow, uow
+        return uow, uow, uow, uow

@@ -124,16 +124,16 @@ class SqlFileRepository:
     async def add(self, file: PatientFile) -> None:
         try:
             async with self._session.savepoint():
-                await self._session.execute(_INSERT, _to_row(file))
+                await self._session.execute(_INSERT, file_row(file))
         except UniqueViolation as exc:
             raise _domain_error(exc) from exc
 
     async def get(self, file_id: str) -> PatientFile | None:
         row = await self._session.fetch_one(_GET, {"id": file_id})
-        return None if row is None else _from_row(row)
+        return None if row is None else file_from_row(row)
 
     async def replace(self, file: PatientFile, *, expected_revision: int) -> bool:
-        params = _to_row(file)
+        params = file_row(file)
         del params["id"]
         params.update(revision=expected_revision + 1, b_id=file.id, expected=expected_revision)
         if file.preop_slot is None:
@@ -164,25 +164,25 @@ class SqlFileRepository:
             "limit": limit + 1,
         }
         rows = await self._session.fetch_all(_READY_PAGE, params)
-        items = [_from_row(r) for r in rows[:limit]]
+        items = [file_from_row(r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor({"id": items[-1].id}) if more else None)
 
     async def attached(self, patient_id: str) -> list[PatientFile]:
         rows = await self._session.fetch_all(_ATTACHED, {"patient_id": patient_id})
-        return [_from_row(r) for r in rows]
+        return [file_from_row(r) for r in rows]
 
     async def versions(self, document_id: str) -> list[PatientFile]:
         rows = await self._session.fetch_all(_VERSIONS, {"document_id": document_id})
-        return [_from_row(r) for r in rows]
+        return [file_from_row(r) for r in rows]
 
     async def preop_holders(self, patient_id: str) -> list[PatientFile]:
         rows = await self._session.fetch_all(_PREOP_HOLDERS, {"patient_id": patient_id})
-        return [_from_row(r) for r in rows]
+        return [file_from_row(r) for r in rows]
 
     async def expired_pending(self, *, now: datetime, limit: int) -> list[PatientFile]:
         params = {"now": as_utc(now), "limit": limit}
-        return [_from_row(r) for r in await self._session.fetch_all(_EXPIRED_PENDING, params)]
+        return [file_from_row(r) for r in await self._session.fetch_all(_EXPIRED_PENDING, params)]
 
     def _now(self) -> datetime:
         return as_utc(self._clock.now())
@@ -208,7 +208,7 @@ def _optional_time(value: Any) -> datetime | None:
     return None if value is None else as_datetime(value)
 
 
-def _to_row(f: PatientFile) -> dict[str, Any]:
+def file_row(f: PatientFile) -> dict[str, Any]:
     return {
         "id": f.id,
         "patient_id": f.patient_id,
@@ -240,7 +240,7 @@ def _to_row(f: PatientFile) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Row) -> PatientFile:
+def file_from_row(row: Row) -> PatientFile:
     return PatientFile(
         id=row["id"],
         patient_id=row["patient_id"],

@@ -69,7 +69,7 @@ class SqlStampRepository:
     async def add(self, stamp: Stamp) -> None:
         try:
             async with self._session.savepoint():
-                await self._session.execute(_INSERT, _to_row(stamp))
+                await self._session.execute(_INSERT, stamp_row(stamp))
         except UniqueViolation as exc:
             if exc.columns == ("file_id",):
                 raise StampExists() from exc
@@ -77,7 +77,7 @@ class SqlStampRepository:
 
     async def active(self, file_id: str) -> Stamp | None:
         row = await self._session.fetch_one(_ACTIVE, {"file_id": file_id})
-        return None if row is None else _from_row(row)
+        return None if row is None else stamp_from_row(row)
 
     async def history(self, file_ids: Sequence[str]) -> dict[str, list[Stamp]]:
         """Every listed file gets an entry, an empty list when it was never stamped."""
@@ -90,7 +90,7 @@ class SqlStampRepository:
         else:
             statement, listed = _HISTORY_POSTGRES, list(found)
         for row in await self._session.fetch_all(statement, {"file_ids": listed}):
-            found[row["file_id"]].append(_from_row(row))
+            found[row["file_id"]].append(stamp_from_row(row))
         return found
 
     async def remove(self, stamp: Stamp) -> bool:
@@ -105,7 +105,7 @@ class SqlStampRepository:
         return await self._session.execute(_REMOVE, params) == 1
 
 
-def _to_row(stamp: Stamp) -> dict[str, Any]:
+def stamp_row(stamp: Stamp) -> dict[str, Any]:
     return {
         "id": stamp.id,
         "file_id": stamp.file_id,
@@ -118,7 +118,7 @@ def _to_row(stamp: Stamp) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Row) -> Stamp:
+def stamp_from_row(row: Row) -> Stamp:
     removed_at = row["removed_at"]
     return Stamp(
         id=row["id"],
