@@ -13,6 +13,7 @@ import pytest
 
 from carehub.scheduling.model import Hold, HoldStatus
 from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.support.services import REUSED_ID
 
 NewUnit = Callable[[], SchedulingUnitOfWork]

@@ -14,6 +14,7 @@ import pytest
 from carehub.scheduling.claims import BusyInterval, ClaimKind, SlotClaim
 from carehub.scheduling.errors import SlotTaken
 from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.support.services import REUSED_ID
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)

@@ -76,3 +76,36 @@ async def prefix_items(
         if last is None:
             return found
         params["ExclusiveStartKey"] = last
+
+
+async def range_items(
+    session: DynamoSession,
+    index: str,
+    partition: str,
+    *,
+    low: str,
+    high: str,
+    limit: int | None,
+    start_key: dict[str, Any] | None = None,
+) -> tuple[list[Item], dict[str, Any] | None]:
+    """Up to `limit` items (all when None) of one index partition whose sort key is between
+    `low` and `high` (both inclusive), in sort-key order, and where DynamoDB would go on
+    (None when the range is exhausted)."""
+    params: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
+        "ExpressionAttributeNames": {"#pk": f"{index}PK", "#sk": f"{index}SK"},
+        "ExpressionAttributeValues": to_wire({":pk": partition, ":low": low, ":high": high}),
+    }
+    if start_key is not None:
+        params["ExclusiveStartKey"] = start_key
+    found: list[Item] = []
+    while limit is None or len(found) < limit:
+        if limit is not None:
+            params["Limit"] = limit - len(found)
+        items, last = await session.query(**params)
+        found += items
+        if last is None:
+            return found, None
+        params["ExclusiveStartKey"] = last
+    return found, params.get("ExclusiveStartKey")

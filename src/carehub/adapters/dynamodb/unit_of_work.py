@@ -14,17 +14,21 @@ from typing import TYPE_CHECKING, Self
 import orjson
 import structlog
 
+from carehub.adapters.dynamodb.appointments import DynamoAppointmentRepository
 from carehub.adapters.dynamodb.countries import DynamoCountryDirectory, DynamoCountryRepository
 from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
 from carehub.adapters.dynamodb.files import DynamoFileRepository
+from carehub.adapters.dynamodb.holds import DynamoHoldRepository
 from carehub.adapters.dynamodb.idempotency import claim_write
 from carehub.adapters.dynamodb.items import as_int, utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.session import DynamoSession
+from carehub.adapters.dynamodb.slot_claims import DynamoSlotClaims
 from carehub.adapters.dynamodb.stamps import DynamoStampRepository
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
+from carehub.adapters.dynamodb.waitlist import DynamoWaitlistRepository
 from carehub.adapters.dynamodb.writes import (
     MAX_TRANSACTION_ITEMS,
     NEW_ITEM,
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.patients.ports import PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
+    from carehub.scheduling.ports import SchedulingUnitOfWork
 
 log = structlog.get_logger("carehub.dynamodb")
 
@@ -140,6 +145,21 @@ class DynamoUnitOfWork:
     @cached_property
     def stamps(self) -> DynamoStampRepository:
         return DynamoStampRepository(self._live_session())
+
+    def appointments(self) -> DynamoAppointmentRepository:
+        return DynamoAppointmentRepository(self._live_session())
+
+    @cached_property
+    def holds(self) -> DynamoHoldRepository:
+        return DynamoHoldRepository(self._live_session())
+
+    @cached_property
+    def waitlist(self) -> DynamoWaitlistRepository:
+        return DynamoWaitlistRepository(self._live_session())
+
+    @cached_property
+    def slot_claims(self) -> DynamoSlotClaims:
+        return DynamoSlotClaims(self._live_session())
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -264,7 +284,11 @@ if TYPE_CHECKING:
     def _serves_the_built_domains(
         uow: DynamoUnitOfWork,
     ) -> tuple[
-        CountriesUnitOfWork, PractitionersUnitOfWork, PatientsUnitOfWork, DocumentsUnitOfWork
+        CountriesUnitOfWork,
+        PractitionersUnitOfWork,
+        PatientsUnitOfWork,
+        DocumentsUnitOfWork,
+        SchedulingUnitOfWork,
     ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
-        return uow, uow, uow, uow
+        return uow, uow, uow, uow, uow

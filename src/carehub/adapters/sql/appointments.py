@@ -52,7 +52,7 @@ class SqlAppointmentRepository:
 
     async def add(self, appointment: Appointment) -> None:
         try:
-            await self._session.execute(_INSERT, _to_row(appointment))
+            await self._session.execute(_INSERT, appointment_row(appointment))
         except UniqueViolation as exc:
             raise AppointmentIdTaken(appointment.id) from exc
         await self._write_steps(appointment, appointment.history)
@@ -62,10 +62,10 @@ class SqlAppointmentRepository:
         if row is None:
             return None
         steps = await self._session.fetch_all(_HISTORY, {"id": appointment_id})
-        return _from_row(row, tuple(_step(s) for s in steps))
+        return appointment_from_row(row, tuple(transition_from_row(s) for s in steps))
 
     async def replace(self, appointment: Appointment, *, expected_version: int) -> bool:
-        row = _to_row(appointment)
+        row = appointment_row(appointment)
         params = {name: row[name] for name in _CHANGED}
         params.update(b_id=appointment.id, expected=expected_version)
         if await self._session.execute(_UPDATE, params) != 1:
@@ -95,7 +95,7 @@ class SqlAppointmentRepository:
             after_start is not None,
         )
         rows = await self._session.fetch_all(statement, params)
-        items = [_from_row(r, ()) for r in rows[:limit]]
+        items = [appointment_from_row(r, ()) for r in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
             last = items[-1]
@@ -109,16 +109,7 @@ class SqlAppointmentRepository:
         await self._session.execute_many(
             _INSERT_STEP,
             [
-                {
-                    "appointment_id": appointment.id,
-                    "step": first + index,
-                    "at": t.at,
-                    "actor_id": t.actor_id,
-                    "action": t.action,
-                    "from_status": None if t.from_status is None else t.from_status.value,
-                    "to_status": t.to_status.value,
-                    "reason": t.reason,
-                }
+                {"appointment_id": appointment.id, "step": first + index, **transition_row(t)}
                 for index, t in enumerate(steps)
             ],
         )
@@ -168,7 +159,7 @@ def _position(cursor: str | None) -> tuple[datetime | None, str | None]:
         ) from exc
 
 
-def _to_row(a: Appointment) -> dict[str, Any]:
+def appointment_row(a: Appointment) -> dict[str, Any]:
     return {
         "id": a.id,
         "country_id": a.country_id,
@@ -186,7 +177,18 @@ def _to_row(a: Appointment) -> dict[str, Any]:
     }
 
 
-def _step(row: Row) -> Transition:
+def transition_row(t: Transition) -> dict[str, Any]:
+    return {
+        "at": t.at,
+        "actor_id": t.actor_id,
+        "action": t.action,
+        "from_status": None if t.from_status is None else t.from_status.value,
+        "to_status": t.to_status.value,
+        "reason": t.reason,
+    }
+
+
+def transition_from_row(row: Row) -> Transition:
     return Transition(
         at=as_datetime(row["at"]),
         actor_id=row["actor_id"],
@@ -197,7 +199,7 @@ def _step(row: Row) -> Transition:
     )
 
 
-def _from_row(row: Row, history: tuple[Transition, ...]) -> Appointment:
+def appointment_from_row(row: Row, history: tuple[Transition, ...]) -> Appointment:
     return Appointment(
         id=row["id"],
         country_id=row["country_id"],

@@ -100,11 +100,11 @@ class SqlHoldRepository:
         self._session = session
 
     async def add(self, hold: Hold) -> None:
-        await self._session.execute(_INSERT_HOLD, _hold_row(hold))
+        await self._session.execute(_INSERT_HOLD, hold_row(hold))
 
     async def get(self, hold_id: str) -> Hold | None:
         row = await self._session.fetch_one(_GET_HOLD, {"id": hold_id})
-        return None if row is None else _hold(row)
+        return None if row is None else hold_from_row(row)
 
     async def replace(self, hold: Hold, *, expected_status: str) -> bool:
         params = {"b_id": hold.id, "expected": expected_status, "status": hold.status.value}
@@ -112,7 +112,7 @@ class SqlHoldRepository:
 
     async def due(self, *, now: Any, limit: int) -> list[Hold]:
         rows = await self._session.fetch_all(_DUE_HOLDS, {"now": now, "limit": limit})
-        return [_hold(r) for r in rows]
+        return [hold_from_row(r) for r in rows]
 
     async def lapsed_offers(self, *, doctor_id: str, start: Any, end: Any) -> frozenset[str]:
         params = {"doctor_id": doctor_id, "start": start, "end": end}
@@ -127,11 +127,11 @@ class SqlWaitlistRepository:
         self._session = session
 
     async def add(self, entry: WaitlistEntry) -> None:
-        await self._session.execute(_INSERT_ENTRY, _entry_row(entry))
+        await self._session.execute(_INSERT_ENTRY, entry_row(entry))
 
     async def get(self, entry_id: str) -> WaitlistEntry | None:
         row = await self._session.fetch_one(_GET_ENTRY, {"id": entry_id})
-        return None if row is None else _entry(row)
+        return None if row is None else entry_from_row(row)
 
     async def replace(self, entry: WaitlistEntry, *, expected_status: str) -> bool:
         params = {
@@ -163,7 +163,7 @@ class SqlWaitlistRepository:
             {**window, "country_id": country_id, "specialty_key": specialty_key},
         )
         candidates = sorted(
-            (_entry(r) for r in (*for_doctor, *for_specialty)),
+            (entry_from_row(r) for r in (*for_doctor, *for_specialty)),
             key=lambda e: (e.created_at, e.id),
         )
         return next((e for e in candidates if e.id not in skip), None)
@@ -175,12 +175,12 @@ class SqlWaitlistRepository:
         rows = await self._session.fetch_all(
             _FOR_PATIENT, {"patient_id": patient_id, "after": after, "limit": limit + 1}
         )
-        items = [_entry(r) for r in rows[:limit]]
+        items = [entry_from_row(r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor({"id": items[-1].id}) if more else None)
 
 
-def _hold_row(hold: Hold) -> dict[str, Any]:
+def hold_row(hold: Hold) -> dict[str, Any]:
     return {
         "id": hold.id,
         "country_id": hold.country_id,
@@ -196,7 +196,7 @@ def _hold_row(hold: Hold) -> dict[str, Any]:
     }
 
 
-def _hold(row: Row) -> Hold:
+def hold_from_row(row: Row) -> Hold:
     return Hold(
         id=row["id"],
         country_id=row["country_id"],
@@ -212,7 +212,7 @@ def _hold(row: Row) -> Hold:
     )
 
 
-def _entry_row(entry: WaitlistEntry) -> dict[str, Any]:
+def entry_row(entry: WaitlistEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "patient_id": entry.patient_id,
@@ -228,7 +228,7 @@ def _entry_row(entry: WaitlistEntry) -> dict[str, Any]:
     }
 
 
-def _entry(row: Row) -> WaitlistEntry:
+def entry_from_row(row: Row) -> WaitlistEntry:
     return WaitlistEntry(
         id=row["id"],
         patient_id=row["patient_id"],

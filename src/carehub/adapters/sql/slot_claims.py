@@ -105,7 +105,7 @@ class SqlSlotClaims:
 
     async def claim(self, claim: SlotClaim, *, now: datetime) -> None:
         window = _window(claim.start, claim.end, now)
-        row = _to_row(claim)
+        row = claim_row(claim)
         for _ in range(_ATTEMPTS):
             try:
                 # A savepoint, so a refusal undoes the deletions too.
@@ -165,7 +165,7 @@ class SqlSlotClaims:
 
     async def expired_holds(self, *, now: datetime, limit: int) -> list[SlotClaim]:
         rows = await self._session.fetch_all(_EXPIRED_HOLDS, {"now": _utc(now), "limit": limit})
-        return [_from_row(r) for r in rows]
+        return [claim_from_row(r) for r in rows]
 
 
 def _window(start: datetime, end: datetime, now: datetime) -> dict[str, datetime]:
@@ -179,7 +179,7 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _to_row(claim: SlotClaim) -> dict[str, Any]:
+def claim_row(claim: SlotClaim) -> dict[str, Any]:
     return {
         "id": claim.id,
         "kind": claim.kind.value,
@@ -196,7 +196,7 @@ def _interval(row: Row) -> BusyInterval:
     return BusyInterval(as_datetime(row["starts_at"]), as_datetime(row["ends_at"]), row["owner_id"])
 
 
-def _from_row(row: Row) -> SlotClaim:
+def claim_from_row(row: Row) -> SlotClaim:
     expires_at = row["expires_at"]
     return SlotClaim(
         id=row["id"],
