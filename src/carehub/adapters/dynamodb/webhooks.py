@@ -17,7 +17,15 @@ from typing import Any
 
 import orjson
 
-from carehub.adapters.dynamodb.items import Item, Key, as_int, key_of, to_wire, utc_text
+from carehub.adapters.dynamodb.items import (
+    Item,
+    Key,
+    as_int,
+    from_wire,
+    key_of,
+    to_wire,
+    utc_text,
+)
 from carehub.adapters.dynamodb.pages import index_items, index_page
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed
@@ -127,7 +135,7 @@ class DynamoWebhookRepository:
             "ReturnValues": "UPDATED_NEW",
         }
         response = await self._at_once("failure count", request, "update_item")
-        return None if response is None else as_int(response["Attributes"]["failures"])
+        return None if response is None else as_int(from_wire(response["Attributes"])["failures"])
 
     async def reset_failures(self, subscription_id: str, at: datetime) -> None:
         stored = await self._session.get(_subscription_key(subscription_id))
