@@ -51,7 +51,7 @@ async def new_uow(
     if adapter == "dynamodb":
         async with fresh_table(request, monkeypatch) as table:
             # Only the ports built on DynamoDB so far: their suites alone run it.
-            yield dynamodb_units_of_work(table, clock)
+            yield dynamodb_units_of_work(table, clock, secrets=fixed_secret_box())
         return
     async with empty_database(adapter, request, sqlite_template, tmp_path) as db:
         yield units_of_work(db, clock, secrets=fixed_secret_box())

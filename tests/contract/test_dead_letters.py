@@ -1,5 +1,5 @@
 """The DeadLetters port, and the processed-message record of the consumer unit of work, on
-every SQL backend: effects happen once, failures retry and then park, and parked messages
+every backend: effects happen once, failures retry and then park, and parked messages
 can be replayed."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from carehub.events.service import DeadLetterService
 from carehub.kernel.actor import Actor
 from carehub.kernel.events import EventMessage
 from carehub.patients.model import Patient
+from tests.contract.every_database import every_database  # noqa: F401 (the databases)
 from tests.support.event_world import (
     ANALYTICS,
     EventWorld,

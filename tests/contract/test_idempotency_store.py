@@ -63,7 +63,7 @@ async def backend(
     clock = AdjustableClock()
     if adapter == "dynamodb":
         async with fresh_table(request, monkeypatch) as table:
-            units = dynamodb_units_of_work(table, clock)
+            units = dynamodb_units_of_work(table, clock, secrets=fixed_secret_box())
             yield Backend(units, DynamoIdempotencyStore(table, clock), clock)  # type: ignore[arg-type]
         return
     if adapter == "memory":

@@ -1,4 +1,4 @@
-"""The OutboxStore port on every SQL backend, through the relay and the consumers with the
+"""The OutboxStore port on every backend, through the relay and the consumers with the
 in-process broker: events commit with their change, leave in order, and are relayed once.
 
 Effects are counted in the analytics counters (the real consumer) or in lists kept by
@@ -20,6 +20,7 @@ from carehub.events.runner import ConsumerOf
 from carehub.kernel.errors import Conflict
 from carehub.kernel.events import EventMessage
 from carehub.patients.model import PatientChanges
+from tests.contract.every_database import every_database  # noqa: F401 (the databases)
 from tests.support.event_world import (
     ACTOR,
     ANALYTICS,

@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from carehub.adapters.dynamodb.table_client import DynamoTable
+from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.sql.database import Database
-from carehub.adapters.sql.dead_letters import SqlDeadLetters
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS, Metric
@@ -18,12 +19,17 @@ from carehub.bootstrap import (
     EventBackbone,
     connect,
     connect_broker,
+    connect_dynamodb,
+    dynamodb_event_stores,
+    dynamodb_units_of_work,
     event_backbone,
     secret_box,
+    sql_event_stores,
     units_of_work,
 )
 from carehub.config import Settings
 from carehub.events.model import Consumer, ConsumerSpec
+from carehub.events.ports import DeadLetters, OutboxStore
 from carehub.events.runner import ConsumerOf
 from carehub.kernel.actor import Actor
 from carehub.patients.model import HumanName, Patient, PatientDetails
@@ -36,14 +42,17 @@ ACTOR = Actor.system("test")
 ANALYTICS = Consumer(ConsumerSpec("analytics", frozenset(COUNTED_EVENTS)), count_event)
 
 
+NewUnitOfWork = Callable[[], SqlUnitOfWork] | Callable[[], DynamoUnitOfWork]
+
+
 @dataclass
 class EventWorld:
-    db: Database
+    db: Database | DynamoTable
     clock: AdjustableClock
     events: EventBackbone
-    new_uow: Callable[[], SqlUnitOfWork]
+    new_uow: NewUnitOfWork
     patients: PatientService
-    dead_letters: SqlDeadLetters
+    dead_letters: DeadLetters
     settings: Settings
 
     async def register(self, country: str = "PE", patient_id: str | None = None) -> Patient:
@@ -61,12 +70,21 @@ async def event_world(
 ) -> AsyncIterator[EventWorld]:
     config = Settings(database_url=database_url, data_dir=folder, **settings)  # type: ignore[arg-type]
     clock = AdjustableClock()
-    db = await connect(database_url, config)
     committed = asyncio.Event()
-    new_uow = units_of_work(db, clock, committed.set, secrets=secret_box(config))
+    db: Database | DynamoTable
+    new_uow: NewUnitOfWork
+    stores: tuple[OutboxStore, DeadLetters]
+    if database_url.startswith("dynamodb://"):
+        db = connect_dynamodb(config)
+        new_uow = dynamodb_units_of_work(db, clock, committed.set, secrets=secret_box(config))
+        stores = dynamodb_event_stores(db, clock, config)
+    else:
+        db = await connect(database_url, config)
+        new_uow = units_of_work(db, clock, committed.set, secrets=secret_box(config))
+        stores = sql_event_stores(db, clock)
     events = await event_backbone(
         config,
-        db,
+        stores,
         clock,
         broker=connect_broker(config),
         units_of_work=new_uow,

@@ -21,6 +21,7 @@ from carehub.bootstrap.backends import (
     connect_broker,
     connect_dynamodb,
     database_revision,
+    dynamodb_event_stores,
     dynamodb_units_of_work,
     mailer,
     object_routes,
@@ -41,6 +42,7 @@ from carehub.bootstrap.domains import (
     documents,
     event_backbone,
     scheduling,
+    sql_event_stores,
     webhook_service,
 )
 from carehub.bootstrap.identity import identity_service
@@ -75,6 +77,7 @@ __all__ = [
     "connect_dynamodb",
     "consumers",
     "database_revision",
+    "dynamodb_event_stores",
     "dynamodb_units_of_work",
     "ensure_bootstrap_admin",
     "event_backbone",
@@ -82,6 +85,7 @@ __all__ = [
     "schema_status",
     "seal_stored_secrets",
     "secret_box",
+    "sql_event_stores",
     "streamed_bodies",
     "units_of_work",
     "upgrade_database",
@@ -170,7 +174,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     # The event backbone that feeds them.
     events = await event_backbone(
         settings,
-        db,
+        sql_event_stores(db, clock),
         clock,
         broker=broker,
         units_of_work=uow,

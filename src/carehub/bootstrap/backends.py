@@ -28,7 +28,7 @@ from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.config import Settings
 from carehub.documents.ports import CdnInvalidator, ObjectStore, StoredObjectEvents
-from carehub.events.ports import Broker
+from carehub.events.ports import Broker, DeadLetters, OutboxStore
 from carehub.identity.commands import ExternalRoles
 from carehub.identity.ports import ExternalTokenVerifier
 from carehub.kernel.actor import Role
@@ -226,15 +226,33 @@ def connect_dynamodb(settings: Settings) -> DynamoTable:
 
 
 def dynamodb_units_of_work(
-    table: DynamoTable, clock: Clock, events_committed: Callable[[], None] | None = None
+    table: DynamoTable,
+    clock: Clock,
+    events_committed: Callable[[], None] | None = None,
+    *,
+    secrets: SecretBox,
 ) -> Callable[[], DynamoUnitOfWork]:
-    """Opens units of work on `table`."""
+    """Opens units of work on `table`, sealing the secrets they store with `secrets`."""
     from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 
     def uow() -> DynamoUnitOfWork:
-        return DynamoUnitOfWork(table, clock, events_committed)
+        return DynamoUnitOfWork(table, clock, events_committed, secrets=secrets)
 
     return uow
+
+
+def dynamodb_event_stores(
+    table: DynamoTable, clock: Clock, settings: Settings
+) -> tuple[OutboxStore, DeadLetters]:
+    """The outbox (published events kept for the outbox retention) and the dead letters
+    in the table."""
+    from datetime import timedelta
+
+    from carehub.adapters.dynamodb.dead_letters import DynamoDeadLetters
+    from carehub.adapters.dynamodb.outbox import DynamoOutboxStore
+
+    retention = timedelta(days=settings.outbox_retention_days)
+    return DynamoOutboxStore(table, clock, retention=retention), DynamoDeadLetters(table)
 
 
 def _on_dynamodb(settings: Settings) -> bool:

@@ -30,7 +30,7 @@ from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadLimits, UploadService
 from carehub.documents.variants import VariantMaker
 from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
-from carehub.events.ports import Broker
+from carehub.events.ports import Broker, ConsumerUnitOfWork, DeadLetters, OutboxStore
 from carehub.events.relay import OutboxRelay
 from carehub.events.runner import ConsumerOf, ConsumerRunner
 from carehub.kernel.clock import Clock
@@ -59,10 +59,10 @@ class EventBackbone:
     """What moves events: the relay, and a runner per consumer (run by an entrypoint)."""
 
     broker: Broker
-    outbox: SqlOutboxStore
+    outbox: OutboxStore
     relay: OutboxRelay
     runners: list[ConsumerRunner]
-    dead_letters: SqlDeadLetters
+    dead_letters: DeadLetters
 
 
 def process_owner() -> str:
@@ -72,21 +72,21 @@ def process_owner() -> str:
 
 async def event_backbone(
     settings: Settings,
-    db: Database,
+    stores: tuple[OutboxStore, DeadLetters],
     clock: Clock,
     *,
     broker: Broker,
-    units_of_work: Callable[[], SqlUnitOfWork],
+    units_of_work: Callable[[], ConsumerUnitOfWork],
     every_consumer: Sequence[ConsumerOf],
     committed: asyncio.Event | None = None,
 ) -> EventBackbone:
     """The relay (woken by `committed`, which the units of work set when they commit
-    events), the broker with every consumer declared, and a runner per consumer."""
-    store = SqlOutboxStore(db, clock)
+    events), the broker with every consumer declared, and a runner per consumer; `stores`
+    are the outbox and the dead letters of the database the units of work write to."""
+    store, dead_letters = stores
     relay = OutboxRelay(store, broker, clock, owner=process_owner(), committed=committed)
     await broker.declare([consumer.spec for consumer in every_consumer])
     retry = RetryPolicy(max_attempts=settings.event_max_attempts)
-    dead_letters = SqlDeadLetters(db)
     runners = [
         ConsumerRunner(
             consumer,
@@ -99,6 +99,11 @@ async def event_backbone(
         for consumer in every_consumer
     ]
     return EventBackbone(broker, store, relay, runners, dead_letters)
+
+
+def sql_event_stores(db: Database, clock: Clock) -> tuple[OutboxStore, DeadLetters]:
+    """The outbox and the dead letters on a SQL database."""
+    return SqlOutboxStore(db, clock), SqlDeadLetters(db)
 
 
 @dataclass

@@ -99,6 +99,11 @@ class OutboxStore(Protocol):
         """How many rows wait to be published."""
         ...
 
+    async def prune(self, published_before: datetime) -> int:
+        """Drop rows published before the given time; how many (a store that expires them
+        by itself answers 0)."""
+        ...
+
 
 class DeadLetters(Protocol):
     """Messages consumers gave up on, with their last error. Written in its own

@@ -20,6 +20,7 @@ from carehub.kernel.errors import Conflict
 from tests.support.clock import AdjustableClock
 from tests.support.dynamodb import fresh_table
 from tests.support.file_records import MINUTE, NOW, a_file, a_preop_image, file_id, race, store
+from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 RACERS = 10
@@ -32,7 +33,7 @@ async def new_uow(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[NewUnit]:
     async with fresh_table(request, monkeypatch) as table:
-        yield dynamodb_units_of_work(table, AdjustableClock())
+        yield dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def test_one_of_many_units_takes_the_last_free_preop_slot(new_uow: NewUnit) -> None:

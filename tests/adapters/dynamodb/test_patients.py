@@ -21,6 +21,7 @@ from carehub.patients.ports import PatientFilter
 from tests.contract.patient_records import person
 from tests.support.clock import AdjustableClock
 from tests.support.dynamodb import fresh_table
+from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 DNI = "urn:pe:dni"
@@ -32,7 +33,7 @@ async def new_uow(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[NewUnit]:
     async with fresh_table(request, monkeypatch) as table:
-        yield dynamodb_units_of_work(table, AdjustableClock())
+        yield dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 @pytest.mark.aws

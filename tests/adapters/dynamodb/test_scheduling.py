@@ -25,6 +25,7 @@ from tests.contract import test_hold_repository as holds
 from tests.contract.test_slot_claims import DAY, MINUTE, NINE, NOW, appointment, hold
 from tests.support.clock import AdjustableClock
 from tests.support.dynamodb import fresh_table
+from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 CONTENDERS = 50
@@ -37,7 +38,7 @@ async def new_uow(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[NewUnit]:
     async with fresh_table(request, monkeypatch) as table:
-        yield dynamodb_units_of_work(table, AdjustableClock())
+        yield dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def busy_owners(new_uow: NewUnit, doctor: str = "doc-1") -> list[str]:

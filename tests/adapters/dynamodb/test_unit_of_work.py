@@ -34,6 +34,7 @@ from tests.contract.test_country_repository import NOW, country
 from tests.contract.test_doctor_repository import doctor
 from tests.support.clock import AdjustableClock
 from tests.support.dynamodb import fresh_table
+from tests.support.services import fixed_secret_box
 
 pytestmark = pytest.mark.aws
 
@@ -50,7 +51,7 @@ async def table(
 
 @pytest.fixture
 def new_uow(table: DynamoTable) -> NewUnit:
-    return dynamodb_units_of_work(table, AdjustableClock())
+    return dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def items_under(table: DynamoTable, partition: str) -> list[dict[str, Any]]:

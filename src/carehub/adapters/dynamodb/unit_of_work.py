@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Self
 import orjson
 import structlog
 
+from carehub.adapters.dynamodb.analytics import DynamoAnalyticsRepository
 from carehub.adapters.dynamodb.appointments import DynamoAppointmentRepository
 from carehub.adapters.dynamodb.countries import DynamoCountryDirectory, DynamoCountryRepository
 from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
@@ -22,6 +23,7 @@ from carehub.adapters.dynamodb.holds import DynamoHoldRepository
 from carehub.adapters.dynamodb.idempotency import claim_write
 from carehub.adapters.dynamodb.items import as_int, utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
+from carehub.adapters.dynamodb.outbox import OUTBOX_SHARDS, outbox_shard
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.session import DynamoSession
@@ -29,6 +31,7 @@ from carehub.adapters.dynamodb.slot_claims import DynamoSlotClaims
 from carehub.adapters.dynamodb.stamps import DynamoStampRepository
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
 from carehub.adapters.dynamodb.waitlist import DynamoWaitlistRepository
+from carehub.adapters.dynamodb.webhooks import DynamoWebhookRepository
 from carehub.adapters.dynamodb.writes import (
     MAX_TRANSACTION_ITEMS,
     NEW_ITEM,
@@ -42,17 +45,20 @@ from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim
+from carehub.kernel.secret_box import SecretBox
 
 if TYPE_CHECKING:
+    from carehub.analytics.ports import AnalyticsUnitOfWork
     from carehub.countries.ports import CountriesUnitOfWork
     from carehub.documents.ports import DocumentsUnitOfWork
+    from carehub.events.ports import ConsumerUnitOfWork
     from carehub.patients.ports import PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
+    from carehub.webhooks.ports import WebhooksUnitOfWork
 
 log = structlog.get_logger("carehub.dynamodb")
 
-OUTBOX_SHARDS = 16  # unpublished events are spread over this many GSI1 partitions
 # Until the audit domain shards its chain (docs/dynamodb.md, "Audit chain"), one chain.
 AUDIT_CHAIN = "AUDIT#0"
 # How often a commit is sent again when only its chaining lost a race, or DynamoDB
@@ -73,8 +79,11 @@ class DynamoUnitOfWork:
         table: DynamoTable,
         clock: Clock,
         events_committed: Callable[[], None] | None = None,
+        *,
+        secrets: SecretBox,
     ) -> None:
         self._table = table
+        self._secrets = secrets
         self._clock = clock
         self._events_committed = events_committed
         self._opened = False
@@ -146,6 +155,7 @@ class DynamoUnitOfWork:
     def stamps(self) -> DynamoStampRepository:
         return DynamoStampRepository(self._live_session())
 
+    @cached_property
     def appointments(self) -> DynamoAppointmentRepository:
         return DynamoAppointmentRepository(self._live_session())
 
@@ -160,6 +170,30 @@ class DynamoUnitOfWork:
     @cached_property
     def slot_claims(self) -> DynamoSlotClaims:
         return DynamoSlotClaims(self._live_session())
+
+    @cached_property
+    def analytics(self) -> DynamoAnalyticsRepository:
+        return DynamoAnalyticsRepository(self._live_session())
+
+    @cached_property
+    def webhooks(self) -> DynamoWebhookRepository:
+        return DynamoWebhookRepository(self._live_session(), self._secrets)
+
+    async def mark_processed(self, consumer: str, event_id: str) -> bool:
+        """A `PROCESSED#` item in this unit's transaction; False when the consumer applied
+        the event before (a racing copy of the same message fails at commit instead)."""
+        session = self._live_session()
+        key = (f"PROCESSED#{consumer}#{event_id}", "MARK")
+        if await session.get(key) is not None:
+            return False
+        item = {"PK": key[0], "SK": key[1], "kind": "processed", "at": utc_text(self._clock.now())}
+        session.writes.put(item, condition=NEW_ITEM)
+        return True
+
+    def has_changes(self) -> bool:
+        session = self._session
+        written = session is not None and bool(session.writes.writes())
+        return written or bool(self._events) or bool(self._audit)
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -212,7 +246,7 @@ class DynamoUnitOfWork:
                 "actor_id": event.actor_id,
                 "occurred_at": utc_text(event.occurred_at),
                 "payload": _json(event.payload()),
-                "GSI1PK": f"OUTBOX_UNPUBLISHED#{shard:02d}",
+                "GSI1PK": outbox_shard(shard),
                 "GSI1SK": event.event_id,
             }
             buffer.put(item, condition=NEW_ITEM)
@@ -292,3 +326,9 @@ if TYPE_CHECKING:
     ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
         return uow, uow, uow, uow, uow
+
+    def _serves_the_event_backbone(
+        uow: DynamoUnitOfWork,
+    ) -> tuple[ConsumerUnitOfWork, AnalyticsUnitOfWork, WebhooksUnitOfWork]:
+        """mypy checks here that consumers, analytics and webhooks can run on DynamoDB."""
+        return uow, uow, uow

@@ -68,10 +68,13 @@ class Write:
         condition = self.condition
         if condition is not None:
             body["ConditionExpression"] = condition.expression
+            # An Update's own placeholders are joined by the condition's.
             if condition.values:
-                body["ExpressionAttributeValues"] = to_wire(condition.values)
+                values = {**body.get("ExpressionAttributeValues", {}), **to_wire(condition.values)}
+                body["ExpressionAttributeValues"] = values
             if condition.names:
-                body["ExpressionAttributeNames"] = dict(condition.names)
+                names = {**body.get("ExpressionAttributeNames", {}), **condition.names}
+                body["ExpressionAttributeNames"] = names
         return {self.action: body}
 
 
@@ -94,6 +97,27 @@ class WriteBuffer:
         self, key: Key, *, condition: Condition | None = None, refusal: Refusal = ChangedMeanwhile
     ) -> None:
         self._add(Write("Delete", key, {"Key": to_wire(key_of(*key))}, condition, refusal))
+
+    def update(
+        self,
+        key: Key,
+        expression: str,
+        values: Mapping[str, Any],
+        *,
+        names: Mapping[str, str] | None = None,
+        condition: Condition | None = None,
+        refusal: Refusal = ChangedMeanwhile,
+    ) -> None:
+        """An `UpdateExpression` (e.g. `ADD count :n`, applied atomically by DynamoDB); a
+        later update of the same item replaces it, so its expression must say it all."""
+        body: dict[str, Any] = {
+            "Key": to_wire(key_of(*key)),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": to_wire(values),
+        }
+        if names:
+            body["ExpressionAttributeNames"] = dict(names)
+        self._add(Write("Update", key, body, condition, refusal, visible=False))
 
     def check(self, key: Key, condition: Condition, *, refusal: Refusal) -> None:
         body = {"Key": to_wire(key_of(*key))}
@@ -123,7 +147,9 @@ class WriteBuffer:
 
     def _add(self, write: Write) -> None:
         earlier = self._writes.get(write.key)
-        if earlier is not None:
+        if earlier is not None and earlier.action == write.action == "Update":
+            write = Write("Update", write.key, write.body, earlier.condition, earlier.refusal)
+        elif earlier is not None:
             if earlier.action not in ("Put", "Delete") or write.action not in ("Put", "Delete"):
                 raise RuntimeError(f"a unit of work writes an item once ({earlier.action} first)")
             write = Write(
