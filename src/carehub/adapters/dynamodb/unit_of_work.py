@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Self
 import orjson
 import structlog
 
+from carehub.adapters.dynamodb.audit import AUDIT_CHAIN, HEAD_SK, DynamoAuditLog, audit_items
 from carehub.adapters.dynamodb.countries import DynamoCountryDirectory, DynamoCountryRepository
 from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
 from carehub.adapters.dynamodb.idempotency import claim_write
@@ -21,8 +22,10 @@ from carehub.adapters.dynamodb.items import as_int, utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
+from carehub.adapters.dynamodb.refresh_sessions import DynamoSessionRepository
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
+from carehub.adapters.dynamodb.users import DynamoUserRepository
 from carehub.adapters.dynamodb.writes import (
     MAX_TRANSACTION_ITEMS,
     NEW_ITEM,
@@ -38,15 +41,15 @@ from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim
 
 if TYPE_CHECKING:
+    from carehub.audit.ports import AuditUnitOfWork
     from carehub.countries.ports import CountriesUnitOfWork
+    from carehub.identity.ports import IdentityUnitOfWork
     from carehub.patients.ports import PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
 
 log = structlog.get_logger("carehub.dynamodb")
 
 OUTBOX_SHARDS = 16  # unpublished events are spread over this many GSI1 partitions
-# Until the audit domain shards its chain (docs/dynamodb.md, "Audit chain"), one chain.
-AUDIT_CHAIN = "AUDIT#0"
 # How often a commit is sent again when only its chaining lost a race, or DynamoDB
 # cancelled it for a concurrent transaction on one of its items.
 _ATTEMPTS = 8
@@ -130,6 +133,18 @@ class DynamoUnitOfWork:
     def otps(self) -> DynamoOtpRepository:
         return DynamoOtpRepository(self._live_session())
 
+    @cached_property
+    def users(self) -> DynamoUserRepository:
+        return DynamoUserRepository(self._live_session())
+
+    @cached_property
+    def sessions(self) -> DynamoSessionRepository:
+        return DynamoSessionRepository(self._live_session(), self.users)
+
+    @cached_property
+    def audit_log(self) -> DynamoAuditLog:
+        return DynamoAuditLog(self._live_session())
+
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
@@ -198,22 +213,17 @@ class DynamoUnitOfWork:
     ) -> list[Write]:
         """The chain's next entries and its moved head; the head's condition makes two
         units that chained after the same head collide, and the loser chains again."""
-        stored = await session.table.get({"PK": AUDIT_CHAIN, "SK": "HEAD"}, session.capacity)
+        stored = await session.table.get({"PK": AUDIT_CHAIN, "SK": HEAD_SK}, session.capacity)
         head = EMPTY_CHAIN if stored is None else ChainHead(as_int(stored["seq"]), stored["hash"])
         entries = chain(records, head)
         buffer = WriteBuffer()
         for entry in entries:
-            item = {
-                "PK": AUDIT_CHAIN,
-                "SK": f"SEQ#{entry.seq:012d}",
-                "kind": "audit-entry",
-                "data": _json(entry),
-            }
-            buffer.put(item, condition=NEW_ITEM)
+            for item in audit_items(entry):
+                buffer.put(item, condition=NEW_ITEM)
         last = entries[-1]
         moved = {
             "PK": AUDIT_CHAIN,
-            "SK": "HEAD",
+            "SK": HEAD_SK,
             "kind": "audit-head",
             "seq": last.seq,
             "hash": last.hash,
@@ -252,6 +262,12 @@ if TYPE_CHECKING:
 
     def _serves_the_built_domains(
         uow: DynamoUnitOfWork,
-    ) -> tuple[CountriesUnitOfWork, PractitionersUnitOfWork, PatientsUnitOfWork]:
+    ) -> tuple[
+        CountriesUnitOfWork,
+        PractitionersUnitOfWork,
+        PatientsUnitOfWork,
+        IdentityUnitOfWork,
+        AuditUnitOfWork,
+    ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
-        return uow, uow, uow
+        return uow, uow, uow, uow, uow
