@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from carehub.adapters.identity.tokens import JwtAccessTokens
+from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.bootstrap.backends import connect, secret_box
 from carehub.config import Settings
 from carehub.identity.ports import AccessClaims
@@ -29,7 +30,7 @@ def signed_with_the_stored_key(server: ApiServer, claims: AccessClaims) -> str:
         db = await connect(server.database_url, settings)
         try:
             tokens = JwtAccessTokens(
-                db,
+                SqlSigningKeys(db),
                 server.clock,
                 issuer=settings.token_issuer,
                 ttl_seconds=900,

@@ -20,6 +20,7 @@ from carehub.identity.model import OtpChallenge, OtpPurpose
 from carehub.identity.ports import IdentityUnitOfWork
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 
 class Unit(AuditUnitOfWork, IdentityUnitOfWork, Protocol):

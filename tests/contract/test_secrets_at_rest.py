@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.sql.database import Database, Statement, insert_into
 from carehub.adapters.sql.sealed_secrets import SecretsInPlainText, check_secret_key
+from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.adapters.sql.sqlite import sqlite_path
 from carehub.adapters.sql.tables import signing_keys, webhook_subscriptions
 from carehub.bootstrap import build, connect, seal_stored_secrets, secret_box, units_of_work
@@ -93,7 +94,11 @@ def subscription(secret: str = WEBHOOK_SECRET) -> WebhookSubscription:
 
 def tokens(db: Database, settings: Settings) -> JwtAccessTokens:
     return JwtAccessTokens(
-        db, AdjustableClock(), secrets=secret_box(settings), issuer="carehub", ttl_seconds=900
+        SqlSigningKeys(db),
+        AdjustableClock(),
+        secrets=secret_box(settings),
+        issuer="carehub",
+        ttl_seconds=900,
     )
 
 

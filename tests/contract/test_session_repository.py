@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from carehub.identity.model import REFRESH_TTL, RefreshSession
 from carehub.identity.ports import IdentityUnitOfWork
 from carehub.kernel.ids import new_id
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.contract.test_user_repository import a_user
 
 NewUnit = Callable[[], IdentityUnitOfWork]

@@ -18,6 +18,7 @@ from carehub.identity.model import SignupProfile, User, UserStatus
 from carehub.identity.ports import IdentityUnitOfWork
 from carehub.kernel.actor import Role
 from carehub.kernel.ids import new_id
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 
 NewUnit = Callable[[], IdentityUnitOfWork]
 CREATED = datetime(2031, 3, 10, 8, 0, 0, 123456, tzinfo=UTC)

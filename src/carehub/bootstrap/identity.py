@@ -7,6 +7,7 @@ from collections.abc import Callable
 from carehub.adapters.identity.passwords import Argon2Hasher
 from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.bootstrap.backends import external_roles, external_verifier
 from carehub.config import Settings
@@ -67,7 +68,7 @@ def identity_service(
         clock,
         hasher=Argon2Hasher(),
         tokens=JwtAccessTokens(
-            db,
+            SqlSigningKeys(db),
             clock,
             secrets=secrets,
             issuer=settings.token_issuer,

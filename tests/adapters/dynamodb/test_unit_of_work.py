@@ -18,9 +18,10 @@ import structlog
 from structlog.testing import capture_logs
 
 from carehub.adapters.dynamodb import unit_of_work
+from carehub.adapters.dynamodb.audit import AUDIT_CHAIN
 from carehub.adapters.dynamodb.items import as_int, to_wire
 from carehub.adapters.dynamodb.table_client import Capacity, DynamoTable
-from carehub.adapters.dynamodb.unit_of_work import AUDIT_CHAIN, DynamoUnitOfWork
+from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.writes import ChangedMeanwhile, TransactionTooLarge
 from carehub.adapters.sql.database import as_datetime
 from carehub.audit.model import EMPTY_CHAIN, AuditEntry

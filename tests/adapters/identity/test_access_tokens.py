@@ -10,6 +10,7 @@ import pytest
 
 from carehub.adapters.identity.tokens import JwtAccessTokens
 from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.bootstrap import connect
 from carehub.config import Settings
 from carehub.identity.ports import AccessClaims, InvalidAccessToken
@@ -31,7 +32,7 @@ async def db(sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
 
 def tokens(db: Database, ttl_seconds: int = 900) -> JwtAccessTokens:
     return JwtAccessTokens(
-        db,
+        SqlSigningKeys(db),
         AdjustableClock(),
         secrets=fixed_secret_box(),
         issuer="carehub-test",

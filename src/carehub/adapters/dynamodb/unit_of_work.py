@@ -16,6 +16,7 @@ import structlog
 
 from carehub.adapters.dynamodb.analytics import DynamoAnalyticsRepository
 from carehub.adapters.dynamodb.appointments import DynamoAppointmentRepository
+from carehub.adapters.dynamodb.audit import AUDIT_CHAIN, HEAD_SK, DynamoAuditLog, audit_items
 from carehub.adapters.dynamodb.countries import DynamoCountryDirectory, DynamoCountryRepository
 from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
 from carehub.adapters.dynamodb.files import DynamoFileRepository
@@ -26,10 +27,12 @@ from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.outbox import OUTBOX_SHARDS, outbox_shard
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
+from carehub.adapters.dynamodb.refresh_sessions import DynamoSessionRepository
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.slot_claims import DynamoSlotClaims
 from carehub.adapters.dynamodb.stamps import DynamoStampRepository
 from carehub.adapters.dynamodb.table_client import DynamoDbFailed, DynamoTable
+from carehub.adapters.dynamodb.users import DynamoUserRepository
 from carehub.adapters.dynamodb.waitlist import DynamoWaitlistRepository
 from carehub.adapters.dynamodb.webhooks import DynamoWebhookRepository
 from carehub.adapters.dynamodb.writes import (
@@ -49,9 +52,11 @@ from carehub.kernel.secret_box import SecretBox
 
 if TYPE_CHECKING:
     from carehub.analytics.ports import AnalyticsUnitOfWork
+    from carehub.audit.ports import AuditUnitOfWork
     from carehub.countries.ports import CountriesUnitOfWork
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.events.ports import ConsumerUnitOfWork
+    from carehub.identity.ports import IdentityUnitOfWork
     from carehub.patients.ports import PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
@@ -59,8 +64,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("carehub.dynamodb")
 
-# Until the audit domain shards its chain (docs/dynamodb.md, "Audit chain"), one chain.
-AUDIT_CHAIN = "AUDIT#0"
 # How often a commit is sent again when only its chaining lost a race, or DynamoDB
 # cancelled it for a concurrent transaction on one of its items.
 _ATTEMPTS = 8
@@ -195,6 +198,18 @@ class DynamoUnitOfWork:
         written = session is not None and bool(session.writes.writes())
         return written or bool(self._events) or bool(self._audit)
 
+    @cached_property
+    def users(self) -> DynamoUserRepository:
+        return DynamoUserRepository(self._live_session())
+
+    @cached_property
+    def sessions(self) -> DynamoSessionRepository:
+        return DynamoSessionRepository(self._live_session(), self.users)
+
+    @cached_property
+    def audit_log(self) -> DynamoAuditLog:
+        return DynamoAuditLog(self._live_session())
+
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
@@ -263,22 +278,17 @@ class DynamoUnitOfWork:
     ) -> list[Write]:
         """The chain's next entries and its moved head; the head's condition makes two
         units that chained after the same head collide, and the loser chains again."""
-        stored = await session.table.get({"PK": AUDIT_CHAIN, "SK": "HEAD"}, session.capacity)
+        stored = await session.table.get({"PK": AUDIT_CHAIN, "SK": HEAD_SK}, session.capacity)
         head = EMPTY_CHAIN if stored is None else ChainHead(as_int(stored["seq"]), stored["hash"])
         entries = chain(records, head)
         buffer = WriteBuffer()
         for entry in entries:
-            item = {
-                "PK": AUDIT_CHAIN,
-                "SK": f"SEQ#{entry.seq:012d}",
-                "kind": "audit-entry",
-                "data": _json(entry),
-            }
-            buffer.put(item, condition=NEW_ITEM)
+            for item in audit_items(entry):
+                buffer.put(item, condition=NEW_ITEM)
         last = entries[-1]
         moved = {
             "PK": AUDIT_CHAIN,
-            "SK": "HEAD",
+            "SK": HEAD_SK,
             "kind": "audit-head",
             "seq": last.seq,
             "hash": last.hash,
@@ -323,9 +333,11 @@ if TYPE_CHECKING:
         PatientsUnitOfWork,
         DocumentsUnitOfWork,
         SchedulingUnitOfWork,
+        IdentityUnitOfWork,
+        AuditUnitOfWork,
     ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
-        return uow, uow, uow, uow, uow
+        return uow, uow, uow, uow, uow, uow, uow
 
     def _serves_the_event_backbone(
         uow: DynamoUnitOfWork,

@@ -1,5 +1,5 @@
-"""carehub's access tokens: ES256 JWTs signed with keys kept in the database, sealed by
-the secret box (never in plain text).
+"""carehub's access tokens: ES256 JWTs signed with keys kept in the store (a
+`SigningKeyStore`), sealed by the secret box (never in plain text).
 
 Every process reads the same keys, so tokens issued by one API worker verify in all of
 them. Rotation starts signing with a new key and keeps the old ones verifying (and in the
@@ -14,14 +14,11 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-import orjson
-import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from carehub.adapters.sql.database import Database, Statement, as_datetime, insert_into
-from carehub.adapters.sql.tables import signing_keys
+from carehub.adapters.identity.signing_keys import SigningKeyStore, StoredSigningKey
 from carehub.identity.ports import AccessClaims, InvalidAccessToken
 from carehub.kernel.clock import Clock
 from carehub.kernel.ids import new_id
@@ -33,14 +30,6 @@ _RELOAD_AT_MOST_EVERY = 1.0
 # A signature check costs more than the rest of a read; each token is checked once per
 # process and its claims kept until it expires. The bound keeps memory flat under floods.
 _VERIFIED_TOKENS_KEPT = 50_000
-k = signing_keys.c
-_KEYS = Statement(sa.select(signing_keys).order_by(k.created_at))
-_INSERT_KEY = insert_into(signing_keys, generated=())
-_SUPERSEDE = Statement(
-    sa.update(signing_keys)
-    .where(k.superseded_at.is_(None))
-    .values(superseded_at=sa.bindparam("at"))
-)
 
 
 @dataclass(frozen=True)
@@ -54,9 +43,15 @@ class _Key:
 
 class JwtAccessTokens:
     def __init__(
-        self, db: Database, clock: Clock, *, secrets: SecretBox, issuer: str, ttl_seconds: int
+        self,
+        keys: SigningKeyStore,
+        clock: Clock,
+        *,
+        secrets: SecretBox,
+        issuer: str,
+        ttl_seconds: int,
     ) -> None:
-        self._db = db
+        self._store = keys
         self._secrets = secrets
         self._clock = clock
         self.issuer = issuer
@@ -139,12 +134,10 @@ class JwtAccessTokens:
         return [key.public_jwk for key in self._keys.values()]
 
     async def rotate(self) -> str:
-        async with self._db.session() as session:
-            await session.execute(_SUPERSEDE, {"at": self._clock.now()})
-            kid = await self._insert_key(session)
-            await session.commit()
+        key = self._new_key()
+        await self._store.rotate_to(key)
         await self._load(force=True)
-        return kid
+        return key.kid
 
     async def _signing_key(self) -> _Key:
         if self._signing is None:
@@ -158,31 +151,25 @@ class JwtAccessTokens:
         if not force and time.monotonic() - self._loaded_at < _RELOAD_AT_MOST_EVERY:
             return
         self._loaded_at = time.monotonic()
-        async with self._db.session() as session:
-            rows = await session.fetch_all(_KEYS)
+        stored = await self._store.all()
         # Superseded keys verify until the longest-lived token they signed has expired.
         oldest_valid = self._clock.now() - timedelta(seconds=self.ttl_seconds + 60)
         keys: dict[str, _Key] = {}
-        for row in rows:
-            superseded = row["superseded_at"]
-            if superseded is not None and as_datetime(superseded) < oldest_valid:
+        for row in stored:
+            superseded = row.superseded_at
+            if superseded is not None and superseded < oldest_valid:
                 continue
-            pem = self._secrets.open(row["private_pem"])
+            pem = self._secrets.open(row.sealed_private_pem)
             private = serialization.load_pem_private_key(pem.encode(), None)
             assert isinstance(private, ec.EllipticCurvePrivateKey)
-            jwk = row["public_jwk"]
-            keys[row["kid"]] = _Key(
-                row["kid"],
-                private,
-                private.public_key(),
-                orjson.loads(jwk) if isinstance(jwk, str) else jwk,
-                superseded is None,
+            keys[row.kid] = _Key(
+                row.kid, private, private.public_key(), row.public_jwk, superseded is None
             )
         self._keys = keys
         current = [key for key in keys.values() if key.current]
         self._signing = current[-1] if current else None
 
-    async def _insert_key(self, session: Any) -> str:
+    def _new_key(self) -> StoredSigningKey:
         private = ec.generate_private_key(ec.SECP256R1())
         kid = new_id()
         jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
@@ -192,15 +179,10 @@ class JwtAccessTokens:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         ).decode()
-        await session.execute(
-            _INSERT_KEY,
-            {
-                "kid": kid,
-                "algorithm": ALGORITHM,
-                "private_pem": self._secrets.seal(pem),
-                "public_jwk": orjson.dumps(jwk).decode(),
-                "created_at": self._clock.now(),
-                "superseded_at": None,
-            },
+        return StoredSigningKey(
+            kid=kid,
+            algorithm=ALGORITHM,
+            sealed_private_pem=self._secrets.seal(pem),
+            public_jwk=jwk,
+            created_at=self._clock.now(),
         )
-        return kid

@@ -108,20 +108,20 @@ class SqlUserRepository:
 
     async def add(self, user: User) -> None:
         try:
-            await self._session.execute(_INSERT_USER, _user_row(user))
+            await self._session.execute(_INSERT_USER, user_row(user))
         except UniqueViolation as exc:
             raise _taken(exc) from exc
 
     async def get(self, user_id: str) -> User | None:
         row = await self._session.fetch_one(_USER_BY_ID, {"id": user_id})
-        return None if row is None else _user(row)
+        return None if row is None else user_from_row(row)
 
     async def get_by_email(self, email: str) -> User | None:
         row = await self._session.fetch_one(_USER_BY_EMAIL, {"email": email})
-        return None if row is None else _user(row)
+        return None if row is None else user_from_row(row)
 
     async def replace(self, user: User, *, expected_version: int) -> bool:
-        row = versioned_update_params(_user_row(user), expected_version)
+        row = versioned_update_params(user_row(user), expected_version)
         try:
             return await self._session.execute(_UPDATE_USER, row) == 1
         except UniqueViolation as exc:
@@ -138,7 +138,7 @@ class SqlUserRepository:
     async def list(self, *, cursor: str | None, limit: int) -> Page[User]:
         after = "" if cursor is None else cursor_position(cursor, "after", str)
         rows = await self._session.fetch_all(_LIST_USERS, {"after": after, "limit": limit + 1})
-        items = [_user(r) for r in rows[:limit]]
+        items = [user_from_row(r) for r in rows[:limit]]
         next_cursor = encode_cursor({"after": items[-1].id}) if len(rows) > limit else None
         return Page(items=items, next_cursor=next_cursor)
 
@@ -175,7 +175,7 @@ class SqlSessionRepository:
 
     async def signed_in_user(self, family_id: str, *, now: datetime) -> User | None:
         row = await self._session.fetch_one(_SIGNED_IN_USER, {"family_id": family_id, "now": now})
-        return None if row is None else _user(row)
+        return None if row is None else user_from_row(row)
 
 
 class SqlOtpRepository:
@@ -220,7 +220,7 @@ def _taken(exc: UniqueViolation) -> Exception:
     return exc
 
 
-def _user_row(user: User) -> dict[str, Any]:
+def user_row(user: User) -> dict[str, Any]:
     row = dict(vars(user))
     row["role"] = user.role.value
     row["status"] = user.status.value
@@ -239,7 +239,7 @@ def _user_row(user: User) -> dict[str, Any]:
     return row
 
 
-def _user(row: Row) -> User:
+def user_from_row(row: Row) -> User:
     return User(
         id=row["id"],
         email=row["email"],
