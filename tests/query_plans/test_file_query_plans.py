@@ -44,10 +44,12 @@ async def load(url: str, folder: Path) -> None:
                     if n < 3
                     else a_file(number, patient=f"p-{p}", status=statuses(number))
                 )
-                rows.append(files._to_row(replace(made, document_id=f"doc-{p}-{n % 4}", version=n)))
+                rows.append(
+                    files.file_row(replace(made, document_id=f"doc-{p}-{n % 4}", version=n))
+                )
         await uow._live_session().execute_many(files._INSERT, rows)
         marks = [
-            stamps._to_row(Stamp(f"s-{i}", row["id"], "dr-1", NOW + i * MINUTE, None))
+            stamps.stamp_row(Stamp(f"s-{i}", row["id"], "dr-1", NOW + i * MINUTE, None))
             for i, row in enumerate(rows[3::8])
         ]
         await uow._live_session().execute_many(stamps._INSERT, marks)
