@@ -43,11 +43,10 @@ from carehub.adapters.dynamodb.writes import (
     Write,
     WriteBuffer,
 )
+from carehub.adapters.queued_changes import QueuedChanges
 from carehub.audit.model import EMPTY_CHAIN, ChainHead, chain
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
-from carehub.kernel.events import DomainEvent
-from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.secret_box import SecretBox
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ log = structlog.get_logger("carehub.dynamodb")
 _ATTEMPTS = 8
 
 
-class DynamoUnitOfWork:
+class DynamoUnitOfWork(QueuedChanges):
     """One transaction on carehub's table (see `carehub.kernel.unit_of_work.UnitOfWork`).
 
     Reads go to the table (consistent `GetItem`s, `Query`s) and see this unit's own writes
@@ -85,15 +84,13 @@ class DynamoUnitOfWork:
         *,
         secrets: SecretBox,
     ) -> None:
+        super().__init__()
         self._table = table
         self._secrets = secrets
         self._clock = clock
         self._events_committed = events_committed
         self._opened = False
         self._session: DynamoSession | None = None
-        self._events: list[DomainEvent] = []
-        self._audit: list[AccessRecord] = []
-        self._claim: IdempotencyClaim | None = None
 
     async def __aenter__(self) -> Self:
         if self._opened:
@@ -209,15 +206,6 @@ class DynamoUnitOfWork:
     @cached_property
     def audit_log(self) -> DynamoAuditLog:
         return DynamoAuditLog(self._live_session())
-
-    def record(self, event: DomainEvent) -> None:
-        self._events.append(event)
-
-    def claim_idempotency(self, claim: IdempotencyClaim) -> None:
-        self._claim = claim
-
-    def audit(self, record: AccessRecord) -> None:
-        self._audit.append(record)
 
     async def commit(self) -> None:
         session = self._session

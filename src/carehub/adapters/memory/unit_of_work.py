@@ -22,13 +22,11 @@ from carehub.adapters.memory.scheduling import (
     MemoryWaitlist,
 )
 from carehub.adapters.memory.store import IdempotencyEntry, MemoryStore
+from carehub.adapters.queued_changes import QueuedChanges
 from carehub.audit.model import EMPTY_CHAIN, ChainHead, chain
-from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
-from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import (
     REPLAY_WINDOW,
-    IdempotencyClaim,
     IdempotencyKeyRaced,
     StoredOutcome,
 )
@@ -41,11 +39,12 @@ if TYPE_CHECKING:
     from carehub.scheduling.ports import SchedulingUnitOfWork
 
 
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(QueuedChanges):
     """Every domain's unit of work over one `MemoryStore`, as `SqlUnitOfWork` is over one
     database."""
 
     def __init__(self, store: MemoryStore, clock: Clock) -> None:
+        super().__init__()
         self.store = store
         self._clock = clock
         self.patients = MemoryPatientRepository(store)
@@ -63,9 +62,6 @@ class MemoryUnitOfWork:
         self.slot_claims = MemorySlotClaims(store)
         self.files = MemoryFiles(store)
         self.stamps = MemoryStamps(store)
-        self._events: list[DomainEvent] = []
-        self._audit: list[AccessRecord] = []
-        self._claim: IdempotencyClaim | None = None
         self._snapshot: MemoryStore | None = None
         self._commits_seen = 0
         self.committed = False
@@ -73,9 +69,7 @@ class MemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         self._snapshot = self.store.snapshot()
         self._commits_seen = self.store.commits
-        self._events = []
-        self._audit = []
-        self._claim = None
+        self._forget_queued()
         return self
 
     async def __aexit__(
@@ -95,15 +89,6 @@ class MemoryUnitOfWork:
         else:
             self.store.restore(self._snapshot)
         self._snapshot = None
-
-    def record(self, event: DomainEvent) -> None:
-        self._events.append(event)
-
-    def claim_idempotency(self, claim: IdempotencyClaim) -> None:
-        self._claim = claim
-
-    def audit(self, record: AccessRecord) -> None:
-        self._audit.append(record)
 
     async def commit(self) -> None:
         now = self._clock.now()

@@ -10,6 +10,7 @@ from typing import Self
 
 import orjson
 
+from carehub.adapters.queued_changes import QueuedChanges
 from carehub.adapters.sql import audit
 from carehub.adapters.sql.analytics import SqlAnalyticsRepository
 from carehub.adapters.sql.appointments import SqlAppointmentRepository
@@ -31,17 +32,16 @@ from carehub.adapters.sql.slot_claims import SqlSlotClaims
 from carehub.adapters.sql.stamps import SqlStampRepository
 from carehub.adapters.sql.tables import outbox, processed_messages
 from carehub.adapters.sql.webhooks import SqlWebhookRepository
-from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
-from carehub.kernel.idempotency import IdempotencyClaim, IdempotencyKeyRaced
+from carehub.kernel.idempotency import IdempotencyKeyRaced
 from carehub.kernel.secret_box import SecretBox
 
 _INSERT_OUTBOX = insert_into(outbox)
 _MARK_PROCESSED = insert_into(processed_messages, generated=())
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(QueuedChanges):
     """One transaction on a SQL database (see `carehub.kernel.unit_of_work.UnitOfWork`).
 
     Open it once (`async with`); repositories are made on first use, since most units
@@ -57,6 +57,7 @@ class SqlUnitOfWork:
         *,
         secrets: SecretBox,
     ) -> None:
+        super().__init__()
         self._db = db
         self._secrets = secrets
         self._clock = clock
@@ -64,9 +65,6 @@ class SqlUnitOfWork:
         self._events_committed = events_committed
         self._opened = False
         self._session: Session | None = None
-        self._events: list[DomainEvent] = []
-        self._audit: list[AccessRecord] = []
-        self._claim: IdempotencyClaim | None = None
 
     async def __aenter__(self) -> Self:
         if self._opened:
@@ -169,15 +167,6 @@ class SqlUnitOfWork:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
-
-    def record(self, event: DomainEvent) -> None:
-        self._events.append(event)
-
-    def claim_idempotency(self, claim: IdempotencyClaim) -> None:
-        self._claim = claim
-
-    def audit(self, record: AccessRecord) -> None:
-        self._audit.append(record)
 
     async def commit(self) -> None:
         session = self._session
