@@ -3,7 +3,7 @@ short pages rather than one unbounded read, and a lost head is told from an empt
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -11,27 +11,10 @@ from carehub.adapters.dynamodb import audit
 from carehub.adapters.dynamodb.table_client import DynamoTable
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.audit.ports import AuditFilter
-from carehub.bootstrap import dynamodb_units_of_work
 from tests.contract.test_audit_log import STAFF, record
-from tests.support.clock import AdjustableClock
-from tests.support.dynamodb import fresh_table
-from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 pytestmark = pytest.mark.aws
-
-
-@pytest.fixture
-async def table(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[DynamoTable]:
-    async with fresh_table(request, monkeypatch) as table:
-        yield table
-
-
-@pytest.fixture
-def new_uow(table: DynamoTable) -> NewUnit:
-    return dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def test_a_search_past_its_read_budget_returns_a_short_page_and_a_cursor(

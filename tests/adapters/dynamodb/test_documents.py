@@ -5,35 +5,23 @@ error as a Conflict, never a server error."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import pytest
 
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
-from carehub.bootstrap import dynamodb_units_of_work
 from carehub.documents.errors import StampExists
 from carehub.documents.model import Category, FileStatus, Stamp
 from carehub.documents.ports import PreopSlotTaken, VersionTaken
 from carehub.documents.preop import take_preop_slot
 from carehub.kernel.errors import Conflict
-from tests.support.clock import AdjustableClock
-from tests.support.dynamodb import fresh_table
 from tests.support.file_records import MINUTE, NOW, a_file, a_preop_image, file_id, race, store
-from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 RACERS = 10
 
 pytestmark = pytest.mark.aws
-
-
-@pytest.fixture
-async def new_uow(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[NewUnit]:
-    async with fresh_table(request, monkeypatch) as table:
-        yield dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def test_one_of_many_units_takes_the_last_free_preop_slot(new_uow: NewUnit) -> None:

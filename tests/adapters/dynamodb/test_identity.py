@@ -4,7 +4,7 @@ DynamoDB has no row locks (docs/dynamodb.md, "identity")."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -12,27 +12,15 @@ import pytest
 
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.users import AdminsChangedMeanwhile
-from carehub.bootstrap import dynamodb_units_of_work
 from carehub.identity.errors import EmailTaken, PatientLinkTaken, SessionInvalid
 from carehub.identity.model import User, UserStatus
 from carehub.kernel.actor import Role
 from carehub.kernel.ids import new_id
 from tests.contract.test_session_repository import LATER, a_session
 from tests.contract.test_user_repository import CREATED, a_user
-from tests.support.clock import AdjustableClock
-from tests.support.dynamodb import fresh_table
-from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 pytestmark = pytest.mark.aws
-
-
-@pytest.fixture
-async def new_uow(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[NewUnit]:
-    async with fresh_table(request, monkeypatch) as table:
-        yield dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def add(new_uow: NewUnit, *users: User) -> None:

@@ -5,7 +5,7 @@ unbounded read, and no adapter code calls Scan."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,26 +14,14 @@ import pytest
 from carehub.adapters.dynamodb import patient_search
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.writes import ChangedMeanwhile
-from carehub.bootstrap import dynamodb_units_of_work
 from carehub.patients.errors import IdentifierTaken, MrnTaken
 from carehub.patients.model import Address, Identifier
 from carehub.patients.ports import PatientFilter
 from tests.contract.patient_records import person
-from tests.support.clock import AdjustableClock
-from tests.support.dynamodb import fresh_table
-from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 DNI = "urn:pe:dni"
 ADAPTER_SOURCE = Path(__file__).parents[3] / "src" / "carehub" / "adapters" / "dynamodb"
-
-
-@pytest.fixture
-async def new_uow(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[NewUnit]:
-    async with fresh_table(request, monkeypatch) as table:
-        yield dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 @pytest.mark.aws

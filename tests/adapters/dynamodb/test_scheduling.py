@@ -7,7 +7,7 @@ read budget."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -16,29 +16,17 @@ import pytest
 from carehub.adapters.dynamodb import appointments as dynamo_appointments
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.writes import ChangedMeanwhile
-from carehub.bootstrap import dynamodb_units_of_work
 from carehub.scheduling.errors import SlotTaken
 from carehub.scheduling.model import Action, HoldStatus, Status
 from carehub.scheduling.ports import AppointmentFilter
 from tests.contract import test_appointment_repository as appointments
 from tests.contract import test_hold_repository as holds
 from tests.contract.test_slot_claims import DAY, MINUTE, NINE, NOW, appointment, hold
-from tests.support.clock import AdjustableClock
-from tests.support.dynamodb import fresh_table
-from tests.support.services import fixed_secret_box
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 CONTENDERS = 50
 
 pytestmark = pytest.mark.aws
-
-
-@pytest.fixture
-async def new_uow(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[NewUnit]:
-    async with fresh_table(request, monkeypatch) as table:
-        yield dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def busy_owners(new_uow: NewUnit, doctor: str = "doc-1") -> list[str]:

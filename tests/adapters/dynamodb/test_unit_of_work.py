@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +25,6 @@ from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.writes import ChangedMeanwhile, TransactionTooLarge
 from carehub.adapters.sql.database import as_datetime
 from carehub.audit.model import EMPTY_CHAIN, AuditEntry
-from carehub.bootstrap import dynamodb_units_of_work
 from carehub.countries.errors import CountryTaken
 from carehub.countries.events import CountryChanged
 from carehub.kernel.actor import Actor, Role
@@ -33,26 +32,10 @@ from carehub.kernel.audit import AccessRecord
 from carehub.kernel.idempotency import IdempotencyClaim, IdempotencyKeyRaced
 from tests.contract.test_country_repository import NOW, country
 from tests.contract.test_doctor_repository import doctor
-from tests.support.clock import AdjustableClock
-from tests.support.dynamodb import fresh_table
-from tests.support.services import fixed_secret_box
 
 pytestmark = pytest.mark.aws
 
 NewUnit = Callable[[], DynamoUnitOfWork]
-
-
-@pytest.fixture
-async def table(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[DynamoTable]:
-    async with fresh_table(request, monkeypatch) as table:
-        yield table
-
-
-@pytest.fixture
-def new_uow(table: DynamoTable) -> NewUnit:
-    return dynamodb_units_of_work(table, AdjustableClock(), secrets=fixed_secret_box())
 
 
 async def items_under(table: DynamoTable, partition: str) -> list[dict[str, Any]]:
