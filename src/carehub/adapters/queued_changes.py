@@ -16,6 +16,13 @@ class QueuedChanges:
         self._events: list[DomainEvent] = []
         self._audit: list[AccessRecord] = []
         self._claim: IdempotencyClaim | None = None
+        self._opened = False
+
+    def _open_once(self) -> None:
+        """A unit of work is entered once: its queue and its repositories are its own."""
+        if self._opened:
+            raise RuntimeError("a unit of work is opened once")
+        self._opened = True
 
     def record(self, event: DomainEvent) -> None:
         """Queue a domain event; it reaches the outbox only if the unit commits."""

@@ -89,13 +89,10 @@ class DynamoUnitOfWork(QueuedChanges):
         self._secrets = secrets
         self._clock = clock
         self._events_committed = events_committed
-        self._opened = False
         self._session: DynamoSession | None = None
 
     async def __aenter__(self) -> Self:
-        if self._opened:
-            raise RuntimeError("a unit of work is opened once")
-        self._opened = True
+        self._open_once()
         self._session = DynamoSession(self._table)
         return self
 

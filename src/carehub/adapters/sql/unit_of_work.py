@@ -63,13 +63,10 @@ class SqlUnitOfWork(QueuedChanges):
         self._clock = clock
         self._audit_writer = audit_writer
         self._events_committed = events_committed
-        self._opened = False
         self._session: Session | None = None
 
     async def __aenter__(self) -> Self:
-        if self._opened:
-            raise RuntimeError("a unit of work is opened once")
-        self._opened = True
+        self._open_once()
         self._session = self._db.session()
         return self
 
