@@ -1,4 +1,5 @@
-"""A real carehub server per SQL backend; every test starts from empty tables."""
+"""A real carehub server per store (SQLite, PostgreSQL, DynamoDB on the session's moto
+server); every test starts from empty tables."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.support.answers import ANSWERS
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
 from tests.support.countries import create_shipped_countries
+from tests.support.dynamodb import empty_table, new_table
 from tests.support.server import running_server
 from tests.support.services import empty_postgres, empty_sqlite, fresh_sqlite
 
@@ -29,6 +31,11 @@ class ApiServer:
 
     admin_token: str
     data_dir: Path
+    aws_endpoint: str | None = None
+
+    @property
+    def on_dynamodb(self) -> bool:
+        return self.database_url.startswith("dynamodb://")
 
     def client(self, token: str | None = None) -> httpx.Client:
         """A client signed in as the bootstrap admin (or with the given token)."""
@@ -38,18 +45,27 @@ class ApiServer:
     def empty(self) -> None:
         if self.database_url.startswith("sqlite"):
             empty_sqlite(sqlite_path(self.database_url))
+        elif self.aws_endpoint is not None:
+            empty_table(self.aws_endpoint, self.database_url)
         else:
             empty_postgres(self.database_url)
         self.clock.offset = timedelta()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+STORES = [*BACKENDS, pytest.param("dynamodb", marks=pytest.mark.aws)]
+
+
+@pytest.fixture(scope="session", params=STORES)
 def api_server(
     request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiServer]:
     folder = tmp_path_factory.mktemp(f"api-{request.param}")
+    endpoint: str | None = None
     if request.param == "sqlite":
         url = fresh_sqlite(sqlite_template, folder)
+    elif request.param == "dynamodb":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        url = new_table(endpoint)
     else:
         url = request.getfixturevalue("api_postgres_url")
     clock = AdjustableClock()
@@ -61,10 +77,14 @@ def api_server(
         auth_limit_per_address=100_000,
         # The suite makes thousands of requests a minute as one admin from one address.
         rate_limit_per_minute=1_000_000,
+        aws_endpoint_url=endpoint,
     )
-    with running_server(settings, clock) as base_url:
-        token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
-        yield ApiServer(base_url, url, clock, token, folder)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto accepts any credentials
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with running_server(settings, clock) as base_url:
+            token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+            yield ApiServer(base_url, url, clock, token, folder, endpoint)
 
 
 @pytest.fixture
