@@ -54,6 +54,29 @@ class ApiServer:
 
 STORES = [*BACKENDS, pytest.param("dynamodb", marks=pytest.mark.aws)]
 
+# API tests that do not pass on DynamoDB yet, each with why (docs/dynamodb.md, status):
+# marked as expected failures on that store alone, strictly, so a fix shows up at once.
+_SQL_AUDIT_TABLES = "tampers with the audit entries through SQL; no DynamoDB equivalent yet"
+NOT_YET_ON_DYNAMODB = {
+    "test_audit_trail.py::test_the_database_refuses_to_change_or_remove_entries": (
+        _SQL_AUDIT_TABLES
+    ),
+    "test_audit_trail.py::test_verify_names_a_changed_entry": _SQL_AUDIT_TABLES,
+    "test_audit_trail.py::test_verify_names_a_removed_entry": _SQL_AUDIT_TABLES,
+    "test_audit_trail.py::test_verify_notices_the_last_entries_removed": _SQL_AUDIT_TABLES,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or callspec.params.get("api_server") != "dynamodb":
+            continue
+        test = f"{item.path.name}::{item.originalname}"  # type: ignore[attr-defined]
+        if test in NOT_YET_ON_DYNAMODB:
+            reason = NOT_YET_ON_DYNAMODB[test]
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
 
 @pytest.fixture(scope="session", params=STORES)
 def api_server(

@@ -384,23 +384,19 @@ def database_revision(settings: Settings) -> str | None:
 
 
 def _table_revision(settings: Settings) -> str | None:
+    # A plain client, called here and now: the CLI asks from inside its event loop too.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from carehub.adapters.aws.clients import connector
     from carehub.adapters.dynamodb.table import current_revision
-    from carehub.adapters.dynamodb.table_client import DynamoDbFailed
+    from carehub.adapters.dynamodb.url import parse_dynamodb_url
 
-    async def read() -> str | None:
-        table = connect_dynamodb(settings)
-        try:
-            revision: str | None = await table.call(
-                "table status", lambda c: current_revision(c, table.name)
-            )
-            return revision
-        finally:
-            await table.close()
-
+    target = parse_dynamodb_url(settings.resolved_database_url)
+    make = connector("dynamodb", region=target.region, endpoint_url=settings.aws_endpoint_url)
     try:
-        return asyncio.run(read())
-    except DynamoDbFailed as exc:
-        raise DatabaseUnreachable(str(exc)) from exc
+        return current_revision(make(), target.table)
+    except (ClientError, BotoCoreError) as exc:
+        raise DatabaseUnreachable(f"DynamoDB: {type(exc).__name__}: {exc}") from exc
 
 
 @dataclass(frozen=True)
