@@ -62,7 +62,9 @@ async def connect(url: str, settings: Settings) -> Database:
         return await PostgresDatabase.connect(url, max_size=settings.database_pool_size)
     if url.startswith(_DYNAMODB):
         raise ValueError("a dynamodb:// URL names a table, not a SQL database: use open_store")
-    raise ValueError("CAREHUB_DATABASE_URL must start with sqlite:/// or postgresql://")
+    raise ValueError(
+        "CAREHUB_DATABASE_URL must start with sqlite:///, postgresql:// or dynamodb://"
+    )
 
 
 def units_of_work(
