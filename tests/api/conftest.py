@@ -1,4 +1,5 @@
-"""A real carehub server per SQL backend; every test starts from empty tables."""
+"""A real carehub server per store (SQLite, PostgreSQL, DynamoDB on the session's moto
+server); every test starts from empty tables."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.support.answers import ANSWERS
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
 from tests.support.countries import create_shipped_countries
+from tests.support.dynamodb import empty_table, new_table
 from tests.support.server import running_server
 from tests.support.services import empty_postgres, empty_sqlite, fresh_sqlite
 
@@ -29,6 +31,11 @@ class ApiServer:
 
     admin_token: str
     data_dir: Path
+    aws_endpoint: str | None = None
+
+    @property
+    def on_dynamodb(self) -> bool:
+        return self.database_url.startswith("dynamodb://")
 
     def client(self, token: str | None = None) -> httpx.Client:
         """A client signed in as the bootstrap admin (or with the given token)."""
@@ -38,18 +45,54 @@ class ApiServer:
     def empty(self) -> None:
         if self.database_url.startswith("sqlite"):
             empty_sqlite(sqlite_path(self.database_url))
+        elif self.aws_endpoint is not None:
+            empty_table(self.aws_endpoint, self.database_url)
         else:
             empty_postgres(self.database_url)
         self.clock.offset = timedelta()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+STORES = [*BACKENDS, pytest.param("dynamodb", marks=pytest.mark.aws)]
+
+# API tests that do not pass on DynamoDB yet, each with why (docs/dynamodb.md, status):
+# marked as expected failures on that store alone, strictly, so a fix shows up at once.
+_SQL_AUDIT_TABLES = "tampers with the audit entries through SQL; no DynamoDB equivalent yet"
+NOT_YET_ON_DYNAMODB = {
+    "test_audit_trail.py::test_the_database_refuses_to_change_or_remove_entries": (
+        _SQL_AUDIT_TABLES
+    ),
+    "test_audit_trail.py::test_verify_names_a_changed_entry": _SQL_AUDIT_TABLES,
+    "test_audit_trail.py::test_verify_names_a_removed_entry": _SQL_AUDIT_TABLES,
+    "test_audit_trail.py::test_verify_notices_the_last_entries_removed": _SQL_AUDIT_TABLES,
+    "test_create_and_read.py::test_concurrent_creates_all_succeed_with_distinct_mrns": (
+        "40 creates, 8 at a time, all move one MRN counter item: on the moto server, which "
+        "answers one request at a time, some outlast the client's 30 s timeout"
+    ),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or callspec.params.get("api_server") != "dynamodb":
+            continue
+        test = f"{item.path.name}::{item.originalname}"  # type: ignore[attr-defined]
+        if test in NOT_YET_ON_DYNAMODB:
+            reason = NOT_YET_ON_DYNAMODB[test]
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.fixture(scope="session", params=STORES)
 def api_server(
     request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiServer]:
     folder = tmp_path_factory.mktemp(f"api-{request.param}")
+    endpoint: str | None = None
     if request.param == "sqlite":
         url = fresh_sqlite(sqlite_template, folder)
+    elif request.param == "dynamodb":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        url = new_table(endpoint)
     else:
         url = request.getfixturevalue("api_postgres_url")
     clock = AdjustableClock()
@@ -61,10 +104,14 @@ def api_server(
         auth_limit_per_address=100_000,
         # The suite makes thousands of requests a minute as one admin from one address.
         rate_limit_per_minute=1_000_000,
+        aws_endpoint_url=endpoint,
     )
-    with running_server(settings, clock) as base_url:
-        token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
-        yield ApiServer(base_url, url, clock, token, folder)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto accepts any credentials
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with running_server(settings, clock) as base_url:
+            token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+            yield ApiServer(base_url, url, clock, token, folder, endpoint)
 
 
 @pytest.fixture

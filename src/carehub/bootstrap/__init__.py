@@ -11,12 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from carehub.adapters.sql.database import DatabaseUnreachable
-from carehub.adapters.sql.idempotency import SqlIdempotencyStore
-from carehub.adapters.sql.sealed_secrets import check_secret_key
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap.backends import (
     SchemaStatus,
+    Store,
     connect,
     connect_broker,
     connect_dynamodb,
@@ -26,11 +25,13 @@ from carehub.bootstrap.backends import (
     mailer,
     object_routes,
     object_store,
+    open_store,
     rate_limiters,
     schema_status,
     seal_stored_secrets,
     secret_box,
     sms_sender,
+    sql_event_stores,
     storage_events,
     streamed_bodies,
     units_of_work,
@@ -42,7 +43,6 @@ from carehub.bootstrap.domains import (
     documents,
     event_backbone,
     scheduling,
-    sql_event_stores,
     webhook_service,
 )
 from carehub.bootstrap.identity import identity_service
@@ -71,6 +71,7 @@ __all__ = [
     "DatabaseUnreachable",
     "EventBackbone",
     "SchemaStatus",
+    "Store",
     "build",
     "connect",
     "connect_broker",
@@ -82,6 +83,7 @@ __all__ = [
     "ensure_bootstrap_admin",
     "event_backbone",
     "object_routes",
+    "open_store",
     "schema_status",
     "seal_stored_secrets",
     "secret_box",
@@ -126,30 +128,18 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     """Connect to the configured backends and wire the use cases to them."""
     clock = clock or SystemClock()
 
-    # Adapters: one per port, as the settings name them.
-    db = await connect(settings.resolved_database_url, settings)
+    # Adapters: one per port, as the settings name them; units of work that commit events
+    # wake the outbox relay.
+    events_committed = asyncio.Event()
     secrets = secret_box(settings)
-    try:
-        await check_secret_key(db, secrets)
-    except BaseException:
-        await db.close()
-        raise
+    store = await open_store(settings, clock, events_committed.set, secrets=secrets)
+    uow = store.units_of_work
     broker = connect_broker(settings)
     mail = mailer(settings)
     sms = sms_sender(settings)
     objects = object_store(settings, clock)
     stored = storage_events(settings)
     limiter, request_limiter, close_limiter = await rate_limiters(settings, clock)
-
-    # Units of work; those that commit events wake the outbox relay.
-    events_committed = asyncio.Event()
-    uow = units_of_work(
-        db,
-        clock,
-        events_committed.set,
-        secrets=secrets,
-        audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
-    )
 
     # Use cases.
     patients = PatientService(uow, clock)
@@ -159,7 +149,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         settings,
         uow,
         clock,
-        db=db,
+        signing_keys=store.signing_keys,
         secrets=secrets,
         limiter=limiter,
         mailer=mail,
@@ -174,7 +164,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     # The event backbone that feeds them.
     events = await event_backbone(
         settings,
-        sql_event_stores(db, clock),
+        store.event_stores,
         clock,
         broker=broker,
         units_of_work=uow,
@@ -189,7 +179,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         await objects.close()
         if stored is not None:
             await stored.close()
-        await db.close()
+        await store.close()
 
     return Carehub(
         settings=settings,
@@ -212,10 +202,10 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         stamps=files.stamps,
         objects=objects,
         storage_events=stored,
-        idempotency=SqlIdempotencyStore(db, clock),
+        idempotency=store.idempotency,
         request_rate=RequestRate(request_limiter, per_minute=settings.rate_limit_per_minute),
         events=events,
-        check_ready=db.ping,
+        check_ready=store.ping,
         close=close,
         clock=clock,
     )

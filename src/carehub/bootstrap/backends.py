@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from carehub.adapters.blob.folder import FolderObjectStore, folder_secret
 from carehub.adapters.broker.memory import MemoryBroker
 from carehub.adapters.cdn.none import NoCdn
+from carehub.adapters.identity.signing_keys import SigningKeyStore
 from carehub.adapters.mail.folder import FolderMailer
 from carehub.adapters.mail.smtp import smtp_mailer_from_url
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
@@ -21,9 +22,13 @@ from carehub.adapters.secrets.aesgcm import AesGcmSecretBox
 from carehub.adapters.secrets.key import key_encryption_key
 from carehub.adapters.sms.folder import FolderSmsSender
 from carehub.adapters.sql.audit import AuditWriter
-from carehub.adapters.sql.database import Database
+from carehub.adapters.sql.database import Database, DatabaseUnreachable
+from carehub.adapters.sql.dead_letters import SqlDeadLetters
+from carehub.adapters.sql.idempotency import SqlIdempotencyStore
+from carehub.adapters.sql.outbox import SqlOutboxStore
 from carehub.adapters.sql.postgres import PostgresDatabase
-from carehub.adapters.sql.sealed_secrets import seal_plaintext_secrets
+from carehub.adapters.sql.sealed_secrets import check_secret_key, seal_plaintext_secrets
+from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.config import Settings
@@ -33,6 +38,7 @@ from carehub.identity.commands import ExternalRoles
 from carehub.identity.ports import ExternalTokenVerifier
 from carehub.kernel.actor import Role
 from carehub.kernel.clock import Clock
+from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.mail import Mailer
 from carehub.kernel.rate_limit import RateLimiter
 from carehub.kernel.secret_box import SecretBox
@@ -41,6 +47,9 @@ from carehub.kernel.sms import SmsSender
 if TYPE_CHECKING:
     from carehub.adapters.dynamodb.table_client import DynamoTable
     from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+
+# A unit of work on whichever store the settings name; both serve every domain's port.
+AnyUnitOfWork: TypeAlias = "SqlUnitOfWork | DynamoUnitOfWork"
 
 _DYNAMODB = "dynamodb://"
 
@@ -52,9 +61,10 @@ async def connect(url: str, settings: Settings) -> Database:
     if url.startswith(("postgresql://", "postgres://", "postgresql+")):
         return await PostgresDatabase.connect(url, max_size=settings.database_pool_size)
     if url.startswith(_DYNAMODB):
-        # Only some ports have their DynamoDB adapter yet (docs/dynamodb.md, status).
-        raise ValueError("carehub does not serve from DynamoDB yet; `carehub db upgrade` only")
-    raise ValueError("CAREHUB_DATABASE_URL must start with sqlite:/// or postgresql://")
+        raise ValueError("a dynamodb:// URL names a table, not a SQL database: use open_store")
+    raise ValueError(
+        "CAREHUB_DATABASE_URL must start with sqlite:///, postgresql:// or dynamodb://"
+    )
 
 
 def units_of_work(
@@ -74,6 +84,11 @@ def units_of_work(
         return SqlUnitOfWork(db, clock, writer, events_committed, secrets=secrets)
 
     return uow
+
+
+def sql_event_stores(db: Database, clock: Clock) -> tuple[OutboxStore, DeadLetters]:
+    """The outbox and the dead letters on a SQL database."""
+    return SqlOutboxStore(db, clock), SqlDeadLetters(db)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -255,6 +270,81 @@ def dynamodb_event_stores(
     return DynamoOutboxStore(table, clock, retention=retention), DynamoDeadLetters(table)
 
 
+@dataclass(frozen=True)
+class Store:
+    """The configured database as `build()` uses it, whichever it is: the one place that
+    chooses between the SQL pieces and the DynamoDB ones."""
+
+    units_of_work: Callable[[], AnyUnitOfWork]
+    event_stores: tuple[OutboxStore, DeadLetters]
+    idempotency: IdempotencyStore
+    signing_keys: SigningKeyStore
+    ping: Callable[[], Awaitable[None]]
+    close: Callable[[], Awaitable[None]]
+
+
+async def open_store(
+    settings: Settings,
+    clock: Clock,
+    events_committed: Callable[[], None],
+    *,
+    secrets: SecretBox,
+) -> Store:
+    """Open the database `CAREHUB_DATABASE_URL` names, once `secrets` proved to open the
+    secrets stored there (a wrong key stops carehub at start); units of work that commit
+    events call `events_committed`."""
+    if _on_dynamodb(settings):
+        return await _dynamodb_store(settings, clock, events_committed, secrets=secrets)
+    db = await connect(settings.resolved_database_url, settings)
+    try:
+        await check_secret_key(db, secrets)
+    except BaseException:
+        await db.close()
+        raise
+    uow = units_of_work(
+        db,
+        clock,
+        events_committed,
+        secrets=secrets,
+        audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
+    )
+    return Store(
+        units_of_work=uow,
+        event_stores=sql_event_stores(db, clock),
+        idempotency=SqlIdempotencyStore(db, clock),
+        signing_keys=SqlSigningKeys(db),
+        ping=db.ping,
+        close=db.close,
+    )
+
+
+async def _dynamodb_store(
+    settings: Settings,
+    clock: Clock,
+    events_committed: Callable[[], None],
+    *,
+    secrets: SecretBox,
+) -> Store:
+    from carehub.adapters.dynamodb.idempotency import DynamoIdempotencyStore
+    from carehub.adapters.dynamodb.sealed_secrets import check_table_secret_key
+    from carehub.adapters.dynamodb.signing_keys import DynamoSigningKeys
+
+    table = connect_dynamodb(settings)
+    try:
+        await check_table_secret_key(table, secrets)
+    except BaseException:
+        await table.close()
+        raise
+    return Store(
+        units_of_work=dynamodb_units_of_work(table, clock, events_committed, secrets=secrets),
+        event_stores=dynamodb_event_stores(table, clock, settings),
+        idempotency=DynamoIdempotencyStore(table, clock),
+        signing_keys=DynamoSigningKeys(table),
+        ping=table.ping,
+        close=table.close,
+    )
+
+
 def _on_dynamodb(settings: Settings) -> bool:
     return settings.resolved_database_url.startswith(_DYNAMODB)
 
@@ -286,12 +376,29 @@ async def seal_stored_secrets(settings: Settings) -> int:
 
 
 def database_revision(settings: Settings) -> str | None:
-    """The schema revision of the configured database."""
+    """The schema revision of the configured database (on DynamoDB: which of its indexes
+    the table has, None when there is no table)."""
     if _on_dynamodb(settings):
-        return "dynamodb (one table, no revisions)"
+        return _table_revision(settings)
     from carehub.adapters.sql import migrate  # Alembic: only when asked
 
     return migrate.current(settings.resolved_database_url)
+
+
+def _table_revision(settings: Settings) -> str | None:
+    # A plain client, called here and now: the CLI asks from inside its event loop too.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from carehub.adapters.aws.clients import connector
+    from carehub.adapters.dynamodb.table import current_revision
+    from carehub.adapters.dynamodb.url import parse_dynamodb_url
+
+    target = parse_dynamodb_url(settings.resolved_database_url)
+    make = connector("dynamodb", region=target.region, endpoint_url=settings.aws_endpoint_url)
+    try:
+        return current_revision(make(), target.table)
+    except (ClientError, BotoCoreError) as exc:
+        raise DatabaseUnreachable(f"DynamoDB: {type(exc).__name__}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -307,7 +414,12 @@ class SchemaStatus:
 
 
 def schema_status(settings: Settings) -> SchemaStatus:
-    """Read the schema revision; `DatabaseUnreachable` when the database cannot be opened."""
+    """Read the schema revision; `DatabaseUnreachable` when the database cannot be opened.
+    On DynamoDB the table is up to date when it exists with every index."""
+    if _on_dynamodb(settings):
+        from carehub.adapters.dynamodb.table import LATEST_REVISION
+
+        return SchemaStatus(current=_table_revision(settings), latest=LATEST_REVISION)
     from carehub.adapters.sql import migrate  # Alembic: only when asked
 
     return SchemaStatus(current=database_revision(settings), latest=migrate.latest())

@@ -13,13 +13,9 @@ from datetime import timedelta
 from carehub.adapters.http.vetted_network import SystemResolver
 from carehub.adapters.http.webhook_sender import HttpWebhookSender
 from carehub.adapters.images.pillow import PillowImages
-from carehub.adapters.sql.database import Database
-from carehub.adapters.sql.dead_letters import SqlDeadLetters
-from carehub.adapters.sql.outbox import SqlOutboxStore
-from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS
-from carehub.bootstrap.backends import cdn
+from carehub.bootstrap.backends import AnyUnitOfWork, cdn
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.countries.service import CountryService
@@ -101,11 +97,6 @@ async def event_backbone(
     return EventBackbone(broker, store, relay, runners, dead_letters)
 
 
-def sql_event_stores(db: Database, clock: Clock) -> tuple[OutboxStore, DeadLetters]:
-    """The outbox and the dead letters on a SQL database."""
-    return SqlOutboxStore(db, clock), SqlDeadLetters(db)
-
-
 @dataclass
 class Scheduling:
     """The scheduling use cases, which the consumers below also drive."""
@@ -120,7 +111,7 @@ class Scheduling:
 
 
 def scheduling(
-    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock, notifier: Notifier
+    settings: Settings, uow: Callable[[], AnyUnitOfWork], clock: Clock, notifier: Notifier
 ) -> Scheduling:
     return Scheduling(
         countries=CountryService(uow, clock),
@@ -145,7 +136,7 @@ class Documents:
 
 
 def documents(
-    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock, objects: ObjectStore
+    settings: Settings, uow: Callable[[], AnyUnitOfWork], clock: Clock, objects: ObjectStore
 ) -> Documents:
     limits = UploadLimits(
         max_bytes=settings.upload_max_bytes,
@@ -200,7 +191,7 @@ def consumers(
 
 
 def webhook_service(
-    settings: Settings, uow: Callable[[], SqlUnitOfWork], clock: Clock
+    settings: Settings, uow: Callable[[], AnyUnitOfWork], clock: Clock
 ) -> tuple[WebhookService, Callable[[], Awaitable[None]]]:
     """The webhook use cases; their sender resolves and vets every address it connects to."""
     policy = AddressPolicy(allow_private=settings.webhooks_allow_private)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from carehub.adapters.identity.passwords import Argon2Hasher
+from carehub.adapters.identity.signing_keys import SigningKeyStore
 from carehub.adapters.identity.tokens import JwtAccessTokens
-from carehub.adapters.sql.database import Database
-from carehub.adapters.sql.signing_keys import SqlSigningKeys
-from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap.backends import external_roles, external_verifier
+from carehub.bootstrap.backends import AnyUnitOfWork, external_roles, external_verifier
 from carehub.config import Settings
 from carehub.identity.commands import SignInLimits
 from carehub.identity.ports import SelfRegistration
@@ -53,22 +51,23 @@ class SelfRegisteredPatients:
 
 def identity_service(
     settings: Settings,
-    uow: Callable[[], SqlUnitOfWork],
+    uow: Callable[[], AnyUnitOfWork],
     clock: Clock,
     *,
-    db: Database,
+    signing_keys: SigningKeyStore,
     secrets: SecretBox,
     limiter: RateLimiter,
     mailer: Mailer,
     patients: PatientService,
 ) -> IdentityService:
-    """Sign-in, sessions and users: tokens signed with keys kept in `db`, sealed by `secrets`."""
+    """Sign-in, sessions and users: tokens signed with the keys of `signing_keys`, sealed by
+    `secrets`."""
     return IdentityService(
         uow,
         clock,
         hasher=Argon2Hasher(),
         tokens=JwtAccessTokens(
-            SqlSigningKeys(db),
+            signing_keys,
             clock,
             secrets=secrets,
             issuer=settings.token_issuer,

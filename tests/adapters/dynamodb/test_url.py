@@ -38,8 +38,8 @@ def test_anything_else_is_refused_saying_what_is_expected(url: str, says: str) -
         parse_dynamodb_url(url)
 
 
-async def test_carehub_does_not_serve_from_dynamodb_yet(tmp_path: Path) -> None:
-    """Only some ports have a DynamoDB adapter: the URL is for `carehub db upgrade` alone."""
+async def test_a_table_is_not_opened_as_a_sql_database(tmp_path: Path) -> None:
+    """`connect` opens SQL databases; a table is opened by `open_store`, as `build` does."""
     url = "dynamodb://carehub?region=us-east-1"
-    with pytest.raises(ValueError, match="does not serve from DynamoDB yet"):
+    with pytest.raises(ValueError, match="names a table, not a SQL database"):
         await connect(url, Settings(database_url=url, data_dir=tmp_path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 KEY_ATTRIBUTES = ("PK", "SK")
@@ -83,3 +84,23 @@ def create_or_update_table(client: Any, name: str) -> list[str]:
         )
         done.append(f"enabled TTL on {TTL_ATTRIBUTE}")
     return done
+
+
+def table_revision(indexes: Iterable[str]) -> str:
+    """What `carehub db current` says of a table with these indexes; the table has no
+    revisions, so it names the indexes (all of `INDEXES`: up to date)."""
+    return "one table with " + ", ".join(sorted(indexes)) if indexes else "one table, no index"
+
+
+LATEST_REVISION = table_revision(INDEXES)
+
+
+def current_revision(client: Any, name: str) -> str | None:
+    """The revision of the table `name` (None when there is no such table); only its
+    indexes count, they are what queries need."""
+    try:
+        table = client.describe_table(TableName=name)["Table"]
+    except client.exceptions.ResourceNotFoundException:
+        return None
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    return table_revision(present & set(INDEXES))

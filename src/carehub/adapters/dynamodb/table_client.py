@@ -105,6 +105,10 @@ class DynamoTable:
         capacity.count(response, writes=True)
         return outcome[0] if outcome else None
 
+    async def ping(self) -> None:
+        """Raise `DynamoDbFailed` unless the table answers (the readiness check)."""
+        await self._client.call("ping", lambda c: c.describe_table(TableName=self.name))
+
     async def call(self, what: str, call: Callable[[Any], Any]) -> Any:
         """Any other call on the client (maintenance: creating the table)."""
         return await self._client.call(what, call)

@@ -4,6 +4,7 @@ opens them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -64,21 +65,31 @@ async def seal_plaintext_secrets(db: Database, secrets: SecretBox) -> int:
 async def check_secret_key(db: Database, secrets: SecretBox) -> None:
     """Raise unless `secrets` opens every stored secret: a wrong key stops carehub at start
     instead of failing each sign-in and webhook delivery later."""
-    plain = 0
     async with db.session() as session:
-        for column in _SECRET_COLUMNS:
-            for row in await session.fetch_all(column.select):
-                if not secrets.is_sealed(row["secret"]):
-                    plain += 1
-                    continue
-                try:
-                    secrets.open(row["secret"])
-                except WrongSecretKey as exc:
-                    raise WrongSecretKey(
-                        "the secret key (CAREHUB_SECRET_KEY, or else <data_dir>/secret.key) "
-                        "does not open the secrets stored in the database: start carehub "
-                        "with the key that sealed them"
-                    ) from exc
+        stored = [
+            row["secret"]
+            for column in _SECRET_COLUMNS
+            for row in await session.fetch_all(column.select)
+        ]
+    check_opens_every_secret(secrets, stored)
+
+
+def check_opens_every_secret(secrets: SecretBox, stored: Iterable[str]) -> None:
+    """Raise unless `secrets` opens each of the `stored` secrets (`WrongSecretKey`) and
+    none is in plain text (`SecretsInPlainText`); any store's start-up check."""
+    plain = 0
+    for secret in stored:
+        if not secrets.is_sealed(secret):
+            plain += 1
+            continue
+        try:
+            secrets.open(secret)
+        except WrongSecretKey as exc:
+            raise WrongSecretKey(
+                "the secret key (CAREHUB_SECRET_KEY, or else <data_dir>/secret.key) "
+                "does not open the secrets stored in the database: start carehub "
+                "with the key that sealed them"
+            ) from exc
     if plain:
         raise SecretsInPlainText(
             f"{plain} secrets are stored in plain text: run `carehub db upgrade` to seal them"
