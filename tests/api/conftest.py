@@ -3,6 +3,7 @@ server); every test starts from empty tables."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -52,7 +53,11 @@ class ApiServer:
         self.clock.offset = timedelta()
 
 
-STORES = [*BACKENDS, pytest.param("dynamodb", marks=pytest.mark.aws)]
+# On the moto server an API test takes seconds on DynamoDB, so the whole suite would far
+# outlast CI's budget: it runs there on request (`CAREHUB_TEST_API_ON_DYNAMODB=1`) until it
+# is fast enough to run always (docs/dynamodb.md, status).
+ON_DYNAMODB = os.environ.get("CAREHUB_TEST_API_ON_DYNAMODB", "") == "1"
+STORES = [*BACKENDS, *([pytest.param("dynamodb", marks=pytest.mark.aws)] if ON_DYNAMODB else [])]
 
 # API tests that do not pass on DynamoDB yet, each with why (docs/dynamodb.md, status):
 # marked as expected failures on that store alone, strictly, so a fix shows up at once.
