@@ -78,7 +78,7 @@ class DynamoWaitlistRepository:
         skip: frozenset[str] = frozenset(),
     ) -> WaitlistEntry | None:
         def fits(entry: WaitlistEntry) -> bool:
-            return entry.id not in skip and entry.earliest <= start and entry.latest >= end
+            return entry.id not in skip and entry.fits(start, end)
 
         candidates = [
             await self._first_in_line("GSI1", _doctor_line(doctor_id), fits),

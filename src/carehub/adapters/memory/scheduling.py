@@ -204,8 +204,7 @@ class MemoryWaitlist:
                 if e.status is WaitStatus.WAITING
                 and e.id not in skip
                 and wants(e)
-                and e.earliest <= start
-                and e.latest >= end
+                and e.fits(start, end)
             ),
             key=lambda e: (e.created_at, e.id),
         )
