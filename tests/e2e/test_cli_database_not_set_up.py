@@ -95,3 +95,33 @@ def test_a_database_that_does_not_exist_is_named_in_one_line(tmp_path: Path) -> 
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("carehub: cannot open the database: ")
     assert 'database "carehub_never_created" does not exist' in line
+
+
+def unreachable_databases(tmp_path: Path) -> list[tuple[dict[str, str], str]]:
+    """Environments naming a database carehub cannot reach, each with what its line says."""
+    closed = f"127.0.0.1:{free_port()}"
+    base = {**os.environ, "CAREHUB_DATA_DIR": str(tmp_path / "data")}
+    no_aws_credentials = {
+        key: value for key, value in base.items() if not key.startswith("AWS_")
+    } | {
+        "HOME": str(tmp_path),  # no ~/.aws either
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "CAREHUB_DATABASE_URL": "dynamodb://carehub?region=us-east-1",
+        "CAREHUB_AWS_ENDPOINT_URL": f"http://{closed}",
+    }
+    return [
+        (base | {"CAREHUB_DATABASE_URL": f"postgresql://carehub@{closed}/test"}, "refused"),
+        (no_aws_credentials, "Unable to locate credentials"),
+        (no_aws_credentials | {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}, closed),
+    ]
+
+
+@pytest.mark.parametrize("args", [["db", "upgrade"], ["db", "current"]], ids=" ".join)
+def test_a_database_out_of_reach_is_named_in_one_line(args: list[str], tmp_path: Path) -> None:
+    for env, cause in unreachable_databases(tmp_path):
+        result = carehub(args, env)
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr + result.stdout
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("carehub: cannot open the database: ")
+        assert cause in line

@@ -3,10 +3,9 @@ rate limits and external identity. Importing this module connects to nothing."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -355,8 +354,7 @@ def upgrade_database(settings: Settings, revision: str = "head") -> None:
     if _on_dynamodb(settings):
         from carehub.adapters.dynamodb.table import create_or_update_table
 
-        table = connect_dynamodb(settings)
-        asyncio.run(table.call("table update", lambda c: create_or_update_table(c, table.name)))
+        _on_table(settings, create_or_update_table)
         return
     from carehub.adapters.sql import migrate  # Alembic: only when asked
 
@@ -385,20 +383,30 @@ def database_revision(settings: Settings) -> str | None:
     return migrate.current(settings.resolved_database_url)
 
 
+_T = TypeVar("_T")
+
+
 def _table_revision(settings: Settings) -> str | None:
-    # A plain client, called here and now: the CLI asks from inside its event loop too.
+    from carehub.adapters.dynamodb.table import current_revision
+
+    return _on_table(settings, current_revision)
+
+
+def _on_table(settings: Settings, work: Callable[[Any, str], _T]) -> _T:
+    """Run `work(client, table name)` on a plain client, here and now (the CLI asks from
+    inside its event loop too); `DatabaseUnreachable` naming the cause when AWS refuses or
+    cannot be reached (no credentials, no endpoint), instead of a traceback."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from carehub.adapters.aws.clients import connector
-    from carehub.adapters.dynamodb.table import current_revision
     from carehub.adapters.dynamodb.url import parse_dynamodb_url
 
     target = parse_dynamodb_url(settings.resolved_database_url)
     make = connector("dynamodb", region=target.region, endpoint_url=settings.aws_endpoint_url)
     try:
-        return current_revision(make(), target.table)
+        return work(make(), target.table)
     except (ClientError, BotoCoreError) as exc:
-        raise DatabaseUnreachable(f"DynamoDB: {type(exc).__name__}: {exc}") from exc
+        raise DatabaseUnreachable(f"DynamoDB: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -32,7 +34,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision`."""
-    command.upgrade(alembic_config(url), revision)
+    with _reachable():
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
@@ -44,18 +47,26 @@ def current(url: str) -> str | None:
     """The revision the database is at, or None before the first migration."""
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
-    from sqlalchemy.exc import OperationalError
 
     engine = create_engine(sync_url(url))
     try:
-        with engine.connect() as conn:
+        with _reachable(), engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
-    except OperationalError as exc:
-        # The driver's own first line names the cause; the rest is SQLAlchemy's boilerplate.
-        raise DatabaseUnreachable(str(exc.orig).strip().splitlines()[0]) from exc
     finally:
         engine.dispose()
     return revision
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """`DatabaseUnreachable` when the database cannot be connected to."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        # The driver's own first line names the cause; the rest is SQLAlchemy's boilerplate.
+        raise DatabaseUnreachable(str(exc.orig).strip().splitlines()[0]) from exc
 
 
 def latest() -> str:

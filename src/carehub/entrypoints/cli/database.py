@@ -3,8 +3,8 @@ database never migrated (or migrated by an older carehub) costs one line, not a 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import NoReturn
 
 import typer
@@ -13,12 +13,19 @@ from carehub.bootstrap import Carehub, DatabaseUnreachable, build, schema_status
 from carehub.config import Settings
 
 
-def require_database(settings: Settings) -> None:
-    """Stop with one line on stderr, exit code 1, unless the schema is at the newest revision."""
+@contextmanager
+def reachable_database() -> Iterator[None]:
+    """Stop with one line on stderr, exit code 1, when the database cannot be reached."""
     try:
-        status = schema_status(settings)
+        yield
     except DatabaseUnreachable as exc:
         _stop(f"cannot open the database: {exc}")
+
+
+def require_database(settings: Settings) -> None:
+    """Stop with one line on stderr, exit code 1, unless the schema is at the newest revision."""
+    with reachable_database():
+        status = schema_status(settings)
     if status.current is None:
         _stop("the database is not set up: run `carehub db upgrade` first")
     if not status.up_to_date:

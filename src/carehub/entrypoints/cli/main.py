@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from carehub.audit.model import Verification
 from carehub.bootstrap import database_revision, seal_stored_secrets, upgrade_database
 from carehub.config import Settings
-from carehub.entrypoints.cli.database import opened, require_database
+from carehub.entrypoints.cli.database import opened, reachable_database, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
 from carehub.entrypoints.cli.start_line import start_line
 from carehub.entrypoints.logging import configure_logging
@@ -168,8 +168,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Apply schema migrations (to the latest by default), then add the shipped countries
     that are missing."""
     settings = Settings()
-    upgrade_database(settings, revision)
-    console.print(f"database at revision [bold]{database_revision(settings)}[/bold]")
+    with reachable_database():
+        upgrade_database(settings, revision)
+        console.print(f"database at revision [bold]{database_revision(settings)}[/bold]")
     if revision == "head":  # older revisions lack the tables these steps write
         sealed = asyncio.run(seal_stored_secrets(settings))
         if sealed:
@@ -194,7 +195,8 @@ async def _load_countries(settings: Settings) -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the schema revision of the database."""
-    typer.echo(database_revision(Settings()) or "none")
+    with reachable_database():
+        typer.echo(database_revision(Settings()) or "none")
 
 
 @app.command()
