@@ -1,7 +1,8 @@
 """No double booking under real concurrency: many units of work, each with its own
 connection, race for the same time, and the store lets only non-overlapping claims in.
 
-On PostgreSQL the pool allows 50 transactions at once. SQLite has one writer per
+On PostgreSQL the pool allows 50 transactions at once; on DynamoDB each claim is one
+conditional transaction on its claim items. SQLite has one writer per
 database; it is raced both through one database (units interleaved on one event loop, as
 in one process) and through several, each with its own connections, thread and event
 loop (as several processes would), where losers wait on SQLite's busy timeout.
@@ -20,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
-from carehub.bootstrap import connect, secret_box, units_of_work
+from carehub.bootstrap import Store, connect, open_store, secret_box, units_of_work
 from carehub.config import Settings
 from carehub.scheduling.claims import BusyInterval, ClaimKind, SlotClaim
 from carehub.scheduling.errors import SlotTaken
+from carehub.scheduling.ports import SchedulingUnitOfWork
+from tests.races.stores import STORES, race_settings
 from tests.support.clock import AdjustableClock
-from tests.support.services import empty_postgres, fresh_sqlite
 
 NOW = datetime(2031, 3, 10, 8, 0, tzinfo=UTC)
 NINE = datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
@@ -39,20 +40,21 @@ Race = Callable[[Sequence[SlotClaim]], Awaitable[list[Outcome]]]
 
 
 async def attempt(
-    new_uow: Callable[[], SqlUnitOfWork], claim: SlotClaim, start: asyncio.Event
+    new_uow: Callable[[], SchedulingUnitOfWork], claim: SlotClaim, start: asyncio.Event
 ) -> Outcome:
     await start.wait()
     async with new_uow() as uow:
         try:
             await uow.slot_claims.claim(claim, now=NOW)
+            # SQL refuses the claim at once; DynamoDB when the unit's transaction commits.
+            await uow.commit()
         except SlotTaken as exc:
             return exc.party
-        await uow.commit()
     return None
 
 
 async def race_on(
-    new_uow: Callable[[], SqlUnitOfWork], claims: Sequence[SlotClaim]
+    new_uow: Callable[[], SchedulingUnitOfWork], claims: Sequence[SlotClaim]
 ) -> list[Outcome]:
     """Starts every attempt at once, each in a unit of work of its own."""
     start = asyncio.Event()
@@ -72,14 +74,16 @@ class Racer:
 
     async def race(self, claims: Sequence[SlotClaim]) -> list[Outcome]:
         if self.databases == 1:
-            db = await connect(self.url, self.settings)
+            store = await self._open()
             try:
-                return await race_on(
-                    units_of_work(db, AdjustableClock(), secrets=secret_box(self.settings)), claims
-                )
+                return await race_on(store.units_of_work, claims)
             finally:
-                await db.close()
+                await store.close()
         return await asyncio.to_thread(self._race_in_threads, claims)
+
+    async def _open(self) -> Store:
+        secrets = secret_box(self.settings)
+        return await open_store(self.settings, AdjustableClock(), lambda: None, secrets=secrets)
 
     def _race_in_threads(self, claims: Sequence[SlotClaim]) -> list[Outcome]:
         barrier = threading.Barrier(self.databases)
@@ -99,11 +103,9 @@ class Racer:
         return [results[i % self.databases][i // self.databases] for i in range(len(claims))]
 
     async def doctor_busy(self, doctor_id: str) -> list[BusyInterval]:
-        db = await connect(self.url, self.settings)
+        store = await self._open()
         try:
-            async with units_of_work(
-                db, AdjustableClock(), secrets=secret_box(self.settings)
-            )() as uow:
+            async with store.units_of_work() as uow:
                 return await uow.slot_claims.busy(
                     doctor_id=doctor_id,
                     start=NINE - timedelta(days=1),
@@ -111,25 +113,15 @@ class Racer:
                     now=NOW,
                 )
         finally:
-            await db.close()
+            await store.close()
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        f"sqlite-{SQLITE_DATABASES}-databases",
-        pytest.param("postgres", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=[*STORES, f"sqlite-{SQLITE_DATABASES}-databases"])
 async def racer(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Racer:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        empty_postgres(url)
-    else:
-        url = fresh_sqlite(sqlite_template, tmp_path)
-    settings = Settings(database_url=url, data_dir=tmp_path, database_pool_size=POOL_SIZE)
+    store = request.param.split("-")[0]
+    settings = race_settings(request, store, sqlite_template, tmp_path, pool_size=POOL_SIZE)
     databases = SQLITE_DATABASES if request.param.endswith("-databases") else 1
-    return Racer(url, settings, databases)
+    return Racer(settings.resolved_database_url, settings, databases)
 
 
 def appointment(n: int, *, doctor: str, patient: str, start: datetime, minutes: int) -> SlotClaim:

@@ -348,6 +348,12 @@ def _on_dynamodb(settings: Settings) -> bool:
     return settings.resolved_database_url.startswith(_DYNAMODB)
 
 
+def import_batch_size(settings: Settings) -> int:
+    """How many patients one bulk transaction takes on the configured database: a
+    DynamoDB transaction holds 100 items, about two patients' worth (docs/dynamodb.md)."""
+    return 2 if _on_dynamodb(settings) else 2000
+
+
 def upgrade_database(settings: Settings, revision: str = "head") -> None:
     """Apply schema migrations to the configured database; on DynamoDB, create the table or
     bring it up to date (it has no revisions)."""

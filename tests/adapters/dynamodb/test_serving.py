@@ -91,3 +91,18 @@ async def test_readiness_fails_without_the_table(upgraded: Settings, dynamodb: A
             await carehub.check_ready()
     finally:
         await carehub.close()
+
+
+def test_demo_data_loads_in_transactions_the_table_takes(
+    upgraded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from carehub.entrypoints.cli.main import app
+
+    monkeypatch.setenv("CAREHUB_DATABASE_URL", upgraded.resolved_database_url)
+    monkeypatch.setenv("CAREHUB_AWS_ENDPOINT_URL", str(upgraded.aws_endpoint_url))
+    monkeypatch.setenv("CAREHUB_DATA_DIR", str(upgraded.data_dir))
+    result = CliRunner().invoke(app, ["demo", "--patients", "5"])
+    assert result.exit_code == 0, result.output
+    assert "created 5 demo patients" in result.output

@@ -15,7 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from carehub.audit.model import Verification
-from carehub.bootstrap import database_revision, seal_stored_secrets, upgrade_database
+from carehub.bootstrap import (
+    database_revision,
+    import_batch_size,
+    seal_stored_secrets,
+    upgrade_database,
+)
 from carehub.config import Settings
 from carehub.entrypoints.cli.database import opened, reachable_database, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
@@ -203,16 +208,23 @@ def db_current() -> None:
 def demo(
     patients: Annotated[int, typer.Option(min=1, help="How many patients to create.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same people).")] = 7,
-    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Patients per transaction.")] = 2000,
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=10_000, help="Patients per transaction [default: 2000; 2 on DynamoDB]."
+        ),
+    ] = None,
 ) -> None:
     """Load synthetic patients across PE, CL, CO, MX and US through the bulk use case."""
     asyncio.run(_demo(patients, seed, batch))
 
 
-async def _demo(count: int, seed: int, batch: int) -> None:
+async def _demo(count: int, seed: int, batch: int | None) -> None:
     actor = Actor.system("demo")
     columns = (TextColumn("patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    async with opened(Settings()) as carehub:
+    settings = Settings()
+    batch = batch or import_batch_size(settings)
+    async with opened(settings) as carehub:
         # The demo patients live in the shipped countries; `db upgrade` adds them, this makes sure.
         await carehub.countries.load_shipped(actor=actor)
         drafts = demo_drafts(count, seed=seed, today=carehub.clock.now().date())
