@@ -18,11 +18,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from carehub.events.lease import RelayLease
 from carehub.events.model import OutboxRow
 from carehub.events.ports import Broker, OutboxStore
 from carehub.kernel.clock import Clock
 
-LEASE = "outbox-relay"
 log = logging.getLogger("carehub.events.relay")
 
 
@@ -45,15 +45,13 @@ class OutboxRelay:
         self._store = store
         self._broker = broker
         self._clock = clock
-        self._owner = owner
+        self._lease = RelayLease(store, owner, lease_seconds)
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
-        self._lease_seconds = lease_seconds
         self._max_pause = max_pause_seconds
         self._cursor = 0
         self._in_flight: set[asyncio.Task[None]] = set()
         self._failures = 0
-        self._leader_until = 0.0
         # Set by units of work that commit events, so the relay looks at once.
         self._wake = committed or asyncio.Event()
 
@@ -75,8 +73,7 @@ class OutboxRelay:
                     await self._idle(stopping)
         finally:
             await self._settle(self._in_flight)
-            if self._leader_until:
-                await self._store.release_lease(LEASE, self._owner)
+            await self._lease.release()
 
     async def step(self) -> int:
         """Hand over the next batch, if this relay leads; returns how many rows it read."""
@@ -124,26 +121,21 @@ class OutboxRelay:
         await asyncio.sleep(pause)
 
     async def _lead(self) -> bool:
-        loop = asyncio.get_running_loop()
-        # Renew when a third of the lease is used, well before anyone may take it over.
-        if loop.time() < self._leader_until - self._lease_seconds * 2 / 3:
-            return True
-        if await self._store.hold_lease(LEASE, self._owner, self._lease_seconds):
-            if not self._leader_until:
+        was_leading = self._lease.leading
+        if await self._lease.held():
+            if not was_leading:
                 log.info("outbox relay leads")
-            self._leader_until = loop.time() + self._lease_seconds
             return True
-        if self._leader_until:
+        if was_leading:
             log.warning("outbox relay lost its lease")
             await self._settle(self._in_flight)
-        self._leader_until = 0.0
         self._cursor = 0  # whoever leads next starts from the oldest unpublished row
         return False
 
     async def _idle(self, stopping: asyncio.Event) -> None:
         wake = asyncio.ensure_future(self._wake.wait())
         stop = asyncio.ensure_future(stopping.wait())
-        timeout = self._poll_seconds if self._leader_until else self._lease_seconds / 3
+        timeout = self._poll_seconds if self._lease.leading else self._lease.seconds / 3
         try:
             await asyncio.wait({wake, stop}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
