@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     event_max_attempts: int = Field(
         5, ge=1, description="Attempts before a consumer parks a message as a dead letter."
     )
+    outbox_relay: Literal["poll", "stream"] = Field(
+        "poll",
+        description="How events leave the outbox: `poll` (a relay in carehub's processes "
+        "reads the outbox) or `stream` (on DynamoDB only: the table's stream feeds the relay, "
+        "a Lambda in AWS; with `CAREHUB_AWS_ENDPOINT_URL` a reader in carehub's processes).",
+    )
     outbox_retention_days: int = Field(
         7, ge=1, description="Days published events stay in the outbox table."
     )

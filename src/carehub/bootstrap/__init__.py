@@ -21,6 +21,7 @@ from carehub.bootstrap.backends import (
     connect_dynamodb,
     database_revision,
     dynamodb_event_stores,
+    dynamodb_outbox_stream,
     dynamodb_units_of_work,
     import_batch_size,
     mailer,
@@ -80,6 +81,7 @@ __all__ = [
     "consumers",
     "database_revision",
     "dynamodb_event_stores",
+    "dynamodb_outbox_stream",
     "dynamodb_units_of_work",
     "ensure_bootstrap_admin",
     "event_backbone",
@@ -172,6 +174,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         units_of_work=uow,
         every_consumer=every_consumer,
         committed=events_committed,
+        stream=store.stream,
     )
 
     async def close() -> None:

@@ -3,7 +3,8 @@ rate limits and external identity. Importing this module connects to nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import urlsplit
@@ -32,7 +33,9 @@ from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.config import Settings
 from carehub.documents.ports import CdnInvalidator, ObjectStore, StoredObjectEvents
-from carehub.events.ports import Broker, DeadLetters, OutboxStore
+from carehub.events.lease import RelayLease
+from carehub.events.ports import Broker, DeadLetters, OutboxStore, StreamedOutbox
+from carehub.events.stream_relay import StreamRelay
 from carehub.identity.commands import ExternalRoles
 from carehub.identity.ports import ExternalTokenVerifier
 from carehub.kernel.actor import Role
@@ -51,6 +54,9 @@ if TYPE_CHECKING:
 AnyUnitOfWork: TypeAlias = "SqlUnitOfWork | DynamoUnitOfWork"
 
 _DYNAMODB = "dynamodb://"
+
+# A loop a process runs in the background until the event it is given is set.
+Loop: TypeAlias = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 async def connect(url: str, settings: Settings) -> Database:
@@ -270,6 +276,35 @@ def dynamodb_event_stores(
 
 
 @dataclass(frozen=True)
+class OutboxStream:
+    """The database's change stream, where it has one (DynamoDB's table): the outbox the
+    stream-fed relay marks events in, and a reader of the stream feeding that relay."""
+
+    outbox: StreamedOutbox
+    reader: Callable[[StreamRelay, RelayLease], Loop]
+
+
+def dynamodb_outbox_stream(table: DynamoTable, clock: Clock, settings: Settings) -> OutboxStream:
+    """The table's stream: its reader talks to the endpoint the settings name."""
+    from datetime import timedelta
+
+    from carehub.adapters.dynamodb.outbox import DynamoOutboxStore
+    from carehub.adapters.dynamodb.stream_reader import TableStreamReader
+    from carehub.adapters.dynamodb.url import parse_dynamodb_url
+
+    region = parse_dynamodb_url(settings.resolved_database_url).region
+    retention = timedelta(days=settings.outbox_retention_days)
+
+    def reader(relay: StreamRelay, lease: RelayLease) -> Loop:
+        endpoint = settings.aws_endpoint_url
+        return TableStreamReader.connect(
+            table, relay, lease, region=region, endpoint_url=endpoint
+        ).run
+
+    return OutboxStream(DynamoOutboxStore(table, clock, retention=retention), reader)
+
+
+@dataclass(frozen=True)
 class Store:
     """The configured database as `build()` uses it, whichever it is: the one place that
     chooses between the SQL pieces and the DynamoDB ones."""
@@ -280,6 +315,7 @@ class Store:
     signing_keys: SigningKeyStore
     ping: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
+    stream: OutboxStream | None = None  # None: the database has no change stream (SQL)
 
 
 async def open_store(
@@ -294,6 +330,8 @@ async def open_store(
     events call `events_committed`."""
     if _on_dynamodb(settings):
         return await _dynamodb_store(settings, clock, events_committed, secrets=secrets)
+    if settings.outbox_relay == "stream":
+        raise ValueError(STREAM_NEEDS_DYNAMODB)
     db = await connect(settings.resolved_database_url, settings)
     try:
         await check_secret_key(db, secrets)
@@ -341,7 +379,13 @@ async def _dynamodb_store(
         signing_keys=DynamoSigningKeys(table),
         ping=table.ping,
         close=table.close,
+        stream=dynamodb_outbox_stream(table, clock, settings),
     )
+
+
+STREAM_NEEDS_DYNAMODB = (
+    "CAREHUB_OUTBOX_RELAY=stream needs a dynamodb:// database: only its table has a stream"
+)
 
 
 def _on_dynamodb(settings: Settings) -> bool:

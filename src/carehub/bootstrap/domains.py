@@ -15,7 +15,13 @@ from carehub.adapters.http.webhook_sender import HttpWebhookSender
 from carehub.adapters.images.pillow import PillowImages
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS
-from carehub.bootstrap.backends import AnyUnitOfWork, cdn
+from carehub.bootstrap.backends import (
+    STREAM_NEEDS_DYNAMODB,
+    AnyUnitOfWork,
+    Loop,
+    OutboxStream,
+    cdn,
+)
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.countries.service import CountryService
@@ -25,10 +31,12 @@ from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadLimits, UploadService
 from carehub.documents.variants import VariantMaker
+from carehub.events.lease import RelayLease
 from carehub.events.model import Consumer, ConsumerSpec, RetryPolicy
 from carehub.events.ports import Broker, ConsumerUnitOfWork, DeadLetters, OutboxStore
 from carehub.events.relay import OutboxRelay
 from carehub.events.runner import ConsumerOf, ConsumerRunner
+from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.patients.handlers import CARE_EVENTS, join_care_team
 from carehub.practitioners.service import DoctorService
@@ -52,13 +60,17 @@ from carehub.webhooks.service import WebhookService
 
 @dataclass
 class EventBackbone:
-    """What moves events: the relay, and a runner per consumer (run by an entrypoint)."""
+    """What moves events: the relays, and a runner per consumer (run by an entrypoint)."""
 
     broker: Broker
     outbox: OutboxStore
-    relay: OutboxRelay
+    relay: OutboxRelay  # the polling relay
     runners: list[ConsumerRunner]
     dead_letters: DeadLetters
+    # Where the database has a change stream: the relay its records feed (a Lambda's).
+    stream_relay: StreamRelay | None = None
+    # The relay loop this process runs, as CAREHUB_OUTBOX_RELAY says; None: none here.
+    relay_loop: Loop | None = None
 
 
 def process_owner() -> str:
@@ -75,12 +87,15 @@ async def event_backbone(
     units_of_work: Callable[[], ConsumerUnitOfWork],
     every_consumer: Sequence[ConsumerOf],
     committed: asyncio.Event | None = None,
+    stream: OutboxStream | None = None,
 ) -> EventBackbone:
-    """The relay (woken by `committed`, which the units of work set when they commit
-    events), the broker with every consumer declared, and a runner per consumer; `stores`
-    are the outbox and the dead letters of the database the units of work write to."""
+    """The relays (the poller woken by `committed`, which the units of work set when they
+    commit events; the stream-fed one when the database has a `stream`), the broker with
+    every consumer declared, and a runner per consumer; `stores` are the outbox and the dead
+    letters of the database the units of work write to."""
     store, dead_letters = stores
     relay = OutboxRelay(store, broker, clock, owner=process_owner(), committed=committed)
+    stream_relay = None if stream is None else StreamRelay(stream.outbox, broker, clock)
     await broker.declare([consumer.spec for consumer in every_consumer])
     retry = RetryPolicy(max_attempts=settings.event_max_attempts)
     runners = [
@@ -94,7 +109,27 @@ async def event_backbone(
         )
         for consumer in every_consumer
     ]
-    return EventBackbone(broker, store, relay, runners, dead_letters)
+    loop = relay_loop(settings, store, relay, stream, stream_relay)
+    return EventBackbone(broker, store, relay, runners, dead_letters, stream_relay, loop)
+
+
+def relay_loop(
+    settings: Settings,
+    store: OutboxStore,
+    relay: OutboxRelay,
+    stream: OutboxStream | None,
+    stream_relay: StreamRelay | None,
+) -> Loop | None:
+    """The relay a process runs: the poller; with CAREHUB_OUTBOX_RELAY=stream, a reader of
+    the table's stream when carehub talks to a local emulator (CAREHUB_AWS_ENDPOINT_URL),
+    and none in AWS, where the stream triggers a Lambda."""
+    if settings.outbox_relay == "poll":
+        return relay.run
+    if stream is None or stream_relay is None:
+        raise ValueError(STREAM_NEEDS_DYNAMODB)
+    if settings.aws_endpoint_url is None:
+        return None
+    return stream.reader(stream_relay, RelayLease(store, process_owner()))
 
 
 @dataclass

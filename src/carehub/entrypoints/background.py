@@ -29,10 +29,12 @@ class Background:
 
     def start(self) -> None:
         events = self._carehub.events
-        loops: dict[str, Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = {
-            "relay": events.relay.run,
-            "outbox-pruning": self._prune_outbox,
-        }
+        loops: dict[str, Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = {}
+        if events.relay_loop is not None:
+            loops["relay"] = events.relay_loop
+        else:
+            log.info("no outbox relay in this process: the table's stream feeds a Lambda")
+        loops["outbox-pruning"] = self._prune_outbox
         if self._consumers:
             for runner in events.runners:
                 loops[f"consumer:{runner.name}"] = runner.run

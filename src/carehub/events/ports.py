@@ -105,6 +105,21 @@ class OutboxStore(Protocol):
         ...
 
 
+class StreamedOutbox(Protocol):
+    """The outbox as a relay fed by the store's change stream sees it: the stream tells that
+    an event was committed, the store which of its aggregate's events still wait."""
+
+    async def waiting_through(self, aggregate_id: str, event_id: str) -> list[EventMessage]:
+        """The aggregate's events not yet published, up to and including `event_id`, oldest
+        first (the order the polling relay publishes them in); read consistently."""
+        ...
+
+    async def mark_event_published(self, message: EventMessage, at: datetime) -> bool:
+        """Mark one event published, so the polling relay never sends it, unless it already
+        is (the poller or an earlier delivery of the stream did); whether this call did."""
+        ...
+
+
 class DeadLetters(Protocol):
     """Messages consumers gave up on, with their last error. Written in its own
     transaction (the consumer's failed one was rolled back)."""

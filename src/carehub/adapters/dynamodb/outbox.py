@@ -2,10 +2,11 @@
 (a sparse GSI1 spread over `OUTBOX_SHARDS` partitions), marking them published.
 
 The unit of work writes the events (`unit_of_work._event_writes`); this store polls them
-as the SQL relay polls its table (docs/dynamodb.md, "Outbox and relay"). Events have no
-table-wide sequence number here: their ids (UUIDv7, time ordered) order each shard, and the
-positions the relay counts with (`OutboxRow.seq`) are handed out by this store as it reads,
-mapped back to the items they stand for.
+as the SQL relay polls its table, or serves the relay fed by the table's stream
+(`outbox_stream`) with an aggregate's waiting events (docs/dynamodb.md, "Outbox and
+relay"). Events have no table-wide sequence number here: their ids (UUIDv7, time ordered)
+order each shard, and the positions the relay counts with (`OutboxRow.seq`) are handed out
+by this store as it reads, mapped back to the items they stand for.
 """
 
 from __future__ import annotations
@@ -32,12 +33,22 @@ def outbox_shard(shard: int) -> str:
     return f"OUTBOX_UNPUBLISHED#{shard:02d}"
 
 
+def outbox_partition(aggregate_id: str) -> str:
+    """The partition of an aggregate's outbox events (the stream keeps its changes in order)."""
+    return f"OUTBOX#{aggregate_id}"
+
+
+def outbox_sort_key(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
 def _lease_key(name: str) -> dict[str, str]:
     return key_of(f"LEASE#{name}", "LEASE")
 
 
 class DynamoOutboxStore:
-    """`carehub.events.ports.OutboxStore` on carehub's table."""
+    """`carehub.events.ports.OutboxStore` on carehub's table, and the `StreamedOutbox` a
+    relay fed by the table's stream marks events in."""
 
     def __init__(
         self, table: DynamoTable, clock: Clock, *, retention: timedelta = timedelta(days=7)
@@ -95,22 +106,55 @@ class DynamoOutboxStore:
         return rows
 
     async def mark_published(self, seqs: Sequence[int], at: datetime) -> None:
-        # TTL deletes published events after the retention the SQL outbox keeps them.
-        expires = int((at + self._retention).timestamp())
         for seq in seqs:
             position = self._positions.pop(seq, None)
-            if position is None:
-                continue
-            request = {
-                "TableName": self._table.name,
-                "Key": to_wire(key_of(*position[1])),
-                # Leaving GSI1 takes it out of the unpublished list.
-                "UpdateExpression": "SET published_at = :at, expires_at = :expires "
-                "REMOVE GSI1PK, GSI1SK",
-                "ConditionExpression": "attribute_exists(PK)",
-                "ExpressionAttributeValues": to_wire({":at": utc_text(at), ":expires": expires}),
-            }
-            await self._conditional("outbox update", lambda c, r=request: c.update_item(**r))
+            if position is not None:
+                request = self._published(key_of(*position[1]), at, "attribute_exists(PK)")
+                await self._conditional("outbox update", lambda c, r=request: c.update_item(**r))
+
+    async def waiting_through(self, aggregate_id: str, event_id: str) -> list[EventMessage]:
+        """The aggregate's partition up to the event, consistently read, oldest first (event
+        ids are UUIDv7), without the published ones; a published event stays in the
+        partition until its TTL, so the read pays for those of the last retention days."""
+        params: dict[str, Any] = {
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :first AND :last",
+            "FilterExpression": "attribute_not_exists(published_at)",
+            "ExpressionAttributeValues": to_wire(
+                {
+                    ":pk": outbox_partition(aggregate_id),
+                    ":first": "EVENT#",
+                    ":last": outbox_sort_key(event_id),
+                }
+            ),
+            "ConsistentRead": True,
+        }
+        found: list[Item] = []
+        while True:
+            items, last = await self._table.query(Capacity(), **params)
+            found += items
+            if last is None:
+                return [message_from_item(item) for item in found]
+            params["ExclusiveStartKey"] = last
+
+    async def mark_event_published(self, message: EventMessage, at: datetime) -> bool:
+        key = key_of(outbox_partition(message.aggregate_id), outbox_sort_key(message.event_id))
+        # Only if nobody did: the poller's mark (and its TTL) stays as it was.
+        condition = "attribute_exists(PK) AND attribute_not_exists(published_at)"
+        request = self._published(key, at, condition)
+        return await self._conditional("outbox update", lambda c: c.update_item(**request))
+
+    def _published(self, key: dict[str, str], at: datetime, condition: str) -> dict[str, Any]:
+        """The update marking one event published: it leaves GSI1, so the unpublished list,
+        and the TTL deletes it after the retention the SQL outbox keeps it."""
+        expires = int((at + self._retention).timestamp())
+        return {
+            "TableName": self._table.name,
+            "Key": to_wire(key),
+            "UpdateExpression": "SET published_at = :at, expires_at = :expires "
+            "REMOVE GSI1PK, GSI1SK",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_wire({":at": utc_text(at), ":expires": expires}),
+        }
 
     async def backlog(self) -> int:
         total = 0
