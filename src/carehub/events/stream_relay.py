@@ -24,7 +24,8 @@ Failures. A batch never fails whole: an aggregate whose events could not be read
 published or marked, or whose record could not be decoded (a poison record), has its
 records reported failed, and every other aggregate goes through. Lambda's partial batch
 response then delivers again from the first failed record; the records after it find
-their events published.
+their events published. A poison record itself is not delivered again: the stream keeps
+it as written, so it would fail forever and hold the stream up.
 """
 
 from __future__ import annotations
@@ -65,11 +66,19 @@ StreamRecord = StreamedEvent | UnreadableRecord
 
 @dataclass(frozen=True)
 class StreamBatchReport:
-    """What relaying one batch did: how many events went to the broker, and the positions
-    of the records to deliver again, in stream order."""
+    """What relaying one batch did: how many events went to the broker, the positions of
+    the records to deliver again, in stream order, and which of those can never be relayed
+    (they do not decode; a reader may log them and move past them)."""
 
     published: int
     failed: tuple[str, ...]
+    unreadable: tuple[str, ...] = ()
+
+    @property
+    def to_deliver_again(self) -> tuple[str, ...]:
+        """The failed records a new delivery may relay: all but the unreadable ones, which
+        are logged and left behind (delivering them again would only hold the stream up)."""
+        return tuple(position for position in self.failed if position not in self.unreadable)
 
 
 class StreamRelay:
@@ -107,6 +116,7 @@ class StreamRelay:
         return StreamBatchReport(
             published=published,
             failed=tuple(record.position for record in records if record.position in failed),
+            unreadable=tuple(r.position for r in records if isinstance(r, UnreadableRecord)),
         )
 
     async def _relay_aggregate(self, aggregate_id: str, records: list[StreamRecord]) -> int | None:

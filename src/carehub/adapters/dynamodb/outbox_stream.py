@@ -38,8 +38,9 @@ async def relay_from_stream_records(
 
 def partial_batch_response(report: StreamBatchReport) -> dict[str, list[dict[str, str]]]:
     """A Lambda's answer for its stream batch (with `ReportBatchItemFailures` on): Lambda
-    delivers the batch again from the first failed record."""
-    return {"batchItemFailures": [{"itemIdentifier": position} for position in report.failed]}
+    delivers the batch again from the first failed record that may yet be relayed."""
+    failures = report.to_deliver_again
+    return {"batchItemFailures": [{"itemIdentifier": position} for position in failures]}
 
 
 def outbox_records(records: Iterable[Mapping[str, Any]]) -> list[StreamRecord]:

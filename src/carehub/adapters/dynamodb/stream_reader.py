@@ -6,7 +6,8 @@ It reads as Lambda's event source mapping does: each shard from the oldest recor
 stream keeps (`TRIM_HORIZON`, so events committed while no reader ran go out when one
 starts; those published already are found so and skipped), a child shard only once its
 parent is read to its end (after a partition split an aggregate's older events are in the
-parent), and a batch with failed records read again from the first of them, after a pause.
+parent), and a batch with failed records read again from the first of them that may yet be
+relayed, after a pause (a record that does not decode is logged and read past).
 Positions live in this process only. Only the holder of the relay lease reads, so the
 processes that each run a reader read the stream once between them.
 """
@@ -124,8 +125,10 @@ class TableStreamReader:
         response = await self._streams.call("stream read", lambda c: c.get_records(**request))
         records: list[dict[str, Any]] = response.get("Records", [])
         report = await relay_from_stream_records(records, self._relay)
-        if report.failed:
-            self._starts[shard] = ("AT_SEQUENCE_NUMBER", min(report.failed, key=int))
+        # As a Lambda's answer does, this leaves a record that does not decode behind.
+        retry = report.to_deliver_again
+        if retry:
+            self._starts[shard] = ("AT_SEQUENCE_NUMBER", min(retry, key=int))
             return len(records), True
         if records:
             last = records[-1]["dynamodb"]["SequenceNumber"]

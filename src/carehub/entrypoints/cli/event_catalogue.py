@@ -20,6 +20,13 @@ events of one aggregate are relayed in commit order), `occurredAt` (UTC), `actor
 `data`, the payload below. Payloads carry ids and codes only: never names, contact data
 or notes.
 
+Events leave the outbox through one relay at a time (`CAREHUB_OUTBOX_RELAY`): by default
+a relay that polls the outbox; on DynamoDB, with `stream`, the table's stream feeds it (a
+Lambda in AWS, a reader in carehub's processes with a local emulator). Either way an
+event is marked published once the broker took it, so the other path never sends it, and
+delivery is at least once: a consumer applies an event id once (docs/dynamodb.md,
+"Outbox and relay").
+
 Sign-in bookkeeping (sessions, one-time codes, failed-attempt counters) emits no events:
 it is the identity service's own security state, not a fact other parts react to.
 Webhook subscriptions are configuration and emit none either.
