@@ -108,8 +108,8 @@ async def newest_head(session: DynamoSession, shard: int) -> ChainHead:
 
 class DynamoAuditLog:
     """The audit domain's reading port over a DynamoDB session; `configured` is how many
-    shards this deployment writes to (verification reads each of them too, registered or
-    not)."""
+    shards this deployment writes to: searches and verification read each of them, and
+    every other shard the registry names."""
 
     def __init__(self, session: DynamoSession, *, configured: int) -> None:
         self._session = session
@@ -125,9 +125,9 @@ class DynamoAuditLog:
             partitions = [Partition("GSI1", f"AUDIT_PATIENT#{criteria.patient_id}")]
         elif criteria.actor_id is not None:
             partitions = [Partition("GSI3", f"AUDIT_ACTOR#{criteria.actor_id}")]
-        else:
-            shards = await self._registered()
-            partitions = [Partition("GSI2", f"AUDIT_TIME#{shard}") for shard in shards]
+        else:  # every shard written to now, and any a larger count of them left behind
+            shards = {*range(self._configured), *await self._registered()}
+            partitions = [Partition("GSI2", f"AUDIT_TIME#{shard}") for shard in sorted(shards)]
         before = None if cursor is None else order_key(TrailPosition.from_cursor(cursor))
         return await search_trail(
             self._session, partitions, criteria, before=before, limit=limit, entry_of=entry_of
