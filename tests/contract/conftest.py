@@ -69,7 +69,7 @@ async def writers(
                 if shards is None:
                     return dynamodb_units_of_work(table, clock, secrets=fixed_secret_box())
                 return lambda: DynamoUnitOfWork(
-                    table, clock, secrets=fixed_secret_box(), audit=shards
+                    table, clock, secrets=fixed_secret_box(), audit_shards=shards
                 )
 
             yield on_table

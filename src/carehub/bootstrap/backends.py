@@ -268,7 +268,9 @@ def dynamodb_units_of_work(
     shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS["dynamodb"])
 
     def uow() -> DynamoUnitOfWork:
-        return DynamoUnitOfWork(table, clock, events_committed, secrets=secrets, audit=shards)
+        return DynamoUnitOfWork(
+            table, clock, events_committed, secrets=secrets, audit_shards=shards
+        )
 
     return uow
 

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.aws
 
 def writer(table: DynamoTable, shards: AuditShards) -> NewUnit:
     return lambda: DynamoUnitOfWork(
-        table, AdjustableClock(), secrets=fixed_secret_box(), audit=shards
+        table, AdjustableClock(), secrets=fixed_secret_box(), audit_shards=shards
     )
 
 

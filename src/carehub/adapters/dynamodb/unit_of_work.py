@@ -83,12 +83,12 @@ class DynamoUnitOfWork(QueuedChanges):
         events_committed: Callable[[], None] | None = None,
         *,
         secrets: SecretBox,
-        audit: AuditShards | None = None,
+        audit_shards: AuditShards | None = None,
     ) -> None:
         super().__init__()
         self._table = table
         # Where this process appends audit entries (shared by its units of work).
-        self._audit_shards = audit or AuditShards(1)
+        self._audit_shards = audit_shards or AuditShards(1)
         self._secrets = secrets
         self._clock = clock
         self._events_committed = events_committed

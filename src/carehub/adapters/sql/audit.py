@@ -27,7 +27,7 @@ _h = audit_chain_head.c
 _LOCK_HEAD = Statement(
     sa.select(_h.seq, _h.hash).where(_h.shard == sa.bindparam("shard")).with_for_update()
 )
-HEAD_READ = Statement(sa.select(_h.seq, _h.hash).where(_h.shard == sa.bindparam("shard")))
+_HEAD_READ = Statement(sa.select(_h.seq, _h.hash).where(_h.shard == sa.bindparam("shard")))
 # A shard's first append makes its head row; appends racing for it meet on the key.
 _ADD_HEAD = Statement(
     sa.text(
@@ -237,7 +237,7 @@ class AuditWriter:
         or for a shard without its head row yet."""
         for _ in range(_AT_ONCE_ATTEMPTS):
             if turn.head is None:
-                row = await session.fetch_one(HEAD_READ, {"shard": turn.shard})
+                row = await session.fetch_one(_HEAD_READ, {"shard": turn.shard})
                 if row is None:
                     return False
                 turn.head = ChainHead(turn.shard, int(row["seq"]), str(row["hash"]))
