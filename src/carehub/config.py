@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from carehub.audit.shards import MAX_SHARDS as MAX_AUDIT_SHARDS
+
 
 class Settings(BaseSettings):
     """Every setting carehub reads. The README's configuration table mirrors this class."""
@@ -46,6 +48,14 @@ class Settings(BaseSettings):
         description="true: a read answers only once its audit entry is on disk. false: "
         "once it is committed (safe from a crash of carehub), on disk within 50 ms (SQLite) "
         "or PostgreSQL's WAL writer delay. Changes always wait for the disk.",
+    )
+    audit_shards: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_AUDIT_SHARDS,
+        description="How many hash chains (shards) new audit entries are spread over; "
+        "default 1 on SQLite, 16 on PostgreSQL, 32 on DynamoDB. Changing it later keeps "
+        "every stored entry verifiable.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

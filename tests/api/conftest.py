@@ -61,14 +61,7 @@ STORES = [*BACKENDS, *([pytest.param("dynamodb", marks=pytest.mark.aws)] if ON_D
 
 # API tests that do not pass on DynamoDB yet, each with why (docs/dynamodb.md, status):
 # marked as expected failures on that store alone, strictly, so a fix shows up at once.
-_SQL_AUDIT_TABLES = "tampers with the audit entries through SQL; no DynamoDB equivalent yet"
 NOT_YET_ON_DYNAMODB = {
-    "test_audit_trail.py::test_the_database_refuses_to_change_or_remove_entries": (
-        _SQL_AUDIT_TABLES
-    ),
-    "test_audit_trail.py::test_verify_names_a_changed_entry": _SQL_AUDIT_TABLES,
-    "test_audit_trail.py::test_verify_names_a_removed_entry": _SQL_AUDIT_TABLES,
-    "test_audit_trail.py::test_verify_notices_the_last_entries_removed": _SQL_AUDIT_TABLES,
     "test_create_and_read.py::test_concurrent_creates_all_succeed_with_distinct_mrns": (
         "40 creates, 8 at a time, all move one MRN counter item: on the moto server, which "
         "answers one request at a time, some outlast the client's 30 s timeout"

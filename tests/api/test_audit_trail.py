@@ -1,25 +1,25 @@
 """The audit trail over HTTP: one entry per health-data request, the patient's access log,
-and a hash chain that names the first entry someone changed or removed in the database."""
+and hash chains (one per shard) that name the first entry someone changed or removed in
+the database, on every store."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
-from carehub.adapters.sql.sqlite import sqlite_path
-from carehub.audit.model import Verification
+from carehub.audit.shards import STAY, TRUSTED_FOR
+from carehub.audit.verification import Verification
 from carehub.bootstrap import build
 from carehub.config import Settings
+from tests.api.audit_tampering import stored_trail
 from tests.api.conftest import ApiServer
 from tests.support.world import (
     HEALTH_DATA_ROUTES,
@@ -32,12 +32,6 @@ from tests.support.world import (
 )
 
 AUDIT_PAGE = 200
-SQLITE_GUARDS = {
-    "audit_entries_no_update": "CREATE TRIGGER audit_entries_no_update BEFORE UPDATE ON "
-    "audit_entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END",
-    "audit_entries_no_delete": "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON "
-    "audit_entries BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END",
-}
 
 
 @pytest.fixture(scope="module")
@@ -275,17 +269,18 @@ def test_the_trail_is_searchable_by_patient_actor_action_and_time(world: People)
     staff.client.get(f"/patients/{p3}")
     world["staff_cl"].client.get(f"/patients/{p3}")
     snapshot, _ = read_whole_trail(admin)
-    seqs = {e["seq"] for e in snapshot}
+    entries = {position(e) for e in snapshot}
+    assert len(entries) == len(snapshot)  # (shard, seq) names one entry
 
     def search(**criteria: str) -> list[dict[str, Any]]:
         found, _ = read_whole_trail(admin, **criteria)
-        return [e for e in found if e["seq"] in seqs]  # leave out the searches made since
+        return [e for e in found if position(e) in entries]  # leave out the searches since
 
-    def expected(keep: Callable[[dict[str, Any]], bool]) -> list[int]:
-        return [e["seq"] for e in snapshot if keep(e)]
+    def expected(keep: Callable[[dict[str, Any]], bool]) -> list[tuple[int, int]]:
+        return [position(e) for e in snapshot if keep(e)]
 
-    def seq_of(found: list[dict[str, Any]]) -> list[int]:
-        return [e["seq"] for e in found]
+    def seq_of(found: list[dict[str, Any]]) -> list[tuple[int, int]]:
+        return [position(e) for e in found]
 
     about_p3 = search(patientId=p3)
     assert {e["actorId"] for e in about_p3} >= {admin.id, staff.id, world["staff_cl"].id}
@@ -338,54 +333,78 @@ def test_the_patient_of_another_record_cannot_read_the_log(world: People) -> Non
 # --- (c) tampering ------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def tamper_world(server: ApiServer, people: People) -> People:
+    """The world, seeded once the server no longer trusts what it remembers of the shards'
+    heads: the tables were emptied under it, and its links must not name entries that
+    were removed with them."""
+    if not server.database_url.startswith("sqlite"):  # SQLite keeps to its one shard
+        time.sleep(TRUSTED_FOR + 0.1)
+    seed_records(people)
+    return people
+
+
 async def test_the_database_refuses_to_change_or_remove_entries(
-    world: People, server: ApiServer
+    tamper_world: People, server: ApiServer
 ) -> None:
-    with raw_database(server) as db:
-        db.assert_append_only()
+    with stored_trail(server) as trail:
+        trail.assert_append_only()
     verification = await verify(server)
     assert verification.intact, verification
 
 
-async def test_verify_names_a_changed_entry(world: People, server: ApiServer) -> None:
-    make_some_entries(world)
+async def test_verify_names_a_changed_entry(tamper_world: People, server: ApiServer) -> None:
+    make_some_entries(tamper_world)
     before = await verify(server)
     assert before.intact and before.checked >= 8, before
 
-    with raw_database(server) as db, db.unguarded():
-        original = db.value("SELECT actor_id FROM audit_entries WHERE seq = 5")
-        db.execute("UPDATE audit_entries SET actor_id = 'someone-else' WHERE seq = 5")
+    with stored_trail(server) as trail:
+        shard = trail.fullest()
+        original = trail.set_actor(shard, 5, "someone-else")
     changed = await verify(server)
-    assert (changed.intact, changed.first_bad_seq) == (False, 5), changed
+    assert (changed.intact, changed.first_bad_shard, changed.first_bad_seq) == (False, shard, 5)
     assert changed.problem == "entry 5 was changed"
 
-    with raw_database(server) as db:
-        with db.unguarded():
-            db.execute(f"UPDATE audit_entries SET actor_id = '{original}' WHERE seq = 5")
-        db.assert_append_only()  # the guards are back
+    with stored_trail(server) as trail:
+        trail.set_actor(shard, 5, original)
+        trail.assert_append_only()  # the guards are back
     assert (await verify(server)).intact
 
 
-async def test_verify_names_a_removed_entry(world: People, server: ApiServer) -> None:
-    make_some_entries(world)
+async def test_verify_names_a_removed_entry(tamper_world: People, server: ApiServer) -> None:
+    make_some_entries(tamper_world)
 
-    with raw_database(server) as db, db.unguarded():
-        db.execute("DELETE FROM audit_entries WHERE seq = 4")
+    with stored_trail(server) as trail:
+        shard = trail.fullest()
+        trail.remove(shard, [4])
     removed = await verify(server)
-    assert (removed.intact, removed.first_bad_seq) == (False, 4), removed
+    assert (removed.intact, removed.first_bad_shard, removed.first_bad_seq) == (False, shard, 4)
     assert removed.problem == "entry 4 is missing or out of order"
 
 
-async def test_verify_notices_the_last_entries_removed(world: People, server: ApiServer) -> None:
-    make_some_entries(world)
-    total = (await verify(server)).checked
-
-    with raw_database(server) as db, db.unguarded():
-        db.execute(f"DELETE FROM audit_entries WHERE seq > {total - 2}")
-    # What is left is a valid chain; only the stored chain head shows entries are gone.
+async def test_verify_notices_the_last_entries_removed(
+    tamper_world: People, server: ApiServer
+) -> None:
+    make_some_entries(tamper_world)
+    with stored_trail(server) as trail:
+        if server.on_dynamodb:
+            # No head is kept apart from the entries there: an entry another shard's link
+            # names shows its shard's tail. The writer moves on (and links) every STAY.
+            for _ in range(2 * STAY):
+                if trail.named():
+                    break
+                tamper_world["admin"].client.get("/patients")
+            shard, first = trail.named()[0]
+        else:  # the shard's head row shows it
+            shard = trail.fullest()
+            first = trail.seqs()[shard][-2]
+        last = trail.seqs()[shard][-1]
+        trail.remove(shard, range(first, last + 1))
+    # What is left of the shard is a valid chain; only the head or a link shows what went.
     cut = await verify(server)
-    assert (cut.intact, cut.first_bad_seq) == (False, total - 1), cut
-    assert cut.problem == f"entries after {total - 2} are missing"
+    assert (cut.intact, cut.first_bad_shard, cut.first_bad_seq) == (False, shard, first), cut
+    assert cut.problem is not None
+    assert cut.problem.startswith(f"entries after {first - 1} are missing")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -453,62 +472,14 @@ def make_some_entries(world: People) -> None:
 
 
 async def verify(server: ApiServer) -> Verification:
-    carehub = await build(Settings(database_url=server.database_url))
+    """`carehub audit verify`, as another process of the deployment runs it."""
+    settings = Settings(database_url=server.database_url, aws_endpoint_url=server.aws_endpoint)
+    carehub = await build(settings)
     try:
         return await carehub.audit.verify()
     finally:
         await carehub.close()
 
 
-class RawDatabase:
-    """Plain SQL on the server's database, around the application."""
-
-    def __init__(self, server: ApiServer) -> None:
-        self.sqlite = server.database_url.startswith("sqlite")
-        if self.sqlite:
-            self.conn: Any = sqlite3.connect(sqlite_path(server.database_url), isolation_level=None)
-            self.error: type[Exception] = sqlite3.DatabaseError
-        else:
-            url = server.database_url.replace("postgresql+psycopg://", "postgresql://")
-            self.conn = psycopg.connect(url, autocommit=True)
-            self.error = psycopg.Error
-
-    def execute(self, sql: str) -> None:
-        self.conn.execute(sql)
-
-    def assert_append_only(self) -> None:
-        with pytest.raises(self.error, match="append-only"):
-            self.execute("UPDATE audit_entries SET actor_id = 'someone' WHERE seq = 1")
-        with pytest.raises(self.error, match="append-only"):
-            self.execute("DELETE FROM audit_entries WHERE seq = 1")
-
-    def value(self, sql: str) -> Any:
-        return self.conn.execute(sql).fetchone()[0]
-
-    @contextmanager
-    def unguarded(self) -> Iterator[None]:
-        """Lift the append-only triggers for the block; they are back afterwards."""
-        if self.sqlite:
-            for name in SQLITE_GUARDS:
-                self.execute(f"DROP TRIGGER IF EXISTS {name}")
-        else:
-            self.execute("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only")
-        try:
-            yield
-        finally:
-            if self.sqlite:
-                for statement in SQLITE_GUARDS.values():
-                    self.execute(
-                        statement.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS")
-                    )
-            else:
-                self.execute("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only")
-
-
-@contextmanager
-def raw_database(server: ApiServer) -> Iterator[RawDatabase]:
-    db = RawDatabase(server)
-    try:
-        yield db
-    finally:
-        db.conn.close()
+def position(entry: dict[str, Any]) -> tuple[int, int]:
+    return entry["shard"], entry["seq"]

@@ -13,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.memory.store import MemoryStore
 from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
+from carehub.adapters.sql.audit import AuditWriter
+from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.audit.shards import AuditShards
 from carehub.bootstrap import dynamodb_units_of_work, units_of_work
 from carehub.patients.ports import PatientsUnitOfWork
 from tests.support.clock import AdjustableClock
@@ -34,24 +38,54 @@ def adapter(request: pytest.FixtureRequest) -> str:
     return name
 
 
+# A factory of units of work for one writer (process): over its own view of the audit
+# trail's shards, or the adapter's default writer when None.
+Writers = Callable[[AuditShards | None], UnitOfWorkFactory]
+
+
 @pytest.fixture
-async def new_uow(
+async def writers(
     adapter: str,
     request: pytest.FixtureRequest,
     sqlite_template: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[UnitOfWorkFactory]:
-    """Opens a new unit of work on an empty store of the adapter under test."""
+) -> AsyncIterator[Writers]:
+    """Makes writers on one empty store of the adapter under test, each as another process
+    of the same deployment would be (wired as `carehub.bootstrap` wires them)."""
     clock = AdjustableClock()
     if adapter == "memory":
         store = MemoryStore()
-        yield lambda: MemoryUnitOfWork(store, clock)
+
+        def in_memory(shards: AuditShards | None) -> UnitOfWorkFactory:
+            return lambda: MemoryUnitOfWork(store, clock, audit_shards=shards)
+
+        yield in_memory
         return
     if adapter == "dynamodb":
         async with fresh_table(request, monkeypatch) as table:
-            # Only the ports built on DynamoDB so far: their suites alone run it.
-            yield dynamodb_units_of_work(table, clock, secrets=fixed_secret_box())
+
+            def on_table(shards: AuditShards | None) -> UnitOfWorkFactory:
+                if shards is None:
+                    return dynamodb_units_of_work(table, clock, secrets=fixed_secret_box())
+                return lambda: DynamoUnitOfWork(
+                    table, clock, secrets=fixed_secret_box(), audit_shards=shards
+                )
+
+            yield on_table
         return
     async with empty_database(adapter, request, sqlite_template, tmp_path) as db:
-        yield units_of_work(db, clock, secrets=fixed_secret_box())
+
+        def on_database(shards: AuditShards | None) -> UnitOfWorkFactory:
+            if shards is None:
+                return units_of_work(db, clock, secrets=fixed_secret_box())
+            writer = AuditWriter(db, shards=shards)
+            return lambda: SqlUnitOfWork(db, clock, writer, secrets=fixed_secret_box())
+
+        yield on_database
+
+
+@pytest.fixture
+def new_uow(writers: Writers) -> UnitOfWorkFactory:
+    """Opens a new unit of work on an empty store of the adapter under test."""
+    return writers(None)

@@ -1,8 +1,10 @@
 """The AuditLog contract: entries that committing units of work append, read back chained.
 
-Every adapter (memory, SQLite, PostgreSQL) passes it. On SQL a unit that only reads hands
-its records to a group commit, and a unit that also changes data appends them in its own
-transaction: both ways are used here, and the chain they build together must verify.
+Every adapter (memory, SQLite, PostgreSQL, DynamoDB) passes it. On SQL a unit that only
+reads hands its records to a group commit, and a unit that also changes data appends them
+in its own transaction: both ways are used here, and the chain they build together must
+verify. One writer appending one unit at a time keeps to one shard (which one is its own
+choice); `test_audit_shards.py` has several writers spread over several.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from typing import Protocol
 
 import pytest
 
-from carehub.audit.model import EMPTY_CHAIN, AuditEntry, ChainHead, ChainVerifier
+from carehub.audit.model import AuditEntry, empty_chain
 from carehub.audit.ports import AuditFilter, AuditUnitOfWork
+from carehub.audit.service import AuditService
+from carehub.audit.verification import Verification
 from carehub.identity.model import OtpChallenge, OtpPurpose
 from carehub.identity.ports import IdentityUnitOfWork
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
 from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
+from tests.support.clock import AdjustableClock
 
 
 class Unit(AuditUnitOfWork, IdentityUnitOfWork, Protocol):
@@ -80,23 +85,29 @@ async def search(new_uow: NewUnit, criteria: AuditFilter = EVERY_ENTRY) -> list[
 
 
 async def everything(new_uow: NewUnit) -> list[AuditEntry]:
+    """Every stored entry, shard by shard, each in sequence order."""
     async with new_uow() as uow:
-        return await uow.audit_log.scan(after_seq=0, limit=1000)
+        log = uow.audit_log
+        return [
+            e
+            for shard in await log.shards()
+            for e in await log.scan(shard=shard, after_seq=0, limit=1000)
+        ]
 
 
-def verified(entries: list[AuditEntry], head: ChainHead | None) -> bool:
-    verifier = ChainVerifier()
-    return all(verifier.feed(e) for e in entries) and verifier.finish(head).intact
+async def verify(new_uow: NewUnit) -> Verification:
+    return await AuditService(new_uow, AdjustableClock()).verify()
 
 
 async def test_an_empty_trail_has_nothing_to_read_and_verifies(new_uow: NewUnit) -> None:
     async with new_uow() as uow:
         page = await uow.audit_log.search(AuditFilter(), cursor=None, limit=10)
-        head = await uow.audit_log.head()
-        assert await uow.audit_log.scan(after_seq=0, limit=10) == []
+        heads = await uow.audit_log.stored_heads()
+        assert await uow.audit_log.scan(shard=0, after_seq=0, limit=10) == []
     assert page.items == [] and page.next_cursor is None
-    assert head == EMPTY_CHAIN
-    assert verified([], head)
+    assert all(head == empty_chain(shard) for shard, head in heads.items())
+    verification = await verify(new_uow)
+    assert (verification.intact, verification.checked) == (True, 0)
 
 
 async def test_committed_records_become_chained_entries_that_verify(new_uow: NewUnit) -> None:
@@ -106,6 +117,7 @@ async def test_committed_records_become_chained_entries_that_verify(new_uow: New
     await audit(new_uow, record(3, "appointment.read"))
     entries = await everything(new_uow)
     assert [e.seq for e in entries] == [1, 2, 3, 4]
+    assert len({e.shard for e in entries}) == 1
     assert [e.action for e in entries] == [
         "patient.read",
         "patient.update",
@@ -124,9 +136,11 @@ async def test_committed_records_become_chained_entries_that_verify(new_uow: New
     assert (second.request_id, second.client_address) == (None, None)
     assert third.patient_ids == ("p-1", "p-2")
     async with new_uow() as uow:
-        head = await uow.audit_log.head()
-    assert head == ChainHead(4, entries[-1].hash)
-    assert verified(entries, head)
+        heads = await uow.audit_log.stored_heads()
+    shard = entries[0].shard
+    assert heads.get(shard, entries[-1].head) == entries[-1].head  # where a store keeps one
+    verification = await verify(new_uow)
+    assert (verification.intact, verification.checked) == (True, 4)
 
 
 async def test_a_unit_left_without_commit_stores_no_entry(new_uow: NewUnit) -> None:
@@ -145,8 +159,7 @@ async def test_a_unit_left_without_commit_stores_no_entry(new_uow: NewUnit) -> N
     await audit(new_uow, record(3, "next"))
     entries = await everything(new_uow)
     assert [(e.seq, e.action) for e in entries] == [(1, "kept"), (2, "next")]
-    async with new_uow() as uow:
-        assert verified(entries, await uow.audit_log.head())
+    assert (await verify(new_uow)).intact
 
 
 @pytest.fixture
@@ -206,11 +219,14 @@ async def test_cursor_pages_give_every_entry_once(
 
 
 @pytest.mark.usefixtures("trail")
-async def test_scan_reads_in_sequence_order_after_a_position(new_uow: NewUnit) -> None:
+async def test_scan_reads_a_shard_in_sequence_order_after_a_position(new_uow: NewUnit) -> None:
+    shard = (await everything(new_uow))[0].shard
     async with new_uow() as uow:
-        assert [e.seq for e in await uow.audit_log.scan(after_seq=0, limit=4)] == [1, 2, 3, 4]
-        assert [e.seq for e in await uow.audit_log.scan(after_seq=4, limit=4)] == [5, 6]
-        assert await uow.audit_log.scan(after_seq=6, limit=4) == []
-        head = await uow.audit_log.head()
-    assert verified(await everything(new_uow), head)
-    assert head is not None and head.seq == 6
+        assert shard in await uow.audit_log.shards()
+        scan = uow.audit_log.scan
+        assert [e.seq for e in await scan(shard=shard, after_seq=0, limit=4)] == [1, 2, 3, 4]
+        assert [e.seq for e in await scan(shard=shard, after_seq=4, limit=4)] == [5, 6]
+        assert await scan(shard=shard, after_seq=6, limit=4) == []
+        assert await scan(shard=shard + 1, after_seq=0, limit=4) == []
+    verification = await verify(new_uow)
+    assert (verification.intact, verification.checked) == (True, 6)

@@ -23,19 +23,28 @@ class AuditFilter:
 
 
 class AuditLog(Protocol):
-    """Reading the stored chain (entries are only ever appended by units of work)."""
+    """Reading the stored trail (entries are only ever appended by units of work).
+
+    The trail is sharded (`carehub.audit.model`): a search reads every shard, newest first
+    by (`at`, `shard`, `seq`); verification reads each shard in sequence order.
+    """
 
     async def search(
         self, criteria: AuditFilter, *, cursor: str | None, limit: int
     ) -> Page[AuditEntry]: ...
 
-    async def scan(self, *, after_seq: int, limit: int) -> list[AuditEntry]:
-        """Entries with seq > after_seq in sequence order (for verification)."""
+    async def shards(self) -> list[int]:
+        """The shards that hold entries (or a stored head), in order."""
         ...
 
-    async def head(self) -> ChainHead | None:
-        """The stored chain head: `EMPTY_CHAIN` before the first entry; None only when the
-        store has lost it (verification then relies on the entries alone)."""
+    async def scan(self, *, shard: int, after_seq: int, limit: int) -> list[AuditEntry]:
+        """A shard's entries with seq > after_seq in sequence order (for verification)."""
+        ...
+
+    async def stored_heads(self) -> dict[int, ChainHead]:
+        """The heads the store keeps apart from the entries, by shard: they reveal a removed
+        tail. Empty where a shard's head is its last entry (DynamoDB); a shard missing here
+        is verified by its entries and the links naming them alone."""
         ...
 
 

@@ -9,6 +9,9 @@ from carehub.web.schemas import CursorPage, WireModel
 
 
 class AuditEntryRead(WireModel):
+    """One entry of the trail: the `seq`-th of its `shard`'s hash chain."""
+
+    shard: int
     seq: int
     at: datetime
     actor_id: str
@@ -25,6 +28,7 @@ class AuditEntryRead(WireModel):
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryRead:
         return cls(
+            shard=entry.shard,
             seq=entry.seq,
             at=entry.at,
             actor_id=entry.actor_id,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from carehub.audit.errors import AuditForbidden
-from carehub.audit.model import AuditEntry, ChainVerifier, Verification
-from carehub.audit.ports import AuditFilter, AuditUnitOfWork
+from carehub.audit.model import AuditEntry, ChainHead
+from carehub.audit.ports import AuditFilter, AuditLog, AuditUnitOfWork
+from carehub.audit.verification import TrailVerifier, Verification
 from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.audit import AccessRecord, Outcome
@@ -67,16 +68,21 @@ class AuditService:
         return page
 
     async def verify(self) -> Verification:
-        """Check the whole chain, in batches; names the first bad entry."""
-        verifier = ChainVerifier()
+        """Check every shard's chain, in batches, and every cross-link between shards;
+        names the first bad entry of each shard."""
+        trail = TrailVerifier()
         async with self._uow() as uow:
-            head = await uow.audit_log.head()
-            after = 0
-            while batch := await uow.audit_log.scan(after_seq=after, limit=VERIFY_BATCH):
-                if not all(verifier.feed(entry) for entry in batch):
-                    break
-                after = batch[-1].seq
-        return verifier.finish(head)
+            log = uow.audit_log
+            heads = await log.stored_heads()
+            shards = sorted({*await log.shards(), *heads})
+            while shards:  # then the shards only links name: none of their entries is left
+                for shard in shards:
+                    await _verify_shard(log, trail, shard, heads.get(shard))
+                shards = trail.unstarted()
+            for shard, seq in trail.lookups():
+                found = await log.scan(shard=shard, after_seq=seq - 1, limit=1)
+                trail.found(shard, seq, found[0] if found and found[0].seq == seq else None)
+        return trail.result()
 
     def _record(
         self, actor: Actor, action: str, patient_id: str | None, allowed: bool
@@ -85,3 +91,15 @@ class AuditService:
         # it names none.
         outcome = Outcome.ALLOWED if allowed else Outcome.DENIED
         return self._gate.record(actor, action, patient_id, patient_id, outcome, known=allowed)
+
+
+async def _verify_shard(
+    log: AuditLog, trail: TrailVerifier, shard: int, stored: ChainHead | None
+) -> None:
+    trail.start(shard)
+    after = 0
+    while batch := await log.scan(shard=shard, after_seq=after, limit=VERIFY_BATCH):
+        if not all(trail.feed(shard, entry) for entry in batch):
+            return
+        after = batch[-1].seq
+    trail.finish(shard, stored)

@@ -31,6 +31,7 @@ from carehub.adapters.sql.sealed_secrets import check_secret_key, seal_plaintext
 from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
+from carehub.audit.shards import AuditShards
 from carehub.config import Settings
 from carehub.documents.ports import CdnInvalidator, ObjectStore, StoredObjectEvents
 from carehub.events.lease import RelayLease
@@ -72,6 +73,15 @@ async def connect(url: str, settings: Settings) -> Database:
     )
 
 
+# How many shards the audit trail is spread over unless `CAREHUB_AUDIT_SHARDS` says.
+# SQLite has one writer: more shards would only be more heads. On PostgreSQL appends to one
+# shard queue on its head row; a process appends to one shard for its reads and another for
+# its changes, so 16 leave room for eight processes to find shards of their own. On DynamoDB
+# a shard takes one append at a time (a conditional PutItem, a few milliseconds), so the
+# shards bound the audited requests a second (docs/dynamodb.md, "Audit chain").
+DEFAULT_AUDIT_SHARDS = {"sqlite": 1, "postgresql": 16, "dynamodb": 32}
+
+
 def units_of_work(
     db: Database,
     clock: Clock,
@@ -79,11 +89,14 @@ def units_of_work(
     *,
     secrets: SecretBox,
     audit_reads_wait_for_disk: bool = False,
+    audit_shards: int | None = None,
 ) -> Callable[[], SqlUnitOfWork]:
     """Opens units of work on `db`, sealing the secrets they store with `secrets`; read-only
     units share one audit writer, which chains the records of concurrent reads in one
-    transaction instead of one each."""
-    writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk)
+    transaction instead of one each. They append to `audit_shards` shards (by default as
+    many as suit the database)."""
+    shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS[db.dialect.name])
+    writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk, shards=shards)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(db, clock, writer, events_committed, secrets=secrets)
@@ -251,12 +264,18 @@ def dynamodb_units_of_work(
     events_committed: Callable[[], None] | None = None,
     *,
     secrets: SecretBox,
+    audit_shards: int | None = None,
 ) -> Callable[[], DynamoUnitOfWork]:
-    """Opens units of work on `table`, sealing the secrets they store with `secrets`."""
+    """Opens units of work on `table`, sealing the secrets they store with `secrets`; they
+    share one writer's view of the audit trail's `audit_shards` shards."""
     from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 
+    shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS["dynamodb"])
+
     def uow() -> DynamoUnitOfWork:
-        return DynamoUnitOfWork(table, clock, events_committed, secrets=secrets)
+        return DynamoUnitOfWork(
+            table, clock, events_committed, secrets=secrets, audit_shards=shards
+        )
 
     return uow
 
@@ -344,6 +363,7 @@ async def open_store(
         events_committed,
         secrets=secrets,
         audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
+        audit_shards=settings.audit_shards,
     )
     return Store(
         units_of_work=uow,
@@ -373,7 +393,9 @@ async def _dynamodb_store(
         await table.close()
         raise
     return Store(
-        units_of_work=dynamodb_units_of_work(table, clock, events_committed, secrets=secrets),
+        units_of_work=dynamodb_units_of_work(
+            table, clock, events_committed, secrets=secrets, audit_shards=settings.audit_shards
+        ),
         event_stores=dynamodb_event_stores(table, clock, settings),
         idempotency=DynamoIdempotencyStore(table, clock),
         signing_keys=DynamoSigningKeys(table),

@@ -12,19 +12,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-import orjson
 import pytest
 import structlog
 from structlog.testing import capture_logs
 
 from carehub.adapters.dynamodb import unit_of_work
-from carehub.adapters.dynamodb.audit import AUDIT_CHAIN
-from carehub.adapters.dynamodb.items import as_int, to_wire
+from carehub.adapters.dynamodb.audit import entry_of
+from carehub.adapters.dynamodb.items import as_int, from_wire, to_wire
 from carehub.adapters.dynamodb.table_client import Capacity, DynamoTable
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.writes import ChangedMeanwhile, TransactionTooLarge
-from carehub.adapters.sql.database import as_datetime
-from carehub.audit.model import EMPTY_CHAIN, AuditEntry
+from carehub.audit.model import AuditEntry, empty_chain
 from carehub.countries.errors import CountryTaken
 from carehub.countries.events import CountryChanged
 from carehub.kernel.actor import Actor, Role
@@ -32,6 +30,7 @@ from carehub.kernel.audit import AccessRecord
 from carehub.kernel.idempotency import IdempotencyClaim, IdempotencyKeyRaced
 from tests.contract.test_country_repository import NOW, country
 from tests.contract.test_doctor_repository import doctor
+from tests.contract.test_webhook_repository import stored, subscription
 
 pytestmark = pytest.mark.aws
 
@@ -143,19 +142,89 @@ async def test_a_read_only_unit_writes_just_its_chained_audit_entries(
             await uow.commit()
 
     await read("p-0")
-    # Concurrent readers chain after the same head: the losers chain again, none is lost.
-    await asyncio.gather(*(read(f"p-{n}") for n in range(1, 6)))
-    items = await items_under(table, AUDIT_CHAIN)
-    head = next(i for i in items if i["SK"] == "HEAD")
-    entries = [AuditEntry(**_entry(i["data"])) for i in items if i["SK"] != "HEAD"]
-    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
-    assert sorted(e.resource_id or "" for e in entries) == [f"p-{n}" for n in range(6)]
-    assert entries[0].prev_hash == EMPTY_CHAIN.hash
-    for before, after in itertools.pairwise(entries):
-        assert after.prev_hash == before.hash
-    assert all(e.hash == e.content_hash() for e in entries)
-    assert (as_int(head["seq"]), head["hash"]) == (6, entries[-1].hash)
-    assert {i["kind"] for i in await _every_item(table)} == {"audit-entry", "audit-head"}
+    await read("p-1")
+    # Concurrent readers of one process append to shards of their own: none is lost.
+    await asyncio.gather(*(read(f"p-{n}") for n in range(2, 7)))
+    items = await _every_item(table)
+    entries = [entry_of(i) for i in items if i["kind"] == "audit-entry"]
+    assert sorted(e.resource_id or "" for e in entries) == [f"p-{n}" for n in range(7)]
+    shards: dict[int, list[AuditEntry]] = {}
+    for entry in sorted(entries, key=lambda e: (e.shard, e.seq)):
+        shards.setdefault(entry.shard, []).append(entry)
+    for shard, chained in shards.items():
+        assert [e.seq for e in chained] == list(range(1, len(chained) + 1))
+        assert chained[0].prev_hash == empty_chain(shard).hash
+        for before, after in itertools.pairwise(chained):
+            assert after.prev_hash == before.hash
+        assert all(e.hash == e.content_hash() for e in chained)
+    assert len(shards) > 1
+    # No head item: a shard's head is its last entry. Each shard in use is registered.
+    registered = sorted(as_int(i["shard"]) for i in items if i["kind"] == "audit-shard")
+    assert registered == sorted(shards)
+    assert {i["kind"] for i in items} == {"audit-entry", "audit-shard"}
+
+
+class Sent:
+    """Which call each commit went out as: the table's own methods, counted on the way."""
+
+    def __init__(self, table: DynamoTable, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        for name in ("write", "transact"):
+            monkeypatch.setattr(table, name, self._counting(name, getattr(table, name)))
+
+    def _counting(self, name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return await call(*args, **kwargs)
+
+        return counted
+
+    def taken(self) -> list[str]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+async def test_a_commit_of_one_item_is_a_plain_conditional_write(
+    new_uow: NewUnit, table: DynamoTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = Sent(table, monkeypatch)
+    async with new_uow() as uow:
+        uow.audit(read_by("p-1"))
+        await uow.commit()
+    assert sent.taken() == ["transact"]  # a shard's first entry registers the shard
+    async with new_uow() as uow:
+        uow.audit(read_by("p-1"))
+        await uow.commit()
+    assert sent.taken() == ["write"]  # the entry alone: a PutItem
+    first, second = new_uow(), new_uow()
+    async with first, second:
+        await first.countries.add(country("PE"))
+        await second.countries.add(country("PE"))
+        await first.commit()
+        with pytest.raises(CountryTaken):  # its condition failing means what it always did
+            await second.commit()
+    assert sent.taken() == ["write", "write"]
+    async with new_uow() as uow:
+        await uow.countries.add(country("CO"))
+        uow.record(CountryChanged(aggregate_id="CO", occurred_at=NOW, actor_id="u", version=1))
+        await uow.commit()
+    assert sent.taken() == ["transact"]
+
+
+async def test_a_plain_update_or_delete_that_loses_its_condition_raises_its_error(
+    new_uow: NewUnit, table: DynamoTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = subscription()
+    await stored(new_uow, made)
+    sent = Sent(table, monkeypatch)
+    resumer, remover = new_uow(), new_uow()
+    async with resumer, remover:
+        assert await resumer.webhooks.resume(made.id, NOW)
+        assert await remover.webhooks.remove(made.id)
+        await remover.commit()  # a lone DeleteItem
+        with pytest.raises(ChangedMeanwhile):
+            await resumer.commit()  # a lone UpdateItem, on the condition that it exists
+    assert sent.taken() == ["write", "write"]
 
 
 async def test_consumed_capacity_is_logged_per_unit_at_debug(
@@ -188,14 +257,7 @@ def test_capacity_counts_what_aws_reports_for_reads_and_transactions() -> None:
     assert (used.read_units, used.write_units, used.calls) == (0.5, 6.0, 3)
 
 
-def _entry(data: str) -> dict[str, Any]:
-    fields: dict[str, Any] = orjson.loads(data)
-    fields["at"] = as_datetime(fields["at"])
-    fields["patient_ids"] = tuple(fields["patient_ids"])
-    return fields
-
-
 async def _every_item(table: DynamoTable) -> list[dict[str, Any]]:
-    """A Scan, as only tests and maintenance commands may."""
+    """A Scan, as only tests and maintenance commands may; the items as plain values."""
     response = await table.call("scan", lambda c: c.scan(TableName=table.name))
-    return [dict(item, kind=item["kind"]["S"]) for item in response["Items"]]
+    return [from_wire(item) for item in response["Items"]]

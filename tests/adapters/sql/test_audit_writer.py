@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from carehub.adapters.sql.audit import AuditWriter, SqlAuditLog
+from carehub.adapters.sql.audit import AuditWriter
+from carehub.adapters.sql.audit_log import SqlAuditLog
 from carehub.adapters.sql.database import Database, Session
-from carehub.audit.model import ChainVerifier
+from carehub.audit.verification import ShardVerifier
 from carehub.kernel.actor import Actor
 from carehub.kernel.audit import AccessRecord
 from tests.conftest import BACKENDS
@@ -78,14 +79,16 @@ def a_read(patient_id: str) -> AccessRecord:
 
 
 async def stored_reads(db: Database) -> list[str | None]:
-    """The resource ids of the stored entries, after checking the whole chain."""
+    """The resource ids of the stored entries (the writer's one shard), after checking its
+    whole chain against its head."""
     async with db.session() as session:
         log = SqlAuditLog(session)
-        entries = await log.scan(after_seq=0, limit=1000)
-        head = await log.head()
-    verifier = ChainVerifier()
+        entries = await log.scan(shard=0, after_seq=0, limit=1000)
+        head = (await log.stored_heads())[0]
+    verifier = ShardVerifier(0)
     assert all(verifier.feed(entry) for entry in entries)
-    assert verifier.finish(head).intact
+    verifier.finish(head)
+    assert verifier.bad is None
     return [entry.resource_id for entry in entries]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from random import Random
 
 import pytest
 
@@ -13,6 +14,7 @@ from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
 from carehub.audit.errors import AuditForbidden
 from carehub.audit.ports import AuditFilter
 from carehub.audit.service import AccessLogNotFound, AuditService
+from carehub.audit.shards import AuditShards
 from carehub.kernel.actor import Actor, Role
 from tests.support.clock import StillClock
 from tests.support.memory_world import ADMIN, ANA, LUIS, NOW, access, last_audit
@@ -153,3 +155,55 @@ async def test_audit_records_of_a_unit_that_never_commits_vanish(
         uow.audit(access(DOCTOR, "patient.read", clock.now(), "ana"))
     assert store.audit == []
     assert (await service.verify()).checked == 0
+
+
+# --- a trail in shards ---------------------------------------------------------------------
+
+
+async def write_as_two_processes(store: MemoryStore, clock: StillClock) -> None:
+    """Two writers (processes) on one store, each over three shards and moving on after two
+    entries, so their entries spread over the shards and name each other's heads."""
+    writers = [AuditShards(3, stay=2, rng=Random(seed)) for seed in (1, 2)]
+    for n in range(12):
+        async with MemoryUnitOfWork(store, clock, audit_shards=writers[n % 2]) as uow:
+            uow.audit(access(DOCTOR, "patient.read", clock.now(), f"p-{n}"))
+            await uow.commit()
+        clock.advance(timedelta(seconds=1))
+
+
+async def test_entries_of_several_writers_spread_over_shards_and_verify(
+    service: AuditService, store: MemoryStore, clock: StillClock
+) -> None:
+    await write_as_two_processes(store, clock)
+    verification = await service.verify()
+    assert verification.intact, verification
+    assert verification.checked == 12
+    assert len(verification.shards) == 3 and verification.links > 0
+    page = await service.search(actor=ADMIN, criteria=AuditFilter(), cursor=None, limit=20)
+    assert [e.resource_id for e in page.items] == [f"p-{n}" for n in reversed(range(12))]
+
+
+async def test_a_removed_tail_of_one_shard_is_named_by_another_shard(
+    service: AuditService, store: MemoryStore, clock: StillClock
+) -> None:
+    await write_as_two_processes(store, clock)
+    named = {(link.shard, link.seq) for e in store.audit for link in e.links}
+    shard, seq = max(named)  # an entry another shard names
+    store.audit = [e for e in store.audit if e.shard != shard or e.seq < seq]
+    del store.audit_heads[shard]  # as if no head were kept (DynamoDB keeps none)
+    verification = await service.verify()
+    assert (verification.first_bad_shard, verification.first_bad_seq) == (shard, seq)
+    assert verification.problem is not None
+    assert verification.problem.startswith(f"entries after {seq - 1} are missing (shard ")
+
+
+async def test_changing_the_number_of_shards_keeps_the_trail_verifiable(
+    service: AuditService, store: MemoryStore, clock: StillClock
+) -> None:
+    await write_as_two_processes(store, clock)
+    fewer = AuditShards(1)
+    async with MemoryUnitOfWork(store, clock, audit_shards=fewer) as uow:
+        uow.audit(access(DOCTOR, "patient.read", clock.now(), "p-last"))
+        await uow.commit()
+    verification = await service.verify()
+    assert (verification.intact, verification.checked) == (True, 13)

@@ -1,191 +1,197 @@
-"""The audit trail in the table: the chain's entries (`AUDIT#0` / `SEQ#…`) with their head,
-listed by patient (GSI1), action (GSI2) and actor (GSI3) for reading, and read back in
-sequence order for verification (docs/dynamodb.md, "Audit chain")."""
+"""The audit trail in the table (docs/dynamodb.md, "Audit chain"): each shard's entries in
+their own partition (`AUDIT#{shard}` / `SEQ#…`), listed by patient (GSI1), by shard in the
+trail's order (GSI2) and by actor (GSI3); and a small registry of the shards in use.
+
+A shard keeps no head item: its head is its last entry, and each entry is written with
+`attribute_not_exists` on its own seq, so two writers can never both take one. A writer
+knows the head it left (`carehub.audit.shards`) and reads it from the table only after it
+lost a race or when it enters a shard.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from carehub.adapters.dynamodb.items import Item, as_int, to_wire
+from carehub.adapters.dynamodb.audit_search import Partition, search_trail
+from carehub.adapters.dynamodb.items import Item, as_int, to_wire, utc_text
 from carehub.adapters.dynamodb.session import DynamoSession
-from carehub.audit.model import EMPTY_CHAIN, AuditEntry, ChainHead
+from carehub.adapters.dynamodb.writes import NEW_ITEM, Write, WriteBuffer
+from carehub.audit.model import AuditEntry, ChainHead, TrailPosition, chain, empty_chain
 from carehub.audit.ports import AuditFilter
-from carehub.kernel.pagination import Page, cursor_position, encode_cursor
+from carehub.audit.shards import ShardTurn
+from carehub.kernel.audit import AccessRecord
+from carehub.kernel.pagination import Page
 
-# Until the audit domain shards its chain (docs/dynamodb.md, "Audit chain"), one chain.
-AUDIT_CHAIN = "AUDIT#0"
-HEAD_SK = "HEAD"
+SHARDS_PK = "AUDIT_SHARDS"  # one item per shard that has entries
 _SEQ = "SEQ#"
-# A search page reads at most this many items looking for matches; past it the page comes
-# back short, with a cursor, so a rare criterion never costs one unbounded read.
-_READ_BUDGET = 1000
-_QUERY_PAGE = 100
+_LAST_SEQ = f"{_SEQ}~"  # after every SEQ# key (and, in shard 0, before no older HEAD item)
 
 
-def _position(seq: int) -> str:
-    return f"{seq:012d}"
+def shard_partition(shard: int) -> str:
+    return f"AUDIT#{shard}"
+
+
+def seq_key(seq: int) -> str:
+    return f"{_SEQ}{seq:012d}"
+
+
+def order_key(position: TrailPosition) -> str:
+    """The index sort key of an entry: its place in the trail's order, as sortable text."""
+    return f"{utc_text(position.at)}#{position.shard:03d}#{position.seq:012d}"
 
 
 def audit_items(entry: AuditEntry) -> list[Item]:
     """The items one entry is stored as: the entry itself, listed by its first patient,
-    its action and its actor, and one link item per further patient it names."""
-    data = orjson.dumps(entry).decode()
+    its shard and its actor, and one item per further patient it names."""
+    fields = asdict(entry)
+    if not entry.links:
+        del fields["links"]  # most entries have none: an item under 1 KB costs 1 WCU a copy
+    data = orjson.dumps(fields).decode()
     patients = list(dict.fromkeys(entry.patient_ids))
-    position = _position(entry.seq)
+    key = order_key(TrailPosition.of(entry))
     item: Item = {
-        "PK": AUDIT_CHAIN,
-        "SK": f"{_SEQ}{position}",
+        "PK": shard_partition(entry.shard),
+        "SK": seq_key(entry.seq),
         "kind": "audit-entry",
         "data": data,
-        "GSI2PK": f"AUDIT_ACTION#{entry.action}",
-        "GSI2SK": position,
+        "GSI2PK": f"AUDIT_TIME#{entry.shard}",
+        "GSI2SK": key,
         "GSI3PK": f"AUDIT_ACTOR#{entry.actor_id}",
-        "GSI3SK": position,
+        "GSI3SK": key,
     }
     if patients:
-        item.update(GSI1PK=f"AUDIT_PATIENT#{patients[0]}", GSI1SK=position)
-    links: list[Item] = [
+        item.update(GSI1PK=f"AUDIT_PATIENT#{patients[0]}", GSI1SK=key)
+    listed: list[Item] = [
         {
-            "PK": f"AUDIT_LINK#{position}",
+            "PK": f"AUDIT_PATIENTS#{entry.shard}#{entry.seq}",
             "SK": f"PATIENT#{patient}",
-            "kind": "audit-link",
+            "kind": "audit-patient",
             "data": data,  # the entry whole, so a patient's page needs no second read
             "GSI1PK": f"AUDIT_PATIENT#{patient}",
-            "GSI1SK": position,
+            "GSI1SK": key,
         }
         for patient in patients[1:]
     ]
-    return [item, *links]
+    return [item, *listed]
+
+
+async def append_writes(
+    session: DynamoSession, records: Sequence[AccessRecord], turn: ShardTurn
+) -> tuple[list[AuditEntry], list[Write]]:
+    """The entries that continue the turn's shard and the writes that store them: each
+    entry's items new (`attribute_not_exists`, so a seq another writer took fails the
+    commit), and on the shard's first entry its registry item."""
+    if turn.head is None:
+        turn.head = await newest_head(session, turn.shard)
+    entries = chain(records, turn.head, turn.links)
+    buffer = WriteBuffer()
+    for entry in entries:
+        for item in audit_items(entry):
+            buffer.put(item, condition=NEW_ITEM)
+    if turn.head.seq == 0:
+        shard = turn.shard
+        registered = {"PK": SHARDS_PK, "SK": f"SHARD#{shard:03d}", "kind": "audit-shard"}
+        buffer.put({**registered, "shard": shard})
+    return entries, buffer.writes()
+
+
+async def newest_head(session: DynamoSession, shard: int) -> ChainHead:
+    """The shard's last entry, read consistently (one Query, one item)."""
+    newest = await _entries(session, shard, first=1, limit=1, newest_first=True)
+    return newest[0].head if newest else empty_chain(shard)
 
 
 class DynamoAuditLog:
-    """The audit domain's reading port over a DynamoDB session."""
+    """The audit domain's reading port over a DynamoDB session; `configured` is how many
+    shards this deployment writes to: searches and verification read each of them, and
+    every other shard the registry names."""
 
-    def __init__(self, session: DynamoSession) -> None:
+    def __init__(self, session: DynamoSession, *, configured: int) -> None:
         self._session = session
+        self._configured = configured
 
     async def search(
         self, criteria: AuditFilter, *, cursor: str | None, limit: int
     ) -> Page[AuditEntry]:
-        """Newest first from the partition of the most selective criterion given (patient,
-        actor, action; the chain itself when none is), the others checked on the items."""
-        before = None if cursor is None else cursor_position(cursor, "before", int)
-        params = _partition_query(criteria, before)
-        wanted = _matcher(criteria)
-        found: list[AuditEntry] = []
-        read = 0
-        last_read: int | None = None
-        while len(found) <= limit and read < _READ_BUDGET:
-            params["Limit"] = min(_QUERY_PAGE, _READ_BUDGET - read)
-            items, last = await self._session.query(**params)
-            read += len(items)
-            for item in items:
-                entry = _entry(item)
-                last_read = entry.seq
-                if wanted(entry):
-                    found.append(entry)
-                    if len(found) > limit:
-                        break
-            if last is None or len(found) > limit:
-                break
-            params["ExclusiveStartKey"] = last
-        else:
-            # The budget ran out: a short page whose cursor resumes after what was read.
-            if len(found) <= limit and last_read is not None:
-                return Page(found, encode_cursor({"before": last_read}))
-        page = found[:limit]
-        more = len(found) > limit
-        return Page(page, encode_cursor({"before": page[-1].seq}) if more else None)
+        """Newest first from the partitions of the most selective criterion given (patient,
+        actor; every shard's listing otherwise), the others checked on the items."""
+        partitions: list[Partition]
+        if criteria.patient_id is not None:
+            partitions = [Partition("GSI1", f"AUDIT_PATIENT#{criteria.patient_id}")]
+        elif criteria.actor_id is not None:
+            partitions = [Partition("GSI3", f"AUDIT_ACTOR#{criteria.actor_id}")]
+        else:  # every shard written to now, and any a larger count of them left behind
+            shards = {*range(self._configured), *await self._registered()}
+            partitions = [Partition("GSI2", f"AUDIT_TIME#{shard}") for shard in sorted(shards)]
+        before = None if cursor is None else order_key(TrailPosition.from_cursor(cursor))
+        return await search_trail(
+            self._session, partitions, criteria, before=before, limit=limit, entry_of=entry_of
+        )
 
-    async def scan(self, *, after_seq: int, limit: int) -> list[AuditEntry]:
-        return await self._chain_after(after_seq, limit)
+    async def shards(self) -> list[int]:
+        found = set(await self._registered())
+        for shard in range(self._configured):
+            if shard not in found and await _entries(self._session, shard, first=1, limit=1):
+                found.add(shard)
+        return sorted(found)
 
-    async def _chain_after(self, after_seq: int, limit: int) -> list[AuditEntry]:
-        """The chain's entries after a position, in sequence order (a Query, never a Scan)."""
+    async def scan(self, *, shard: int, after_seq: int, limit: int) -> list[AuditEntry]:
+        return await _entries(self._session, shard, first=after_seq + 1, limit=limit)
+
+    async def stored_heads(self) -> dict[int, ChainHead]:
+        return {}  # a shard's head is its last entry
+
+    async def _registered(self) -> list[int]:
         params: dict[str, Any] = {
-            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :first AND :last",
-            "ExpressionAttributeValues": to_wire(
-                {
-                    ":pk": AUDIT_CHAIN,
-                    ":first": f"{_SEQ}{_position(after_seq + 1)}",
-                    ":last": f"{_SEQ}~",
-                }
-            ),
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": to_wire({":pk": SHARDS_PK}),
             "ConsistentRead": True,
         }
-        found: list[AuditEntry] = []
-        while len(found) < limit:
-            params["Limit"] = limit - len(found)
+        shards: list[int] = []
+        while True:
             items, last = await self._session.query(**params)
-            found += [_entry(item) for item in items]
+            shards += [as_int(item["shard"]) for item in items]
             if last is None:
-                break
+                return shards
             params["ExclusiveStartKey"] = last
-        return found
-
-    async def head(self) -> ChainHead | None:
-        stored = await self._session.get((AUDIT_CHAIN, HEAD_SK))
-        if stored is not None:
-            return ChainHead(as_int(stored["seq"]), str(stored["hash"]))
-        # No head: an empty chain, unless entries exist and the head was lost.
-        return None if await self._chain_after(0, 1) else EMPTY_CHAIN
 
 
-def _partition_query(criteria: AuditFilter, before: int | None) -> dict[str, Any]:
-    """The Query over the partition that serves the criteria, newest first."""
-    if criteria.patient_id is not None:
-        index, partition = "GSI1", f"AUDIT_PATIENT#{criteria.patient_id}"
-    elif criteria.actor_id is not None:
-        index, partition = "GSI3", f"AUDIT_ACTOR#{criteria.actor_id}"
-    elif criteria.action is not None:
-        index, partition = "GSI2", f"AUDIT_ACTION#{criteria.action}"
-    else:  # the chain itself, in sequence order (ConsistentRead: it is the table)
-        last = f"{_SEQ}~" if before is None else f"{_SEQ}{_position(before - 1)}"
-        return {
-            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :first AND :last",
-            "ExpressionAttributeValues": to_wire(
-                {":pk": AUDIT_CHAIN, ":first": f"{_SEQ}{_position(1)}", ":last": last}
-            ),
-            "ConsistentRead": True,
-            "ScanIndexForward": False,
-        }
+async def _entries(
+    session: DynamoSession, shard: int, *, first: int, limit: int, newest_first: bool = False
+) -> list[AuditEntry]:
+    """A shard's entries from seq `first` on, in sequence order (a Query, never a Scan)."""
     params: dict[str, Any] = {
-        "IndexName": index,
-        "ExpressionAttributeNames": {"#pk": f"{index}PK", "#sk": f"{index}SK"},
-        "ScanIndexForward": False,
+        "KeyConditionExpression": "PK = :pk AND SK BETWEEN :first AND :last",
+        "ExpressionAttributeValues": to_wire(
+            {":pk": shard_partition(shard), ":first": seq_key(first), ":last": _LAST_SEQ}
+        ),
+        "ConsistentRead": True,
+        "ScanIndexForward": not newest_first,
     }
-    if before is None:
-        params["KeyConditionExpression"] = "#pk = :pk"
-        params["ExpressionAttributeNames"] = {"#pk": f"{index}PK"}
-        params["ExpressionAttributeValues"] = to_wire({":pk": partition})
-    else:
-        params["KeyConditionExpression"] = "#pk = :pk AND #sk < :before"
-        params["ExpressionAttributeValues"] = to_wire(
-            {":pk": partition, ":before": _position(before)}
-        )
-    return params
+    found: list[AuditEntry] = []
+    while len(found) < limit:
+        params["Limit"] = limit - len(found)
+        items, last = await session.query(**params)
+        found += [entry_of(item, stored_in=shard) for item in items]
+        if last is None:
+            break
+        params["ExclusiveStartKey"] = last
+    return found
 
 
-def _matcher(criteria: AuditFilter) -> Callable[[AuditEntry], bool]:
-    def wanted(entry: AuditEntry) -> bool:
-        return (
-            (criteria.patient_id is None or criteria.patient_id in entry.patient_ids)
-            and (criteria.actor_id is None or entry.actor_id == criteria.actor_id)
-            and (criteria.action is None or entry.action == criteria.action)
-            and (criteria.since is None or entry.at >= criteria.since)
-            and (criteria.until is None or entry.at < criteria.until)
-        )
-
-    return wanted
-
-
-def _entry(item: Item) -> AuditEntry:
+def entry_of(item: Item, *, stored_in: int | None = None) -> AuditEntry:
+    """The entry an item holds. Read from its shard's partition, its shard and seq are
+    where it is stored, so an entry moved there from another shard fails verification."""
     data: dict[str, Any] = orjson.loads(item["data"])
     data["at"] = datetime.fromisoformat(data["at"])
     data["patient_ids"] = tuple(data["patient_ids"])
-    data["seq"] = int(data["seq"])
+    data["links"] = tuple(ChainHead(**link) for link in data.get("links", ()))
+    data.setdefault("shard", 0)  # written before the trail was sharded
+    if stored_in is not None:
+        data["shard"], data["seq"] = stored_in, int(item["SK"].removeprefix(_SEQ))
     return AuditEntry(**data)

@@ -41,6 +41,7 @@ class Capacity:
 # Why a transaction was cancelled, one entry per item in the order sent ("None" when that
 # item was fine); the codes DynamoDB documents, e.g. "ConditionalCheckFailed".
 CancellationCodes = list[str]
+_SINGLE_WRITES = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
 
 
 class DynamoTable:
@@ -80,6 +81,29 @@ class DynamoTable:
         capacity.count(response, writes=False)
         items = [from_wire(found) for found in response.get("Items", [])]
         return items, response.get("LastEvaluatedKey")
+
+    async def write(self, action: str, request: dict[str, Any], capacity: Capacity) -> bool:
+        """One conditional `PutItem`, `UpdateItem` or `DeleteItem` (`action` as a transaction
+        names it, `request` as the call takes it); False when its condition failed."""
+        method = _SINGLE_WRITES[action]
+        failed: list[bool] = []
+
+        def send(client: Any) -> dict[str, Any]:
+            try:
+                response: dict[str, Any] = getattr(client, method)(
+                    **request, ReturnConsumedCapacity="TOTAL"
+                )
+            except ClientError as exc:
+                # An answer, as a transaction's cancellation is, not a failure.
+                if aws_error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                failed.append(True)
+                return {}
+            return response
+
+        response = await self._client.call("write", send)
+        capacity.count(response, writes=True)
+        return not failed
 
     async def transact(
         self, actions: Sequence[dict[str, Any]], capacity: Capacity

@@ -64,6 +64,10 @@ class Write:
     visible: bool = True
 
     def transact_item(self, table: str) -> dict[str, Any]:
+        return {self.action: self.request(table)}
+
+    def request(self, table: str) -> dict[str, Any]:
+        """The write's parameters, as its transaction item or its own call takes them."""
         body: dict[str, Any] = {"TableName": table, **self.body}
         condition = self.condition
         if condition is not None:
@@ -75,7 +79,7 @@ class Write:
             if condition.names:
                 names = {**body.get("ExpressionAttributeNames", {}), **condition.names}
                 body["ExpressionAttributeNames"] = names
-        return {self.action: body}
+        return body
 
 
 class WriteBuffer:

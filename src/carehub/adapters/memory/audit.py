@@ -1,12 +1,11 @@
-"""The stored audit chain read from memory (`carehub.audit.ports.AuditLog`)."""
+"""The stored audit trail read from memory (`carehub.audit.ports.AuditLog`)."""
 
 from __future__ import annotations
 
-from carehub.adapters.memory.pages import page_of
 from carehub.adapters.memory.store import MemoryStore
-from carehub.audit.model import AuditEntry, ChainHead
+from carehub.audit.model import AuditEntry, ChainHead, TrailPosition
 from carehub.audit.ports import AuditFilter
-from carehub.kernel.pagination import Page, cursor_position
+from carehub.kernel.pagination import Page
 
 
 class MemoryAuditLog:
@@ -16,19 +15,29 @@ class MemoryAuditLog:
     async def search(
         self, criteria: AuditFilter, *, cursor: str | None, limit: int
     ) -> Page[AuditEntry]:
-        before = None if cursor is None else cursor_position(cursor, "before", int)
-        found = [
-            e
-            for e in reversed(self._store.audit)
-            if (before is None or e.seq < before) and _matches(e, criteria)
-        ]
-        return page_of(found, limit, lambda e: {"before": e.seq})
+        before = None if cursor is None else TrailPosition.from_cursor(cursor)
+        found = sorted(
+            (
+                e
+                for e in self._store.audit
+                if _matches(e, criteria) and (before is None or TrailPosition.of(e) < before)
+            ),
+            key=TrailPosition.of,
+            reverse=True,
+        )
+        items = found[:limit]
+        more = len(found) > limit
+        return Page(items, TrailPosition.of(items[-1]).cursor() if more else None)
 
-    async def scan(self, *, after_seq: int, limit: int) -> list[AuditEntry]:
-        return [e for e in self._store.audit if e.seq > after_seq][:limit]
+    async def shards(self) -> list[int]:
+        return sorted({e.shard for e in self._store.audit} | self._store.audit_heads.keys())
 
-    async def head(self) -> ChainHead | None:
-        return self._store.audit_head
+    async def scan(self, *, shard: int, after_seq: int, limit: int) -> list[AuditEntry]:
+        entries = (e for e in self._store.audit if e.shard == shard and e.seq > after_seq)
+        return sorted(entries, key=lambda e: e.seq)[:limit]
+
+    async def stored_heads(self) -> dict[int, ChainHead]:
+        return dict(self._store.audit_heads)
 
 
 def _matches(e: AuditEntry, c: AuditFilter) -> bool:

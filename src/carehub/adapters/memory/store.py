@@ -10,7 +10,8 @@ import copy
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-from carehub.audit.model import EMPTY_CHAIN, AuditEntry, ChainHead
+from carehub.audit.model import AuditEntry, ChainHead
+from carehub.audit.shards import AuditShards
 from carehub.countries.model import Country
 from carehub.documents.model import PatientFile, Stamp
 from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User
@@ -40,10 +41,9 @@ class MemoryStore:
     # what every unit of work writes
     outbox: list[DomainEvent] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
-    audit: list[AuditEntry] = field(default_factory=list)
-    # Kept apart from the entries, as the SQL store keeps it: it reveals removed tail entries.
-    # Like the SQL stores, which seed the head row when they are created.
-    audit_head: ChainHead | None = EMPTY_CHAIN
+    audit: list[AuditEntry] = field(default_factory=list)  # every shard's, in commit order
+    # Kept apart from the entries, as the SQL stores keep them: they reveal removed tails.
+    audit_heads: dict[int, ChainHead] = field(default_factory=dict)
     # identity
     users: dict[str, User] = field(default_factory=dict)
     sessions: dict[str, RefreshSession] = field(default_factory=dict)
@@ -64,6 +64,8 @@ class MemoryStore:
         # Bookkeeping of the units of work, not tables: no snapshot holds or restores it.
         self.commits = 0
         self.last_commit: MemoryStore | None = None
+        # The writer its units of work share, as a process's do (one shard, as on SQLite).
+        self.audit_shards = AuditShards(1)
 
     def snapshot(self) -> MemoryStore:
         return MemoryStore(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})

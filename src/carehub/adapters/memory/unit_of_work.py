@@ -23,7 +23,8 @@ from carehub.adapters.memory.scheduling import (
 )
 from carehub.adapters.memory.store import IdempotencyEntry, MemoryStore
 from carehub.adapters.queued_changes import QueuedChanges
-from carehub.audit.model import EMPTY_CHAIN, ChainHead, chain
+from carehub.audit.model import chain, empty_chain
+from carehub.audit.shards import AuditShards
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import (
     REPLAY_WINDOW,
@@ -43,10 +44,15 @@ class MemoryUnitOfWork(QueuedChanges):
     """Every domain's unit of work over one `MemoryStore`, as `SqlUnitOfWork` is over one
     database."""
 
-    def __init__(self, store: MemoryStore, clock: Clock) -> None:
+    def __init__(
+        self, store: MemoryStore, clock: Clock, *, audit_shards: AuditShards | None = None
+    ) -> None:
         super().__init__()
         self.store = store
         self._clock = clock
+        # Another writer on the same store (another process, as a test sees it), or the
+        # store's own.
+        self._audit_shards = audit_shards or store.audit_shards
         self.patients = MemoryPatientRepository(store)
         self.patient_directory = MemoryPatientDirectory(store)
         self.country_directory = MemoryCountryDirectory(store)
@@ -101,11 +107,8 @@ class MemoryUnitOfWork(QueuedChanges):
             outcome = StoredOutcome(self._claim.fingerprint, resource_id, None, None)
             self.store.idempotency[key] = IdempotencyEntry(self._claim, outcome, now)
         self.store.outbox.extend(self._events)
-        entries = chain(self._audit, self.store.audit_head or EMPTY_CHAIN)
-        if entries:
-            self.store.audit.extend(entries)
-            self.store.audit_head = ChainHead(entries[-1].seq, entries[-1].hash)
-        self._audit = []
+        if self._audit:
+            await self._append_audit()
         self._events = []
         self._claim = None
         self._snapshot = self.store.snapshot()
@@ -113,6 +116,18 @@ class MemoryUnitOfWork(QueuedChanges):
         self.store.last_commit = self.store.snapshot()
         self._commits_seen = self.store.commits
         self.committed = True
+
+    async def _append_audit(self) -> None:
+        # The store is the one truth here, so no append ever loses a race: the shards'
+        # turns only choose the shard and the links, as they do for the real stores.
+        async with self._audit_shards.turn() as turn:
+            heads = self.store.audit_heads
+            head = heads.get(turn.shard) or empty_chain(turn.shard)
+            entries = chain(self._audit, head, turn.links)
+            self.store.audit.extend(entries)
+            heads[turn.shard] = entries[-1].head
+            turn.appended(entries)
+        self._audit = []
 
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from carehub.adapters.queued_changes import QueuedChanges
 from carehub.adapters.sql import audit
 from carehub.adapters.sql.analytics import SqlAnalyticsRepository
 from carehub.adapters.sql.appointments import SqlAppointmentRepository
+from carehub.adapters.sql.audit_log import SqlAuditLog
 from carehub.adapters.sql.countries import SqlCountryRepository
 from carehub.adapters.sql.country_directory import SqlCountryDirectory
 from carehub.adapters.sql.database import Database, Session, UniqueViolation, insert_into
@@ -92,8 +93,8 @@ class SqlUnitOfWork(QueuedChanges):
         return SqlOtpRepository(self._live_session())
 
     @cached_property
-    def audit_log(self) -> audit.SqlAuditLog:
-        return audit.SqlAuditLog(self._live_session())
+    def audit_log(self) -> SqlAuditLog:
+        return SqlAuditLog(self._live_session())
 
     @cached_property
     def analytics(self) -> SqlAnalyticsRepository:
@@ -177,7 +178,10 @@ class SqlUnitOfWork(QueuedChanges):
             self._session = None
             await self._audit_writer.write(records, spare=session)
             return
-        await audit.append(session, records)
+        # Its head row stays locked to the commit: a shard of this process's that its reads
+        # are not using at the moment, so they do not queue behind the change.
+        shards = self._audit_writer.shards
+        entries = await audit.append(session, records, shards.preferred())
         if self._events:
             await session.execute_many(_INSERT_OUTBOX, [_outbox_row(e) for e in self._events])
         if self._claim is not None:
@@ -189,6 +193,8 @@ class SqlUnitOfWork(QueuedChanges):
                     "A request with this Idempotency-Key is in progress"
                 ) from exc
         await session.commit()
+        if entries:
+            shards.saw(entries[-1].head)
         if self._events and self._events_committed is not None:
             self._events_committed()  # the relay can move them now
         self._events = []

@@ -14,7 +14,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from carehub.audit.model import Verification
+from carehub.audit.verification import Verification
 from carehub.bootstrap import (
     database_revision,
     import_batch_size,
@@ -259,15 +259,23 @@ async def _create_admin(email: str, password: str, country: str | None) -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit code 1 names the first bad entry."""
+    """Check every shard of the audit trail and the links between them; exit code 1 names
+    the first bad entry of each broken shard."""
     result = asyncio.run(_audit_verify())
+    for shard in result.shards:
+        if shard.intact:
+            console.print(f"shard {shard.shard}: intact, {shard.checked} entries")
+        else:
+            console.print(
+                f"[red]shard {shard.shard}: broken at entry {shard.first_bad_seq}: "
+                f"{shard.problem}[/red] ({shard.checked} entries before it are intact)"
+            )
+    links = f"{result.links} links between shards checked"
     if result.intact:
-        console.print(f"audit trail intact: {result.checked} entries checked")
+        console.print(f"audit trail intact: {result.checked} entries checked, {links}")
         return
-    console.print(
-        f"[red]audit trail broken at entry {result.first_bad_seq}: {result.problem}[/red] "
-        f"({result.checked} entries before it are intact)"
-    )
+    broken = sum(not shard.intact for shard in result.shards)
+    console.print(f"[red]audit trail broken in {broken} shard(s)[/red] ({links})")
     raise typer.Exit(1)
 
 
