@@ -4,9 +4,10 @@ rate limits and external identity. Importing this module connects to nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
@@ -343,6 +344,18 @@ async def _dynamodb_store(
         ping=table.ping,
         close=table.close,
     )
+
+
+def request_cost_meter(
+    settings: Settings,
+) -> Callable[[], AbstractContextManager[Callable[[], Mapping[str, Any]]]] | None:
+    """What counts the capacity units one HTTP request consumes, on DynamoDB (which bills
+    by them); None on SQL."""
+    if not _on_dynamodb(settings):
+        return None
+    from carehub.adapters.dynamodb.capacity_meter import metered_request
+
+    return metered_request
 
 
 def _on_dynamodb(settings: Settings) -> bool:
