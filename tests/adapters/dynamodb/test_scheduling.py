@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from carehub.adapters.dynamodb import appointments as dynamo_appointments
+from carehub.adapters.dynamodb.capacity_meter import metered_request
 from carehub.adapters.dynamodb.items import to_wire
 from carehub.adapters.dynamodb.table_client import Capacity, DynamoTable
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
@@ -142,6 +143,14 @@ async def test_a_claim_lists_its_first_unit_per_party_and_is_seen_from_inside(
     async with new_uow() as uow:
         with pytest.raises(SlotTaken):
             await uow.slot_claims.claim(appointment("b", start=NINE + 115 * MINUTE), now=NOW)
+
+
+async def test_adding_an_appointment_reads_nothing_first(new_uow: NewUnit) -> None:
+    # A taken id is refused by the Put's condition at commit (the contract suite checks
+    # that it is): a read before it would cost every booking a read unit.
+    with metered_request() as reading:
+        await appointments.add(new_uow, appointments.appointment("a"))
+    assert [label for label in reading()["items"] if label.startswith("GetItem")] == []
 
 
 async def test_replaces_that_passed_their_read_fail_the_later_commit(new_uow: NewUnit) -> None:
