@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,21 +77,29 @@ def measure_capacity(
                 )
                 statuses[operation][response.status_code] += 1
     assert server.log_path is not None
-    logged = _capacity_lines(server.log_path)
+    wanted = {
+        _request_id(op, n) for op, requests in operations.items() for n in range(len(requests))
+    }
+    logged = _capacity_lines(server.log_path, wanted)
     return {
         operation: _cost(operation, dict(statuses[operation]), logged, len(requests))
         for operation, requests in operations.items()
     }
 
 
-def _capacity_lines(log_path: Path) -> dict[str, dict[str, Any]]:
-    """The server's `request.capacity` lines, by request id."""
-    found = {}
-    for line in log_path.read_text(errors="replace").splitlines():
-        if '"request.capacity"' in line:
-            entry = json.loads(line)
-            found[entry["request_id"]] = entry
-    return found
+def _capacity_lines(log_path: Path, wanted: set[str]) -> dict[str, dict[str, Any]]:
+    """The server's `request.capacity` lines of the `wanted` request ids. A line is written
+    once the response has gone, so the last ones may take a moment."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = {}
+        for line in log_path.read_text(errors="replace").splitlines():
+            if '"request.capacity"' in line:
+                entry = json.loads(line)
+                found[entry["request_id"]] = entry
+        if wanted <= found.keys() or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def _cost(
