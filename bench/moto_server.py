@@ -1,7 +1,6 @@
 """`python -m bench.moto_server PORT`: a moto server in a process of its own, for
-`make bench-dynamodb`, answering DynamoDB one request at a time.
-
-Two changes to moto, both about transactions:
+`make bench-dynamodb`. Three changes to moto; the DynamoDB contract suites pass on it
+unchanged:
 
 - it answers one DynamoDB request at a time. moto checks a transaction's conditions and
   then applies its writes with no lock between, so two racing transactions could both
@@ -11,7 +10,8 @@ Two changes to moto, both about transactions:
   the whole table, stream records included, once per item of the transaction: a cost that
   grows with everything ever written (a 2-patient import took over a second on a table of
   100 patients). What a cancelled transaction leaves is the same: the items it touched as
-  they were, and no stream record of it.
+  they were, and no stream record of it;
+- a Query reads its partition's items only (see `query_only_the_partition`).
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ def query_only_the_partition() -> None:
     its partition only: a table partition by its key, an index partition from a listing of
     the items that carried its value when written (each still checked, so a value an
     update removed since is dropped), sorted by key text (carehub's keys are strings)."""
+    if getattr(Table, "_carehub_partition_query", False):
+        return
     query, put, update = Table.query, Table.put_item, DynamoDBBackend.update_item
 
     def partition_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
@@ -121,14 +123,17 @@ def query_only_the_partition() -> None:
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.put_item = put_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    Table._carehub_partition_query = True  # type: ignore[attr-defined]
 
 
 _PARTITION = threading.local()
-_LISTINGS: dict[int, dict[tuple[str, str, Any], set[tuple[DynamoType, DynamoType | None]]]] = {}
+# (index key attribute, value type, value) -> the keys of the items written with it
+Listing = dict[tuple[str, str, Any], set[tuple[DynamoType, DynamoType | None]]]
 
 
-def _listing(table: Table) -> dict[tuple[str, str, Any], set[tuple[DynamoType, DynamoType | None]]]:
-    return _LISTINGS.setdefault(id(table), {})
+def _listing(table: Table) -> Listing:
+    listing: Listing = table.__dict__.setdefault("_carehub_listing", {})
+    return listing
 
 
 def _list(table: Table, item: Item) -> None:
