@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-http bench-events bench-scheduling bench-documents lint typecheck lint-imports unit install lock clean
+.PHONY: run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb lint typecheck lint-imports unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ unit: $(STAMP)
 
 test: lint typecheck lint-imports unit
 
-bench: bench-http bench-events bench-scheduling bench-documents
+bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
@@ -47,6 +47,10 @@ bench-scheduling: $(STAMP)
 
 bench-documents: $(STAMP)
 	$(BIN)/python -m bench.documents_bench
+
+# On a local moto server: latencies are local only; the capacity units carry over to AWS.
+bench-dynamodb: $(STAMP)
+	$(BIN)/python -m bench.dynamodb_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:

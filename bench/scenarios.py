@@ -59,15 +59,17 @@ class Dataset:
     samples: list[dict[str, Any]]
 
 
-def collect(base_url: str, headers: dict[str, str], *, samples: int = 500) -> Dataset:
-    """Walk every list page (200 at a time); this also warms the server's caches."""
+def collect(
+    base_url: str, headers: dict[str, str], *, samples: int = 500, page_size: int = 200
+) -> Dataset:
+    """Walk every list page (`page_size` at a time); this also warms the server's caches."""
     ids: list[str] = []
     words: set[str] = set()
     kept: list[dict[str, Any]] = []
     cursor: str | None = None
     with httpx.Client(base_url=base_url, headers=headers, timeout=120) as client:
         while True:
-            params: dict[str, str | int] = {"limit": 200}
+            params: dict[str, str | int] = {"limit": page_size}
             if cursor:
                 params["cursor"] = cursor
             response = client.get("/patients", params=params)

@@ -178,7 +178,9 @@ def bench_backend(
         scenario = asyncio.run(availability_scenario(server.base_url, headers, world))
         rows.append(measure(pool, server, scenario, 1, config.seconds, config.warmup))
         _say(console, rows[-1])
-        scenario = asyncio.run(booking_scenario(server.base_url, headers, world, config))
+        scenario = asyncio.run(
+            booking_scenario(server.base_url, headers, world, config.seconds + config.warmup)
+        )
         rows.append(
             measure(pool, server, scenario, THROUGHPUT_CLIENTS, config.seconds, config.warmup)
         )
@@ -227,24 +229,16 @@ def bench_backend(
 async def set_up(base_url: str, headers: dict[str, str], config: SchedulingConfig) -> World:
     """The country, the doctors and the patients, made over HTTP as the admin."""
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
-        await _open_all_day(client)
-        doctor_bodies = [
-            {
-                "doctorId": f"bench-doctor-{n:04d}",
-                "name": f"Dr. Bench {n}",
-                "specialty": "General practice",
-                "countryId": "US",
-                "availableTimes": ["Monday-Sunday 00:00-24:00"],
-            }
-            for n in range(config.doctors)
-        ]
-        doctors = await _many(client, "/doctors", doctor_bodies)
+        await open_all_day(client)
+        doctors = await post_many(
+            client, "/doctors", [doctor_body(n) for n in range(config.doctors)]
+        )
         samples = await _samples(client)
         patient_bodies = [
             json.loads(create_body(samples[n % len(samples)]).replace(b"@SEQ@", b"setup-%d" % n))
             for n in range(config.patients)
         ]
-        patients = await _many(client, "/patients", patient_bodies)
+        patients = await post_many(client, "/patients", patient_bodies)
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
     return World(
         doctors=[d["doctorId"] for d in doctors],
@@ -253,6 +247,17 @@ async def set_up(base_url: str, headers: dict[str, str], config: SchedulingConfi
         time_zone=doctors[0]["timeZone"],
         day0=datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UTC),
     )
+
+
+def doctor_body(n: int) -> dict[str, Any]:
+    """A US doctor working all day, every day (as the bench's country is open)."""
+    return {
+        "doctorId": f"bench-doctor-{n:04d}",
+        "name": f"Dr. Bench {n}",
+        "specialty": "General practice",
+        "countryId": "US",
+        "availableTimes": ["Monday-Sunday 00:00-24:00"],
+    }
 
 
 async def _samples(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -265,7 +270,7 @@ async def _samples(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     return found
 
 
-async def _open_all_day(client: httpx.AsyncClient) -> None:
+async def open_all_day(client: httpx.AsyncClient) -> None:
     """Change the shipped country the bench books in to open all day, every day."""
     path = f"/countries/{COUNTRY_ID}"
     current = await client.get(path)
@@ -284,7 +289,7 @@ async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> d
     return result
 
 
-async def _many(
+async def post_many(
     client: httpx.AsyncClient, path: str, bodies: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """POST each body, a few at a time; the answers in the bodies' order."""
@@ -341,17 +346,17 @@ async def availability_scenario(base_url: str, headers: dict[str, str], world: W
 
 
 async def booking_scenario(
-    base_url: str, headers: dict[str, str], world: World, config: SchedulingConfig
+    base_url: str, headers: dict[str, str], world: World, seconds: float
 ) -> Scenario:
     """Free slots of doctors 2..N after the availability window, each used once, dealt in
-    random order; a patient is never booked twice at one time."""
+    random order, enough for `seconds`; a patient is never booked twice at one time."""
     start = world.day0 + timedelta(days=AVAILABILITY_DAYS)
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
         # Every doctor has the same hours in the same zone: one doctor's slots are all's.
         slots = await free_slots(client, world.doctors[2], start, THROUGHPUT_DAYS)
     doctors = world.doctors[2:]
     # More requests than the run can send (an ample 1,500 bookings/s), as many as exist.
-    wanted = min(len(doctors) * len(slots), int(1500 * (config.seconds + config.warmup)))
+    wanted = min(len(doctors) * len(slots), int(1500 * seconds))
     rng = random.Random(11)
     used_at: Counter[int] = Counter()  # bookings so far at each slot time
     extra = tuple(headers.items())

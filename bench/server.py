@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,9 +12,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -149,6 +151,7 @@ class RunningServer:
     tree: ProcessTree
     env: dict[str, str]
     relay_seconds: float = 0.0  # to relay and consume the demo patients' events at start
+    log_path: Path | None = None  # what the server writes (JSON lines)
 
     @property
     def base_url(self) -> str:
@@ -163,19 +166,31 @@ class RunningServer:
 
 
 @contextmanager
-def carehub_server(database_url: str | None, patients: int) -> Iterator[RunningServer]:
+def carehub_server(
+    database_url: str | None,
+    patients: int,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    log_level: str = "WARNING",
+    demo_batch: int | None = None,
+    unpublished: Callable[[], int] | None = None,
+) -> Iterator[RunningServer]:
     """Migrate, load `patients` demo patients, serve; stops the server on exit.
 
-    `database_url` None means SQLite in a fresh temporary data folder.
+    `database_url` None means SQLite in a fresh temporary data folder. `extra_env` is added
+    to the server's environment, `demo_batch` sets how many demo patients go in one
+    transaction, and `unpublished` counts the events the relay has yet to publish (by
+    default, the SQL outbox's).
     """
     with tempfile.TemporaryDirectory(prefix="carehub-bench-") as folder:
         port = free_port()
         env = {
             **os.environ,
+            **(extra_env or {}),
             "CAREHUB_DATA_DIR": str(Path(folder) / "data"),
             "CAREHUB_HOST": HOST,
             "CAREHUB_PORT": str(port),
-            "CAREHUB_LOG_LEVEL": "WARNING",
+            "CAREHUB_LOG_LEVEL": log_level,
             "CAREHUB_DATABASE_URL": database_url or f"sqlite:///{folder}/data/carehub.db",
             "CAREHUB_BOOTSTRAP_ADMIN_EMAIL": ADMIN_EMAIL,
             "CAREHUB_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -188,9 +203,10 @@ def carehub_server(database_url: str | None, patients: int) -> Iterator[RunningS
         }
         _run([CAREHUB, "db", "upgrade"], env)
         loading = time.perf_counter()
-        _run([CAREHUB, "demo", "--patients", str(patients)], env)
+        batch = ["--batch", str(demo_batch)] if demo_batch else []
+        _run([CAREHUB, "demo", "--patients", str(patients), *batch], env)
         load_seconds = time.perf_counter() - loading
-        if database_url:
+        if database_url and database_url.startswith("postgres"):
             _analyze(database_url)
         log_path = Path(folder) / "server.log"
         with log_path.open("wb") as log:
@@ -199,7 +215,8 @@ def carehub_server(database_url: str | None, patients: int) -> Iterator[RunningS
             )
         try:
             _wait_ready(f"http://{HOST}:{port}", process, log_path)
-            relay_seconds = _wait_outbox_drained(env["CAREHUB_DATABASE_URL"])
+            waiting = unpublished or partial(_sql_unpublished, env["CAREHUB_DATABASE_URL"])
+            relay_seconds = _wait_outbox_drained(waiting)
             yield RunningServer(
                 HOST,
                 port,
@@ -208,6 +225,7 @@ def carehub_server(database_url: str | None, patients: int) -> Iterator[RunningS
                 ProcessTree(process.pid),
                 env,
                 relay_seconds,
+                log_path,
             )
         finally:
             _stop(process)
@@ -238,23 +256,25 @@ def baseline_server(measured: RunningServer) -> Iterator[RunningServer]:
             _echo_errors(log_path)
 
 
-def _wait_outbox_drained(url: str, limit_seconds: float = 900) -> float:
+def _wait_outbox_drained(unpublished: Callable[[], int], limit_seconds: float = 900) -> float:
     """Wait until the server has relayed and consumed the demo patients' events (they are
     committed by `carehub demo`), so that the scenarios measure a steady state."""
     started = time.perf_counter()
-    query = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
     while time.perf_counter() - started < limit_seconds:
-        if url.startswith("sqlite:///"):
-            with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-                waiting = conn.execute(query).fetchone()[0]
-        else:
-            with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-                row = conn.execute(query).fetchone()
-                waiting = row[0] if row else 0
-        if not waiting:
+        if not unpublished():
             return time.perf_counter() - started
         time.sleep(0.5)
     raise RuntimeError("the server did not relay the demo patients' events in time")
+
+
+def _sql_unpublished(url: str) -> int:
+    query = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            return int(conn.execute(query).fetchone()[0])
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute(query).fetchone()
+        return int(row[0]) if row else 0
 
 
 def _analyze(url: str) -> None:
@@ -298,10 +318,21 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _echo_errors(log_path: Path) -> None:
-    """Show what the server logged (WARNING and up): it explains any error counts."""
-    text = log_path.read_text(errors="replace").strip()
+    """Show what the server logged at WARNING and up: it explains any error counts."""
+    text = "\n".join(
+        line for line in log_path.read_text(errors="replace").splitlines() if _worth_showing(line)
+    )
     if text:
         print(f"server log ({log_path.name}, last 2,000 characters):\n{text[-2000:]}")
+
+
+def _worth_showing(line: str) -> bool:
+    """A line above INFO, or one that is not carehub's JSON (a traceback printed as is)."""
+    try:
+        level = json.loads(line).get("level", "")
+    except (ValueError, AttributeError):
+        return bool(line.strip())
+    return level not in ("debug", "info")
 
 
 def _read(path: Path) -> str:

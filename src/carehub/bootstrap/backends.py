@@ -4,7 +4,8 @@ rate limits and external identity. Importing this module connects to nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import urlsplit
@@ -408,6 +409,18 @@ async def _dynamodb_store(
 STREAM_NEEDS_DYNAMODB = (
     "CAREHUB_OUTBOX_RELAY=stream needs a dynamodb:// database: only its table has a stream"
 )
+
+
+def request_cost_meter(
+    settings: Settings,
+) -> Callable[[], AbstractContextManager[Callable[[], Mapping[str, Any]]]] | None:
+    """What counts the capacity units one HTTP request consumes, on DynamoDB (which bills
+    by them); None on SQL."""
+    if not _on_dynamodb(settings):
+        return None
+    from carehub.adapters.dynamodb.capacity_meter import metered_request
+
+    return metered_request
 
 
 def _on_dynamodb(settings: Settings) -> bool:

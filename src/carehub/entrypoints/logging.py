@@ -7,6 +7,11 @@ import sys
 
 import structlog
 
+# At DEBUG these libraries log each request they send and each answer, bodies and headers
+# included (a patient's record in a DynamoDB Put): they stay at INFO whatever carehub's
+# level, so that DEBUG shows carehub's own lines (the capacity meter's) and no health data.
+WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "httpcore", "hpack")
+
 
 def configure_logging(level: str = "INFO") -> None:
     """One JSON object per line on stdout, for carehub's and uvicorn's loggers alike."""
@@ -39,6 +44,8 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(max(root.level, logging.INFO))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

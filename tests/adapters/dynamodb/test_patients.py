@@ -1,6 +1,7 @@
 """Patients on DynamoDB beyond their contract suite: a unique value lost in a race at
 commit raises what it means, a search's read budget gives short pages rather than one
-unbounded read, and no adapter code calls Scan."""
+unbounded read, a page reads about one page of the index, and no adapter code calls
+Scan."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from carehub.adapters.dynamodb import patient_search
+from carehub.adapters.dynamodb.capacity_meter import metered_request
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.writes import ChangedMeanwhile
 from carehub.patients.errors import IdentifierTaken, MrnTaken
@@ -74,6 +76,20 @@ async def test_a_search_past_its_read_budget_returns_a_short_page_and_a_cursor(
         assert (first.items, first.next_cursor is not None) == ([], True)
         rest = await uow.patients.search(criteria, cursor=first.next_cursor, limit=10)
     assert ([p.id for p in rest.items], rest.next_cursor) == (["p4"], None)
+
+
+@pytest.mark.aws
+async def test_a_page_queries_one_page_of_the_index_and_one_more(new_uow: NewUnit) -> None:
+    for batch in range(4):  # 40 patients of one country, a few a transaction
+        async with new_uow() as uow:
+            await uow.patients.add_many([person(f"Person {batch} {n}") for n in range(10)])
+            await uow.commit()
+    with metered_request() as reading:
+        async with new_uow() as uow:
+            page = await uow.patients.search(PatientFilter(country_id="PE"), cursor=None, limit=2)
+    assert len(page.items) == 2 and page.next_cursor is not None
+    # 3 patient items of well under 4 KB together: the smallest eventually consistent read.
+    assert reading()["items"]["Query GSI2 COUNTRY"] == [1, 0.5, 0.0]
 
 
 def test_no_adapter_code_scans_the_table() -> None:

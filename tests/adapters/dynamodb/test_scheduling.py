@@ -1,8 +1,9 @@
 """Scheduling on DynamoDB beyond its contract suites: overlapping claims that both pass the
 early read meet on a unit key at commit (one winner, the loser told whose time it was),
 many concurrent claims of one slot commit exactly once, conditional replaces lost at
-commit say so, and an appointment search checking a criterion on the items stops at its
-read budget."""
+commit say so, a claim lists only its first unit per party as busy time (the rest cost no
+index write) and is still seen from inside its interval, and an appointment search
+checking a criterion on the items stops at its read budget."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from datetime import timedelta
 import pytest
 
 from carehub.adapters.dynamodb import appointments as dynamo_appointments
+from carehub.adapters.dynamodb.capacity_meter import metered_request
+from carehub.adapters.dynamodb.items import to_wire
+from carehub.adapters.dynamodb.table_client import Capacity, DynamoTable
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from carehub.adapters.dynamodb.writes import ChangedMeanwhile
 from carehub.scheduling.errors import SlotTaken
@@ -106,6 +110,47 @@ async def test_a_claim_off_the_five_minute_grid_holds_every_unit_it_touches(
         await uow.slot_claims.claim(appointment("c", start=NINE + 30 * MINUTE), now=NOW)
         await uow.commit()
     assert await busy_owners(new_uow) == ["owner-a", "owner-c"]
+
+
+async def listed_units(table: DynamoTable, index: str, partition: str) -> list[str]:
+    items, _ = await table.query(
+        Capacity(),
+        IndexName=index,
+        KeyConditionExpression=f"{index}PK = :pk",
+        ExpressionAttributeValues=to_wire({":pk": partition}),
+    )
+    return [item[f"{index}SK"] for item in items]
+
+
+async def test_a_claim_lists_its_first_unit_per_party_and_is_seen_from_inside(
+    new_uow: NewUnit, table: DynamoTable
+) -> None:
+    two_hours = appointment("a", patient="p-1", minutes=120)
+    async with new_uow() as uow:
+        await uow.slot_claims.claim(two_hours, now=NOW)
+        await uow.commit()
+    assert await listed_units(table, "GSI1", "DOCTOR#doc-1#BUSY") == ["2031-03-10T09:00:00.000000Z"]
+    assert await listed_units(table, "GSI2", "PATIENT#p-1#BUSY") == ["2031-03-10T09:00:00.000000Z"]
+    async with new_uow() as uow:
+        inside = await uow.slot_claims.busy(
+            doctor_id="doc-1", start=NINE + 90 * MINUTE, end=NINE + 100 * MINUTE, now=NOW
+        )
+        after = await uow.slot_claims.busy(
+            doctor_id="doc-1", start=NINE + 120 * MINUTE, end=NINE + 180 * MINUTE, now=NOW
+        )
+    assert ([b.owner_id for b in inside], after) == (["owner-a"], [])
+    # Every unit still holds the time: a claim inside it is refused.
+    async with new_uow() as uow:
+        with pytest.raises(SlotTaken):
+            await uow.slot_claims.claim(appointment("b", start=NINE + 115 * MINUTE), now=NOW)
+
+
+async def test_adding_an_appointment_reads_nothing_first(new_uow: NewUnit) -> None:
+    # A taken id is refused by the Put's condition at commit (the contract suite checks
+    # that it is): a read before it would cost every booking a read unit.
+    with metered_request() as reading:
+        await appointments.add(new_uow, appointments.appointment("a"))
+    assert [label for label in reading()["items"] if label.startswith("GetItem")] == []
 
 
 async def test_replaces_that_passed_their_read_fail_the_later_commit(new_uow: NewUnit) -> None:

@@ -50,8 +50,8 @@ class DynamoAppointmentRepository:
         self._session = session
 
     async def add(self, appointment: Appointment) -> None:
-        if await self._session.get(_key(appointment.id)) is not None:
-            raise AppointmentIdTaken(appointment.id)
+        # Decided at commit, with no read first: ids are fresh unless a caller brings one,
+        # and a taken one fails the unit as a whole, as a read here would (1 RCU a booking).
         refusal = lambda: AppointmentIdTaken(appointment.id)  # noqa: E731
         self._session.writes.put(_item(appointment), condition=NEW_ITEM, refusal=refusal)
 

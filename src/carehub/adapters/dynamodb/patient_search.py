@@ -29,6 +29,9 @@ from carehub.patients.ports import PatientFilter
 # substring alone) cannot make one request read the whole table; the page then comes back
 # short, with a cursor, as a DynamoDB page does.
 READ_BUDGET = 2000
+# Items per Query after the first, which asks for one page and one more: a Query pays for
+# every item it reads (a page of 20 patients read in a batch of 100 cost 5 times its read
+# units), and later batches are only needed when criteria turn candidates down.
 _BATCH = 100
 
 
@@ -42,9 +45,7 @@ async def search_patients(
     read = 0
     last_read = after
     cut_short = False
-    async for patient_id, item in _candidates(session, criteria, after):
-        if len(found) > limit:
-            break
+    async for patient_id, item in _candidates(session, criteria, after, first=limit + 1):
         if read >= READ_BUDGET:
             cut_short = True
             break
@@ -56,6 +57,8 @@ async def search_patients(
             item = await session.get(patient_key(patient_id))
         if item is not None and await _admits(session, criteria, patient_from_item(item)):
             found.append(patient_from_item(item))
+            if len(found) > limit:
+                break  # before asking for another candidate, which may cost a Query
     for patient_id, item in own.items():
         if item is None or patient_id <= after or (cut_short and patient_id > last_read):
             continue
@@ -80,9 +83,10 @@ async def _admits(session: DynamoSession, criteria: PatientFilter, patient: Pati
 
 
 async def _candidates(
-    session: DynamoSession, c: PatientFilter, after: str
+    session: DynamoSession, c: PatientFilter, after: str, *, first: int
 ) -> AsyncIterator[tuple[str, Item | None]]:
-    """(patient id, its item when the index carried it) in id order, after `after`."""
+    """(patient id, its item when the index carried it) in id order, after `after`; an
+    index partition is read `first` items first."""
     if c.patient_id is not None or c.identifier is not None:
         patient_id = c.patient_id
         if patient_id is None and c.identifier is not None:
@@ -92,7 +96,7 @@ async def _candidates(
             yield patient_id, None
         return
     if c.care_of is not None:
-        async for item in _partition(session, "GSI1", f"CARE#{c.care_of}", after):
+        async for item in _partition(session, "GSI1", f"CARE#{c.care_of}", after, first):
             yield item["patient_id"], None
         return
     if c.condition_prefix is not None or c.name_prefixes:
@@ -102,28 +106,28 @@ async def _candidates(
     if c.birth_date is not None:
         index, partition = "GSI3", by_birth_date(c.birth_date.isoformat())
     elif c.city is not None:
-        async for item in _partition(session, "GSI1", by_city(c.city), after):
+        async for item in _partition(session, "GSI1", by_city(c.city), after, first):
             yield item["patient_id"], None
         return
     elif c.country_id is not None:
         index, partition = "GSI2", by_country(c.country_id)
     else:
         index, partition = "GSI1", ALL_PATIENTS
-    async for item in _partition(session, index, partition, after):
+    async for item in _partition(session, index, partition, after, first):
         yield item["GSI1SK" if index == "GSI1" else f"{index}SK"], item
 
 
 async def _partition(
-    session: DynamoSession, index: str, partition: str, after: str
+    session: DynamoSession, index: str, partition: str, after: str, first: int
 ) -> AsyncIterator[Item]:
-    last = after
+    last, batch = after, min(first, _BATCH)
     while True:
-        items = await index_items(session, index, partition, after=last, limit=_BATCH)
+        items = await index_items(session, index, partition, after=last, limit=batch)
         for item in items:
             yield item
-        if len(items) < _BATCH:
+        if len(items) < batch:
             return
-        last = items[-1][f"{index}SK"]
+        last, batch = items[-1][f"{index}SK"], _BATCH
 
 
 async def _by_words(session: DynamoSession, c: PatientFilter, after: str) -> AsyncIterator[str]:

@@ -5,6 +5,11 @@ doctor and, when known, the patient. Every unit is written with a condition that
 (absent, an expired hold's, or the same owner's), so two overlapping claims of different
 owners meet on a unit key and only one transaction commits: the store refuses double
 bookings, the reads here only answer early.
+
+Each unit carries its claim's whole interval, so only a claim's first unit per party is
+listed in the busy index: busy time is read from the claims that start up to the longest
+claim before the window. The other units cost one write each, not two (an index entry is
+a write of its own).
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from typing import Any
 from carehub.adapters.dynamodb.items import Item, Key, record_data, record_item, utc_text
 from carehub.adapters.dynamodb.pages import index_items, range_items
 from carehub.adapters.dynamodb.session import DynamoSession
-from carehub.adapters.dynamodb.writes import NEW_ITEM, Condition
+from carehub.adapters.dynamodb.writes import MAX_TRANSACTION_ITEMS, NEW_ITEM, Condition
 from carehub.adapters.sql.slot_claims import claim_from_row, claim_row
 from carehub.scheduling.claims import BusyInterval, ClaimKind, SlotClaim
 from carehub.scheduling.errors import SlotTaken
 
 UNIT = timedelta(minutes=5)
+# No claim is longer: its units and the claim item are written in one transaction.
+LONGEST_CLAIM = MAX_TRANSACTION_ITEMS * UNIT
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNIT_SK = "UNIT"
 _CLAIM_SK = "CLAIM"
@@ -81,6 +88,7 @@ def _parties(claim: SlotClaim) -> list[tuple[str, str]]:
 
 
 def _unit_keys(claim: SlotClaim) -> list[tuple[str, Key]]:
+    """Each party's units, in time order (a party's first is the one listed as busy)."""
     return [
         (party, _unit_key(party, who, unit))
         for party, who in _parties(claim)
@@ -127,13 +135,15 @@ class DynamoSlotClaims:
             expired.add(item["claim_id"])
         writes = self._session.writes
         writes.put(_claim_item(claim), condition=NEW_ITEM, refusal=ClaimIdTaken)
+        listed: set[str] = set()
         for party, key in keyed:
             refusal = lambda party=party: SlotTaken(party)  # noqa: E731
             writes.put(
-                _unit_item(claim, party, key),
+                _unit_item(claim, party, key, listed=party not in listed),
                 condition=_free_for(claim.owner_id, now),
                 refusal=refusal,
             )
+            listed.add(party)
         # The expired holds in the way go whole, as on SQL (their units this claim did not
         # take over included), each unit only while it is still that hold's.
         taken = {key for _, key in keyed}
@@ -184,10 +194,11 @@ class DynamoSlotClaims:
     async def _busy(
         self, party: str, who: str, start: datetime, end: datetime, now: datetime
     ) -> list[BusyInterval]:
-        """The units in the window, joined back into their claims' intervals."""
-        first = next(units(start, end), None)
-        if first is None:
+        """The claims overlapping the window, from their listed first units: those that
+        start in the window or up to the longest claim before it."""
+        if start >= end:
             return []
+        first = next(units(start - LONGEST_CLAIM, end))
         index, partition = _busy_partition(party, who)
         last = utc_text(end - timedelta(microseconds=1))
         items, _ = await range_items(
@@ -226,11 +237,7 @@ def _claim_item(claim: SlotClaim) -> Item:
     )
 
 
-def _unit_item(claim: SlotClaim, party: str, key: Key) -> Item:
-    index, partition = _busy_partition(
-        party, claim.doctor_id if party == _DOCTOR else str(claim.patient_id)
-    )
-    unit = key[0].rsplit("#", 1)[1]
+def _unit_item(claim: SlotClaim, party: str, key: Key, *, listed: bool) -> Item:
     item: dict[str, Any] = {
         "PK": key[0],
         "SK": key[1],
@@ -239,9 +246,13 @@ def _unit_item(claim: SlotClaim, party: str, key: Key) -> Item:
         "owner_id": claim.owner_id,
         "start": utc_text(claim.start),
         "end": utc_text(claim.end),
-        f"{index}PK": partition,
-        f"{index}SK": unit,
     }
+    if listed:
+        index, partition = _busy_partition(
+            party, claim.doctor_id if party == _DOCTOR else str(claim.patient_id)
+        )
+        item[f"{index}PK"] = partition
+        item[f"{index}SK"] = key[0].rsplit("#", 1)[1]
     if claim.expires_at is not None:  # also the TTL: DynamoDB drops the unit later
         item["expires_at"] = _epoch_seconds(claim.expires_at)
     return item

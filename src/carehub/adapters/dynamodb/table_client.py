@@ -1,5 +1,6 @@
 """The table's calls: consistent reads, queries and transactions, each counting the
-capacity it consumed (`ReturnConsumedCapacity=TOTAL`)."""
+capacity it consumed (`ReturnConsumedCapacity=TOTAL`; on an emulator, what DynamoDB would
+bill: see `capacity_meter`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from carehub.adapters.aws.clients import LazyClient, connector
 from carehub.adapters.aws.errors import AwsFailure, aws_error_code
+from carehub.adapters.dynamodb.capacity_meter import CapacityMeter, reported_units
 from carehub.adapters.dynamodb.items import Item, from_wire, to_wire
 
 
@@ -28,9 +30,7 @@ class Capacity:
     calls: int = 0
 
     def count(self, response: dict[str, Any], *, writes: bool) -> None:
-        consumed = response.get("ConsumedCapacity") or []
-        entries = consumed if isinstance(consumed, list) else [consumed]
-        units = sum(float(entry.get("CapacityUnits", 0.0)) for entry in entries)
+        units = reported_units(response)
         if writes:
             self.write_units += units
         else:
@@ -56,7 +56,12 @@ class DynamoTable:
         # A unit of work's reads are on the request's path: fail fast rather than hang.
         config = Config(connect_timeout=5, read_timeout=10)
         make = connector("dynamodb", region=region, endpoint_url=endpoint_url, config=config)
-        return cls(name, LazyClient(make, service="DynamoDB", failure=DynamoDbFailed))
+        # An emulator reports placeholder capacity: there the meter bills by DynamoDB's rules.
+        meter = CapacityMeter(billed_by="dynamodb" if endpoint_url is None else "rules")
+        client = LazyClient(
+            lambda: meter.instrument(make()), service="DynamoDB", failure=DynamoDbFailed
+        )
+        return cls(name, client)
 
     async def get(self, key: dict[str, str], capacity: Capacity) -> Item | None:
         """The item with this key, read consistently; None when there is none."""

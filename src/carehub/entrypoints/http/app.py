@@ -17,6 +17,7 @@ from carehub.bootstrap import (
     build,
     ensure_bootstrap_admin,
     object_routes,
+    request_cost_meter,
     streamed_bodies,
 )
 from carehub.config import Settings
@@ -145,6 +146,7 @@ def create_app(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         streamed=streamed_bodies(settings),
+        cost_meter=request_cost_meter(settings),
     )
     # Outermost, so every layer sees the client's address and the public origin.
     app.add_middleware(

@@ -1,12 +1,14 @@
-"""ASGI middleware: request ids, one log line per request, the body size limits, the
-security headers of every response, and a clean 500 for any error nothing else caught."""
+"""ASGI middleware: request ids, one log line per request (and, where the database meters
+them, a DEBUG line of the capacity it consumed), the body size limits, the security
+headers of every response, and a clean 500 for any error nothing else caught."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import orjson
@@ -33,6 +35,15 @@ _DEFAULT_HEADERS = (
     (b"cache-control", b"no-store"),
 )
 
+# Reads what one request consumed so far as log fields (empty: nothing was counted).
+CostReading = Callable[[], Mapping[str, Any]]
+# Opens the count of what one request's database calls consume (DynamoDB's capacity units).
+CostMeter = Callable[[], AbstractContextManager[CostReading]]
+
+
+def _nothing_counted() -> Mapping[str, Any]:
+    return {}
+
 
 class RequestContextMiddleware:
     """Gives every request an id (or keeps a sane `X-Request-ID`) and logs its outcome.
@@ -42,16 +53,27 @@ class RequestContextMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, streamed: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        streamed: Mapping[str, int] | None = None,
+        cost_meter: CostMeter | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.streamed = dict(streamed or {})
+        self.cost_meter = cost_meter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        metered = self.cost_meter() if self.cost_meter else nullcontext(_nothing_counted)
+        with metered as cost:
+            await self._serve(scope, receive, send, cost)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, cost: CostReading) -> None:
         started = time.perf_counter()
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
@@ -73,14 +95,14 @@ class RequestContextMiddleware:
             declared = _content_length(scope)
             if declared is not None and declared > streamed_limit:
                 await _too_large(scope, send_with_id, request_id)
-                self._log(scope, request_id, status, started)
+                self._log(scope, request_id, status, started, cost)
                 return
             receive = _capped(receive, streamed_limit)
         elif _may_have_body(scope):
             body = await _read_body(receive, self.max_body_bytes, _content_length(scope))
             if body is None:
                 await _too_large(scope, send_with_id, request_id)
-                self._log(scope, request_id, status, started)
+                self._log(scope, request_id, status, started, cost)
                 return
             receive = _replay(body)
 
@@ -98,19 +120,28 @@ class RequestContextMiddleware:
             log.exception("unhandled_error", request_id=request_id, error_type=type(exc).__name__)
             await _internal_error(scope, send_with_id, request_id)
         finally:
-            self._log(scope, request_id, status, started)
+            self._log(scope, request_id, status, started, cost)
 
     @staticmethod
-    def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
-        route = scope.get("route")
+    def _log(scope: Scope, request_id: str, status: int, started: float, cost: CostReading) -> None:
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
         log.info(
             "request",
             request_id=request_id,
             method=scope["method"],
-            route=getattr(route, "path", None) or "unmatched",
+            route=route,
             status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
+        if fields := cost():
+            log.debug(
+                "request.capacity",
+                request_id=request_id,
+                method=scope["method"],
+                route=route,
+                status=status,
+                **fields,
+            )
 
 
 def _request_id(scope: Scope) -> str:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
+import pytest
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.testing import capture_logs
+
+from carehub.entrypoints.http import middleware
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
 
 
@@ -165,3 +175,50 @@ async def test_other_paths_keep_the_general_limit() -> None:
     sent = await call(ok, "/patients", receive)
 
     assert sent[0]["status"] == 413
+
+
+# --- what a request consumed ----------------------------------------------------------------
+
+SPENT: ContextVar[dict[str, Any]] = ContextVar("spent")
+
+
+@contextmanager
+def spent_meter() -> Iterator[Callable[[], dict[str, Any]]]:
+    """A cost meter as the DynamoDB adapter's: a count in the request's context."""
+    spent: dict[str, Any] = {}
+    token = SPENT.set(spent)
+    try:
+        yield lambda: dict(spent)
+    finally:
+        SPENT.reset(token)
+
+
+async def logged_cost(app: ASGIApp, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The DEBUG cost lines of one GET to `app` through a metered middleware."""
+    debug = structlog.make_filtering_bound_logger(logging.DEBUG)
+    monkeypatch.setattr(middleware, "log", structlog.wrap_logger(None, wrapper_class=debug))
+    receive, _ = chunked_receive([b""])
+    scope: Scope = {"type": "http", "method": "GET", "headers": [(b"x-request-id", b"trace-1")]}
+    metered = RequestContextMiddleware(app, max_body_bytes=10, cost_meter=spent_meter)
+    with capture_logs() as logs:
+        await metered(scope, receive, lambda message: asyncio.sleep(0))
+    return [entry for entry in logs if entry["event"] == "request.capacity"]
+
+
+async def test_what_a_request_consumed_is_logged_at_debug_with_its_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def spending(scope: Scope, receive: Receive, send: Send) -> None:
+        SPENT.get()["read_units"] = 4.5  # as the table's calls count inside the request
+        await ok(scope, receive, send)
+
+    [line] = await logged_cost(spending, monkeypatch)
+    assert line["log_level"] == "debug"
+    assert (line["request_id"], line["method"], line["status"]) == ("trace-1", "GET", 204)
+    assert line["read_units"] == 4.5
+
+
+async def test_a_request_that_consumed_nothing_logs_no_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert await logged_cost(ok, monkeypatch) == []
