@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import threading
+import select
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -13,55 +16,56 @@ import pytest
 from tests.support.services import unavailable
 
 REGION = "us-east-1"
-
-
-def serialise_dynamodb_requests() -> None:
-    """Make moto's DynamoDB answer one request at a time.
-
-    moto's server handles each request on its own thread, and its DynamoDB checks a
-    transaction's conditions and then applies its writes with no lock between: two
-    transactions writing the same item can both pass their conditions, which DynamoDB never
-    allows (a transaction is atomic and isolated). Serialising requests gives the emulator
-    that guarantee, so a race test proves the adapter's conditions, not moto's gaps.
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    if getattr(DynamoHandler, "_carehub_serialised", False):
-        return
-    lock = threading.Lock()
-    call_action = DynamoHandler.call_action
-
-    def one_at_a_time(self: Any) -> Any:
-        with lock:
-            return call_action(self)
-
-    DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
-    DynamoHandler._carehub_serialised = True  # type: ignore[attr-defined]
+ROOT = Path(__file__).resolve().parents[2]  # where `tests.support` can be imported
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on a free loopback port, for the whole session."""
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server on a free loopback port, in a process of its own, for the whole
+    session (`tests.support.moto_process`); its output goes to `moto.log` in the session's
+    temporary folder."""
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.moto_process"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
     try:
-        from moto.server import ThreadedMotoServer
+        try:
+            endpoint = f"http://127.0.0.1:{_announced_port(process)}"
+            httpx.get(f"{endpoint}/moto-api/data.json", timeout=5).raise_for_status()
+        except Exception as exc:
+            unavailable("moto server", RuntimeError(f"{exc}; its log: {log_path}"))
+            raise
+        yield endpoint
+    finally:
+        _stop(process)
 
-        serialise_dynamodb_requests()
 
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        # start() waits forever when the server thread dies, so wait for it with a limit.
-        starter = threading.Thread(target=server.start, daemon=True)
-        starter.start()
-        starter.join(timeout=15)
-        if starter.is_alive():
-            raise TimeoutError("moto did not start within 15 s")
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        httpx.get(f"{endpoint}/moto-api/data.json", timeout=5).raise_for_status()
-    except Exception as exc:
-        unavailable("moto server", exc)
-        raise
-    yield endpoint
-    server.stop()
+def _announced_port(process: subprocess.Popen[bytes]) -> int:
+    """The port the server writes once it listens (a read that waits 30 s at most)."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], 30)
+    line = process.stdout.readline() if ready else b""
+    if not line.strip().isdigit():
+        raise RuntimeError(f"moto did not start (exit status {process.poll()})")
+    return int(line)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    # Closing its standard input is what ends it; terminate in case it hangs.
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def aws_client(service: str, endpoint: str) -> Any:

@@ -1,0 +1,138 @@
+"""What the test moto server changes in moto: DynamoDB's isolation, which moto lacks, and
+the costs that grow with the session, which make a long run crawl.
+
+Applied once, in the process that serves moto (`tests.support.moto_process`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import threading
+from typing import Any
+
+
+def serialise_dynamodb_requests() -> None:
+    """Make moto's DynamoDB answer one request at a time.
+
+    moto's server handles each request on its own thread, and its DynamoDB checks a
+    transaction's conditions and then applies its writes with no lock between: two
+    transactions writing the same item can both pass their conditions, which DynamoDB never
+    allows (a transaction is atomic and isolated). Serialising requests gives the emulator
+    that guarantee, so a race test proves the adapter's conditions, not moto's gaps.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler, "_carehub_serialised", False):
+        return
+    lock = threading.Lock()
+    call_action = DynamoHandler.call_action
+
+    def one_at_a_time(self: Any) -> Any:
+        with lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
+    DynamoHandler._carehub_serialised = True  # type: ignore[attr-defined]
+
+
+class _TablesKeptInPlace:
+    """`copy` as moto's DynamoDB backend module sees it: a table is "copied" as itself,
+    anything else as usual. The module deep-copies only items (`update_item`) and, before
+    each action of a transaction, the whole table, to put it back if the transaction is
+    cancelled; `undo_cancelled_transactions_item_by_item` puts back the touched items
+    instead."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def undo_cancelled_transactions_item_by_item() -> None:
+    """Undo a cancelled transaction by putting back the items it touched, not a copy of the
+    whole table.
+
+    moto deep-copies the whole table once per action of every transaction, stream records
+    included, and its table stream keeps a record of every write ever made: a transaction
+    costs more with each write before it, and a long run slows to seconds a request. Kept
+    here: only the touched items (as they were) and the stream's length, restored when the
+    transaction fails, so a cancelled transaction still leaves neither items nor stream
+    records behind, as on DynamoDB.
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_carehub_item_undo", False):
+        return
+    transact_write_items = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(transact_write_items)
+    def undone_item_by_item(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        saved = _TouchedItems(self, transact_items)
+        try:
+            transact_write_items(self, transact_items)
+        except BaseException:
+            saved.put_back()
+            raise
+
+    models.copy = _TablesKeptInPlace  # type: ignore[assignment]
+    DynamoDBBackend.transact_write_items = undone_item_by_item  # type: ignore[method-assign]
+    DynamoDBBackend._carehub_item_undo = True  # type: ignore[attr-defined]
+
+
+class _TouchedItems:
+    """The items a transaction names, copied as they were before it, and the length of each
+    table's stream."""
+
+    def __init__(self, backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        self._saved: list[tuple[Any, Any, Any, Any]] = []  # table, hash, range, item
+        self._streams: dict[str, tuple[Any, int]] = {}
+        for action in transact_items:
+            for operation in action.values():
+                table = backend.tables.get(operation.get("TableName"))
+                if table is None:
+                    continue  # moto refuses the transaction itself
+                key = operation.get("Key") or operation.get("Item") or {}
+                if table.hash_key_attr not in key:
+                    continue
+                hash_value = DynamoType(key[table.hash_key_attr])
+                range_value = None
+                if table.range_key_attr is not None:
+                    if table.range_key_attr not in key:
+                        continue
+                    range_value = DynamoType(key[table.range_key_attr])
+                item = table.get_item(hash_value, range_value)
+                self._saved.append((table, hash_value, range_value, copy.deepcopy(item)))
+                if table.stream_shard is not None and table.name not in self._streams:
+                    self._streams[table.name] = (table, len(table.stream_shard.items))
+
+    def put_back(self) -> None:
+        # In reverse, so an item named twice (moto refuses that) ends as it first was.
+        for table, hash_value, range_value, item in reversed(self._saved):
+            if range_value is None:
+                if item is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = item
+            elif item is None:
+                table.items[hash_value].pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = item
+        for table, length in self._streams.values():
+            del table.stream_shard.items[length:]
+
+
+def drop_per_request_overheads() -> None:
+    """Skip two costs of every request that tell the tests nothing: the list of moto's
+    services, which moto's dispatcher reads from the disk (a directory listing and a
+    `stat` per service) for each request, and the werkzeug log line per request."""
+    import moto.backends
+
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: iter(modules)  # type: ignore[assignment]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
