@@ -127,6 +127,94 @@ class _TouchedItems:
             del table.stream_shard.items[length:]
 
 
+def query_without_sorting_the_table() -> None:
+    """Let a `Query` read only what it can match, unsorted.
+
+    moto starts every `Query` from the whole table sorted by primary key (`all_items`),
+    then keeps the items of the asked partition and sorts those again by the index's keys
+    (the table's keys breaking ties), so the first sort only costs: with a few hundred
+    items it makes a query cost several times a `GetItem`. During a query the table lists
+    its items unsorted instead, and only the asked partition for a query on the table
+    itself; `Scan`, whose pages follow the table's order, is left as it is.
+    """
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_carehub_unsorted_query", False):
+        return
+    query = Table.query
+
+    @functools.wraps(query)
+    def unsorted_query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs["index_name"] if "index_name" in kwargs else args[6]
+        if index_name:
+            self.all_items = functools.partial(_every_item, self)  # type: ignore[method-assign]
+        else:
+            self.all_items = functools.partial(_partition_items, self, hash_key)  # type: ignore[method-assign]
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    Table.query = unsorted_query  # type: ignore[method-assign]
+    Table._carehub_unsorted_query = True  # type: ignore[attr-defined]
+
+
+def _every_item(table: Any) -> list[Any]:
+    if table.range_key_attr is None:
+        return list(table.items.values())
+    return [item for partition in table.items.values() for item in partition.values()]
+
+
+def _partition_items(table: Any, hash_key: Any) -> list[Any]:
+    partition = table.items.get(hash_key)
+    if partition is None:
+        return []
+    return list(partition.values()) if table.range_key_attr is not None else [partition]
+
+
+# Operations whose answers hold only items, keys, counts and consumed capacity: no
+# timestamps or shapes that need moto's model-driven serialiser.
+_DATA_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+
+
+def answer_item_calls_as_plain_json() -> None:
+    """Write the answers of DynamoDB's item operations as JSON directly.
+
+    moto renders every answer by walking botocore's model of its shape, attribute value by
+    attribute value, which costs more than the operation itself. An item operation's
+    answer is already DynamoDB's JSON (binary values excepted, which are base64-encoded
+    here as the model would), so it is dumped as it is.
+    """
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+    from moto.dynamodb.responses import DynamoResult
+
+    if getattr(DynamoResult, "_carehub_plain_json", False):
+        return
+    execute_result = DynamoResult.execute_result
+
+    def plain_json(self: DynamoResult, context: Any) -> Any:
+        if context.operation_model.name not in _DATA_OPERATIONS:
+            return execute_result(self, context)
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        return 200, headers, dynamo_json_dump(self.result)
+
+    DynamoResult.execute_result = plain_json  # type: ignore[method-assign]
+    DynamoResult._carehub_plain_json = True  # type: ignore[attr-defined]
+
+
 def drop_per_request_overheads() -> None:
     """Skip two costs of every request that tell the tests nothing: the list of moto's
     services, which moto's dispatcher reads from the disk (a directory listing and a

@@ -14,7 +14,9 @@ import sys
 import threading
 
 from tests.support.moto_patches import (
+    answer_item_calls_as_plain_json,
     drop_per_request_overheads,
+    query_without_sorting_the_table,
     serialise_dynamodb_requests,
     undo_cancelled_transactions_item_by_item,
 )
@@ -35,6 +37,8 @@ def main() -> None:
 
     serialise_dynamodb_requests()
     undo_cancelled_transactions_item_by_item()
+    query_without_sorting_the_table()
+    answer_item_calls_as_plain_json()
     drop_per_request_overheads()
     logging.basicConfig(level=logging.WARNING)
     app = DomainDispatcherApplication(create_backend_app)
