@@ -4,7 +4,8 @@ server); every test starts from empty tables."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from carehub.adapters.sql.sqlite import sqlite_path
+from carehub.bootstrap.backends import Store, open_store, secret_box
 from carehub.config import Settings
 from tests.conftest import BACKENDS
 from tests.support.answers import ANSWERS
@@ -42,6 +44,21 @@ class ApiServer:
         """A client signed in as the bootstrap admin (or with the given token)."""
         headers = {"Authorization": f"Bearer {token or self.admin_token}"}
         return httpx.Client(base_url=self.base_url, timeout=30, headers=headers)
+
+    @asynccontextmanager
+    async def store(self) -> AsyncIterator[Store]:
+        """The server's database, opened beside it on its clock as another process of the
+        deployment (a worker) opens it, whichever store it is."""
+        settings = Settings(
+            database_url=self.database_url,
+            data_dir=self.data_dir,
+            aws_endpoint_url=self.aws_endpoint,
+        )
+        store = await open_store(settings, self.clock, lambda: None, secrets=secret_box(settings))
+        try:
+            yield store
+        finally:
+            await store.close()
 
     def empty(self) -> None:
         if self.database_url.startswith("sqlite"):

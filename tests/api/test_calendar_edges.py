@@ -183,11 +183,16 @@ def test_search_ranges_at_the_edges_are_422_naming_the_field(
     assert names(api.get(path, params={field: value}), field)
 
 
-@pytest.mark.parametrize("path", ["/appointments", "/audit"])
+# Appointments by a country: DynamoDB has no index of every appointment, so a search by
+# time alone is refused there (docs/dynamodb.md, "scheduling"); a country works everywhere.
+@pytest.mark.parametrize(
+    ("path", "criteria"), [("/appointments", {"countryId": "PE"}), ("/audit", {})]
+)
+@pytest.mark.usefixtures("shipped_countries")
 def test_search_ranges_at_the_ends_of_the_accepted_years_answer(
-    api: httpx.Client, path: str
+    api: httpx.Client, path: str, criteria: dict[str, str]
 ) -> None:
-    params = {"from": "1900-01-01T00:00:00Z", "to": "2200-12-31T23:59:59Z"}
+    params = {**criteria, "from": "1900-01-01T00:00:00Z", "to": "2200-12-31T23:59:59Z"}
     assert api.get(path, params=params).status_code == 200
 
 

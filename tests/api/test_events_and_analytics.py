@@ -11,9 +11,6 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from carehub.adapters.sql.dead_letters import SqlDeadLetters
-from carehub.bootstrap.backends import connect
-from carehub.config import Settings
 from carehub.events.model import DeadLetter
 from carehub.kernel.events import EventMessage
 from tests.api.bodies import SEED_001_PATIENT
@@ -129,11 +126,9 @@ def park_letter(server: ApiServer, *, consumer: str, event_type: str) -> str:
     letter = DeadLetter(letter_id, consumer, message, 3, "ValueError: boom", now)
 
     async def park() -> None:
-        db = await connect(server.database_url, Settings(database_url=server.database_url))
-        try:
-            await SqlDeadLetters(db).park(letter)
-        finally:
-            await db.close()
+        async with server.store() as store:
+            _, dead_letters = store.event_stores
+            await dead_letters.park(letter)
 
     asyncio.run(park())
     return letter_id

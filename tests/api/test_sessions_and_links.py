@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from carehub.adapters.identity.tokens import JwtAccessTokens
-from carehub.adapters.sql.signing_keys import SqlSigningKeys
-from carehub.bootstrap.backends import connect, secret_box
+from carehub.bootstrap.backends import secret_box
 from carehub.config import Settings
 from carehub.identity.ports import AccessClaims
 from carehub.kernel.ids import new_id
@@ -27,18 +26,15 @@ def signed_with_the_stored_key(server: ApiServer, claims: AccessClaims) -> str:
 
     async def issue() -> str:
         settings = Settings(database_url=server.database_url, data_dir=server.data_dir)
-        db = await connect(server.database_url, settings)
-        try:
+        async with server.store() as store:
             tokens = JwtAccessTokens(
-                SqlSigningKeys(db),
+                store.signing_keys,
                 server.clock,
                 issuer=settings.token_issuer,
                 ttl_seconds=900,
                 secrets=secret_box(settings),
             )
             return await tokens.issue(claims)
-        finally:
-            await db.close()
 
     return asyncio.run(issue())
 

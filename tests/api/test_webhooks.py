@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from carehub.bootstrap import connect, secret_box, units_of_work
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.webhooks.handlers import QueueDeliveries
@@ -163,10 +162,8 @@ async def test_deliveries_list_every_attempt(server: ApiServer) -> None:
         subscription_id = response.json()["id"]
 
         # The worker's part, in this process, on the server's database and clock.
-        settings = Settings(database_url=server.database_url, data_dir=server.data_dir)
-        db = await connect(server.database_url, settings)
-        try:
-            uow = units_of_work(db, server.clock, secrets=secret_box(settings))
+        async with server.store() as store:
+            uow = store.units_of_work
             message = event(REGISTERED)
             async with uow() as unit:  # as the consumer runner applies an event
                 await QueueDeliveries(server.clock)(message, unit)
@@ -185,8 +182,6 @@ async def test_deliveries_list_every_attempt(server: ApiServer) -> None:
             assert await service.deliver_due() == 1
             server.clock.advance(timedelta(seconds=15))
             assert await service.deliver_due() == 1
-        finally:
-            await db.close()
 
         listing = await api.get(f"/webhooks/{subscription_id}/deliveries")
     assert listing.status_code == 200, listing.text

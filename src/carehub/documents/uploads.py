@@ -52,6 +52,7 @@ from carehub.kernel.audit import Outcome
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import Conflict, FieldError, Invalid
 from carehub.kernel.ids import new_id
+from carehub.kernel.races import OneAtATime, run_again_on_lost_race
 
 MAX_FILENAME = 255
 
@@ -98,6 +99,8 @@ class UploadService:
         self._images = images
         self._limits = limits
         self._gate = Gate(clock)
+        # Completions of one patient's uploads race for its preop slots.
+        self._completing = OneAtATime()
 
     @property
     def limits(self) -> UploadLimits:
@@ -192,7 +195,24 @@ class UploadService:
         width: int | None,
         height: int | None,
     ) -> PatientFile | None:
-        """Store the checked file as ready; None when it needs a preop slot and none is free."""
+        """Store the checked file as ready; None when it needs a preop slot and none is free.
+
+        Completions of one patient's images race for the preop slots: in this process they
+        queue for the patient; one that lost a slot to another process runs again."""
+        async with self._completing.holding(file.patient_id):
+            return await run_again_on_lost_race(
+                lambda: self._add_once(actor, file, size, sha256, width, height)
+            )
+
+    async def _add_once(
+        self,
+        actor: Actor,
+        file: PatientFile,
+        size: int,
+        sha256: str,
+        width: int | None,
+        height: int | None,
+    ) -> PatientFile | None:
         now = self._clock.now()
         async with self._uow() as uow:
             current = await uow.files.get(file.id)

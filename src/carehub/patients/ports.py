@@ -85,7 +85,11 @@ class PatientRepository(Protocol):
         ...
 
     async def reserve_mrn_numbers(self, country_id: str, count: int) -> int:
-        """Reserve `count` consecutive MRN sequence numbers in a country; returns the first."""
+        """Reserve `count` consecutive MRN sequence numbers in a country; returns the first.
+
+        The reservation commits or rolls back with the unit. Two units reserving in one
+        country never both commit the same numbers: a store that cannot make the later one
+        wait for the first fails its commit with `LostRace` instead."""
         ...
 
     async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool:

@@ -19,6 +19,7 @@ from carehub.kernel.errors import (
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
+from carehub.kernel.races import OneAtATime, run_again_on_lost_race
 from carehub.patients import access
 from carehub.patients.errors import PatientNotFound, UnknownCountry
 from carehub.patients.events import (
@@ -58,6 +59,8 @@ class PatientService:
         self._uow = uow_factory
         self._clock = clock
         self._gate = AccessGate(clock, "patient")
+        # Registrations in one country reserve MRN numbers from one counter.
+        self._registering = OneAtATime()
 
     async def register(
         self, *, actor: Actor, draft: PatientDraft, idempotency: IdempotencyClaim | None = None
@@ -67,7 +70,12 @@ class PatientService:
         A doctor who registers a patient takes them into their care.
         """
         try:
-            return await self._register(actor, draft, idempotency)
+            # Registrations in one country take MRN numbers from one counter: in this process
+            # they queue for it; one that lost it to another process runs again.
+            async with self._registering.holding(draft.country_id):
+                return await run_again_on_lost_race(
+                    lambda: self._register(actor, draft, idempotency)
+                )
         except CarehubError as exc:
             async with self._uow() as uow:
                 # The id is the caller's claim, not a record they were shown: never list it.

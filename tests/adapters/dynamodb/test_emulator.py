@@ -1,67 +1,106 @@
-"""What the test session's moto server is made to guarantee as DynamoDB does, so that the
-race tests prove carehub's conditions rather than the emulator's gaps."""
+"""The test moto server keeps DynamoDB's transaction guarantees that the adapters rely on
+(`tests.support.moto_patches`): a cancelled transaction leaves neither items nor stream
+records behind, however many items it touched and in whichever way."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from carehub.adapters.dynamodb.table import create_or_update_table
 from tests.support.moto import aws_client
 
 pytestmark = pytest.mark.aws
 
 
 @pytest.fixture
-def client(moto_endpoint: str) -> Any:
-    return aws_client("dynamodb", moto_endpoint)
+def table(moto_endpoint: str) -> str:
+    name = f"carehub-{uuid.uuid4().hex[:12]}"
+    create_or_update_table(aws_client("dynamodb", moto_endpoint), name)
+    return name
 
 
-@pytest.fixture
-def table_name(client: Any) -> Any:
-    name = f"emulator-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield name
-    client.delete_table(TableName=name)
+def _key(pk: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": "ITEM"}}
 
 
-def put_new(table: str, key: str) -> list[dict[str, Any]]:
-    item = {"PK": {"S": key}}
-    return [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": item,
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
+def _stream_records(endpoint: str, table: str) -> int:
+    stream_arn = aws_client("dynamodb", endpoint).describe_table(TableName=table)["Table"][
+        "LatestStreamArn"
     ]
+    streams = aws_client("dynamodbstreams", endpoint)
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return len(streams.get_records(ShardIterator=iterator, Limit=1000)["Records"])
 
 
-def test_a_transaction_sent_again_with_its_token_answers_as_the_first(
-    client: Any, table_name: str
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(
+    moto_endpoint: str, table: str
 ) -> None:
-    token = uuid.uuid4().hex
-    client.transact_write_items(TransactItems=put_new(table_name, "a"), ClientRequestToken=token)
-    # As botocore sends it again after a late answer: success, nothing written twice.
-    client.transact_write_items(TransactItems=put_new(table_name, "a"), ClientRequestToken=token)
-    with pytest.raises(client.exceptions.TransactionCanceledException):
-        client.transact_write_items(TransactItems=put_new(table_name, "a"))
-    assert client.scan(TableName=table_name)["Count"] == 1
+    dynamodb = aws_client("dynamodb", moto_endpoint)
+    for pk in ("UPDATED", "REPLACED", "DELETED"):
+        dynamodb.put_item(TableName=table, Item={**_key(pk), "n": {"N": "1"}})
+    records_before = _stream_records(moto_endpoint, table)
+
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {**_key("NEW"), "n": {"N": "1"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": _key("UPDATED"),
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": table, "Item": {**_key("REPLACED"), "n": {"N": "9"}}}},
+                {"Delete": {"TableName": table, "Key": _key("DELETED")}},
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": _key("MISSING"),
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+            ]
+        )
+
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    items = dynamodb.scan(TableName=table)["Items"]
+    assert sorted((item["PK"]["S"], item["n"]["N"]) for item in items) == [
+        ("DELETED", "1"),
+        ("REPLACED", "1"),
+        ("UPDATED", "1"),
+    ]
+    assert _stream_records(moto_endpoint, table) == records_before
 
 
-def test_botocore_gives_every_transaction_a_token(client: Any, table_name: str) -> None:
-    sent: list[dict[str, Any]] = []
-    client.meta.events.register(
-        "before-send.dynamodb.TransactWriteItems",
-        lambda request, **_: sent.append(json.loads(request.body)),
+def test_a_committed_transaction_applies_every_item(moto_endpoint: str, table: str) -> None:
+    dynamodb = aws_client("dynamodb", moto_endpoint)
+    dynamodb.put_item(TableName=table, Item={**_key("UPDATED"), "n": {"N": "1"}})
+
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {**_key("NEW"), "n": {"N": "1"}}}},
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": _key("UPDATED"),
+                    "UpdateExpression": "SET n = n + :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ]
     )
-    client.transact_write_items(TransactItems=put_new(table_name, "b"))
-    assert sent[0]["ClientRequestToken"]
+
+    items = dynamodb.scan(TableName=table)["Items"]
+    assert sorted((item["PK"]["S"], item["n"]["N"]) for item in items) == [
+        ("NEW", "1"),
+        ("UPDATED", "2"),
+    ]

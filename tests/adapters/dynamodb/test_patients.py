@@ -1,10 +1,12 @@
 """Patients on DynamoDB beyond their contract suite: a unique value lost in a race at
-commit raises what it means, a search's read budget gives short pages rather than one
+commit raises what it means (MRN numbers a racing unit took first: a lost race, which the
+registration runs again), a search's read budget gives short pages rather than one
 unbounded read, a page reads about one page of the index, and no adapter code calls
 Scan."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,11 +17,16 @@ import pytest
 from carehub.adapters.dynamodb import patient_search
 from carehub.adapters.dynamodb.capacity_meter import metered_request
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
-from carehub.adapters.dynamodb.writes import ChangedMeanwhile
+from carehub.kernel.actor import Actor, Role
+from carehub.kernel.races import LostRace
 from carehub.patients.errors import IdentifierTaken, MrnTaken
-from carehub.patients.model import Address, Identifier
+from carehub.patients.model import Address, HumanName, Identifier, PatientDetails
+from carehub.patients.mrn import format_mrn
 from carehub.patients.ports import PatientFilter
+from carehub.patients.service import PatientDraft, PatientService
 from tests.contract.patient_records import person
+from tests.contract.test_country_repository import country
+from tests.support.clock import AdjustableClock
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 DNI = "urn:pe:dni"
@@ -54,10 +61,46 @@ async def test_two_units_reserving_mrn_numbers_at_once_cannot_both_commit(
         assert await first.patients.reserve_mrn_numbers("PE", 2) == 1
         assert await second.patients.reserve_mrn_numbers("PE", 1) == 1
         await first.commit()
-        with pytest.raises(ChangedMeanwhile):
+        with pytest.raises(LostRace):  # the use case runs again
             await second.commit()
     async with new_uow() as uow:
         assert await uow.patients.reserve_mrn_numbers("PE", 1) == 3
+
+
+@pytest.mark.aws
+async def test_an_mrn_reserved_at_once_by_a_unit_that_committed_first_is_a_lost_race(
+    new_uow: NewUnit,
+) -> None:
+    first, second = new_uow(), new_uow()
+    async with first, second:
+        mrn = format_mrn(await first.patients.reserve_mrn_numbers("PE", 1))
+        assert format_mrn(await second.patients.reserve_mrn_numbers("PE", 1)) == mrn
+        await first.patients.add(replace(person("Ana Torres"), mrn=mrn))
+        await first.commit()
+        with pytest.raises(LostRace):  # not MrnTaken: the counter moved since it was read
+            await second.patients.add(replace(person("Luis Vega"), mrn=mrn))
+
+
+@pytest.mark.aws
+async def test_registrations_of_two_processes_in_one_country_all_commit(
+    new_uow: NewUnit,
+) -> None:
+    """Two services stand for two processes on one table: each queues its own
+    registrations, and a registration that lost the counter to the other runs again."""
+    clock = AdjustableClock()
+    async with new_uow() as uow:
+        await uow.countries.add(country("PE"))
+        await uow.commit()
+    processes = [PatientService(new_uow, clock), PatientService(new_uow, clock)]
+    admin = Actor(id="user-1", role=Role.ADMIN, country_id="PE")
+
+    async def register(n: int) -> str:
+        details = PatientDetails(name=HumanName.from_text(f"Person {n}"))
+        draft = PatientDraft(country_id="PE", details=details)
+        return (await processes[n % 2].register(actor=admin, draft=draft)).mrn
+
+    mrns = await asyncio.gather(*(register(n) for n in range(12)))
+    assert sorted(mrns) == [format_mrn(number) for number in range(1, 13)]
 
 
 @pytest.mark.aws

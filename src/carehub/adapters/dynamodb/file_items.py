@@ -11,6 +11,7 @@ from carehub.adapters.sql.files import file_from_row, file_row
 from carehub.documents.model import FileStatus, PatientFile
 from carehub.documents.ports import PreopSlotTaken, VersionTaken
 from carehub.kernel.errors import Conflict
+from carehub.kernel.races import LostRace
 
 PENDING_FILES = "PENDING_FILES"
 
@@ -95,14 +96,15 @@ async def partition_items(session: DynamoSession, pk: str, sk_prefix: str) -> li
 # What a write lost at commit raises. SQL answers these races at statement time, where the
 # use case turns them into a retry or a clear answer; at commit the unit cannot retry, so
 # each is a Conflict (409, which the documents routes declare) and still the port's error.
+# The file and slot races are LostRaces: completing an upload runs again and reads anew.
 
 
-class FileChangedMeanwhile(Conflict):
+class FileChangedMeanwhile(LostRace):
     def __init__(self) -> None:
         super().__init__("The file changed while this request ran; try again")
 
 
-class PreopSlotRaced(Conflict, PreopSlotTaken):
+class PreopSlotRaced(LostRace, PreopSlotTaken):
     def __init__(self) -> None:
         super().__init__("Another preop image took that slot at the same time; try again")
 

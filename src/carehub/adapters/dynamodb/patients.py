@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from carehub.adapters.dynamodb.items import Item, as_int
+from carehub.adapters.dynamodb.items import Item, as_int, key_of
 from carehub.adapters.dynamodb.patient_items import (
     care_key,
     child_items,
@@ -22,9 +22,17 @@ from carehub.adapters.dynamodb.patient_search import search_patients
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.writes import NEW_ITEM, Condition, version_is
 from carehub.kernel.pagination import Page
+from carehub.kernel.races import LostRace
 from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
+
+
+class MrnNumbersRaced(LostRace):
+    """Another unit reserved MRN numbers in the same country first (`LostRace`)."""
+
+    def __init__(self) -> None:
+        super().__init__("Another patient was registered in this country at the same time")
 
 
 class DynamoPatientRepository:
@@ -37,6 +45,8 @@ class DynamoPatientRepository:
 
     def __init__(self, session: DynamoSession) -> None:
         self._session = session
+        # The counter value this unit read in each country it reserved MRN numbers in.
+        self._counters_read: dict[str, int] = {}
 
     async def add(self, patient: Patient) -> None:
         await self.add_many([patient])
@@ -47,14 +57,18 @@ class DynamoPatientRepository:
 
     async def _add(self, patient: Patient) -> None:
         session = self._session
-        if await session.get(patient_key(patient.id)) is not None:
+        record, mrn, guards = (
+            patient_key(patient.id),
+            mrn_guard(patient.country_id, patient.mrn),
+            identifier_guards(patient),
+        )
+        stored = await session.get_many([record, mrn, *guards])
+        if stored[record] is not None:
             raise PatientIdTaken(patient.id)
-        mrn = mrn_guard(patient.country_id, patient.mrn)
-        if await session.get(mrn) is not None:
-            raise MrnTaken(patient.country_id)
-        guards = identifier_guards(patient)
+        if stored[mrn] is not None:
+            raise await self._taken_mrn(patient.country_id)
         for key, system in guards.items():
-            if await session.get(key) is not None:
+            if stored[key] is not None:
                 raise IdentifierTaken(system)
         writes = session.writes
         writes.put(
@@ -112,15 +126,30 @@ class DynamoPatientRepository:
 
     async def reserve_mrn_numbers(self, country_id: str, count: int) -> int:
         # Inside the transaction, conditional on the value read: two units reserving in one
-        # country at once cannot both commit (the loser's commit fails, as a race should).
+        # country at once cannot both commit; the loser's commit fails with a LostRace and
+        # the use case runs again, reading the winner's value.
         key = mrn_counter(country_id)
         stored = await self._session.get(key)
         last = 0 if stored is None else as_int(stored["last_value"])
+        self._counters_read.setdefault(country_id, last)
         counter: Item = {"PK": key[0], "SK": key[1], "kind": "mrn-counter"}
         counter["last_value"] = last + count
         seen = NEW_ITEM if stored is None else Condition("last_value = :seen", {":seen": last})
-        self._session.writes.put(counter, condition=seen)
+        self._session.writes.put(counter, condition=seen, refusal=MrnNumbersRaced)
         return last + 1
+
+    async def _taken_mrn(self, country_id: str) -> Exception:
+        """Why an MRN is taken: when this unit reserved it and the country's counter has
+        moved since, a unit reserving at the same time committed it first (a LostRace,
+        which the use case runs again); otherwise it is simply taken."""
+        read = self._counters_read.get(country_id)
+        if read is not None:
+            stored = await self._session.table.get(
+                key_of(*mrn_counter(country_id)), self._session.capacity
+            )
+            if (0 if stored is None else as_int(stored["last_value"])) != read:
+                return MrnNumbersRaced()
+        return MrnTaken(country_id)
 
     async def in_care_of(self, practitioner_id: str, patient_id: str) -> bool:
         return await self._session.get(care_key(practitioner_id, patient_id)) is not None

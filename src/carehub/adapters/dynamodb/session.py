@@ -3,6 +3,7 @@ writes, queries, and the buffer the writes wait in until `commit()`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from carehub.adapters.dynamodb.items import Item, Key, key_of
@@ -22,6 +23,22 @@ class DynamoSession:
         if seen:
             return item
         return await self.table.get(key_of(*key), self.capacity)
+
+    async def get_many(self, keys: Sequence[Key]) -> dict[Key, Item | None]:
+        """`get` of each key (at most 100), the table's part in one consistent batch read."""
+        found: dict[Key, Item | None] = {}
+        unseen: list[Key] = []
+        for key in keys:
+            seen, item = self.writes.seen(key)
+            if seen:
+                found[key] = item
+            else:
+                unseen.append(key)
+        if unseen:
+            stored = await self.table.get_many([key_of(*key) for key in unseen], self.capacity)
+            for key in unseen:
+                found[key] = stored.get(key)
+        return found
 
     async def query(self, **params: Any) -> tuple[list[Item], dict[str, Any] | None]:
         """One page of a Query on the table as committed (queries do not see this unit's

@@ -1,0 +1,52 @@
+"""The test moto server in a process of its own: `python -m tests.support.moto_process`.
+
+In the test process, moto would share one interpreter lock with pytest, the carehub server
+under test and its boto3 threads; in its own process it gets its own core. It binds a free
+loopback port, writes that port on its standard output, and serves until its standard
+input closes (the test session ended, or died), so it never outlives the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+
+from tests.support.moto_patches import (
+    answer_item_calls_as_plain_json,
+    drop_per_request_overheads,
+    query_without_sorting_the_table,
+    serialise_dynamodb_requests,
+    undo_cancelled_transactions_item_by_item,
+)
+
+
+def _exit_when_stdin_closes() -> None:
+    sys.stdin.buffer.read()
+    os._exit(0)  # the serving thread never returns by itself
+
+
+def main() -> None:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    serialise_dynamodb_requests()
+    undo_cancelled_transactions_item_by_item()
+    query_without_sorting_the_table()
+    answer_item_calls_as_plain_json()
+    drop_per_request_overheads()
+    logging.basicConfig(level=logging.WARNING)
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
+    print(server.port, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
