@@ -1,24 +1,22 @@
 """The DynamoDB the bench serves from: a moto server in its own process
-(`bench.moto_server`), the environment that points carehub at it, and a count of the
+(`tests.support.moto_process`), the environment that points carehub at it, and a count of the
 events the relay has yet to publish."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
+from tests.support.moto import moto_process
 
 from carehub.adapters.dynamodb.outbox import OUTBOX_SHARDS, outbox_shard
 from carehub.adapters.dynamodb.url import parse_dynamodb_url
 
-HOST = "127.0.0.1"
+RESULTS = Path(__file__).parent / "results"
 REGION = "us-east-1"
 TABLE = "carehub-bench"
 # moto takes any credentials; boto3 needs some.
@@ -69,27 +67,8 @@ class MotoDynamoDb:
 
 @contextmanager
 def moto_dynamodb() -> Iterator[MotoDynamoDb]:
-    """`bench.moto_server` on a free port until the block ends."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port = int(sock.getsockname()[1])
-    process = subprocess.Popen([sys.executable, "-m", "bench.moto_server", str(port)])
-    try:
-        _wait_listening(port, process)
-        yield MotoDynamoDb(f"http://{HOST}:{port}", f"dynamodb://{TABLE}?region={REGION}")
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("bench.moto_server exited")
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("bench.moto_server did not start within 30 s")
+    """The tests' moto server (`tests.support.moto_process`, with the same changes to moto)
+    until the block ends; its output goes to `bench/results/moto.log`."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with moto_process(RESULTS / "moto.log") as endpoint:
+        yield MotoDynamoDb(endpoint, f"dynamodb://{TABLE}?region={REGION}")

@@ -6,6 +6,7 @@ import select
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,11 @@ REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parents[2]  # where `tests.support` can be imported
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A moto server on a free loopback port, in a process of its own, for the whole
-    session (`tests.support.moto_process`); its output goes to `moto.log` in the session's
-    temporary folder."""
-    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+@contextmanager
+def moto_process(log_path: Path) -> Iterator[str]:
+    """A moto server on a free loopback port, in a process of its own
+    (`tests.support.moto_process`), until the block ends; its endpoint. Its output goes to
+    `log_path`. Used by the test session and by `make bench-dynamodb`."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.support.moto_process"],
@@ -38,11 +38,27 @@ def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             endpoint = f"http://127.0.0.1:{_announced_port(process)}"
             httpx.get(f"{endpoint}/moto-api/data.json", timeout=5).raise_for_status()
         except Exception as exc:
-            unavailable("moto server", RuntimeError(f"{exc}; its log: {log_path}"))
-            raise
+            raise RuntimeError(f"{exc}; its log: {log_path}") from exc
         yield endpoint
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's moto server (`moto_process`); its output goes to `moto.log` in the
+    session's temporary folder."""
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    try:
+        server = moto_process(log_path)
+        endpoint = server.__enter__()
+    except Exception as exc:
+        unavailable("moto server", exc)
+        raise
+    try:
+        yield endpoint
+    finally:
+        server.__exit__(None, None, None)
 
 
 def _announced_port(process: subprocess.Popen[bytes]) -> int:
