@@ -81,6 +81,17 @@ class PresignedUpload:
     form: UploadForm
 
 
+@dataclass(frozen=True)
+class CheckedContent:
+    """What checking an uploaded object found: its size, digest and, for an image, its
+    dimensions."""
+
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+
+
 class UploadService:
     """Presigned uploads and their completion."""
 
@@ -174,11 +185,11 @@ class UploadService:
                 await uow.commit()
                 return file
         try:
-            size, sha256, width, height = await self._check_object(actor, file)
+            content_found = await self._check_object(actor, file)
         except ObjectMissing:
             return await self._settled(file)
         try:
-            ready = await self._add_to_record(actor, file, size, sha256, width, height)
+            ready = await self._add_to_record(actor, file, content_found)
         except FileChanged:
             return await self._settled(file)
         if ready is None:
@@ -187,31 +198,17 @@ class UploadService:
         return ready
 
     async def _add_to_record(
-        self,
-        actor: Actor,
-        file: PatientFile,
-        size: int,
-        sha256: str,
-        width: int | None,
-        height: int | None,
+        self, actor: Actor, file: PatientFile, found: CheckedContent
     ) -> PatientFile | None:
         """Store the checked file as ready; None when it needs a preop slot and none is free.
 
         Completions of one patient's images race for the preop slots: in this process they
         queue for the patient; one that lost a slot to another process runs again."""
         async with self._completing.holding(file.patient_id):
-            return await run_again_on_lost_race(
-                lambda: self._add_once(actor, file, size, sha256, width, height)
-            )
+            return await run_again_on_lost_race(lambda: self._add_once(actor, file, found))
 
     async def _add_once(
-        self,
-        actor: Actor,
-        file: PatientFile,
-        size: int,
-        sha256: str,
-        width: int | None,
-        height: int | None,
+        self, actor: Actor, file: PatientFile, found: CheckedContent
     ) -> PatientFile | None:
         now = self._clock.now()
         async with self._uow() as uow:
@@ -223,10 +220,10 @@ class UploadService:
             checked = replace(
                 current,
                 status=FileStatus.READY,
-                size=size,
-                sha256=sha256,
-                width=width,
-                height=height,
+                size=found.size,
+                sha256=found.sha256,
+                width=found.width,
+                height=found.height,
                 completed_at=now,
             )
             displaced: list[PatientFile] = []
@@ -322,9 +319,7 @@ class UploadService:
             raise UploadExpired()
         return file
 
-    async def _check_object(
-        self, actor: Actor, file: PatientFile
-    ) -> tuple[int, str, int | None, int | None]:
+    async def _check_object(self, actor: Actor, file: PatientFile) -> CheckedContent:
         """Size, SHA-256 and (for images) dimensions of the upload; rejects it otherwise."""
         key = str(file.original_key)
         found = await self._store.head(key)
@@ -353,7 +348,7 @@ class UploadService:
             else:
                 width, height = info.width, info.height
         sha256 = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
-        return len(data), sha256, width, height
+        return CheckedContent(len(data), sha256, width, height)
 
     async def _reject(self, actor: Actor, file: PatientFile, reason: str, detail: str) -> NoReturn:
         """Delete the upload, mark the file rejected and raise UploadRejected."""
