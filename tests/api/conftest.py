@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from carehub.adapters.sql.sqlite import sqlite_path
-from carehub.bootstrap.backends import Store, open_store, secret_box
+from carehub.bootstrap import Store, open_store, secret_box
 from carehub.config import Settings
 from tests.conftest import BACKENDS
 from tests.support.answers import ANSWERS

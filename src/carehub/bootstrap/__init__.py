@@ -1,6 +1,7 @@
 """Builds carehub's object graph from Settings: the only place that chooses adapters.
 
-`backends` turns each setting into its adapter, `domains` and `identity` wire the use
+`store` opens the database, `schema` migrates it, `backends` turns every other setting
+into its adapter, `domains` and `identity` wire the use
 cases and the consumers, `event_types` lists every event; `build` puts them together for
 an entrypoint, in that order: adapters, units of work, use cases, consumers, backbone."""
 
@@ -14,31 +15,15 @@ from carehub.adapters.sql.database import DatabaseUnreachable
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap.backends import (
-    SchemaStatus,
-    Store,
-    connect,
     connect_broker,
-    connect_dynamodb,
-    database_revision,
-    dynamodb_event_stores,
-    dynamodb_outbox_stream,
-    dynamodb_units_of_work,
-    import_batch_size,
     mailer,
     object_routes,
     object_store,
-    open_store,
     rate_limiters,
-    request_cost_meter,
-    schema_status,
-    seal_stored_secrets,
     secret_box,
     sms_sender,
-    sql_event_stores,
     storage_events,
     streamed_bodies,
-    units_of_work,
-    upgrade_database,
 )
 from carehub.bootstrap.domains import (
     EventBackbone,
@@ -49,6 +34,26 @@ from carehub.bootstrap.domains import (
     webhook_service,
 )
 from carehub.bootstrap.identity import identity_service
+from carehub.bootstrap.schema import (
+    SchemaStatus,
+    database_revision,
+    schema_status,
+    seal_stored_secrets,
+    upgrade_database,
+)
+from carehub.bootstrap.store import (
+    Store,
+    connect,
+    connect_dynamodb,
+    dynamodb_event_stores,
+    dynamodb_outbox_stream,
+    dynamodb_units_of_work,
+    import_batch_size,
+    open_store,
+    request_cost_meter,
+    sql_event_stores,
+    units_of_work,
+)
 from carehub.config import Settings
 from carehub.countries.service import CountryService
 from carehub.documents.ports import ObjectStore, StoredObjectEvents

@@ -15,14 +15,9 @@ from carehub.adapters.http.webhook_sender import HttpWebhookSender
 from carehub.adapters.images.pillow import PillowImages
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS
-from carehub.bootstrap.backends import (
-    STREAM_NEEDS_DYNAMODB,
-    AnyUnitOfWork,
-    Loop,
-    OutboxStream,
-    cdn,
-)
+from carehub.bootstrap.backends import cdn
 from carehub.bootstrap.event_types import EVENT_TYPES
+from carehub.bootstrap.store import STREAM_NEEDS_DYNAMODB, AnyUnitOfWork, Loop, OutboxStream
 from carehub.config import Settings
 from carehub.countries.service import CountryService
 from carehub.documents.handlers import VARIANT_EVENTS, MakeVariants

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from carehub.adapters.identity.passwords import Argon2Hasher
 from carehub.adapters.identity.signing_keys import SigningKeyStore
 from carehub.adapters.identity.tokens import JwtAccessTokens
-from carehub.bootstrap.backends import AnyUnitOfWork, external_roles, external_verifier
+from carehub.bootstrap.backends import external_roles, external_verifier
+from carehub.bootstrap.store import AnyUnitOfWork
 from carehub.config import Settings
 from carehub.identity.commands import SignInLimits
 from carehub.identity.ports import SelfRegistration
