@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from carehub.adapters.dynamodb.items import to_wire
-from carehub.adapters.dynamodb.outbox_stream import OUTBOX_EVENT_KIND, outbox_records
+from carehub.adapters.dynamodb.outbox import OUTBOX_EVENT_KIND
+from carehub.adapters.dynamodb.outbox_stream import outbox_records
 from carehub.adapters.dynamodb.stream_reader import readable_shards
 from carehub.events.stream_relay import StreamedEvent, UnreadableRecord
 

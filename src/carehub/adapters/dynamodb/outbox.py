@@ -1,7 +1,7 @@
 """The relay's side of the outbox in the table: the leader lease, the unpublished events
 (a sparse GSI1 spread over `OUTBOX_SHARDS` partitions), marking them published.
 
-The unit of work writes the events (`unit_of_work._event_writes`); this store polls them
+The unit of work writes the events (`outbox_item`); this store polls them
 as the SQL relay polls its table, or serves the relay fed by the table's stream
 (`outbox_stream`) with an aggregate's waiting events (docs/dynamodb.md, "Outbox and
 relay"). Events have no table-wide sequence number here: their ids (UUIDv7, time ordered)
@@ -12,6 +12,7 @@ by this store as it reads, mapped back to the items they stand for.
 from __future__ import annotations
 
 import heapq
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.events import EventMessage
 
 OUTBOX_SHARDS = 16  # unpublished events are spread over this many GSI1 partitions
+OUTBOX_EVENT_KIND = "outbox-event"  # the `kind` of outbox items (the stream reader looks for it)
 _FAILED_CONDITION = "ConditionalCheckFailedException"
 
 
@@ -217,6 +219,25 @@ def _query(params: dict[str, Any]) -> Any:
         return client.query(**params)
 
     return call
+
+
+def outbox_item(event: EventMessage) -> Item:
+    """The item a unit of work writes for an event: in its aggregate's partition, listed as
+    unpublished in the shard the aggregate's id falls in (`message_from_item` reads it)."""
+    shard = zlib.crc32(event.aggregate_id.encode()) % OUTBOX_SHARDS
+    return {
+        "PK": outbox_partition(event.aggregate_id),
+        "SK": outbox_sort_key(event.event_id),
+        "kind": OUTBOX_EVENT_KIND,
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "aggregate_id": event.aggregate_id,
+        "actor_id": event.actor_id,
+        "occurred_at": utc_text(event.occurred_at),
+        "payload": orjson.dumps(event.payload).decode(),
+        "GSI1PK": outbox_shard(shard),
+        "GSI1SK": event.event_id,
+    }
 
 
 def message_from_item(item: Item) -> EventMessage:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from carehub.adapters.dynamodb.items import from_wire
-from carehub.adapters.dynamodb.outbox import message_from_item, outbox_partition
+from carehub.adapters.dynamodb.outbox import OUTBOX_EVENT_KIND, message_from_item, outbox_partition
 from carehub.events.model import describe_error
 from carehub.events.stream_relay import (
     StreamBatchReport,
@@ -24,7 +24,6 @@ from carehub.events.stream_relay import (
     UnreadableRecord,
 )
 
-OUTBOX_EVENT_KIND = "outbox-event"  # the `kind` the unit of work gives outbox items
 _OUTBOX_PARTITION = outbox_partition("")
 
 

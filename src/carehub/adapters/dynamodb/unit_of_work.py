@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import zlib
 from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-import orjson
 import structlog
 
 from carehub.adapters.dynamodb.analytics import DynamoAnalyticsRepository
@@ -25,7 +23,7 @@ from carehub.adapters.dynamodb.holds import DynamoHoldRepository
 from carehub.adapters.dynamodb.idempotency import claim_write
 from carehub.adapters.dynamodb.items import utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
-from carehub.adapters.dynamodb.outbox import OUTBOX_SHARDS, outbox_shard
+from carehub.adapters.dynamodb.outbox import outbox_item
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.refresh_sessions import DynamoSessionRepository
@@ -271,21 +269,7 @@ class DynamoUnitOfWork(QueuedChanges):
     def _event_writes(self) -> list[Write]:
         buffer = WriteBuffer()
         for event in self._events:
-            shard = zlib.crc32(event.aggregate_id.encode()) % OUTBOX_SHARDS
-            item = {
-                "PK": f"OUTBOX#{event.aggregate_id}",
-                "SK": f"EVENT#{event.event_id}",
-                "kind": "outbox-event",
-                "event_id": event.event_id,
-                "event_type": event.event_type,
-                "aggregate_id": event.aggregate_id,
-                "actor_id": event.actor_id,
-                "occurred_at": utc_text(event.occurred_at),
-                "payload": _json(event.payload()),
-                "GSI1PK": outbox_shard(shard),
-                "GSI1SK": event.event_id,
-            }
-            buffer.put(item, condition=NEW_ITEM)
+            buffer.put(outbox_item(event.to_message()), condition=NEW_ITEM)
         return buffer.writes()
 
     def _claim_writes(self) -> list[Write]:
@@ -317,10 +301,6 @@ def _retryable(codes: list[str], own: int) -> bool:
 
 def _summary(codes: list[str]) -> str:
     return ", ".join(sorted({code for code in codes if code not in ("None", "")})) or "unknown"
-
-
-def _json(value: object) -> str:
-    return orjson.dumps(value).decode()
 
 
 if TYPE_CHECKING:
