@@ -54,7 +54,6 @@ class _Slot:
     written: int = 0  # entries appended since this writer entered the shard
     moved: int = 0  # when the head last moved (a tick): the latest heads are linked first
     appended_at: float = 0.0  # when this writer last appended here (monotonic seconds)
-    busy: bool = False
 
 
 class ShardTurn:
@@ -120,7 +119,6 @@ class AuditShards:
                 if waiter in self._waiting:
                     self._waiting.remove(waiter)
         slot = self._slots[self._free.pop()]
-        slot.busy = True
         links = self._links(slot) if not slot.written else ()
         turn = ShardTurn(slot.shard, slot.head if self._trusted(slot) else None, links)
         try:
@@ -155,7 +153,6 @@ class AuditShards:
         return tuple(head for _, head in known[:MAX_LINKS] if head is not None)
 
     def _give_back(self, slot: _Slot, turn: ShardTurn) -> None:
-        slot.busy = False
         if turn.outcome == "appended" and turn.entries:
             slot.head, slot.moved = turn.entries[-1].head, next(self._ticks)
             slot.appended_at = self._now()
