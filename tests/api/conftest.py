@@ -3,7 +3,6 @@ server); every test starts from empty tables."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -70,31 +69,7 @@ class ApiServer:
         self.clock.offset = timedelta()
 
 
-# On the moto server an API test takes seconds on DynamoDB, so the whole suite would far
-# outlast CI's budget: it runs there on request (`CAREHUB_TEST_API_ON_DYNAMODB=1`) until it
-# is fast enough to run always (docs/dynamodb.md, status).
-ON_DYNAMODB = os.environ.get("CAREHUB_TEST_API_ON_DYNAMODB", "") == "1"
-STORES = [*BACKENDS, *([pytest.param("dynamodb", marks=pytest.mark.aws)] if ON_DYNAMODB else [])]
-
-# API tests that do not pass on DynamoDB yet, each with why (docs/dynamodb.md, status):
-# marked as expected failures on that store alone, strictly, so a fix shows up at once.
-NOT_YET_ON_DYNAMODB = {
-    "test_create_and_read.py::test_concurrent_creates_all_succeed_with_distinct_mrns": (
-        "40 creates, 8 at a time, all move one MRN counter item: on the moto server, which "
-        "answers one request at a time, some outlast the client's 30 s timeout"
-    ),
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is None or callspec.params.get("api_server") != "dynamodb":
-            continue
-        test = f"{item.path.name}::{item.originalname}"  # type: ignore[attr-defined]
-        if test in NOT_YET_ON_DYNAMODB:
-            reason = NOT_YET_ON_DYNAMODB[test]
-            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+STORES = [*BACKENDS, pytest.param("dynamodb", marks=pytest.mark.aws)]
 
 
 @pytest.fixture(scope="session", params=STORES)
