@@ -55,7 +55,6 @@ from bench.server import carehub_server
 # moto answers one request at a time: more clients only queue (16 timed out at 10 s).
 CLIENTS = (1, 4)
 DOCTORS = 6  # the booking scenario books doctors 2..5
-PAGE_SIZE = 90
 LOCAL_ONLY = "latencies on moto (local, one request at a time): not DynamoDB's, not for AWS"
 # What each measured operation is, and which scenario's requests it samples.
 OPERATIONS = {
@@ -113,7 +112,7 @@ def main() -> None:
         headers = auth_headers(server.base_url)
         # A page's audit entry links each patient it lists, and a transaction takes 100
         # items: pages of 200 are refused on DynamoDB (docs/performance.md, "DynamoDB").
-        dataset = collect(server.base_url, headers, page_size=PAGE_SIZE)
+        dataset = collect(server.base_url, headers)
         plan = {scenario.name: scenario for scenario in build(dataset, headers)}
         bookings = iter(asyncio.run(booking_requests(server.base_url, headers, dataset, config)))
         sampled = {

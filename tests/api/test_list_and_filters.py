@@ -1,10 +1,12 @@
-"""GET /patients: filters, cursor pagination under concurrent inserts."""
+"""GET /patients: filters, cursor pagination under concurrent inserts, a full page of the
+largest size (one audit entry naming each patient on it, on every store)."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -149,3 +151,24 @@ def test_last_page_has_no_cursor(api: httpx.Client, people: dict[str, str]) -> N
     assert first["nextCursor"] is not None
     rest = api.get(f"/patients?limit=3&cursor={first['nextCursor']}").json()
     assert len(rest["items"]) == 1
+
+
+def test_a_full_page_of_200_is_listed_and_audited_under_each_patient(
+    api: httpx.Client, server: ApiServer
+) -> None:
+    def create(n: int) -> str:
+        body = structured(identifiers=[{"system": "urn:t", "value": f"full{n}"}])
+        with server.client() as client:
+            response = client.post("/patients", json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    with ThreadPoolExecutor(4) as pool:
+        created = sorted(pool.map(create, range(201)))
+    page = api.get("/patients?limit=200")
+    assert page.status_code == 200, page.text
+    listed = [patient["id"] for patient in page.json()["items"]]
+    assert (listed, page.json()["nextCursor"] is not None) == (created[:200], True)
+    for patient in (listed[0], listed[-1]):
+        trail = api.get(f"/audit?patientId={patient}&action=patient.list").json()["items"]
+        assert [len(entry["patientIds"]) for entry in trail] == [200]

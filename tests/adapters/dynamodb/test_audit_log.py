@@ -1,7 +1,9 @@
 """The audit trail on DynamoDB beyond its contract suite: with no head item, a removed tail
 is caught by the link another shard holds; a changed or moved item is caught; a table
 written before the trail was sharded still verifies and is continued; an ordinary entry
-stays one write unit a copy; a search past its read budget gives a short page."""
+stays one write unit a copy; a search past its read budget gives a short page; an entry
+naming a page of 200 patients is found by each of them, and a pointer to an entry that
+never committed is dropped."""
 
 from __future__ import annotations
 
@@ -137,7 +139,7 @@ async def test_a_table_written_before_sharding_verifies_and_is_continued(
     # by action on GSI2, and a head item the unit of work moved.
     legacy = chain([record(n, "old.read") for n in range(3)], empty_chain(0))
     for entry in legacy:
-        [item] = audit_items(entry)
+        item, _ = audit_items(entry)
         data = {k: v for k, v in orjson.loads(item["data"]).items() if k != "shard"}
         item.update(data=orjson.dumps(data).decode(), GSI2PK="AUDIT_ACTION#old.read")
         await call(table, "put", Item=to_wire(item))
@@ -201,3 +203,53 @@ async def test_a_search_past_its_read_budget_returns_a_short_page_and_a_cursor(
         assert (first.items, first.next_cursor is not None) == ([], True)
         rest = await uow.audit_log.search(criteria, cursor=first.next_cursor, limit=10)
     assert ([e.action for e in rest.items], rest.next_cursor) == (["rare.read"], None)
+
+
+async def test_an_entry_naming_200_patients_is_listed_under_each_of_them(
+    new_uow: NewUnit,
+) -> None:
+    patients = tuple(f"p-{n:03d}" for n in range(200))
+    async with new_uow() as uow:
+        uow.audit(record(0, "patient.list", patients=patients))
+        await uow.commit()
+    async with new_uow() as uow:
+        for patient in (patients[0], patients[1], patients[199]):
+            page = await uow.audit_log.search(
+                AuditFilter(patient_id=patient), cursor=None, limit=10
+            )
+            assert [(e.action, len(e.patient_ids)) for e in page.items] == [("patient.list", 200)]
+
+
+async def test_a_pointer_to_an_entry_that_did_not_commit_is_dropped(
+    new_uow: NewUnit, table: DynamoTable
+) -> None:
+    async with new_uow() as uow:
+        uow.audit(record(0, "patient.list", patients=("p-1", "p-2")))
+        await uow.commit()
+    # Pointers left by appends that lost: one names a seq nobody took, one a taken seq at
+    # another place in the trail (another writer's entry), one names a patient the entry
+    # at its place does not.
+    [(shard, seq)] = (await entry_items(table)).keys()
+    [entry_item] = (await entry_items(table)).values()
+    place = entry_item["GSI2SK"]
+    stray = [
+        (shard, seq + 5, "p-2", f"{place.rsplit('#', 1)[0]}#{seq + 5:012d}"),
+        (shard, seq, "p-2", "2000-01-01T00:00:00.000000Z#000#000000000001"),
+        (shard, seq, "p-9", place),
+    ]
+    for stray_shard, stray_seq, patient, listed_at in stray:
+        pointer = {
+            "PK": f"AUDIT_PATIENTS#{listed_at}",
+            "SK": f"PATIENT#{patient}",
+            "kind": "audit-patient",
+            "shard": stray_shard,
+            "seq": stray_seq,
+            "GSI1PK": f"AUDIT_PATIENT#{patient}",
+            "GSI1SK": listed_at,
+        }
+        await call(table, "put", Item=to_wire(pointer))
+    async with new_uow() as uow:
+        listed = await uow.audit_log.search(AuditFilter(patient_id="p-2"), cursor=None, limit=10)
+        stranger = await uow.audit_log.search(AuditFilter(patient_id="p-9"), cursor=None, limit=10)
+    assert [(e.shard, e.seq) for e in listed.items] == [(shard, seq)]
+    assert stranger.items == []

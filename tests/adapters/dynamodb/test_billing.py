@@ -1,6 +1,7 @@
 """What the capacity meter bills a call, by DynamoDB's published rules: item sizes, 1 KB
 write units and 4 KB read units rounded up, transactions at twice the price, one index
-write per index that lists the item, eventually consistent reads at half."""
+write per index that lists the item, eventually consistent reads at half, batch calls as
+their items one by one."""
 
 from __future__ import annotations
 
@@ -82,6 +83,27 @@ def test_a_query_pays_for_what_it_read_together_at_half_on_an_index() -> None:
     assert billed.lines[0].label == "Query GSI2 COUNTRY"
     table = {"ConsistentRead": True, "ExpressionAttributeValues": {":pk": s("AUDIT#0")}}
     assert bill("Query", table, {"Items": []}).read_units == 1.0  # type: ignore[union-attr]
+
+
+def test_a_batch_pays_for_each_item_it_read_or_wrote() -> None:
+    key = {"PK": s("AUDIT#3"), "SK": s("SEQ#1")}
+    asked = {"RequestItems": {"t": {"Keys": [key, key], "ConsistentRead": True}}}
+    found = {"Responses": {"t": [{**key, "data": s("x" * 5000)}]}}  # one key had no item
+    billed = bill("BatchGetItem", asked, found)
+    assert billed is not None
+    assert [(line.label, line.read_units) for line in billed.lines] == [
+        ("BatchGetItem AUDIT/SEQ", 2.0)
+    ]
+    items = [put(300, GSI1PK="A", GSI1SK="1")["Put"]["Item"], put(1500)["Put"]["Item"]]
+    puts = [{"PutRequest": {"Item": item}} for item in items]
+    written = bill("BatchWriteItem", {"RequestItems": {"t": puts}}, {})
+    assert written is not None
+    assert [line.write_units for line in written.lines] == [1.0 + 1.0, 2.0]  # no doubling
+    left = bill(
+        "BatchWriteItem", {"RequestItems": {"t": puts}}, {"UnprocessedItems": {"t": puts[1:]}}
+    )
+    assert left is not None
+    assert left.write_units == 2.0  # the unprocessed put is billed when it is sent again
 
 
 def test_calls_that_are_not_billed_by_capacity_are_not_billed() -> None:

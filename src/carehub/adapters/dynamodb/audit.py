@@ -29,6 +29,8 @@ from carehub.kernel.pagination import Page
 
 SHARDS_PK = "AUDIT_SHARDS"  # one item per shard that has entries
 _SEQ = "SEQ#"
+_POINTERS = "AUDIT_PATIENTS#"  # + the entry's order key: the pointers to one entry
+_POINTER_KIND = "audit-patient"
 _LAST_SEQ = f"{_SEQ}~"  # after every SEQ# key (and, in shard 0, before no older HEAD item)
 
 
@@ -45,20 +47,20 @@ def order_key(position: TrailPosition) -> str:
     return f"{utc_text(position.at)}#{position.shard:03d}#{position.seq:012d}"
 
 
-def audit_items(entry: AuditEntry) -> list[Item]:
-    """The items one entry is stored as: the entry itself, listed by its first patient,
-    its shard and its actor, and one item per further patient it names."""
+def audit_items(entry: AuditEntry) -> tuple[Item, list[Item]]:
+    """The items one entry is stored as: the entry itself (listed by its first patient,
+    its shard and its actor), and a small pointer to it for each further patient it names,
+    which lists it by that patient."""
     fields = asdict(entry)
     if not entry.links:
         del fields["links"]  # most entries have none: an item under 1 KB costs 1 WCU a copy
-    data = orjson.dumps(fields).decode()
     patients = list(dict.fromkeys(entry.patient_ids))
     key = order_key(TrailPosition.of(entry))
     item: Item = {
         "PK": shard_partition(entry.shard),
         "SK": seq_key(entry.seq),
         "kind": "audit-entry",
-        "data": data,
+        "data": orjson.dumps(fields).decode(),
         "GSI2PK": f"AUDIT_TIME#{entry.shard}",
         "GSI2SK": key,
         "GSI3PK": f"AUDIT_ACTOR#{entry.actor_id}",
@@ -66,38 +68,80 @@ def audit_items(entry: AuditEntry) -> list[Item]:
     }
     if patients:
         item.update(GSI1PK=f"AUDIT_PATIENT#{patients[0]}", GSI1SK=key)
-    listed: list[Item] = [
+    pointers: list[Item] = [
         {
-            "PK": f"AUDIT_PATIENTS#{entry.shard}#{entry.seq}",
+            # Keyed by the entry's place, not its seq alone: a writer that lost the seq to
+            # another must not overwrite the winner's pointer with its own.
+            "PK": f"{_POINTERS}{key}",
             "SK": f"PATIENT#{patient}",
-            "kind": "audit-patient",
-            "data": data,  # the entry whole, so a patient's page needs no second read
+            "kind": _POINTER_KIND,
+            "shard": entry.shard,
+            "seq": entry.seq,
             "GSI1PK": f"AUDIT_PATIENT#{patient}",
             "GSI1SK": key,
         }
         for patient in patients[1:]
     ]
-    return [item, *listed]
+    return item, pointers
 
 
 async def append_writes(
     session: DynamoSession, records: Sequence[AccessRecord], turn: ShardTurn
 ) -> tuple[list[AuditEntry], list[Write]]:
     """The entries that continue the turn's shard and the writes that store them: each
-    entry's items new (`attribute_not_exists`, so a seq another writer took fails the
-    commit), and on the shard's first entry its registry item."""
+    entry new (`attribute_not_exists`, so a seq another writer took fails the commit), and
+    on the shard's first entry its registry item.
+
+    The pointers that list an entry under its further patients are put first, outside the
+    transaction (`BatchWriteItem`, half the units of a transactional write): a page of up
+    to 200 patients is then one entry in any transaction. A pointer whose entry never
+    commits (a lost race, a failure) points at nothing, or at an entry that is not the one
+    it names, and readers drop it (`resolve_pointers`)."""
     if turn.head is None:
         turn.head = await newest_head(session, turn.shard)
     entries = chain(records, turn.head, turn.links)
     buffer = WriteBuffer()
+    pointers: list[Item] = []
     for entry in entries:
-        for item in audit_items(entry):
-            buffer.put(item, condition=NEW_ITEM)
+        item, listed = audit_items(entry)
+        buffer.put(item, condition=NEW_ITEM)
+        pointers += listed
     if turn.head.seq == 0:
         shard = turn.shard
         registered = {"PK": SHARDS_PK, "SK": f"SHARD#{shard:03d}", "kind": "audit-shard"}
         buffer.put({**registered, "shard": shard})
+    if pointers:
+        await session.table.put_many(pointers, session.capacity)
     return entries, buffer.writes()
+
+
+async def resolve_pointers(session: DynamoSession, items: list[Item]) -> list[Item]:
+    """A patient's listing with each pointer replaced by the entry it points at (one
+    consistent `BatchGetItem`), and dropped unless that entry is committed, sits at the
+    pointer's place in the trail and names the patient."""
+    wanted = {
+        (shard_partition(as_int(item["shard"])), seq_key(as_int(item["seq"])))
+        for item in items
+        if item["kind"] == _POINTER_KIND
+    }
+    if not wanted:
+        return items
+    found = await session.get_many(sorted(wanted))
+    resolved: list[Item] = []
+    for item in items:
+        if item["kind"] != _POINTER_KIND:
+            resolved.append(item)
+            continue
+        key = (shard_partition(as_int(item["shard"])), seq_key(as_int(item["seq"])))
+        entry = found.get(key)
+        patient = str(item["SK"]).removeprefix("PATIENT#")
+        if (
+            entry is not None
+            and entry.get("GSI2SK") == item["GSI1SK"]
+            and patient in orjson.loads(entry["data"])["patient_ids"]
+        ):
+            resolved.append({**entry, "GSI1SK": item["GSI1SK"]})
+    return resolved
 
 
 async def newest_head(session: DynamoSession, shard: int) -> ChainHead:
@@ -130,7 +174,13 @@ class DynamoAuditLog:
             partitions = [Partition("GSI2", f"AUDIT_TIME#{shard}") for shard in sorted(shards)]
         before = None if cursor is None else order_key(TrailPosition.from_cursor(cursor))
         return await search_trail(
-            self._session, partitions, criteria, before=before, limit=limit, entry_of=entry_of
+            self._session,
+            partitions,
+            criteria,
+            before=before,
+            limit=limit,
+            entry_of=entry_of,
+            resolve=resolve_pointers,
         )
 
     async def shards(self) -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,10 @@ READ_BUDGET = 1000
 _QUERY_PAGE = 100
 
 
+# What a partition's page becomes before it is merged (pointers replaced by their entries).
+Resolve = Callable[[DynamoSession, list[Item]], Awaitable[list[Item]]]
+
+
 @dataclass(frozen=True)
 class Partition:
     """An index partition listing entries in the trail's order."""
@@ -35,6 +39,7 @@ class _Reader:
     """One partition read newest first, a page at a time, below `upper` and from `lower`."""
 
     partition: Partition
+    resolve: Resolve
     upper: str | None  # exclusive
     lower: str | None  # inclusive
     page: int
@@ -76,6 +81,7 @@ class _Reader:
         if self.start is not None:
             params["ExclusiveStartKey"] = self.start
         items, self.start = await session.query(**params)
+        items = await self.resolve(session, items)
         self.items.extend(item for item in items if self.key_of(item) != self.upper)
         self.done = self.start is None
         self.page = min(_QUERY_PAGE, self.page * 2)
@@ -89,6 +95,7 @@ async def search_trail(
     before: str | None,
     limit: int,
     entry_of: Callable[[Item], AuditEntry],
+    resolve: Resolve,
 ) -> Page[AuditEntry]:
     """One page, newest first, of the entries the partitions list that meet `criteria`,
     after the order key `before` (a cursor's)."""
@@ -97,7 +104,7 @@ async def search_trail(
     lower = None if criteria.since is None else utc_text(criteria.since)
     # The first pages together hold a little more than the page asked for.
     first_page = min(_QUERY_PAGE, max(2, (limit + 1) // max(len(partitions), 1) + 1))
-    readers = [_Reader(partition, upper, lower, first_page) for partition in partitions]
+    readers = [_Reader(part, resolve, upper, lower, first_page) for part in partitions]
     await asyncio.gather(*(reader.fill(session) for reader in readers))
     found: list[AuditEntry] = []
     last_examined: AuditEntry | None = None

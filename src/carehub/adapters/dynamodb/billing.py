@@ -29,8 +29,8 @@ from typing import Any
 
 from carehub.adapters.dynamodb.table import INDEXES
 
-READS = frozenset({"GetItem", "Query"})  # carehub never scans on a request's path
-WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"})
+READS = frozenset({"GetItem", "BatchGetItem", "Query"})  # never a Scan on a request's path
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 TRANSACTION_FACTOR = 2
 _WRITE_UNIT_BYTES = 1024
 _READ_UNIT_BYTES = 4096
@@ -71,6 +71,8 @@ def bill(operation: str, request: Mapping[str, Any], response: Mapping[str, Any]
         found = response.get("Item") or {}
         units = read_units(item_size(found), consistent=bool(request.get("ConsistentRead")))
         return Bill((Line(f"GetItem {key_kind(request['Key'])}", read_units=units),))
+    if operation == "BatchGetItem":
+        return Bill(tuple(_batch_get_lines(request, response)))
     if operation == "Query":
         return Bill((_query_line(request, response),))
     if operation == "PutItem":
@@ -79,6 +81,8 @@ def bill(operation: str, request: Mapping[str, Any], response: Mapping[str, Any]
         return Bill((_keyed_line("UpdateItem", request, transactional=False),))
     if operation == "DeleteItem":
         return Bill((_keyed_line("DeleteItem", request, transactional=False),))
+    if operation == "BatchWriteItem":
+        return Bill(tuple(_batch_write_lines(request, response)))
     if operation == "TransactWriteItems":
         return Bill(tuple(_transaction_line(action) for action in request["TransactItems"]))
     return None
@@ -146,6 +150,30 @@ def _query_line(request: Mapping[str, Any], response: Mapping[str, Any]) -> Line
     partition = _kind((request.get("ExpressionAttributeValues") or {}).get(":pk"))
     label = f"Query {index or 'table'} {partition}"
     return Line(label, read_units=read_units(read, consistent=consistent))
+
+
+def _batch_get_lines(request: Mapping[str, Any], response: Mapping[str, Any]) -> list[Line]:
+    """Each item found costs as a GetItem of it (a key with no item costs nothing here)."""
+    lines = []
+    for table, found in (response.get("Responses") or {}).items():
+        consistent = bool(request["RequestItems"][table].get("ConsistentRead"))
+        for item in found:
+            units = read_units(item_size(item), consistent=consistent)
+            lines.append(Line(f"BatchGetItem {key_kind(item)}", read_units=units))
+    return lines
+
+
+def _batch_write_lines(request: Mapping[str, Any], response: Mapping[str, Any]) -> list[Line]:
+    """Each put the call processed costs as a PutItem of it (BatchWriteItem is no
+    transaction); the ones DynamoDB sends back unprocessed cost nothing yet."""
+    lines = []
+    for table, asked in request["RequestItems"].items():
+        unprocessed = (response.get("UnprocessedItems") or {}).get(table, [])
+        for wanted in asked:
+            if "PutRequest" in wanted and wanted not in unprocessed:
+                put = wanted["PutRequest"]["Item"]
+                lines.append(_put_line("BatchWriteItem", put, transactional=False))
+    return lines
 
 
 def _put_line(operation: str, item: Mapping[str, Any], *, transactional: bool) -> Line:

@@ -157,4 +157,7 @@ def _reported_form(operation: str, request: Mapping[str, Any], units: float) -> 
     if operation == "TransactWriteItems":
         [(_, first)] = request["TransactItems"][0].items()
         return [{"TableName": first["TableName"], "CapacityUnits": units}]
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        [table] = request["RequestItems"]
+        return [{"TableName": table, "CapacityUnits": units}]
     return {"TableName": request.get("TableName", ""), "CapacityUnits": units}

@@ -4,6 +4,7 @@ bill: see `capacity_meter`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -42,6 +43,7 @@ class Capacity:
 # Why a transaction was cancelled, one entry per item in the order sent ("None" when that
 # item was fine); the codes DynamoDB documents, e.g. "ConditionalCheckFailed".
 CancellationCodes = list[str]
+_BATCH_WRITE = 25  # BatchWriteItem's limit
 _SINGLE_WRITES = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
 
 
@@ -131,6 +133,22 @@ class DynamoTable:
         capacity.count(response, writes=True)
         return not failed
 
+    async def put_many(self, items: Sequence[Item], capacity: Capacity) -> None:
+        """Put the items, unconditionally and not as one transaction, in `BatchWriteItem`s
+        of 25 sent together; items DynamoDB leaves unprocessed are sent again."""
+        starts = range(0, len(items), _BATCH_WRITE)
+        chunks = [items[start : start + _BATCH_WRITE] for start in starts]
+        await asyncio.gather(*(self._put_chunk(chunk, capacity) for chunk in chunks))
+
+    async def _put_chunk(self, items: Sequence[Item], capacity: Capacity) -> None:
+        puts = [{"PutRequest": {"Item": to_wire(item)}} for item in items]
+        pending: dict[str, Any] = {self.name: puts}
+        while pending:
+            asked = {"RequestItems": pending, "ReturnConsumedCapacity": "TOTAL"}
+            response = await self._client.call("write", partial(_batch_write, asked=asked))
+            capacity.count(response, writes=True)
+            pending = response.get("UnprocessedItems") or {}
+
     async def transact(
         self, actions: Sequence[dict[str, Any]], capacity: Capacity
     ) -> CancellationCodes | None:
@@ -169,6 +187,11 @@ class DynamoTable:
 
 def _batch_get(client: Any, *, asked: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = client.batch_get_item(**asked)
+    return response
+
+
+def _batch_write(client: Any, *, asked: dict[str, Any]) -> dict[str, Any]:
+    response: dict[str, Any] = client.batch_write_item(**asked)
     return response
 
 
