@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb lint typecheck lint-imports unit install lock clean
+moto_port ?= 5000
+
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb lint typecheck lint-imports unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/carehub db upgrade
 	$(BIN)/carehub serve
+
+# A local stand-in for DynamoDB, S3, SNS and SQS: moto with DynamoDB's transaction
+# isolation, as the tests run it (tests/support/moto_process.py).
+moto: $(STAMP)
+	$(BIN)/python -m tests.support.moto_process --port $(moto_port)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

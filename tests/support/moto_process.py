@@ -4,10 +4,15 @@ In the test process, moto would share one interpreter lock with pytest, the care
 under test and its boto3 threads; in its own process it gets its own core. It binds a free
 loopback port, writes that port on its standard output, and serves until its standard
 input closes (the test session ended, or died), so it never outlives the tests.
+
+With `--port N` (what `make moto` runs) it serves on that port until interrupted: the same
+emulator, with DynamoDB's isolation, for trying carehub by hand.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -27,7 +32,10 @@ def _exit_when_stdin_closes() -> None:
     os._exit(0)  # the serving thread never returns by itself
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="moto, as carehub's tests run it")
+    parser.add_argument("--port", type=int, help="serve on this port until interrupted")
+    port: int | None = parser.parse_args(argv).port
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -42,10 +50,16 @@ def main() -> None:
     drop_per_request_overheads()
     logging.basicConfig(level=logging.WARNING)
     app = DomainDispatcherApplication(create_backend_app)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
-    print(server.port, flush=True)
-    server.serve_forever()
+    server = make_server(
+        "127.0.0.1", port or 0, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    if port is None:
+        threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
+        print(server.port, flush=True)
+    else:
+        print(f"moto serving http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 if __name__ == "__main__":

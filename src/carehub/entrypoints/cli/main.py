@@ -48,6 +48,13 @@ app.add_typer(countries_app, name="countries")
 console = Console(stderr=True)
 
 
+@app.callback()
+def _log_as_carehub_does() -> None:
+    """carehub's JSON logs, warnings and errors only, for every command (`serve` and
+    `worker` then take CAREHUB_LOG_LEVEL): a command's console shows what it prints."""
+    configure_logging("WARNING")
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Overrides CAREHUB_HOST.")] = None,
