@@ -2,8 +2,8 @@
 
 What only one sender does is tested beside it, in tests/adapters/sms/.
 
-Moto keeps each SMS published to a phone number as an `SMS` model, which its own HTTP API
-lists at `/moto-api/data.json`; that is where the SNS runs look for what was delivered.
+moto keeps each SMS published to a phone number in its SNS backend; the tests' moto server
+lists them at `SENT_SMS_PATH`, which is where the SNS runs look for what was delivered.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ from carehub.adapters.sms import sns as sns_module
 from carehub.adapters.sms.folder import FolderSmsSender
 from carehub.adapters.sms.sns import sns_sms_sender_from_url
 from carehub.kernel.sms import SmsMessage, SmsSender
+from tests.support.moto_process import SENT_SMS_PATH
 
 OTP = SmsMessage(
     to="+51987654321",
@@ -58,10 +58,10 @@ class Harness:
 async def moto_sms(endpoint: str) -> dict[str, Delivered]:
     """Every SMS the moto server has been asked to send, by message id."""
     async with httpx.AsyncClient(base_url=endpoint, timeout=10) as client:
-        response = await client.get("/moto-api/data.json")
+        response = await client.get(SENT_SMS_PATH)
     response.raise_for_status()
-    models: list[dict[str, Any]] = response.json().get("sns", {}).get("SMS", [])
-    return {sms["message_id"]: Delivered(sms["phone_number"], sms["message"]) for sms in models}
+    sent: dict[str, dict[str, str]] = response.json()
+    return {key: Delivered(sms["phone_number"], sms["message"]) for key, sms in sent.items()}
 
 
 @pytest.fixture(params=["folder", pytest.param("sns", marks=pytest.mark.aws)])

@@ -14,6 +14,7 @@ import boto3
 import httpx
 import pytest
 
+from tests.support.moto_process import SENT_SMS_PATH
 from tests.support.services import unavailable
 
 REGION = "us-east-1"
@@ -36,7 +37,7 @@ def moto_process(log_path: Path) -> Iterator[str]:
     try:
         try:
             endpoint = f"http://127.0.0.1:{_announced_port(process)}"
-            httpx.get(f"{endpoint}/moto-api/data.json", timeout=5).raise_for_status()
+            httpx.get(f"{endpoint}{SENT_SMS_PATH}", timeout=5).raise_for_status()
         except Exception as exc:
             raise RuntimeError(f"{exc}; its log: {log_path}") from exc
         yield endpoint

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import sys
 import threading
+from typing import Any
 
 from tests.support.moto_patches import (
     answer_item_calls_as_plain_json,
@@ -25,6 +27,31 @@ from tests.support.moto_patches import (
     serialise_dynamodb_requests,
     undo_cancelled_transactions_item_by_item,
 )
+
+SENT_SMS_PATH = "/_carehub/sent-sms"
+
+
+def with_sent_sms(app: Any) -> Any:
+    """`app`, answering SENT_SMS_PATH with every SMS moto's SNS was asked to send, by
+    message id. moto's own `/moto-api/data.json` lists every model instance of every service,
+    each DynamoDB item of the session among them: too slow to read for a few SMS."""
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != SENT_SMS_PATH:
+            return app(environ, start_response)
+        from moto.sns.models import sns_backends
+
+        sent = {
+            message_id: {"phone_number": number, "message": text}
+            for regions in sns_backends.values()
+            for backend in regions.values()
+            for message_id, (number, text) in backend.sms_messages.items()
+        }
+        body = json.dumps(sent).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    return serve
 
 
 def _exit_when_stdin_closes() -> None:
@@ -49,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     answer_item_calls_as_plain_json()
     drop_per_request_overheads()
     logging.basicConfig(level=logging.WARNING)
-    app = DomainDispatcherApplication(create_backend_app)
+    app = with_sent_sms(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         "127.0.0.1", port or 0, app, threaded=True, request_handler=MotoRequestHandler
     )
