@@ -160,6 +160,15 @@ class Settings(BaseSettings):
     event_max_attempts: int = Field(
         5, ge=1, description="Attempts before a consumer parks a message as a dead letter."
     )
+    consumer: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The consumer an SQS-triggered Lambda runs (`carehub.entrypoints.aws."
+        "queue.handler`), by its name: `bookings-CL`, `bookings`, `notices`, `webhooks`, "
+        "`analytics`, `image-variants`, `waitlist`, `care-team`.",
+    )
     outbox_relay: Literal["poll", "stream"] = Field(
         "poll",
         description="How events leave the outbox: `poll` (a relay in carehub's processes "
