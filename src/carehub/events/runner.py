@@ -92,6 +92,10 @@ class ConsumerRunner:
             by_aggregate.setdefault(delivery.message.aggregate_id, []).append(delivery)
         await asyncio.gather(*(self._in_order(group) for group in by_aggregate.values()))
 
+    @property
+    def subscription(self) -> Subscription:
+        return self._subscription
+
     def settling_with(self, subscription: Subscription) -> ConsumerRunner:
         """This consumer, with its retries, dead letters and once-only record, settling its
         deliveries with another subscription (a Lambda's, whose batch came without asking)."""
