@@ -10,6 +10,7 @@ run here; the relay, consumers and jobs are functions of their own. Absolute lin
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from mangum import Mangum
@@ -18,6 +19,9 @@ from carehub.entrypoints.aws.container import CONTAINER
 from carehub.entrypoints.http.app import create_app
 
 _adapter: Mangum | None = None
+# Held for the container's life: were it collected, its generator would be finalized, and
+# leaving the lifespan closes the wiring every handler shares.
+_lifespan: AbstractAsyncContextManager[object] | None = None
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -26,17 +30,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _serving() -> Mangum:
-    global _adapter
+    global _adapter, _lifespan
     if _adapter is None:
         settings = CONTAINER.settings
         app = create_app(settings, carehub=CONTAINER.carehub, background_loops=False)
         # Entered for the container's life: Lambda freezes or ends it without notice.
-        CONTAINER.loop.run_until_complete(app.router.lifespan_context(app).__aenter__())
-        _adapter = Mangum(app, lifespan="off")
+        lifespan = app.router.lifespan_context(app)
+        CONTAINER.loop.run_until_complete(lifespan.__aenter__())
+        _adapter, _lifespan = Mangum(app, lifespan="off"), lifespan
     return _adapter
 
 
 def reset() -> None:
-    """Forget the app (a test's next container; `CONTAINER.reset()` closes the wiring)."""
-    global _adapter
-    _adapter = None
+    """Leave the app's lifespan and forget the app (before a test's next container)."""
+    global _adapter, _lifespan
+    if _lifespan is not None:
+        CONTAINER.loop.run_until_complete(_lifespan.__aexit__(None, None, None))
+    _adapter, _lifespan = None, None

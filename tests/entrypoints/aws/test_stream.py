@@ -1,0 +1,98 @@
+"""The outbox relay on Lambda: the table's own stream records, relayed to the broker."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from carehub.bootstrap import Carehub
+from carehub.entrypoints.aws import http, stream
+from carehub.entrypoints.aws.container import CONTAINER
+from tests.entrypoints.aws.conftest import LambdaWorld
+from tests.entrypoints.aws.events import api_gateway_v2
+from tests.entrypoints.aws.queued import received_batch
+from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.moto import aws_client
+from tests.support.world import patient_body
+
+pytestmark = pytest.mark.aws
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/carehub/stream/2024-01-01T00:00:00.000"
+
+
+def register_patient() -> str:
+    """A patient registered through the API function; their id."""
+    login = http.handler(
+        api_gateway_v2(
+            "POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        ),
+        None,
+    )
+    token = json.loads(
+        base64.b64decode(login["body"]) if login["isBase64Encoded"] else login["body"]
+    )
+    bearer = {"authorization": f"Bearer {token['accessToken']}"}
+    http.handler(api_gateway_v2("POST", "/countries", body={"code": "PE"}, headers=bearer), None)
+    created = http.handler(
+        api_gateway_v2("POST", "/patients", body=patient_body("PE"), headers=bearer), None
+    )
+    assert created["statusCode"] == 201, created
+    return str(json.loads(created["body"])["id"])
+
+
+def stream_records(world: LambdaWorld) -> list[dict[str, Any]]:
+    """Every record of the table's stream, as Lambda's event source mapping hands them."""
+    table = aws_client("dynamodb", world.endpoint).describe_table(TableName=world.table)
+    arn = table["Table"]["LatestStreamArn"]
+    streams = aws_client("dynamodbstreams", world.endpoint)
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator)["Records"]
+    return [{**record, "eventSourceARN": arn} for record in records]
+
+
+def poison_record(aggregate_id: str) -> dict[str, Any]:
+    """An outbox insert whose image lacks the event's fields."""
+    keys = {"PK": {"S": f"OUTBOX#{aggregate_id}"}, "SK": {"S": "EVENT#x"}}
+    return {
+        "eventID": "c4ca4238a0b923820dcc509a6f75849b",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "Keys": keys,
+            "NewImage": {**keys, "kind": {"S": "outbox-event"}},
+            "SequenceNumber": "999999999999999999999",
+            "SizeBytes": 26,
+            "StreamViewType": "NEW_IMAGE",
+        },
+        "eventSourceARN": STREAM_ARN,
+    }
+
+
+def test_a_registration_reaches_the_consumers_queue_past_a_poison_record(
+    lambda_world: LambdaWorld,
+) -> None:
+    patient_id = register_patient()
+    records = stream_records(lambda_world)
+    assert any(r["eventName"] == "INSERT" for r in records)
+
+    response = stream.handler({"Records": [*records, poison_record("elsewhere")]}, None)
+
+    # The poison record can never be relayed: logged and left behind, not retried forever.
+    assert response == {"batchItemFailures": []}
+    queued = received_batch(lambda_world, "analytics", expected=1)["Records"]
+    assert [json.loads(r["body"])["aggregateId"] for r in queued] == [patient_id]
+
+    async def waiting(carehub: Carehub) -> int:
+        return await carehub.events.outbox.backlog()
+
+    assert CONTAINER.run(waiting) == 0
+    # The stream delivers at least once: the same batch again publishes nothing more.
+    assert stream.handler({"Records": records}, None) == {"batchItemFailures": []}
