@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 import pytest
 
 from carehub.bootstrap import Carehub
-from carehub.entrypoints.aws import http, stream
+from carehub.entrypoints.aws import stream
 from carehub.entrypoints.aws.container import CONTAINER
+from tests.entrypoints.aws.api import LambdaApi
 from tests.entrypoints.aws.conftest import LambdaWorld
-from tests.entrypoints.aws.events import api_gateway_v2
 from tests.entrypoints.aws.queued import received_batch
-from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.support.moto import aws_client
-from tests.support.world import patient_body
 
 pytestmark = pytest.mark.aws
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/carehub/stream/2024-01-01T00:00:00.000"
-
-
-def register_patient() -> str:
-    """A patient registered through the API function; their id."""
-    login = http.handler(
-        api_gateway_v2(
-            "POST", "/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-        ),
-        None,
-    )
-    token = json.loads(
-        base64.b64decode(login["body"]) if login["isBase64Encoded"] else login["body"]
-    )
-    bearer = {"authorization": f"Bearer {token['accessToken']}"}
-    http.handler(api_gateway_v2("POST", "/countries", body={"code": "PE"}, headers=bearer), None)
-    created = http.handler(
-        api_gateway_v2("POST", "/patients", body=patient_body("PE"), headers=bearer), None
-    )
-    assert created["statusCode"] == 201, created
-    return str(json.loads(created["body"])["id"])
 
 
 def stream_records(world: LambdaWorld) -> list[dict[str, Any]]:
@@ -79,7 +56,7 @@ def poison_record(aggregate_id: str) -> dict[str, Any]:
 def test_a_registration_reaches_the_consumers_queue_past_a_poison_record(
     lambda_world: LambdaWorld,
 ) -> None:
-    patient_id = register_patient()
+    patient_id = LambdaApi().patient()
     records = stream_records(lambda_world)
     assert any(r["eventName"] == "INSERT" for r in records)
 
