@@ -27,12 +27,21 @@ class LambdaApi:
         self.bearer = {"authorization": f"Bearer {login['accessToken']}"}
 
     def call(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        headers = getattr(self, "bearer", None)
-        response = http.handler(api_gateway_v2(method, path, body=body, headers=headers), None)
+        """The answer's body, once its status is as expected."""
+        response = self.request(method, path, body)
         assert response["statusCode"] == status, response
         return body_of(response)
 
-    def patient(self, country: str = "PE") -> str:
-        """A patient registered in a new country; their id."""
-        self.call("POST", "/countries", {"code": country}, status=201)
+    def request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        """The function's whole answer."""
+        headers = getattr(self, "bearer", None)
+        response: dict[str, Any] = http.handler(
+            api_gateway_v2(method, path, body=body, headers=headers), None
+        )
+        return response
+
+    def patient(self, country: str = "PE", *, new_country: bool = True) -> str:
+        """A patient registered (in a new country unless told otherwise); their id."""
+        if new_country:
+            self.call("POST", "/countries", {"code": country}, status=201)
         return str(self.call("POST", "/patients", patient_body(country), status=201)["id"])

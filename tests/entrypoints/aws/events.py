@@ -169,11 +169,6 @@ def s3_object_created(bucket: str, key: str, size: int) -> dict[str, Any]:
     }
 
 
-def scheduled(job: str | None) -> dict[str, Any]:
-    """What an EventBridge rule with a constant input hands its target: the input itself."""
-    return {} if job is None else {"job": job}
-
-
 def scheduled_event() -> dict[str, Any]:
     """An EventBridge scheduled event as a rule without an input sends it."""
     return {

@@ -16,6 +16,7 @@ from typing import TypeVar
 from carehub.bootstrap import Carehub, build
 from carehub.config import Settings
 from carehub.entrypoints.logging import configure_logging
+from carehub.kernel.clock import Clock
 
 T = TypeVar("T")
 
@@ -23,7 +24,8 @@ T = TypeVar("T")
 class Container:
     """The settings, event loop and wiring of this container, each made on first use."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock  # None: the system's
         self._settings: Settings | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._carehub: Carehub | None = None
@@ -56,17 +58,18 @@ class Container:
     async def carehub(self, settings: Settings | None = None) -> Carehub:
         """The wiring, built on first use; a build that fails is tried again next time."""
         if self._carehub is None:
-            self._carehub = await build(settings or self.settings)
+            self._carehub = await build(settings or self.settings, clock=self.clock)
         return self._carehub
 
     def reset(self) -> None:
-        """Close the wiring and the loop and forget the settings (a test's next container)."""
+        """Close the wiring and the loop and forget the settings and the clock (before a
+        test's next container)."""
         if self._carehub is not None:
             self.loop.run_until_complete(self._carehub.close())
         if self._loop is not None and not self._loop.is_closed():
             self._loop.close()
         asyncio.set_event_loop(None)
-        self._settings, self._loop, self._carehub = None, None, None
+        self._settings, self._loop, self._carehub, self.clock = None, None, None, None
 
 
 # This process's container: every handler module uses it, so they share one wiring.
