@@ -97,6 +97,8 @@ def function_environment(endpoint: str, data_dir: str) -> dict[str, str]:
         "CAREHUB_AWS_ENDPOINT_URL": endpoint,
         "CAREHUB_DATABASE_URL": new_table(endpoint),
         "CAREHUB_OUTBOX_RELAY": "stream",
+        # As deployed: the topology is declared once per deployment, not per cold start.
+        "CAREHUB_BROKER_DECLARE": "false",
         "CAREHUB_BROKER_URL": f"sqs://?region={REGION}",
         "CAREHUB_BROKER_PREFIX": f"coldstart-{uuid.uuid4().hex[:8]}",
         "CAREHUB_STORAGE_URL": f"s3://{bucket}/carehub?region={REGION}",

@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     event_max_attempts: int = Field(
         5, ge=1, description="Attempts before a consumer parks a message as a dead letter."
     )
+    broker_declare: bool = Field(
+        True,
+        description="Whether carehub creates (or updates) the broker's topics, queues and "
+        "subscriptions when it starts; `false` for Lambda functions, whose every cold start "
+        "would repeat it, with `carehub events declare` run once at deploy time instead.",
+    )
     consumer: str | None = Field(
         None,
         min_length=1,
