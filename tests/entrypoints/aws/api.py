@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from carehub.entrypoints.aws import http
 from tests.entrypoints.aws.events import api_gateway_v2
@@ -45,3 +47,34 @@ class LambdaApi:
         if new_country:
             self.call("POST", "/countries", {"code": country}, status=201)
         return str(self.call("POST", "/patients", patient_body(country), status=201)["id"])
+
+
+def doctor_body(doctor_id: str, country: str) -> dict[str, Any]:
+    """A doctor working 09:00 to 17:00 (local time) on weekdays."""
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday")
+    return {
+        "doctorId": doctor_id,
+        "name": "Dr. Test",
+        "specialty": "Cardiology",
+        "countryId": country,
+        "weeklyAvailability": [{"day": d, "start": "09:00", "end": "17:00"} for d in days],
+    }
+
+
+def booked_weekday(
+    api: LambdaApi, doctor_id: str, patient_id: str, zone: ZoneInfo, path: str = "/appointments"
+) -> dict[str, Any]:
+    """What `path` answered for the first weekday at 11:00 local, a week or more ahead, that
+    it accepted (a public holiday it does not)."""
+    day = datetime.now(zone).date() + timedelta(days=7)
+    for _ in range(14):
+        day += timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        start = datetime.combine(day, time(11, 0), tzinfo=zone).astimezone(UTC)
+        body = {"doctorId": doctor_id, "patientId": patient_id, "start": start.isoformat()}
+        response = api.request("POST", path, body)
+        if response["statusCode"] in (201, 202):
+            answer: dict[str, Any] = body_of(response)
+            return {**answer, "request": body}
+    raise AssertionError(f"no weekday slot was accepted by {path}")

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
 
 from carehub.analytics.model import Metric
 from carehub.bootstrap import Carehub
-from carehub.entrypoints.aws import queue
+from carehub.entrypoints.aws import http, queue, stream
 from carehub.entrypoints.aws.container import CONTAINER
 from carehub.events.model import Consumer
 from carehub.kernel.actor import Actor
 from carehub.kernel.events import EventMessage
 from carehub.kernel.ids import new_id
+from tests.entrypoints.aws.api import LambdaApi, booked_weekday, doctor_body
 from tests.entrypoints.aws.conftest import LambdaWorld
 from tests.entrypoints.aws.events import sqs_batch
 from tests.entrypoints.aws.queued import received_batch, send_raw
+from tests.entrypoints.aws.test_stream import stream_records
 
 pytestmark = pytest.mark.aws
 SYSTEM = Actor.system("test")
+SANTIAGO = ZoneInfo("America/Santiago")
 
 
 def registered(patient_id: str) -> EventMessage:
@@ -122,3 +126,25 @@ def test_without_a_consumer_named_the_function_refuses_to_run(
 ) -> None:
     with pytest.raises(ValueError, match="CAREHUB_CONSUMER"):
         queue.handler(sqs_batch("analytics", []), None)
+
+
+def test_a_chilean_booking_is_confirmed_by_the_bookings_cl_function(
+    lambda_world: LambdaWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = LambdaApi()
+    patient_id = api.patient("CL")
+    api.call("POST", "/doctors", doctor_body("dr-cl", "CL"), status=201)
+    # A new container knows Chile from its start, so it has Chile's queue and consumer.
+    http.reset()
+    CONTAINER.reset()
+    monkeypatch.setenv("CAREHUB_CONSUMER", "bookings-CL")
+    api = LambdaApi()
+    appointment = booked_weekday(api, "dr-cl", patient_id, SANTIAGO)
+    assert appointment["status"] == "pending"
+
+    stream.handler({"Records": stream_records(lambda_world)}, None)
+    batch = received_batch(lambda_world, "bookings-CL", expected=1)
+    assert failures(queue.handler(batch, None)) == []
+
+    read = api.call("GET", f"/appointments/{appointment['appointmentId']}")
+    assert read["status"] == "confirmed"
