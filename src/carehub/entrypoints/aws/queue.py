@@ -44,10 +44,7 @@ async def consume(carehub: Carehub, records: Sequence[Mapping[str, Any]]) -> Bat
     runner = runner.settling_with(settling)
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for record in records:
-        attributes = record.get("attributes") or {}
-        groups.setdefault(str(attributes.get("MessageGroupId", record["messageId"])), []).append(
-            record
-        )
+        groups.setdefault(_message_group(record), []).append(record)
     outcomes = await asyncio.gather(
         *(_in_order(runner, settling, group) for group in groups.values())
     )
@@ -69,6 +66,13 @@ def consumer_runner(carehub: Carehub) -> ConsumerRunner:
             return runner
     known = ", ".join(sorted(runner.name for runner in carehub.events.runners))
     raise ValueError(f"CAREHUB_CONSUMER names no consumer; known: {known}")
+
+
+def _message_group(record: Mapping[str, Any]) -> str:
+    """The record's FIFO message group (its aggregate); a record of a standard queue is a
+    group of its own."""
+    attributes = record.get("attributes") or {}
+    return str(attributes.get("MessageGroupId") or record["messageId"])
 
 
 async def _in_order(
