@@ -73,3 +73,26 @@ def test_a_registration_reaches_the_consumers_queue_past_a_poison_record(
     assert CONTAINER.run(waiting) == 0
     # The stream delivers at least once: the same batch again publishes nothing more.
     assert stream.handler({"Records": records}, None) == {"batchItemFailures": []}
+
+
+def test_records_whose_events_could_not_be_published_are_delivered_again(
+    lambda_world: LambdaWorld,
+) -> None:
+    LambdaApi().patient()
+    sns = aws_client("sns", lambda_world.endpoint)
+    # SNS loses the patients' topic: their events cannot be published now.
+    for topic in sns.list_topics()["Topics"]:
+        if topic["TopicArn"].endswith(f":{lambda_world.prefix}-events-patients.fifo"):
+            sns.delete_topic(TopicArn=topic["TopicArn"])
+    records = stream_records(lambda_world)
+
+    response = stream.handler({"Records": records}, None)
+
+    failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
+    patients = [
+        r["dynamodb"]["SequenceNumber"]
+        for r in records
+        if r["eventName"] == "INSERT"
+        and r["dynamodb"]["NewImage"].get("event_type", {}).get("S", "").startswith("patients.")
+    ]
+    assert patients and set(patients) <= set(failed)
