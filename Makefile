@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb lint typecheck lint-imports unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ unit: $(STAMP)
 
 test: lint typecheck lint-imports unit
 
-bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb
+bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
@@ -58,6 +58,10 @@ bench-documents: $(STAMP)
 # On a local moto server: latencies are local only; the capacity units carry over to AWS.
 bench-dynamodb: $(STAMP)
 	$(BIN)/python -m bench.dynamodb_bench
+
+# A fresh process imports the Lambda API handler and serves its first request (moto).
+bench-coldstart: $(STAMP)
+	$(BIN)/python -m bench.coldstart_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:

@@ -160,6 +160,21 @@ class Settings(BaseSettings):
     event_max_attempts: int = Field(
         5, ge=1, description="Attempts before a consumer parks a message as a dead letter."
     )
+    broker_declare: bool = Field(
+        True,
+        description="Whether carehub creates (or updates) the broker's topics, queues and "
+        "subscriptions when it starts; `false` for Lambda functions, whose every cold start "
+        "would repeat it, with `carehub events declare` run once at deploy time instead.",
+    )
+    consumer: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The consumer an SQS-triggered Lambda runs (`carehub.entrypoints.aws."
+        "queue.handler`), by its name: `bookings-CL`, `bookings`, `notices`, `webhooks`, "
+        "`analytics`, `image-variants`, `waitlist`, `care-team`.",
+    )
     outbox_relay: Literal["poll", "stream"] = Field(
         "poll",
         description="How events leave the outbox: `poll` (a relay in carehub's processes "

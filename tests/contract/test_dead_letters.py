@@ -62,7 +62,7 @@ async def parked_letter(
     [row] = await world.events.outbox.unpublished(0, 10)
     [runner] = world.events.runners
     for attempt in (1, 2, 3):
-        await runner._handle_one(Delivery(row.message, attempt, str(attempt)))
+        await runner.handle_one(Delivery(row.message, attempt, str(attempt)))
     service = DeadLetterService(
         world.dead_letters, {"picky": picky.consumer}, world.new_uow, world.clock
     )

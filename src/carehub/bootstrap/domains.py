@@ -91,7 +91,8 @@ async def event_backbone(
     store, dead_letters = stores
     relay = OutboxRelay(store, broker, clock, owner=process_owner(), committed=committed)
     stream_relay = None if stream is None else StreamRelay(stream.outbox, broker, clock)
-    await broker.declare([consumer.spec for consumer in every_consumer])
+    if settings.broker_declare:
+        await broker.declare([consumer.spec for consumer in every_consumer])
     retry = RetryPolicy(max_attempts=settings.event_max_attempts)
     runners = [
         ConsumerRunner(

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from carehub.bootstrap import Carehub
@@ -38,9 +39,8 @@ class Background:
         if self._consumers:
             for runner in events.runners:
                 loops[f"consumer:{runner.name}"] = runner.run
-            loops["webhook-deliveries"] = self._deliver_webhooks
-            loops["hold-expiry"] = self._expire_holds
-            loops["upload-expiry"] = self._abandon_uploads
+            for name, job in drained_jobs(self._carehub).items():
+                loops[name] = partial(_drain, what=name, work=job)
             if self._carehub.storage_events is not None:
                 loops["storage-events"] = self._complete_stored_uploads
         for name, loop in loops.items():
@@ -63,21 +63,6 @@ class Background:
         await asyncio.gather(*tasks, return_exceptions=True)
         log.info("background loops stopped")
 
-    async def _deliver_webhooks(self, stopping: asyncio.Event) -> None:
-        """Send due webhook deliveries; several processes may do so at once (they claim)."""
-        webhooks = self._carehub.webhooks
-        await _drain(stopping, "delivering webhooks", lambda: webhooks.deliver_due(limit=BATCH))
-
-    async def _expire_holds(self, stopping: asyncio.Event) -> None:
-        """Free the slots of holds (and waitlist offers) whose time is up."""
-        holds = self._carehub.holds
-        await _drain(stopping, "expiring holds", lambda: holds.expire_due(limit=BATCH))
-
-    async def _abandon_uploads(self, stopping: asyncio.Event) -> None:
-        """Delete uploads never confirmed before their URL expired."""
-        uploads = self._carehub.uploads
-        await _drain(stopping, "abandoning uploads", lambda: uploads.abandon_expired(limit=BATCH))
-
     async def _complete_stored_uploads(self, stopping: asyncio.Event) -> None:
         """Complete uploads as S3 reports them stored (each receive long-polls briefly)."""
         events, uploads = self._carehub.storage_events, self._carehub.uploads
@@ -86,21 +71,42 @@ class Background:
         async def complete(key: str) -> object:
             return await uploads.complete_stored(key=key)
 
-        await _drain(stopping, "completing stored uploads", lambda: events.drain(complete))
+        await _drain(
+            stopping, what="completing stored uploads", work=lambda: events.drain(complete)
+        )
 
     async def _prune_outbox(self, stopping: asyncio.Event) -> None:
-        keep = timedelta(days=self._carehub.settings.outbox_retention_days)
         while not stopping.is_set():
             try:
-                pruned = await self._carehub.events.outbox.prune(self._carehub.clock.now() - keep)
-                if pruned:
-                    log.info("pruned %d published outbox rows", pruned)
+                await prune_outbox(self._carehub)
             except Exception:
                 log.exception("pruning the outbox failed")
             await _rest(stopping, PRUNE_EVERY_SECONDS)
 
 
-async def _drain(stopping: asyncio.Event, what: str, work: Callable[[], Awaitable[int]]) -> None:
+def drained_jobs(carehub: Carehub) -> dict[str, Callable[[], Awaitable[int]]]:
+    """One round of each job a loop repeats while it finds work, by name; a round returns
+    how much it did (several processes may run them at once: each claims what it does)."""
+    return {
+        # Send due webhook deliveries.
+        "webhook-deliveries": lambda: carehub.webhooks.deliver_due(limit=BATCH),
+        # Free the slots of holds (and waitlist offers) whose time is up.
+        "hold-expiry": lambda: carehub.holds.expire_due(limit=BATCH),
+        # Delete uploads never confirmed before their URL expired.
+        "upload-expiry": lambda: carehub.uploads.abandon_expired(limit=BATCH),
+    }
+
+
+async def prune_outbox(carehub: Carehub) -> int:
+    """Delete published outbox rows older than the retention; returns how many."""
+    keep = timedelta(days=carehub.settings.outbox_retention_days)
+    pruned = await carehub.events.outbox.prune(carehub.clock.now() - keep)
+    if pruned:
+        log.info("pruned %d published outbox rows", pruned)
+    return pruned
+
+
+async def _drain(stopping: asyncio.Event, *, what: str, work: Callable[[], Awaitable[int]]) -> None:
     """Repeat `work` (which returns how much it did) until asked to stop, resting whenever
     there was nothing to do or it failed."""
     while not stopping.is_set():

@@ -92,11 +92,31 @@ class ConsumerRunner:
             by_aggregate.setdefault(delivery.message.aggregate_id, []).append(delivery)
         await asyncio.gather(*(self._in_order(group) for group in by_aggregate.values()))
 
+    @property
+    def subscription(self) -> Subscription:
+        return self._subscription
+
+    def settling_with(self, subscription: Subscription) -> ConsumerRunner:
+        """This consumer, with its retries, dead letters and once-only record, settling its
+        deliveries with another subscription (a Lambda's, whose batch came without asking)."""
+        return ConsumerRunner(
+            self.consumer,
+            subscription,
+            self._new_uow,
+            self._dead_letters,
+            self._clock,
+            retry=self._retry,
+            batch_size=self._batch_size,
+            wait_seconds=self._wait_seconds,
+        )
+
     async def _in_order(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
-            await self._handle_one(delivery)
+            await self.handle_one(delivery)
 
-    async def _handle_one(self, delivery: Delivery) -> None:
+    async def handle_one(self, delivery: Delivery) -> None:
+        """Apply one delivery once, then acknowledge it, put it back for a retry, or park
+        it as a dead letter once its attempts are spent."""
         try:
             await apply_once(self.consumer, delivery.message, self._new_uow)
         except Exception as exc:

@@ -104,8 +104,9 @@ class IdentityService:
             external,
             external_roles or ExternalRoles({role.value: role for role in ASSIGNABLE_ROLES}),
         )
-        # Checked against when an email is unknown, so both paths cost one hash.
-        self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
+        # Checked against when an email is unknown, so both paths cost one hash; made by the
+        # first sign-in (`_decoy_hash`), not at start.
+        self._dummy_hash: str | None = None
         # argon2id takes 64 MiB and more than a core per hash (4 lanes): one at a time keeps
         # memory bounded and costs no throughput on small machines.
         self._hash_slots = asyncio.Semaphore(1)
@@ -191,12 +192,22 @@ class IdentityService:
 
     # --- password sign-in and sessions -----------------------------------------------------
 
+    async def _decoy_hash(self) -> str:
+        """The hash an unknown email's password is checked against. Made by the first
+        sign-in whichever account it names, so that one costs the same either way; a process
+        that signs nobody in (a Lambda container answering other requests, a worker) never
+        spends the 64 MiB and the time of a hash on it."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self._slow(self._hasher.hash, secrets.token_urlsafe(16))
+        return self._dummy_hash
+
     async def login(self, *, email: str, password: str, client: str | None) -> TokenPair:
         email = normalise_email(email)
         await self._throttle("login", email, client)
+        decoy = await self._decoy_hash()
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
-        hashed = user.password_hash if user and user.password_hash else self._dummy_hash
+        hashed = user.password_hash if user and user.password_hash else decoy
         matches = await self._slow(self._hasher.verify, hashed, password)
         now = self._clock.now()
         if user is None or user.password_hash is None:

@@ -17,7 +17,7 @@ and they reach the callback as the store names them, without that prefix.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
@@ -46,6 +46,71 @@ class _NotAnS3Event(ValueError):
     """A message body that is neither an S3 event nor S3's test event."""
 
 
+class S3Notifications:
+    """The object-created keys an S3 notification reports, completed one by one: read from
+    an SQS message body (directly, or through SNS with or without raw delivery) or from the
+    event S3 hands a Lambda, which has the same shape. Only keys under the object store's
+    prefix are carehub's; they reach the callback without that prefix."""
+
+    def __init__(self, key_prefix: str = "") -> None:
+        prefix = key_prefix.strip("/")
+        self._prefix = f"{prefix}/" if prefix else ""
+
+    async def complete(
+        self,
+        notification: str | Mapping[str, Any],
+        complete: Callable[[str], Awaitable[object]],
+        *,
+        message_id: str | None = None,
+    ) -> int | None:
+        """How many keys of the notification were completed (0 for one that is not an S3
+        event: nothing will ever make it readable), or None when a completion failed and the
+        notification should come again; `message_id` names it in the log."""
+        try:
+            keys = list(self._created_keys(notification))
+        except _NotAnS3Event:
+            log.warning("storage_events.unreadable_message", id=message_id)
+            return 0
+        for key in keys:
+            try:
+                await complete(key)
+            except CarehubError as exc:
+                # Final (rejected) or for the client to retry: another delivery won't help.
+                # The detail may quote what the patient sent, so only the kind is logged.
+                log.warning(
+                    "storage_events.not_completed",
+                    key=key,
+                    kind=exc.kind,
+                    error=type(exc).__name__,
+                )
+            except Exception as exc:
+                log.error("storage_events.completion_failed", key=key, error=type(exc).__name__)
+                return None
+        return len(keys)
+
+    def _created_keys(self, notification: str | Mapping[str, Any]) -> Iterator[str]:
+        """The store's keys of the object-created records of a notification."""
+        event = _loads(notification) if isinstance(notification, str) else notification
+        if event.get("Type") == "Notification" and isinstance(event.get("Message"), str):
+            # Through SNS without raw delivery: the S3 event is the notification's message.
+            event = _loads(event["Message"])
+        if event.get("Event") == "s3:TestEvent":
+            # Sent once when the bucket's notifications are configured.
+            return
+        records = event.get("Records")
+        if not isinstance(records, list):
+            raise _NotAnS3Event()
+        for record in records:
+            try:
+                name = str(record["eventName"])
+                # S3 sends keys URL-encoded, with spaces as '+'.
+                object_key = unquote_plus(str(record["s3"]["object"]["key"]))
+            except (KeyError, TypeError):
+                raise _NotAnS3Event() from None
+            if name.startswith("ObjectCreated:") and object_key.startswith(self._prefix):
+                yield object_key[len(self._prefix) :]
+
+
 class S3EventQueue:
     """Reads the S3 events of one SQS queue, with one boto3 client made by `connect` on
     first use (not before: building a client reads configuration)."""
@@ -65,8 +130,7 @@ class S3EventQueue:
             raise ValueError("SQS queue name must be 1-80 letters, digits, '-' or '_'")
         if not 0 <= wait_seconds <= 20:
             raise ValueError("SQS waits 0 to 20 seconds")
-        prefix = key_prefix.strip("/")
-        self._prefix = f"{prefix}/" if prefix else ""
+        self._notifications = S3Notifications(key_prefix)
         self._queue_name = queue_name
         self._queue_url = queue_url
         self._wait_seconds = wait_seconds
@@ -86,7 +150,9 @@ class S3EventQueue:
         )
         handled = 0
         for message in reply.get("Messages", []):
-            done = await self._handle(message, complete)
+            body, message_id = str(message.get("Body", "")), message.get("MessageId")
+            done = await self._notifications.complete(body, complete, message_id=message_id)
+            # None: a completion failed; the message comes again after its visibility timeout.
             if done is not None:
                 handled += done
                 await self._delete(url, str(message["ReceiptHandle"]))
@@ -95,56 +161,6 @@ class S3EventQueue:
     async def close(self) -> None:
         """Close the client's connections; a later call makes a new client."""
         await self._client.close()
-
-    async def _handle(
-        self, message: dict[str, Any], complete: Callable[[str], Awaitable[object]]
-    ) -> int | None:
-        """How many keys of the message were completed, or None to leave the message for
-        another delivery (after its visibility timeout)."""
-        try:
-            keys = list(self._created_keys(str(message.get("Body", ""))))
-        except _NotAnS3Event:
-            # Nothing will ever make it readable: drop it rather than see it again.
-            log.warning("storage_events.unreadable_message", id=message.get("MessageId"))
-            return 0
-        for key in keys:
-            try:
-                await complete(key)
-            except CarehubError as exc:
-                # Final (rejected) or for the client to retry: another delivery won't help.
-                # The detail may quote what the patient sent, so only the kind is logged.
-                log.warning(
-                    "storage_events.not_completed",
-                    key=key,
-                    kind=exc.kind,
-                    error=type(exc).__name__,
-                )
-            except Exception as exc:
-                log.error("storage_events.completion_failed", key=key, error=type(exc).__name__)
-                return None
-        return len(keys)
-
-    def _created_keys(self, body: str) -> Iterator[str]:
-        """The store's keys of the object-created records of a message body."""
-        event = _loads(body)
-        if event.get("Type") == "Notification" and isinstance(event.get("Message"), str):
-            # Through SNS without raw delivery: the S3 event is the notification's message.
-            event = _loads(event["Message"])
-        if event.get("Event") == "s3:TestEvent":
-            # Sent once when the bucket's notifications are configured.
-            return
-        records = event.get("Records")
-        if not isinstance(records, list):
-            raise _NotAnS3Event()
-        for record in records:
-            try:
-                name = str(record["eventName"])
-                # S3 sends keys URL-encoded, with spaces as '+'.
-                object_key = unquote_plus(str(record["s3"]["object"]["key"]))
-            except (KeyError, TypeError):
-                raise _NotAnS3Event() from None
-            if name.startswith("ObjectCreated:") and object_key.startswith(self._prefix):
-                yield object_key[len(self._prefix) :]
 
     async def _delete(self, url: str, receipt: str) -> None:
         try:

@@ -236,6 +236,22 @@ def _refusal(failed: dict[str, Any], messages: list[EventMessage]) -> str:
     return f"{event_id}: {failed.get('Code')} {str(failed.get('Message', ''))[:120]}".rstrip()
 
 
+class UnreadableMessage(ValueError):
+    """A queued message whose body is not an event as the topics send it."""
+
+
+def queued_delivery(body: str, *, receipt: str, receive_count: str | int) -> Delivery:
+    """The delivery one SQS message of a consumer's queue makes (the topics deliver raw, so
+    the body is the event's JSON); read alike from `ReceiveMessage` and from a Lambda's SQS
+    batch. Raises `UnreadableMessage` when the body is not an event."""
+    try:
+        message = EventMessage.from_json(orjson.loads(body))
+        attempt = int(receive_count)
+    except (ValueError, KeyError, TypeError):
+        raise UnreadableMessage() from None
+    return Delivery(message, attempt, receipt)
+
+
 class SnsSqsSubscription:
     """One consumer's SQS FIFO queue."""
 
@@ -292,15 +308,16 @@ class SnsSqsSubscription:
         return list(response.get("Messages", []))
 
     async def _accept(self, item: dict[str, Any]) -> Delivery | None:
-        receipt = str(item["ReceiptHandle"])
+        receive_count = item.get("Attributes", {}).get("ApproximateReceiveCount", "1")
         try:
-            message = EventMessage.from_json(orjson.loads(item["Body"]))
-        except (ValueError, KeyError, TypeError):
+            delivery = queued_delivery(
+                item["Body"], receipt=str(item["ReceiptHandle"]), receive_count=receive_count
+            )
+        except UnreadableMessage:
             # Left alone: after max_receive_count deliveries SQS moves it to the DLQ.
             log.warning("broker.unreadable_message", queue=self._queue_name, id=item["MessageId"])
             return None
-        attempt = int(item.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-        delivery = Delivery(message, attempt, receipt)
+        message = delivery.message
         if not self.spec.wants(message):
             # The subscription filter should have kept it out; this consumer never sees it.
             await self.ack(delivery)

@@ -131,6 +131,20 @@ def events_catalogue() -> None:
     typer.echo(catalogue(), nl=False)
 
 
+@events_app.command("declare")
+def events_declare() -> None:
+    """Create (or update) the broker's topics, queues and subscriptions for every consumer:
+    once per deployment, for processes that run with CAREHUB_BROKER_DECLARE=false."""
+    asyncio.run(_declare())
+
+
+async def _declare() -> None:
+    settings = Settings().model_copy(update={"broker_declare": True})
+    async with opened(settings) as carehub:
+        names = sorted(runner.name for runner in carehub.events.runners)
+    console.print(f"declared the queues of: {', '.join(names)}")
+
+
 @events_app.command("dead-letters")
 def dead_letters(
     consumer: Annotated[str | None, typer.Option(help="Only this consumer's.")] = None,

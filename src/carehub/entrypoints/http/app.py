@@ -62,8 +62,10 @@ def create_app(
     settings: Settings | None = None,
     *,
     carehub: Callable[[Settings], Awaitable[Carehub]] | None = None,
+    background_loops: bool = True,
 ) -> FastAPI:
-    """Build the API; connections open when the app starts, not on import."""
+    """Build the API; connections open when the app starts, not on import. Without
+    `background_loops` the app only serves (on Lambda the loops are functions of their own)."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
     make = carehub or build
@@ -75,7 +77,8 @@ def create_app(
         await ensure_bootstrap_admin(app.state.carehub)
         # The relay runs in every process (one leads at a time); consumers only where asked.
         background = Background(app.state.carehub, consumers=settings.consumers_in_serve)
-        background.start()
+        if background_loops:
+            background.start()
         # What start-up made (modules, routes, schemas, caches) lives as long as the process:
         # frozen, full collections stop walking it (about 0.1 s each, a latency spike).
         gc.freeze()
