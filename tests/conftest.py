@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from carehub.config import ENV_FILE_VARIABLE
-
 from tests.support.moto import moto_endpoint
 from tests.support.services import (
     TEST_SECRET_KEY,

@@ -66,8 +66,9 @@ def test_a_named_file_that_is_missing_is_an_error(
 ) -> None:
     missing = tmp_path / "typo.env"
     monkeypatch.setenv(ENV_FILE_VARIABLE, str(missing))
-    with pytest.raises(EnvFileMissing, match="typo.env"):
+    with pytest.raises(EnvFileMissing, match=r"typo\.env"):
         Settings()
     result = CliRunner().invoke(cli, ["db", "current"])
     assert result.exit_code == 1
-    assert result.output.strip() == f"carehub: {ENV_FILE_VARIABLE} names {missing}, which does not exist"
+    expected = f"carehub: {ENV_FILE_VARIABLE} names {missing}, which does not exist"
+    assert result.output.strip() == expected
