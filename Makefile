@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports lint-docker unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,14 @@ typecheck: $(STAMP)
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports
 
+# The image's Dockerfile, by hadolint's rules (.hadolint.yaml names any rule ignored).
+lint-docker: $(STAMP)
+	$(BIN)/hadolint --config .hadolint.yaml deploy/docker/Dockerfile
+
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck lint-imports unit
+test: lint typecheck lint-imports lint-docker unit
 
 bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart
 

@@ -3,11 +3,13 @@ a moto server standing in for AWS."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from carehub.config import ENV_FILE_VARIABLE
 from tests.support.moto import moto_endpoint
 from tests.support.services import (
     TEST_SECRET_KEY,
@@ -18,6 +20,10 @@ from tests.support.services import (
 )
 
 __all__ = ["moto_endpoint"]  # a session fixture, defined with the other AWS test helpers
+
+# A developer's `.env` must not change what the tests see: set before any test module is
+# imported (some build Settings at import) and inherited by the processes tests start.
+os.environ[ENV_FILE_VARIABLE] = os.devnull
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from carehub.audit.shards import MAX_SHARDS as MAX_AUDIT_SHARDS
+
+ENV_FILE_VARIABLE = "CAREHUB_ENV_FILE"
+DEFAULT_ENV_FILE = Path(".env")
+
+
+class EnvFileMissing(RuntimeError):
+    """`CAREHUB_ENV_FILE` names a file that does not exist."""
+
+
+def chosen_env_file() -> Path | None:
+    """The env file settings are read from: the one `CAREHUB_ENV_FILE` names, which must
+    exist (a typo must not start carehub on defaults), else `.env` if there is one."""
+    named = os.environ.get(ENV_FILE_VARIABLE)
+    if named:
+        path = Path(named)
+        if not path.exists():
+            raise EnvFileMissing(f"{ENV_FILE_VARIABLE} names {named}, which does not exist")
+        return path
+    return DEFAULT_ENV_FILE if DEFAULT_ENV_FILE.is_file() else None
 
 
 class Settings(BaseSettings):
@@ -17,6 +43,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CAREHUB_", extra="ignore")
 
+    env_file: Path = Field(
+        DEFAULT_ENV_FILE,
+        description="File of `CAREHUB_*=value` lines read at start; a variable set in the "
+        "environment wins over the file. The default `.env` (in the working folder) is read "
+        "if it exists; a file named here must exist (`/dev/null`: read none).",
+    )
     host: str = Field("127.0.0.1", description="Address `carehub serve` listens on.")
     port: int = Field(8000, description="Port `carehub serve` listens on.")
     public_url: str | None = Field(
@@ -221,6 +253,19 @@ class Settings(BaseSettings):
     worker_port: int = Field(
         8001, description="Port of `carehub worker`'s `/health/live` and `/health/ready`."
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the env file (see `env_file`)."""
+        env_file = DotEnvSettingsSource(settings_cls, env_file=chosen_env_file())
+        return init_settings, env_settings, env_file, file_secret_settings
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from carehub.bootstrap import (
     seal_stored_secrets,
     upgrade_database,
 )
-from carehub.config import Settings
+from carehub.config import EnvFileMissing, Settings, chosen_env_file
 from carehub.entrypoints.cli.database import opened, reachable_database, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
 from carehub.entrypoints.cli.start_line import start_line
@@ -49,10 +49,16 @@ console = Console(stderr=True)
 
 
 @app.callback()
-def _log_as_carehub_does() -> None:
+def _before_every_command() -> None:
     """carehub's JSON logs, warnings and errors only, for every command (`serve` and
-    `worker` then take CAREHUB_LOG_LEVEL): a command's console shows what it prints."""
+    `worker` then take CAREHUB_LOG_LEVEL): a command's console shows what it prints. A
+    missing env file is named in one line rather than a traceback."""
     configure_logging("WARNING")
+    try:
+        chosen_env_file()
+    except EnvFileMissing as exc:
+        typer.echo(f"carehub: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()
