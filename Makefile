@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb lint typecheck lint-imports unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb lint typecheck lint-imports lint-template lambda-package unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,23 @@ typecheck: $(STAMP)
 lint-imports: $(STAMP)
 	$(BIN)/lint-imports
 
+# The AWS SAM template (deploy/aws/): CloudFormation's and SAM's schemas, and AWS's rules.
+lint-template: $(STAMP)
+	$(BIN)/cfn-lint deploy/aws/template.yaml
+
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck lint-imports unit
+test: lint typecheck lint-imports lint-template unit
+
+# What `sam build` packages (CodeUri in deploy/aws/template.yaml): carehub and its
+# dependencies as Lambda's arm64 Python 3.11 runs them, at the versions the tests ran.
+lambda_dir := build/lambda
+lambda-package: $(STAMP)
+	rm -rf $(lambda_dir)
+	$(BIN)/pip install --quiet --target $(lambda_dir) --constraint requirements.lock \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
+		--only-binary=:all: .
 
 bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb
 
