@@ -26,6 +26,7 @@ from carehub.bootstrap.domains import consumers
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.config import Settings
 from carehub.events.model import ConsumerSpec
+from carehub.kernel.actor import Role
 from tests.deploy.sam_template import (
     COUNTRIES,
     listed,
@@ -136,6 +137,22 @@ def test_environment_is_carehub_settings(function: str, monkeypatch: pytest.Monk
     assert settings.event_visibility_timeout_seconds == int(
         sample_values()["QueueVisibilityTimeout"]
     )
+
+
+def test_the_user_pool_groups_are_carehubs_roles(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAREHUB_OIDC_GROUP_ROLES", environment("Api")["CAREHUB_OIDC_GROUP_ROLES"])
+    mapping = Settings().oidc_group_roles
+    groups = [
+        group["Properties"]
+        for group in resources("AWS::Cognito::UserPoolGroup").values()
+        if group["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+    ]
+    assert sorted(mapping) == sorted(group["GroupName"] for group in groups)
+    people = {role.value for role in Role} - {Role.SYSTEM.value}  # system: operators only
+    assert sorted(mapping.values()) == sorted(people)
+    issuer = resolve(environment("Api")["CAREHUB_OIDC_ISSUER"])
+    assert issuer == f"https://cognito-idp.{sample_values()['AWS::Region']}.amazonaws.com/UserPool"
+    assert environment("Api")["CAREHUB_OIDC_AUDIENCE"] == {"Ref": "UserPoolClient"}
 
 
 def test_topics_are_the_brokers() -> None:
