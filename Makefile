@@ -46,11 +46,14 @@ unit: $(STAMP)
 test: lint typecheck lint-imports lint-template unit
 
 # What `sam build` packages (CodeUri in deploy/aws/template.yaml): carehub and its
-# dependencies as Lambda's arm64 Python 3.11 runs them, at the versions the tests ran.
+# dependencies as Lambda's arm64 Python 3.11 runs them. That runtime is Amazon Linux 2
+# (glibc 2.26), and several locked versions (Pillow 13, pillow-heif, argon2-cffi-bindings)
+# ship wheels for newer glibc only, so pip picks the newest versions built for it. No
+# bytecode: it would double the package, which Lambda caps at 250 MB unzipped.
 lambda_dir := build/lambda
 lambda-package: $(STAMP)
 	rm -rf $(lambda_dir)
-	$(BIN)/pip install --quiet --target $(lambda_dir) --constraint requirements.lock \
+	$(BIN)/pip install --quiet --no-compile --target $(lambda_dir) \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
 		--only-binary=:all: .
 
