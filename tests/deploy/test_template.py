@@ -221,15 +221,45 @@ def test_each_function_may_do_what_its_adapters_call_and_no_more(function: str) 
     granted = {action for s in statements for action in listed(s["Action"])}
     assert granted == needed
     for statement in statements:
-        actions = listed(statement["Action"])
         assert statement["Effect"] == "Allow" and "NotAction" not in statement
-        assert not any("*" in action for action in actions)
-        if "*" in listed(statement["Resource"]):
-            # X-Ray has no resource-level permissions: the one place '*' is AWS's rule.
-            assert all(action.startswith("xray:") for action in actions), statement
-        if any(action.startswith("sqs:") for action in actions):
-            queue = named("AWS::SQS::Queue", layout().queue(consumer_of(function) or ""))
-            assert statement["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+        assert not any("*" in action for action in listed(statement["Action"]))
+
+
+STREAM_READS = POLLERS["carehub.entrypoints.aws.stream.handler"]
+
+
+def expected_resource(function: str, actions: list[str]) -> Any:
+    """What a statement of `function` granting `actions` (of one service) may name."""
+    values = sample_values()
+    region, account = values["AWS::Region"], values["AWS::AccountId"]
+    service = actions[0].split(":")[0]
+    if service == "logs":
+        name = "/aws/lambda/" + resolve(FUNCTIONS[function]["Properties"]["FunctionName"])
+        groups = resources("AWS::Logs::LogGroup").items()
+        return [f"{i}.Arn" for i, g in groups if resolve(g["Properties"]["LogGroupName"]) == name]
+    if service == "dynamodb" and set(actions) <= STREAM_READS:
+        return "Table.StreamArn"
+    if service == "sqs":
+        return f"{named('AWS::SQS::Queue', layout().queue(consumer_of(function) or ''))}.Arn"
+    bucket = resolve(resources("AWS::S3::Bucket")["FilesBucket"]["Properties"]["BucketName"])
+    return {
+        "xray": "*",  # X-Ray has no resource-level permissions: the one "*" AWS requires
+        "kms": "DataKey.Arn",
+        "dynamodb": ["Table.Arn", "Table.Arn/index/*"],
+        "s3": f"arn:aws:s3:::{bucket}/files/*",
+        "sns": f"arn:aws:sns:{region}:{account}:{layout().prefix}-events-*",
+    }[service]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_function_reaches_only_its_own_resources(function: str) -> None:
+    role = FUNCTIONS[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    for statement in role_statements(role):
+        actions = listed(statement["Action"])
+        assert len({action.split(":")[0] for action in actions}) == 1, "one service a statement"
+        resource = resolve(statement["Resource"])
+        wanted = expected_resource(function, actions)
+        assert listed(resource) == listed(wanted), statement
 
 
 def test_the_table_is_the_one_carehub_creates() -> None:
