@@ -20,7 +20,11 @@ from carehub.adapters.aws.permissions import (
     AdapterPermissions,
 )
 from carehub.adapters.blob.s3 import s3_object_store_from_url
-from carehub.adapters.broker.sns_sqs_layout import Layout, subscription_attributes
+from carehub.adapters.broker.sns_sqs_layout import (
+    Layout,
+    dead_letter_attributes,
+    subscription_attributes,
+)
 from carehub.adapters.dynamodb.table import TTL_ATTRIBUTE, table_definition
 from carehub.bootstrap.domains import consumers
 from carehub.bootstrap.event_types import EVENT_TYPES
@@ -167,9 +171,17 @@ def test_each_consumer_reads_the_brokers_queue(spec: ConsumerSpec) -> None:
     queue_id = named("AWS::SQS::Queue", layout().queue(spec.name))
     queue = resources()[queue_id]["Properties"]
     assert queue["FifoQueue"] is True
+    # As the broker's declare() would set them: the settings' visibility, its default
+    # redrive (sqs:// without max_receive_count: 10), its dead letters' retention.
+    visibility = resolve(environment("Api")["CAREHUB_EVENT_VISIBILITY_TIMEOUT_SECONDS"])
+    assert resolve(queue["VisibilityTimeout"]) == visibility
     redrive = queue["RedrivePolicy"]
+    assert "max_receive_count" not in resolve(environment("Api")["CAREHUB_BROKER_URL"])
+    assert redrive["maxReceiveCount"] == 10
     dead_letters = named("AWS::SQS::Queue", layout().dead_letter_queue(spec.name))
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_letters, "Arn"]}
+    retention = resources()[dead_letters]["Properties"]["MessageRetentionPeriod"]
+    assert str(retention) == dead_letter_attributes()["MessageRetentionPeriod"]
     mappings = [
         m["Properties"]
         for m in resources("AWS::Lambda::EventSourceMapping").values()
