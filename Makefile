@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports lint-docker unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports lint-docker lint-template lambda-package unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,26 @@ lint-imports: $(STAMP)
 lint-docker: $(STAMP)
 	$(BIN)/hadolint --config .hadolint.yaml deploy/docker/Dockerfile
 
+# The AWS SAM template (deploy/aws/): CloudFormation's and SAM's schemas, and AWS's rules.
+lint-template: $(STAMP)
+	$(BIN)/cfn-lint deploy/aws/template.yaml
+
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck lint-imports lint-docker unit
+test: lint typecheck lint-imports lint-docker lint-template unit
+
+# What `sam build` packages (CodeUri in deploy/aws/template.yaml): carehub and its
+# dependencies as Lambda's arm64 Python 3.11 runs them. That runtime is Amazon Linux 2
+# (glibc 2.26), and several locked versions (Pillow 13, pillow-heif, argon2-cffi-bindings)
+# ship wheels for newer glibc only, so pip picks the newest versions built for it. No
+# bytecode: it would double the package, which Lambda caps at 250 MB unzipped.
+lambda_dir := build/lambda
+lambda-package: $(STAMP)
+	rm -rf $(lambda_dir)
+	$(BIN)/pip install --quiet --no-compile --target $(lambda_dir) \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
+		--only-binary=:all: .
 
 bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart
 
