@@ -72,9 +72,6 @@ POLLERS = {
         "dynamodb:ListStreams",
     },
 }
-# Read by the queue handler (which consumer a function runs), not a setting.
-NOT_SETTINGS = {"CAREHUB_CONSUMER"}
-
 FUNCTIONS = resources("AWS::Lambda::Function")
 
 
@@ -127,7 +124,7 @@ def test_every_consumer_has_a_function_and_nothing_else_does() -> None:
 def test_environment_is_carehub_settings(function: str, monkeypatch: pytest.MonkeyPatch) -> None:
     variables = environment(function)
     fields = {f"CAREHUB_{name.upper()}" for name in Settings.model_fields}
-    assert set(variables) - fields <= NOT_SETTINGS
+    assert set(variables) <= fields
     assert resolve(variables["CAREHUB_SECRET_KEY"]).startswith("{{resolve:secretsmanager:")
     for name, value in variables.items():
         monkeypatch.setenv(name, str(resolve(value)))
