@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports lint-docker lint-template lambda-package unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports lint-docker lint-template lambda-package aws-local unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ lint-docker: $(STAMP)
 # The AWS SAM template (deploy/aws/): CloudFormation's and SAM's schemas, and AWS's rules.
 lint-template: $(STAMP)
 	$(BIN)/cfn-lint deploy/aws/template.yaml
+
+# The SAM template on a moto server: its resources made from the template, each function in a
+# container process of its own, the README's walkthrough driven through them with the event
+# shapes AWS sends (tests/deploy/aws_local.py); also part of `make test`.
+aws-local: $(STAMP)
+	$(BIN)/pytest -q -p no:randomly tests/deploy/test_aws_local.py
 
 unit: $(STAMP)
 	$(BIN)/pytest -q

@@ -198,6 +198,13 @@ class Settings(BaseSettings):
         "subscriptions when it starts; `false` for Lambda functions, whose every cold start "
         "would repeat it, with `carehub events declare` run once at deploy time instead.",
     )
+    booking_queue_countries: Annotated[list[str] | None, NoDecode] = Field(
+        None,
+        description="Comma-separated country ids whose bookings have a queue and consumer of "
+        "their own (`bookings-<id>`), the others sharing `bookings`; default: the countries "
+        "in the database at start. A deployment whose queues are fixed ahead (the SAM "
+        "template's `Countries`) names them, so every process agrees with its queues.",
+    )
     consumer: str | None = Field(
         None,
         min_length=1,
@@ -272,6 +279,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("booking_queue_countries", mode="before")
+    @classmethod
+    def _split_countries(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [c.strip() for c in value.split(",") if c.strip()]
         return value
 
     @field_validator("trusted_proxies", mode="before")

@@ -16,9 +16,13 @@ from typing import Any
 
 import boto3
 
-from tests.deploy.sam_template import REGION, resources, sample_values
+from tests.deploy.sam_template import REGION, resources, sample_values, translated
 
 _SUB = re.compile(r"\$\{([A-Za-z0-9:._-]+)\}")
+
+
+class NotMade(LookupError):
+    """A value names a resource moto does not hold (a function, the user pool...)."""
 
 
 @dataclass
@@ -26,6 +30,7 @@ class Stack:
     """What was made: each resource's `Ref` and attributes, by logical id."""
 
     endpoint: str
+    parameters: dict[str, Any] = field(default_factory=dict)  # over the sample values
     refs: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -39,10 +44,16 @@ class Stack:
             return {key: self.resolve(item) for key, item in value.items()}
         ((function, argument),) = value.items()
         if function == "Ref":
-            return self.refs[argument] if argument in self.refs else sample_values()[argument]
+            return self._ref(argument)
         if function == "Fn::GetAtt":
             logical, attribute = argument
+            if logical not in self.attributes:
+                raise NotMade(logical)
             return self.attributes[logical][attribute]
+        if function == "Fn::If":
+            condition, when_true, when_false = argument
+            holds = self._holds(translated()["Conditions"][condition])
+            return self.resolve(when_true if holds else when_false)
         if function == "Fn::Join":
             separator, items = argument
             return separator.join(str(item) for item in self.resolve(items))
@@ -50,6 +61,32 @@ class Stack:
             text, names = (argument, {}) if isinstance(argument, str) else argument
             return _SUB.sub(lambda m: str(self._named(m.group(1), names)), text)
         raise ValueError(f"{function} is not worked out here")
+
+    def _ref(self, name: str) -> Any:
+        if name in self.refs:
+            return self.refs[name]
+        if name == "AWS::NoValue":
+            return None
+        values = {**sample_values(), **self.parameters}
+        if name in values:
+            return values[name]
+        raise NotMade(name)
+
+    def _holds(self, condition: dict[str, Any]) -> bool:
+        ((function, argument),) = condition.items()
+        if function == "Fn::Not":
+            return not self._holds(argument[0])
+        if function == "Fn::Equals":
+            left, right = (self.resolve(side) for side in argument)
+            return bool(left == right)
+        raise ValueError(f"{function} is not worked out here")
+
+    def queue_url(self, arn: str) -> str:
+        """The URL of the queue with this ARN."""
+        for logical, attributes in self.attributes.items():
+            if attributes.get("Arn") == arn:
+                return str(self.refs[logical])
+        raise NotMade(arn)
 
     def _named(self, name: str, names: dict[str, Any]) -> Any:
         if name in names:
@@ -62,10 +99,10 @@ class Stack:
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
 
 
-def create_stack(endpoint: str) -> Stack:
-    """Make the template's data resources on the moto server at `endpoint`, each after
-    the resources it names."""
-    stack = Stack(endpoint)
+def create_stack(endpoint: str, stage: str) -> Stack:
+    """Make the template's data resources for `stage` (its resources' names: one moto
+    server holds several) on the moto server at `endpoint`, each after those it names."""
+    stack = Stack(endpoint, {"Stage": stage, "SecretKeyName": f"carehub/{stage}/secret-key"})
     for kind, make in _MAKERS:
         # Dead-letter queues before the queues whose redrive policy names them.
         found = sorted(resources(kind).items(), key=lambda item: "RedrivePolicy" in str(item))
@@ -85,7 +122,7 @@ def _key(stack: Stack, logical: str, properties: dict[str, Any]) -> None:
 
 def _table(stack: Stack, logical: str, properties: dict[str, Any]) -> None:
     dynamodb = stack.client("dynamodb")
-    name = properties.get("TableName", f"carehub-{logical.lower()}")
+    name = properties.get("TableName", f"carehub-{stack.parameters['Stage']}")
     stream = properties["StreamSpecification"]["StreamViewType"]
     created = dynamodb.create_table(
         TableName=name,

@@ -5,6 +5,7 @@ topic reaches the Chilean booking queue and no other country's."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -19,7 +20,7 @@ def stack(moto_endpoint: str) -> Stack:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto accepts any credentials
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        made = create_stack(moto_endpoint)
+        made = create_stack(moto_endpoint, f"stack{uuid.uuid4().hex[:8]}")
     return made
 
 

@@ -168,8 +168,11 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     )
     webhooks, close_webhooks = webhook_service(settings, uow, clock)
 
-    # Consumers: bookings queue per country, so the countries known now each get one.
-    country_ids = [country.id for country in await booking.countries.list_all()]
+    # Consumers: bookings queue per country, so the countries known now each get one
+    # (or those the deployment gave queues of their own).
+    country_ids = settings.booking_queue_countries
+    if country_ids is None:
+        country_ids = [country.id for country in await booking.countries.list_all()]
     every_consumer = consumers(clock, booking, country_ids, files)
 
     # The event backbone that feeds them.
