@@ -7,6 +7,7 @@ the analytics consumer."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.bodies import SEED_001_PATIENT
+from tests.api.test_scheduling_walkthrough import SEED_COUNTRY, SEED_DOCTOR
 from tests.deploy.aws_local import Deployment, deployed
 
 pytestmark = pytest.mark.aws
@@ -76,28 +79,14 @@ def test_the_walkthrough_through_the_functions(deployment: Deployment) -> None:
 
     # Seed 001: its country and its patient.
     expect(call("POST", "/countries", {"countryId": "001", "name": "PERU", "code": "PE"}), 201)
-    patient = {
-        "patientId": "0315",
-        "name": "Jorge Moros ",
-        "age": 85,
-        "address": "123 Main St, Anytown, USA",
-        "email": "johndoe@example.com",
-        "phoneNumber": "+1-555-555-5555",
-        "countryId": "001",
-    }
+    patient = json.loads(SEED_001_PATIENT)
     expect(call("POST", "/patients", patient), 201)
     assert expect(call("GET", "/patients/0315"), 200)["name"]["text"] == "Jorge Moros"
 
     # A Chilean booking: accepted pending, confirmed by the bookings-CL function once the
     # stream function has relayed its event.
-    expect(call("POST", "/countries", {"countryId": "002", "name": "CHILE", "code": "CL"}), 201)
-    doctor = {
-        "doctorId": "doctor001",
-        "name": "Dr. Lorea",
-        "speciality": "Estomatolog",
-        "countryId": "002",
-        "availableTimes": ["Monday 10am-4pm", "Wednesday 1pm-5pm"],
-    }
+    expect(call("POST", "/countries", SEED_COUNTRY), 201)
+    doctor = SEED_DOCTOR
     expect(call("POST", "/doctors", doctor), 201)
     today = datetime.now(UTC).date()
     monday = today + timedelta(days=7 - today.weekday())
