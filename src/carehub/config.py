@@ -274,25 +274,12 @@ class Settings(BaseSettings):
         env_file = DotEnvSettingsSource(settings_cls, env_file=chosen_env_file())
         return init_settings, env_settings, env_file, file_secret_settings
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "booking_queue_countries", "trusted_proxies", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
+        """A comma-separated list from the environment, blanks dropped."""
         if isinstance(value, str):
-            return [o.strip() for o in value.split(",") if o.strip()]
-        return value
-
-    @field_validator("booking_queue_countries", mode="before")
-    @classmethod
-    def _split_countries(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [c.strip() for c in value.split(",") if c.strip()]
-        return value
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [p.strip() for p in value.split(",") if p.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("public_url")
