@@ -86,9 +86,12 @@ def test_records_whose_events_could_not_be_published_are_delivered_again(
     api.patient(new_country=False)
     sns = aws_client("sns", lambda_world.endpoint)
     # SNS loses the patients' topic: their events cannot be published now.
-    for topic in sns.list_topics()["Topics"]:
-        if topic["TopicArn"].endswith(f":{lambda_world.prefix}-events-patients.fifo"):
-            sns.delete_topic(TopicArn=topic["TopicArn"])
+    # (Every page of the listing: the session's moto holds many other tests' topics.)
+    topics = [t for page in sns.get_paginator("list_topics").paginate() for t in page["Topics"]]
+    [lost] = [
+        t for t in topics if t["TopicArn"].endswith(f"{lambda_world.prefix}-events-patients.fifo")
+    ]
+    sns.delete_topic(TopicArn=lost["TopicArn"])
     before = {record["eventID"] for record in relayed}
     records = [r for r in stream_records(lambda_world) if r["eventID"] not in before]
 
