@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from carehub.clinical.events import CLINICAL_EVENTS
 from carehub.countries.events import CountryChanged
 from carehub.documents.events import (
     DocumentStamped,
@@ -52,4 +53,6 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = catalogue_of(
     FileDeleted,
     DocumentStamped,
     StampRemoved,
+    # the clinical record
+    *CLINICAL_EVENTS,
 )

@@ -19,9 +19,12 @@ from carehub.kernel.events import DomainEvent, catalogue_of
 DOCS = Path(__file__).parents[3] / "docs" / "events.md"
 # Payload fields may be ids, codes, versions and field names; anything else (a name, an
 # email, a note) needs a deliberate decision here first.
-# A file's kind and MIME type are codes from closed lists (the upload allow-list).
+# A file's kind and MIME type are codes from closed lists (the upload allow-list). A task's
+# priority is a code, its due time a time and `assignedTo` a user id; a checklist's
+# `remaining` counts its unchecked required items.
 ALLOWED = re.compile(
     r"[a-z]+Id|role|status|category|version|changedFields|action|start|end|kind|mimeType"
+    r"|priority|dueAt|assignedTo|remaining"
 )
 
 

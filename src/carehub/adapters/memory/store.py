@@ -12,6 +12,8 @@ from datetime import datetime
 
 from carehub.audit.model import AuditEntry, ChainHead
 from carehub.audit.shards import AuditShards
+from carehub.clinical.checklists import ChecklistTemplate
+from carehub.clinical.model import RecordItem, Revision
 from carehub.countries.model import Country
 from carehub.documents.model import PatientFile, Stamp
 from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User
@@ -59,6 +61,10 @@ class MemoryStore:
     storage_keys: dict[str, str] = field(default_factory=dict)
     files: dict[str, PatientFile] = field(default_factory=dict)
     stamps: dict[str, Stamp] = field(default_factory=dict)
+    # the clinical record
+    clinical_items: dict[str, RecordItem] = field(default_factory=dict)
+    clinical_revisions: dict[tuple[str, int], Revision[RecordItem]] = field(default_factory=dict)
+    checklist_templates: dict[str, ChecklistTemplate] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Bookkeeping of the units of work, not tables: no snapshot holds or restores it.

@@ -6,6 +6,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from carehub.adapters.memory.audit import MemoryAuditLog
+from carehub.adapters.memory.clinical import (
+    MemoryAttachableItems,
+    MemoryItems,
+    MemoryTasks,
+    MemoryTemplates,
+    MemoryUserDirectory,
+)
 from carehub.adapters.memory.documents import MemoryFiles, MemoryStamps
 from carehub.adapters.memory.identity import MemoryOtps, MemorySessions, MemoryUsers
 from carehub.adapters.memory.patients import (
@@ -25,6 +32,9 @@ from carehub.adapters.memory.store import IdempotencyEntry, MemoryStore
 from carehub.adapters.queued_changes import QueuedChanges
 from carehub.audit.model import chain, empty_chain
 from carehub.audit.shards import AuditShards
+from carehub.clinical.checklists import Checklist
+from carehub.clinical.medications import Medication
+from carehub.clinical.notes import Note
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import (
     REPLAY_WINDOW,
@@ -34,6 +44,7 @@ from carehub.kernel.idempotency import (
 
 if TYPE_CHECKING:
     from carehub.audit.ports import AuditUnitOfWork
+    from carehub.clinical.ports import ClinicalUnitOfWork
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.identity.ports import IdentityUnitOfWork
     from carehub.patients.ports import PatientsUnitOfWork
@@ -68,6 +79,13 @@ class MemoryUnitOfWork(QueuedChanges):
         self.slot_claims = MemorySlotClaims(store)
         self.files = MemoryFiles(store)
         self.stamps = MemoryStamps(store)
+        self.notes = MemoryItems(store, Note)
+        self.medications = MemoryItems(store, Medication)
+        self.tasks = MemoryTasks(store)
+        self.checklists = MemoryItems(store, Checklist)
+        self.checklist_templates = MemoryTemplates(store)
+        self.user_directory = MemoryUserDirectory(store)
+        self.attachable_items = MemoryAttachableItems(store)
         self._snapshot: MemoryStore | None = None
         self._commits_seen = 0
         self.committed = False
@@ -140,9 +158,10 @@ if TYPE_CHECKING:
         DocumentsUnitOfWork,
         IdentityUnitOfWork,
         AuditUnitOfWork,
+        ClinicalUnitOfWork,
     ]:
         """mypy checks here that the memory unit of work meets every domain's port."""
-        return uow, uow, uow, uow, uow
+        return uow, uow, uow, uow, uow, uow
 
 
 class MemoryIdempotencyStore:

@@ -8,6 +8,11 @@ from __future__ import annotations
 from carehub.adapters.sql.tables.analytics import analytics_daily
 from carehub.adapters.sql.tables.audit import audit_chain_head, audit_entries, audit_patients
 from carehub.adapters.sql.tables.base import BigId, Json, Timestamp, metadata, search_key
+from carehub.adapters.sql.tables.clinical import (
+    checklist_templates,
+    clinical_items,
+    clinical_revisions,
+)
 from carehub.adapters.sql.tables.documents import (
     document_stamps,
     patient_files,
@@ -43,6 +48,7 @@ from carehub.adapters.sql.tables.scheduling import (
     slot_claims,
     waitlist_entries,
 )
+from carehub.adapters.sql.tables.timeline import timeline_entries, timeline_journal
 from carehub.adapters.sql.tables.webhooks import (
     webhook_attempts,
     webhook_deliveries,
@@ -60,6 +66,9 @@ __all__ = [
     "audit_entries",
     "audit_patients",
     "care_relationships",
+    "checklist_templates",
+    "clinical_items",
+    "clinical_revisions",
     "countries",
     "dead_letters",
     "doctors",
@@ -82,6 +91,8 @@ __all__ = [
     "search_key",
     "signing_keys",
     "slot_claims",
+    "timeline_entries",
+    "timeline_journal",
     "users",
     "waitlist_entries",
     "webhook_attempts",

@@ -51,6 +51,8 @@ patient_files = sa.Table(
     sa.Column("preop_slot", sa.SmallInteger),
     sa.Column("superseded_by", sa.String(64)),
     sa.Column("revision", sa.Integer, nullable=False),
+    # The note, medication or task a file of that kind is attached to.
+    sa.Column("item_id", sa.String(64)),
     # One upload per version of a document; also serves `versions` (by document, by version).
     sa.UniqueConstraint("document_id", "version"),
     # The store keeps preop slots unique per patient: what caps preop images at three.
@@ -67,6 +69,8 @@ patient_files = sa.Table(
     # on the patient's ready rows as they are read: a patient has tens of files, not
     # thousands, so a filter column in the index would not pay for itself.
     sa.Index("ix_patient_files_patient_id_status_id", "patient_id", "status", "id"),
+    # An item's attachments.
+    sa.Index("ix_patient_files_item_id", "item_id"),
     # `expired_pending`: the sweep of uploads never confirmed.
     sa.Index("ix_patient_files_status_upload_expires_at_id", "status", "upload_expires_at", "id"),
 )
