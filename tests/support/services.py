@@ -47,6 +47,8 @@ TABLES = (
     "processed_messages",
     "dead_letters",
     "analytics_daily",
+    "timeline_entries",
+    "timeline_journal",
     "idempotency_keys",
     "audit_patients",
     "otp_challenges",

@@ -69,6 +69,15 @@ DYNAMODB_SCHEMA = AdapterPermissions(
     },
 )
 
+# Maintenance commands only (`carehub timeline rebuild` of every patient): no function of
+# the template is granted a Scan.
+DYNAMODB_MAINTENANCE = AdapterPermissions(
+    "DynamoDB maintenance scans",
+    modules=(f"{_DYNAMODB}.maintenance",),
+    services=("dynamodb",),
+    calls={"scan": "dynamodb:Scan"},
+)
+
 # The stream reader of carehub's own processes (beside a local emulator); in AWS, Lambda
 # reads the stream for the relay function.
 DYNAMODB_STREAM_READER = AdapterPermissions(
@@ -171,6 +180,7 @@ SNS_TEXT_MESSAGES = AdapterPermissions(
 ADAPTERS = (
     DYNAMODB_STORE,
     DYNAMODB_SCHEMA,
+    DYNAMODB_MAINTENANCE,
     DYNAMODB_STREAM_READER,
     S3_STORAGE,
     S3_EVENTS,

@@ -164,15 +164,21 @@ def _batch_get_lines(request: Mapping[str, Any], response: Mapping[str, Any]) ->
 
 
 def _batch_write_lines(request: Mapping[str, Any], response: Mapping[str, Any]) -> list[Line]:
-    """Each put the call processed costs as a PutItem of it (BatchWriteItem is no
-    transaction); the ones DynamoDB sends back unprocessed cost nothing yet."""
+    """Each put the call processed costs as a PutItem of it, each delete as a DeleteItem
+    (BatchWriteItem is no transaction); the ones DynamoDB sends back unprocessed cost
+    nothing yet."""
     lines = []
     for table, asked in request["RequestItems"].items():
         unprocessed = (response.get("UnprocessedItems") or {}).get(table, [])
         for wanted in asked:
-            if "PutRequest" in wanted and wanted not in unprocessed:
+            if wanted in unprocessed:
+                continue
+            if "PutRequest" in wanted:
                 put = wanted["PutRequest"]["Item"]
                 lines.append(_put_line("BatchWriteItem", put, transactional=False))
+            elif "DeleteRequest" in wanted:
+                delete = {"Key": wanted["DeleteRequest"]["Key"]}
+                lines.append(_keyed_line("BatchWriteItem delete", delete, transactional=False))
     return lines
 
 

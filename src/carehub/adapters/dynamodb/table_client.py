@@ -136,13 +136,22 @@ class DynamoTable:
     async def put_many(self, items: Sequence[Item], capacity: Capacity) -> None:
         """Put the items, unconditionally and not as one transaction, in `BatchWriteItem`s
         of 25 sent together; items DynamoDB leaves unprocessed are sent again."""
-        starts = range(0, len(items), _BATCH_WRITE)
-        chunks = [items[start : start + _BATCH_WRITE] for start in starts]
-        await asyncio.gather(*(self._put_chunk(chunk, capacity) for chunk in chunks))
+        await self._write_many(
+            [{"PutRequest": {"Item": to_wire(item)}} for item in items], capacity
+        )
 
-    async def _put_chunk(self, items: Sequence[Item], capacity: Capacity) -> None:
-        puts = [{"PutRequest": {"Item": to_wire(item)}} for item in items]
-        pending: dict[str, Any] = {self.name: puts}
+    async def delete_many(self, keys: Sequence[dict[str, str]], capacity: Capacity) -> None:
+        """Delete the items with these keys as `put_many` puts them (maintenance: not in a
+        unit's transaction)."""
+        await self._write_many([{"DeleteRequest": {"Key": to_wire(key)}} for key in keys], capacity)
+
+    async def _write_many(self, requests: Sequence[dict[str, Any]], capacity: Capacity) -> None:
+        starts = range(0, len(requests), _BATCH_WRITE)
+        chunks = [requests[start : start + _BATCH_WRITE] for start in starts]
+        await asyncio.gather(*(self._write_chunk(chunk, capacity) for chunk in chunks))
+
+    async def _write_chunk(self, requests: Sequence[dict[str, Any]], capacity: Capacity) -> None:
+        pending: dict[str, Any] = {self.name: list(requests)}
         while pending:
             asked = {"RequestItems": pending, "ReturnConsumedCapacity": "TOTAL"}
             response = await self._client.call("write", partial(_batch_write, asked=asked))

@@ -31,6 +31,7 @@ from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.slot_claims import DynamoSlotClaims
 from carehub.adapters.dynamodb.stamps import DynamoStampRepository
 from carehub.adapters.dynamodb.table_client import CancellationCodes, DynamoDbFailed, DynamoTable
+from carehub.adapters.dynamodb.timeline import DynamoTimeline
 from carehub.adapters.dynamodb.users import DynamoUserRepository
 from carehub.adapters.dynamodb.waitlist import DynamoWaitlistRepository
 from carehub.adapters.dynamodb.webhooks import DynamoWebhookRepository
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from carehub.patients.ports import PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
+    from carehub.timeline.ports import TimelineUnitOfWork
     from carehub.webhooks.ports import WebhooksUnitOfWork
 
 log = structlog.get_logger("carehub.dynamodb")
@@ -172,6 +174,10 @@ class DynamoUnitOfWork(QueuedChanges):
     @cached_property
     def analytics(self) -> DynamoAnalyticsRepository:
         return DynamoAnalyticsRepository(self._live_session())
+
+    @cached_property
+    def timeline(self) -> DynamoTimeline:
+        return DynamoTimeline(self._live_session())
 
     @cached_property
     def webhooks(self) -> DynamoWebhookRepository:
@@ -321,6 +327,7 @@ if TYPE_CHECKING:
 
     def _serves_the_event_backbone(
         uow: DynamoUnitOfWork,
-    ) -> tuple[ConsumerUnitOfWork, AnalyticsUnitOfWork, WebhooksUnitOfWork]:
-        """mypy checks here that consumers, analytics and webhooks can run on DynamoDB."""
-        return uow, uow, uow
+    ) -> tuple[ConsumerUnitOfWork, AnalyticsUnitOfWork, WebhooksUnitOfWork, TimelineUnitOfWork]:
+        """mypy checks here that consumers, analytics, webhooks and the timeline can run on
+        DynamoDB."""
+        return uow, uow, uow, uow

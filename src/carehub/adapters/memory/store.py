@@ -17,12 +17,13 @@ from carehub.clinical.model import RecordItem, Revision
 from carehub.countries.model import Country
 from carehub.documents.model import PatientFile, Stamp
 from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, User
-from carehub.kernel.events import DomainEvent
+from carehub.kernel.events import DomainEvent, EventMessage
 from carehub.kernel.idempotency import IdempotencyClaim, StoredOutcome
 from carehub.patients.model import Patient
 from carehub.practitioners.model import Doctor
 from carehub.scheduling.claims import SlotClaim
 from carehub.scheduling.model import Appointment, Hold, WaitlistEntry
+from carehub.timeline.model import TimelineEntry
 
 
 @dataclass
@@ -65,6 +66,9 @@ class MemoryStore:
     clinical_items: dict[str, RecordItem] = field(default_factory=dict)
     clinical_revisions: dict[tuple[str, int], Revision[RecordItem]] = field(default_factory=dict)
     checklist_templates: dict[str, ChecklistTemplate] = field(default_factory=dict)
+    # the timeline: entries by (patient, event id), journaled events by id with their patient
+    timeline_entries: dict[tuple[str, str], TimelineEntry] = field(default_factory=dict)
+    timeline_journal: dict[str, tuple[str, EventMessage]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Bookkeeping of the units of work, not tables: no snapshot holds or restores it.

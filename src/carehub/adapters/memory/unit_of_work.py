@@ -29,6 +29,7 @@ from carehub.adapters.memory.scheduling import (
     MemoryWaitlist,
 )
 from carehub.adapters.memory.store import IdempotencyEntry, MemoryStore
+from carehub.adapters.memory.timeline import MemoryTimeline
 from carehub.adapters.queued_changes import QueuedChanges
 from carehub.audit.model import chain, empty_chain
 from carehub.audit.shards import AuditShards
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from carehub.identity.ports import IdentityUnitOfWork
     from carehub.patients.ports import PatientsUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
+    from carehub.timeline.ports import TimelineUnitOfWork
 
 
 class MemoryUnitOfWork(QueuedChanges):
@@ -86,6 +88,7 @@ class MemoryUnitOfWork(QueuedChanges):
         self.checklist_templates = MemoryTemplates(store)
         self.user_directory = MemoryUserDirectory(store)
         self.attachable_items = MemoryAttachableItems(store)
+        self.timeline = MemoryTimeline(store)
         self._snapshot: MemoryStore | None = None
         self._commits_seen = 0
         self.committed = False
@@ -159,9 +162,10 @@ if TYPE_CHECKING:
         IdentityUnitOfWork,
         AuditUnitOfWork,
         ClinicalUnitOfWork,
+        TimelineUnitOfWork,
     ]:
         """mypy checks here that the memory unit of work meets every domain's port."""
-        return uow, uow, uow, uow, uow, uow
+        return uow, uow, uow, uow, uow, uow, uow
 
 
 class MemoryIdempotencyStore:

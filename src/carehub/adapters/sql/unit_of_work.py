@@ -32,6 +32,7 @@ from carehub.adapters.sql.patients import SqlPatientRepository
 from carehub.adapters.sql.slot_claims import SqlSlotClaims
 from carehub.adapters.sql.stamps import SqlStampRepository
 from carehub.adapters.sql.tables import outbox, processed_messages
+from carehub.adapters.sql.timeline import SqlTimeline
 from carehub.adapters.sql.webhooks import SqlWebhookRepository
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
@@ -143,6 +144,10 @@ class SqlUnitOfWork(QueuedChanges):
     @cached_property
     def stamps(self) -> SqlStampRepository:
         return SqlStampRepository(self._live_session(), self._db.dialect.name)
+
+    @cached_property
+    def timeline(self) -> SqlTimeline:
+        return SqlTimeline(self._live_session())
 
     def has_changes(self) -> bool:
         session = self._session
