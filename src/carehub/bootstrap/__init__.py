@@ -72,6 +72,7 @@ from carehub.scheduling.holds import HoldService
 from carehub.scheduling.notifications import Notifier
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
+from carehub.timeline.service import TimelineService
 from carehub.webhooks.service import WebhookService
 
 __all__ = [
@@ -125,6 +126,7 @@ class Carehub:
     uploads: UploadService
     documents: DocumentService
     stamps: StampService
+    timeline: TimelineService
     objects: ObjectStore
     storage_events: StoredObjectEvents | None
     idempotency: IdempotencyStore
@@ -215,6 +217,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         uploads=files.uploads,
         documents=files.documents,
         stamps=files.stamps,
+        timeline=TimelineService(uow, clock),
         objects=objects,
         storage_events=stored,
         idempotency=store.idempotency,

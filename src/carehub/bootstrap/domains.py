@@ -48,6 +48,8 @@ from carehub.scheduling.holds import HoldService
 from carehub.scheduling.notifications import Notifier
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
+from carehub.timeline.handlers import record_event
+from carehub.timeline.model import TIMELINE_EVENTS
 from carehub.webhooks.handlers import QueueDeliveries
 from carehub.webhooks.model import AddressPolicy
 from carehub.webhooks.service import WebhookService
@@ -198,6 +200,7 @@ def consumers(
         # Every type: subscriptions choose theirs (or "*"), and the handler filters.
         Consumer(ConsumerSpec("webhooks", frozenset(EVENT_TYPES)), QueueDeliveries(clock)),
         Consumer(ConsumerSpec("care-team", CARE_EVENTS), join_care_team),
+        Consumer(ConsumerSpec("timeline", TIMELINE_EVENTS), record_event),
     ]
     if files is not None:
         every.append(

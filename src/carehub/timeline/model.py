@@ -12,39 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from carehub.clinical.events import (
-    ChecklistCompleted,
-    ChecklistItemChecked,
-    ChecklistItemUnchecked,
-    ChecklistStarted,
-    MedicationCompleted,
-    MedicationStarted,
-    MedicationStopped,
-    NoteAmended,
-    NoteEnteredInError,
-    NoteWritten,
-    TaskChanged,
-    TaskCreated,
-)
-from carehub.documents.events import (
-    DOCUMENT_UPLOADED,
-    FILE_DELETED,
-    FILE_DETACHED,
-    STAMP_REMOVED,
-    STAMPED,
-)
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.kernel.events import EventMessage
 from carehub.kernel.pagination import cursor_position, encode_cursor
-from carehub.patients.events import (
-    CareAssignmentChanged,
-    PatientDeactivated,
-    PatientRegistered,
-    PatientUpdated,
-)
-from carehub.scheduling.events import STATUS_CHANGED
 from carehub.timeline.summaries import (
     APPOINTMENT_ACTIONS,
+    CARE_ACTIONS,
     Summary,
     appointment,
     care_change,
@@ -58,6 +31,9 @@ from carehub.timeline.summaries import (
     task_created,
     text_of,
 )
+
+# The one event type whose payload says what happened (its `action`).
+APPOINTMENT_STATUS_CHANGED = "scheduling.appointment_status_changed.v1"
 
 
 class EntryType(StrEnum):
@@ -131,51 +107,62 @@ class _Fact:
     summary: Summary
 
 
+# What each event type becomes, by its name (a domain imports no other domain: a unit test
+# checks each name against carehub's catalogue of events, and projects real events of
+# every type, so a payload field renamed there fails here).
 _FACTS: dict[str, _Fact] = {
-    PatientRegistered.event_type: _Fact(
+    "patients.patient_registered.v1": _Fact(
         EntryType.PATIENT, "registered", None, said("Patient registered")
     ),
-    PatientUpdated.event_type: _Fact(
+    "patients.patient_updated.v1": _Fact(
         EntryType.PATIENT, "updated", None, said("Patient details updated")
     ),
-    PatientDeactivated.event_type: _Fact(
+    "patients.patient_deactivated.v1": _Fact(
         EntryType.PATIENT, "deactivated", None, said("Patient record deactivated")
     ),
-    CareAssignmentChanged.event_type: _Fact(EntryType.PATIENT, None, None, care_change),
-    STATUS_CHANGED: _Fact(EntryType.APPOINTMENT, None, "appointmentId", appointment),
-    DOCUMENT_UPLOADED: _Fact(EntryType.DOCUMENT, "uploaded", "fileId", file_event("uploaded")),
-    FILE_DETACHED: _Fact(EntryType.DOCUMENT, "detached", "fileId", file_event("detached")),
-    FILE_DELETED: _Fact(EntryType.DOCUMENT, "deleted", "fileId", file_event("deleted")),
-    STAMPED: _Fact(EntryType.DOCUMENT, "stamped", "fileId", file_event("verified")),
-    STAMP_REMOVED: _Fact(
+    "patients.care_assignment_changed.v1": _Fact(EntryType.PATIENT, None, None, care_change),
+    APPOINTMENT_STATUS_CHANGED: _Fact(EntryType.APPOINTMENT, None, "appointmentId", appointment),
+    "documents.document_uploaded.v1": _Fact(
+        EntryType.DOCUMENT, "uploaded", "fileId", file_event("uploaded")
+    ),
+    "documents.file_detached.v1": _Fact(
+        EntryType.DOCUMENT, "detached", "fileId", file_event("detached")
+    ),
+    "documents.file_deleted.v1": _Fact(
+        EntryType.DOCUMENT, "deleted", "fileId", file_event("deleted")
+    ),
+    "documents.document_stamped.v1": _Fact(
+        EntryType.DOCUMENT, "stamped", "fileId", file_event("verified")
+    ),
+    "documents.stamp_removed.v1": _Fact(
         EntryType.DOCUMENT, "stamp_removed", "fileId", file_event("verification removed")
     ),
-    NoteWritten.event_type: _Fact(EntryType.NOTE, "written", "itemId", said("Note written")),
-    NoteAmended.event_type: _Fact(EntryType.NOTE, "amended", "itemId", said("Note amended")),
-    NoteEnteredInError.event_type: _Fact(
+    "clinical.note_written.v1": _Fact(EntryType.NOTE, "written", "itemId", said("Note written")),
+    "clinical.note_amended.v1": _Fact(EntryType.NOTE, "amended", "itemId", said("Note amended")),
+    "clinical.note_entered_in_error.v1": _Fact(
         EntryType.NOTE, "entered_in_error", "itemId", said("Note marked as entered in error")
     ),
-    MedicationStarted.event_type: _Fact(
+    "clinical.medication_started.v1": _Fact(
         EntryType.MEDICATION, "started", "itemId", said("Medication started")
     ),
-    MedicationStopped.event_type: _Fact(
+    "clinical.medication_stopped.v1": _Fact(
         EntryType.MEDICATION, "stopped", "itemId", said("Medication stopped")
     ),
-    MedicationCompleted.event_type: _Fact(
+    "clinical.medication_completed.v1": _Fact(
         EntryType.MEDICATION, "completed", "itemId", said("Medication completed")
     ),
-    TaskCreated.event_type: _Fact(EntryType.TASK, "created", "itemId", task_created),
-    TaskChanged.event_type: _Fact(EntryType.TASK, "changed", "itemId", task_changed),
-    ChecklistStarted.event_type: _Fact(
+    "clinical.task_created.v1": _Fact(EntryType.TASK, "created", "itemId", task_created),
+    "clinical.task_changed.v1": _Fact(EntryType.TASK, "changed", "itemId", task_changed),
+    "clinical.checklist_started.v1": _Fact(
         EntryType.CHECKLIST, "started", "itemId", checklist("Checklist started")
     ),
-    ChecklistItemChecked.event_type: _Fact(
+    "clinical.checklist_item_checked.v1": _Fact(
         EntryType.CHECKLIST, "item_checked", "itemId", checklist("Checklist item checked")
     ),
-    ChecklistItemUnchecked.event_type: _Fact(
+    "clinical.checklist_item_unchecked.v1": _Fact(
         EntryType.CHECKLIST, "item_unchecked", "itemId", checklist("Checklist item unchecked")
     ),
-    ChecklistCompleted.event_type: _Fact(
+    "clinical.checklist_completed.v1": _Fact(
         EntryType.CHECKLIST, "completed", "itemId", said("Checklist completed")
     ),
 }
@@ -216,10 +203,11 @@ def project(message: EventMessage) -> TimelineEntry | None:
 def _action_of(message: EventMessage) -> str:
     """The action of an event whose payload names it (appointments, care assignments)."""
     code = code_of(message.payload, "action")
-    if message.event_type == STATUS_CHANGED:
+    if message.event_type == APPOINTMENT_STATUS_CHANGED:
         known = APPOINTMENT_ACTIONS.get(code)
         return "changed" if known is None else known[0]
-    return "care_released" if code == "released" else "care_assigned"
+    care = CARE_ACTIONS.get(code)
+    return "care_changed" if care is None else care[0]
 
 
 def item_path(entry: TimelineEntry) -> str:

@@ -67,10 +67,15 @@ def file_event(done: str) -> Summary:
     return summary
 
 
+CARE_ACTIONS = {
+    "assigned": ("care_assigned", "Doctor added to the care team"),
+    "released": ("care_released", "Doctor released from the care team"),
+}
+
+
 def care_change(payload: Mapping[str, Any]) -> str:
-    if code_of(payload, "action") == "released":
-        return "Doctor released from the care team"
-    return "Doctor added to the care team"
+    known = CARE_ACTIONS.get(code_of(payload, "action"))
+    return "Care team changed" if known is None else known[1]
 
 
 def task_created(payload: Mapping[str, Any]) -> str:

@@ -40,6 +40,8 @@ from carehub.scheduling.schemas import (
     hold_json,
     waitlist_json,
 )
+from carehub.timeline.model import EntryType, TimelineEntry
+from carehub.timeline.schemas import TimelineEntryRead, entry_json
 from carehub.web.wire import WIRE_JSON
 from tests.unit.web import renderer_cases as cases
 
@@ -103,8 +105,24 @@ CASES = {
             lifetime=900,
         ),
     ),
+    "entry_json": Case(TimelineEntryRead, lambda full: entry_json(_timeline_entry(full=full))),
 }
 NOW_DAY = cases.NOW.date()
+
+
+def _timeline_entry(*, full: bool) -> TimelineEntry:
+    return TimelineEntry(
+        patient_id="pt-1",
+        event_id="ev-1",
+        occurred_at=cases.NOW,
+        entry_type=EntryType.APPOINTMENT,
+        action="confirmed",
+        item_id="ap-1",
+        actor_id="user-1",
+        summary="Appointment confirmed",
+        status="confirmed" if full else None,
+        version=3 if full else None,
+    )
 
 
 @pytest.mark.parametrize("full", [True, False], ids=["optional-set", "optional-unset"])

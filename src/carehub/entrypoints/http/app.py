@@ -36,6 +36,7 @@ from carehub.identity import api as identity_api
 from carehub.patients import api as patients_api
 from carehub.practitioners import api as doctors_api
 from carehub.scheduling import api as scheduling_api
+from carehub.timeline import api as timeline_api
 from carehub.web.dependencies import install_use_cases
 from carehub.web.links import PublicOrigin
 from carehub.web.problems import error_responses, install_problem_handlers
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(doctors_api.router)
     app.include_router(scheduling_api.router)
     app.include_router(documents_api.router)
+    app.include_router(timeline_api.router)
     for router in object_routes(settings):
         app.include_router(router)
     app.include_router(identity_api.auth)

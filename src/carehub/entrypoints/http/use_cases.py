@@ -21,6 +21,7 @@ from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.holds import HoldService
 from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
+from carehub.timeline.service import TimelineService
 from carehub.web.dependencies import UseCases
 from carehub.webhooks.service import WebhookService
 
@@ -44,6 +45,7 @@ def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
     use_cases.provide(UploadService, carehub.uploads)
     use_cases.provide(DocumentService, carehub.documents)
     use_cases.provide(StampService, carehub.stamps)
+    use_cases.provide(TimelineService, carehub.timeline)
     use_cases.provide(IdempotencyStore, carehub.idempotency)
     use_cases.provide(Clock, carehub.clock)
     use_cases.provide(RequestRate, carehub.request_rate)
