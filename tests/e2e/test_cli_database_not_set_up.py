@@ -21,6 +21,7 @@ COMMANDS_NEEDING_THE_DATABASE = [
     ["audit", "verify"],
     ["keys", "rotate"],
     ["events", "dead-letters"],
+    ["timeline", "rebuild"],
     ["demo", "--patients", "1"],
     ["serve", "--port", "{port}"],
     ["worker", "--port", "{port}"],

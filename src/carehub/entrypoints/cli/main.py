@@ -25,6 +25,7 @@ from carehub.config import EnvFileMissing, Settings, chosen_env_file
 from carehub.entrypoints.cli.database import opened, reachable_database, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
 from carehub.entrypoints.cli.start_line import start_line
+from carehub.entrypoints.cli.timeline import timeline_app
 from carehub.entrypoints.logging import configure_logging
 from carehub.identity.commands import NewUser
 from carehub.kernel.actor import Actor, Role
@@ -45,6 +46,7 @@ events_app = typer.Typer(help="The event backbone.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 countries_app = typer.Typer(help="Countries and their rule sets.", no_args_is_help=True)
 app.add_typer(countries_app, name="countries")
+app.add_typer(timeline_app, name="timeline")
 console = Console(stderr=True)
 
 
