@@ -164,8 +164,10 @@ def test_who_may_read_a_timeline(
         assert refused.status_code == 404, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
     assert timeline(api, "pt-nobody").status_code == 404
-    # The doctor the patient booked with has them in care.
-    for client in (staff_mx, staff_cl, own, stranger):
+    # The doctor the patient booked with has them in care (the care-team consumer).
+    theirs = account(server, "doctor", "MX", practitioner_id=story["doctor"])
+    eventually(lambda: timeline(theirs, patient).status_code == 200)
+    for client in (staff_mx, staff_cl, own, stranger, theirs):
         client.close()
     trail = api.get("/audit", params={"patientId": patient}).json()["items"]
     reads = {(e["actorRole"], e["outcome"]) for e in trail if e["action"] == "timeline.read"}

@@ -237,6 +237,7 @@ def file_row(f: PatientFile) -> dict[str, Any]:
         "preop_slot": f.preop_slot,
         "superseded_by": f.superseded_by,
         "revision": f.revision,
+        "item_id": None,  # migration 0012's column: the item an attachment belongs to
     }
 
 
