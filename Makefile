@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart lint typecheck lint-imports lint-docker lint-template lambda-package aws-local unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline lint typecheck lint-imports lint-docker lint-template lambda-package aws-local unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +67,7 @@ lambda-package: $(STAMP)
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
 		--only-binary=:all: .
 
-bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart
+bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
@@ -88,6 +88,11 @@ bench-dynamodb: $(STAMP)
 # A fresh process imports the Lambda API handler and serves its first request (moto).
 bench-coldstart: $(STAMP)
 	$(BIN)/python -m bench.coldstart_bench
+
+# The first page of a 5,000-entry timeline: p95 on SQLite (and PostgreSQL with
+# CAREHUB_BENCH_DATABASE_URL), and the page Query's read units on DynamoDB (moto).
+bench-timeline: $(STAMP)
+	$(BIN)/python -m bench.timeline_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:
