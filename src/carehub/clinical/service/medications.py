@@ -32,7 +32,7 @@ _PAGE = 200
 @dataclass(frozen=True)
 class MedicationDraft:
     name: str
-    start: date
+    start: date | None = None  # today when absent
     code: MedicationCode | None = None
     dose: Decimal | None = None
     dose_unit: str | None = None
@@ -73,7 +73,7 @@ class MedicationService(ItemRecord[Medication]):
                 patient_id=patient_id,
                 name=draft.name,
                 prescriber_id=_prescriber(actor, draft),
-                start=draft.start,
+                start=draft.start or now.date(),
                 created_at=now,
                 code=draft.code,
                 dose=draft.dose,
