@@ -212,7 +212,7 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_-]+$",
         description="The consumer an SQS-triggered Lambda runs (`carehub.entrypoints.aws."
         "queue.handler`), by its name: `bookings-CL`, `bookings`, `notices`, `webhooks`, "
-        "`analytics`, `image-variants`, `waitlist`, `care-team`, `timeline`.",
+        "`analytics`, `image-variants`, `waitlist`, `care-team`, `task-notices`, `timeline`.",
     )
     outbox_relay: Literal["poll", "stream"] = Field(
         "poll",

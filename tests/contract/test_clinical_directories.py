@@ -55,13 +55,17 @@ async def test_an_assignee_is_read_from_the_accounts(new_uow: NewClinicalUnit) -
         await uow.commit()
     async with new_uow() as uow:
         directory = uow.user_directory
-        assert await directory.assignee(nurse.id) == Assignee(nurse.id, "staff", True, nurse.email)
-        assert await directory.assignee(doctor.id) == Assignee(
-            doctor.id, "doctor", True, doctor.email
+        assert await directory.assignee(nurse.id) == Assignee(
+            nurse.id, "staff", True, nurse.email, country_id="PE"
         )
-        assert await directory.assignee(gone.id) == Assignee(gone.id, "doctor", False, gone.email)
+        assert await directory.assignee(doctor.id) == Assignee(
+            doctor.id, "doctor", True, doctor.email, "PE", doctor.practitioner_id
+        )
+        assert await directory.assignee(gone.id) == Assignee(
+            gone.id, "doctor", False, gone.email, "PE", gone.practitioner_id
+        )
         assert await directory.assignee(pending.id) == Assignee(
-            pending.id, "staff", False, pending.email
+            pending.id, "staff", False, pending.email, country_id="PE"
         )
         assert await directory.assignee(new_id()) is None
 

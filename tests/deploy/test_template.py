@@ -91,7 +91,8 @@ def layout() -> Layout:
 def carehub_consumers() -> list[ConsumerSpec]:
     """The consumers carehub runs with the sample countries (the handlers are not run)."""
     booking = SimpleNamespace(appointments=None, waitlist=None, notifier=None)
-    every = consumers(None, booking, COUNTRIES, SimpleNamespace(variants=None))  # type: ignore[arg-type]
+    files, record = SimpleNamespace(variants=None), SimpleNamespace(task_notices=None)
+    every = consumers(None, booking, COUNTRIES, files, record)  # type: ignore[arg-type]
     return [consumer.spec for consumer in every]
 
 

@@ -27,6 +27,7 @@ from carehub.bootstrap.backends import (
 )
 from carehub.bootstrap.domains import (
     EventBackbone,
+    clinical,
     consumers,
     documents,
     event_backbone,
@@ -54,6 +55,10 @@ from carehub.bootstrap.store import (
     sql_event_stores,
     units_of_work,
 )
+from carehub.clinical.service.checklists import ChecklistService
+from carehub.clinical.service.medications import MedicationService
+from carehub.clinical.service.notes import NoteService
+from carehub.clinical.service.tasks import TaskService
 from carehub.config import Settings
 from carehub.countries.service import CountryService
 from carehub.documents.ports import ObjectStore, StoredObjectEvents
@@ -127,6 +132,10 @@ class Carehub:
     documents: DocumentService
     stamps: StampService
     timeline: TimelineService
+    notes: NoteService
+    medications: MedicationService
+    tasks: TaskService
+    checklists: ChecklistService
     objects: ObjectStore
     storage_events: StoredObjectEvents | None
     idempotency: IdempotencyStore
@@ -158,6 +167,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     patients = PatientService(uow, clock)
     booking = scheduling(settings, uow, clock, Notifier(mail, sms))
     files = documents(settings, uow, clock, objects)
+    record = clinical(uow, clock, mail)
     identity = identity_use_cases(
         settings,
         uow,
@@ -175,7 +185,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     country_ids = settings.booking_queue_countries
     if country_ids is None:
         country_ids = [country.id for country in await booking.countries.list_all()]
-    every_consumer = consumers(clock, booking, country_ids, files)
+    every_consumer = consumers(clock, booking, country_ids, files, record)
 
     # The event backbone that feeds them.
     events = await event_backbone(
@@ -218,6 +228,10 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         documents=files.documents,
         stamps=files.stamps,
         timeline=TimelineService(uow, clock),
+        notes=record.notes,
+        medications=record.medications,
+        tasks=record.tasks,
+        checklists=record.checklists,
         objects=objects,
         storage_events=stored,
         idempotency=store.idempotency,

@@ -18,6 +18,11 @@ from carehub.analytics.model import COUNTED_EVENTS
 from carehub.bootstrap.backends import cdn
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.bootstrap.store import STREAM_NEEDS_DYNAMODB, AnyUnitOfWork, Loop, OutboxStream
+from carehub.clinical.handlers import TASK_NOTICE_EVENTS, NotifyAssignee
+from carehub.clinical.service.checklists import ChecklistService
+from carehub.clinical.service.medications import MedicationService
+from carehub.clinical.service.notes import NoteService
+from carehub.clinical.service.tasks import TaskService
 from carehub.config import Settings
 from carehub.countries.service import CountryService
 from carehub.documents.handlers import VARIANT_EVENTS, MakeVariants
@@ -33,6 +38,7 @@ from carehub.events.relay import OutboxRelay
 from carehub.events.runner import ConsumerOf, ConsumerRunner
 from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
+from carehub.kernel.mail import Mailer
 from carehub.patients.handlers import CARE_EVENTS, join_care_team
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
@@ -187,11 +193,33 @@ def documents(
     )
 
 
+@dataclass
+class Clinical:
+    """The clinical record's use cases, and what tells a task's assignee."""
+
+    notes: NoteService
+    medications: MedicationService
+    tasks: TaskService
+    checklists: ChecklistService
+    task_notices: NotifyAssignee
+
+
+def clinical(uow: Callable[[], AnyUnitOfWork], clock: Clock, mailer: Mailer) -> Clinical:
+    return Clinical(
+        notes=NoteService(uow, clock),
+        medications=MedicationService(uow, clock),
+        tasks=TaskService(uow, clock),
+        checklists=ChecklistService(uow, clock),
+        task_notices=NotifyAssignee(mailer),
+    )
+
+
 def consumers(
     clock: Clock,
     booking: Scheduling | None = None,
     country_ids: Sequence[str] = (),
     files: Documents | None = None,
+    record: Clinical | None = None,
 ) -> list[ConsumerOf]:
     """Every consumer of events, by its stable name. Bookings queue per country: one
     consumer for each country known at start, and one for countries added since."""
@@ -205,6 +233,10 @@ def consumers(
     if files is not None:
         every.append(
             Consumer(ConsumerSpec("image-variants", VARIANT_EVENTS), MakeVariants(files.variants))
+        )
+    if record is not None:
+        every.append(
+            Consumer(ConsumerSpec("task-notices", TASK_NOTICE_EVENTS), record.task_notices)
         )
     if booking is None:
         return every

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from carehub.kernel.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from carehub.kernel.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+)
+
+
+class PatientNotFound(NotFound):
+    """No such patient (or the actor may not see them: the same answer)."""
+
+    def __init__(self, patient_id: str) -> None:
+        super().__init__(f"Patient {patient_id} does not exist")
+
+
+class PatientInactive(Conflict):
+    def __init__(self, patient_id: str) -> None:
+        super().__init__(f"Patient {patient_id} is inactive: their record takes no new items")
 
 
 class ItemNotFound(NotFound):
@@ -65,11 +84,43 @@ class TransitionRefused(Conflict):
         self.status = status
 
 
-class ChangedMeanwhile(Conflict):
-    """Another writer changed the item between this one's read and its write."""
+class ChangedMeanwhile(PreconditionFailed):
+    """The item is no longer the version the writer read: If-Match named an older one, or
+    another writer stored a change between this one's read and its write (412, as a stale
+    If-Match: the client reads it again)."""
 
     def __init__(self) -> None:
-        super().__init__("The item was changed at the same time; read it again and retry")
+        super().__init__("The item was changed by someone else; read it again and retry")
+
+
+class PrescribersOnly(Forbidden):
+    """Medications are started, stopped and completed by doctors (and admins)."""
+
+    def __init__(self) -> None:
+        super().__init__("Only doctors and admins start, stop or complete medications")
+
+
+class PrescriberRequired(Invalid):
+    def __init__(self) -> None:
+        super().__init__(
+            "Name the prescriber: only a doctor's own medications default to them",
+            errors=[FieldError("prescriberId", "is required unless a doctor starts it")],
+        )
+
+
+class AdminsOnly(Forbidden):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Only admins {what}")
+
+
+class UnknownTemplate(Invalid):
+    """A checklist is started from a template that does not exist."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No checklist template has this id",
+            errors=[FieldError("templateId", "is not a checklist template")],
+        )
 
 
 class TemplateTaken(Conflict):

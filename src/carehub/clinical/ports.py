@@ -98,6 +98,9 @@ class Assignee:
     role: str
     active: bool
     email: str | None
+    # Where they work and which doctor they are: whether they may see the task's patient.
+    country_id: str | None = None
+    practitioner_id: str | None = None
 
 
 class UserDirectory(Protocol):

@@ -14,6 +14,24 @@ import orjson
 import pytest
 from pydantic import BaseModel
 
+from carehub.clinical.model import Revision
+from carehub.clinical.schemas.checklists import (
+    ChecklistHistory,
+    ChecklistRead,
+    ChecklistTemplateRead,
+    checklist_json,
+    template_json,
+)
+from carehub.clinical.schemas.common import history_json
+from carehub.clinical.schemas.medications import (
+    MedicationRead,
+    MedicationStartedRead,
+    medication_json,
+    started_json,
+)
+from carehub.clinical.schemas.notes import NoteHistory, NoteRead, note_json
+from carehub.clinical.schemas.tasks import TaskRead, task_json
+from carehub.clinical.templates import DISCHARGE
 from carehub.countries.schemas import CountryRead, country_json
 from carehub.documents.model import Scope
 from carehub.documents.schemas import (
@@ -43,6 +61,7 @@ from carehub.scheduling.schemas import (
 from carehub.timeline.model import EntryType, TimelineEntry
 from carehub.timeline.schemas import TimelineEntryRead, entry_json
 from carehub.web.wire import WIRE_JSON
+from tests.unit.web import clinical_renderer_cases as clinical
 from tests.unit.web import renderer_cases as cases
 
 # What a renderer may leave out: FileRead's extras appear only when a route asks for them.
@@ -106,6 +125,36 @@ CASES = {
         ),
     ),
     "entry_json": Case(TimelineEntryRead, lambda full: entry_json(_timeline_entry(full=full))),
+    "note_json": Case(NoteRead, lambda full: note_json(clinical.note(full=full))),
+    "note history": Case(
+        NoteHistory,
+        lambda full: history_json(
+            clinical.revisions(clinical.note(full=full), full=full), "note", note_json
+        ),
+    ),
+    "medication_json": Case(
+        MedicationRead, lambda full: medication_json(clinical.medication(full=full))
+    ),
+    "started_json": Case(
+        MedicationStartedRead, lambda full: started_json(clinical.started(full=full))
+    ),
+    "task_json": Case(TaskRead, lambda full: task_json(clinical.task(full=full))),
+    "checklist_json": Case(
+        ChecklistRead, lambda full: checklist_json(clinical.checklist(full=full))
+    ),
+    "checklist history": Case(
+        ChecklistHistory,
+        lambda full: (
+            {"items": []}
+            if not full
+            else history_json(
+                [Revision(clinical.NOW, "u", "checked", clinical.checklist(full=True))],
+                "checklist",
+                checklist_json,
+            )
+        ),
+    ),
+    "template_json": Case(ChecklistTemplateRead, lambda full: template_json(DISCHARGE)),
 }
 NOW_DAY = cases.NOW.date()
 

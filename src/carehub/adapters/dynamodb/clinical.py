@@ -186,7 +186,14 @@ class DynamoUserDirectory:
         if user is None:
             return None
         active = user.status is UserStatus.ACTIVE
-        return Assignee(user.id, user.role.value, active, user.email)
+        return Assignee(
+            user.id,
+            user.role.value,
+            active,
+            user.email,
+            country_id=user.country_id,
+            practitioner_id=user.practitioner_id,
+        )
 
 
 class DynamoAttachableItems:

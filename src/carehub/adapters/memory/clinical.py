@@ -141,7 +141,14 @@ class MemoryUserDirectory:
         if user is None:
             return None
         active = user.status is UserStatus.ACTIVE
-        return Assignee(user.id, user.role.value, active, user.email)
+        return Assignee(
+            user.id,
+            user.role.value,
+            active,
+            user.email,
+            country_id=user.country_id,
+            practitioner_id=user.practitioner_id,
+        )
 
 
 class MemoryAttachableItems:

@@ -85,7 +85,11 @@ _TEMPLATE = Statement(sa.select(_t.data).where(_t.id == sa.bindparam("id")))
 _TEMPLATES = Statement(sa.select(_t.data).order_by(_t.id))
 
 _u = users.c
-_ASSIGNEE = Statement(sa.select(_u.role, _u.status, _u.email).where(_u.id == sa.bindparam("id")))
+_ASSIGNEE = Statement(
+    sa.select(_u.role, _u.status, _u.email, _u.country_id, _u.practitioner_id).where(
+        _u.id == sa.bindparam("id")
+    )
+)
 
 _KIND_OF: dict[type[RecordItem], ItemKind] = {cls: kind for kind, cls in ITEM_TYPES.items()}
 
@@ -196,7 +200,14 @@ class SqlUserDirectory:
         if row is None:
             return None
         active = row["status"] == UserStatus.ACTIVE.value
-        return Assignee(user_id, row["role"], active, row["email"])
+        return Assignee(
+            user_id,
+            row["role"],
+            active,
+            row["email"],
+            country_id=row["country_id"],
+            practitioner_id=row["practitioner_id"],
+        )
 
 
 class SqlAttachableItems:

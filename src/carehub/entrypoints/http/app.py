@@ -20,6 +20,7 @@ from carehub.bootstrap import (
     request_cost_meter,
     streamed_bodies,
 )
+from carehub.clinical.api import ROUTERS as clinical_routers
 from carehub.config import Settings
 from carehub.countries import api as countries_api
 from carehub.documents import api as documents_api
@@ -112,6 +113,8 @@ def create_app(
     app.include_router(scheduling_api.router)
     app.include_router(documents_api.router)
     app.include_router(timeline_api.router)
+    for router in clinical_routers:
+        app.include_router(router)
     for router in object_routes(settings):
         app.include_router(router)
     app.include_router(identity_api.auth)

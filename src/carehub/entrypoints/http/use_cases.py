@@ -5,6 +5,10 @@ from __future__ import annotations
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap import Carehub
+from carehub.clinical.service.checklists import ChecklistService
+from carehub.clinical.service.medications import MedicationService
+from carehub.clinical.service.notes import NoteService
+from carehub.clinical.service.tasks import TaskService
 from carehub.countries.service import CountryService
 from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
@@ -50,6 +54,10 @@ def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
     use_cases.provide(DocumentService, carehub.documents)
     use_cases.provide(StampService, carehub.stamps)
     use_cases.provide(TimelineService, carehub.timeline)
+    use_cases.provide(NoteService, carehub.notes)
+    use_cases.provide(MedicationService, carehub.medications)
+    use_cases.provide(TaskService, carehub.tasks)
+    use_cases.provide(ChecklistService, carehub.checklists)
     use_cases.provide(IdempotencyStore, carehub.idempotency)
     use_cases.provide(Clock, carehub.clock)
     use_cases.provide(RequestRate, carehub.request_rate)

@@ -1,0 +1,2 @@
+"""The clinical record's use cases, one module per kind of item, over what they share
+(`record.py`)."""
