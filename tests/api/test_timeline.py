@@ -14,6 +14,7 @@ import pytest
 
 from carehub.kernel.actor import Actor
 from carehub.timeline.service import TimelineService
+from tests.api.clinical_world import METFORMIN
 from tests.api.conftest import ApiServer
 from tests.api.documents_world import PDF, uploaded
 from tests.api.scheduling_world import (
@@ -173,6 +174,75 @@ def test_who_may_read_a_timeline(
     reads = {(e["actorRole"], e["outcome"]) for e in trail if e["action"] == "timeline.read"}
     assert {("staff", "allowed"), ("patient", "allowed"), ("staff", "denied")} <= reads
     assert ("doctor", "denied") in reads
+
+
+def test_the_clinical_record_reaches_the_timeline(
+    server: ApiServer, api: httpx.Client, story: dict[str, Any]
+) -> None:
+    patient = story["patient"]
+    base = f"/patients/{patient}"
+    note = api.post(f"{base}/notes", json={"text": "Cough and fever for three days."})
+    assert note.status_code == 201, note.text
+    amended = api.post(
+        f"{base}/notes/{note.json()['id']}/amendments",
+        json={"text": "Cough and fever for four days.", "reason": "Wrong duration"},
+        headers={"If-Match": note.headers["ETag"]},
+    )
+    assert amended.status_code == 200, amended.text
+    prescribed = {**METFORMIN, "prescriberId": story["doctor"]}
+    medication = api.post(f"{base}/medications", json=prescribed)
+    assert medication.status_code == 201, medication.text
+    stopped = api.post(
+        f"{base}/medications/{medication.json()['id']}/stop",
+        json={"reason": "Nausea"},
+        headers={"If-Match": medication.headers["ETag"]},
+    )
+    assert stopped.status_code == 200, stopped.text
+    staff = account(server, "staff", "MX")
+    staff_id = staff.get("/users/me").json()["id"]
+    task = api.post(f"{base}/tasks", json={"title": "Check wound"})
+    assert task.status_code == 201, task.text
+    assigned = api.patch(
+        f"{base}/tasks/{task.json()['id']}",
+        json={"assigneeId": staff_id},
+        headers={"If-Match": task.headers["ETag"]},
+    )
+    assert assigned.status_code == 200, assigned.text
+    checklist = api.post(f"{base}/checklists", json={"templateId": "discharge"})
+    assert checklist.status_code == 201, checklist.text
+    required = checklist.json()["missing"]
+    checked = api.post(f"{base}/checklists/{checklist.json()['id']}/items/{required[0]}/check")
+    assert checked.status_code == 200, checked.text
+
+    eventually(lambda: len(entries(api, patient)) == len(SUMMARIES) + 8)
+    found = entries(api, patient)
+    assert [e["summary"] for e in found] == [
+        f"Checklist item checked ({len(required) - 1} required left)",
+        f"Checklist started ({len(required)} required left)",
+        "Task assigned",
+        "Task created",
+        "Medication stopped",
+        "Medication started",
+        "Note amended",
+        "Note written",
+        *SUMMARIES,
+    ]
+    clinical = found[:8]
+    assert [e["type"] for e in clinical] == ["checklist"] * 2 + ["task"] * 2 + [
+        "medication"
+    ] * 2 + ["note"] * 2
+    assert [e["version"] for e in clinical] == [2, 1, 2, 1, 2, 1, 2, 1]
+    for entry in clinical:  # each links to its item's own route, which answers
+        assert entry["link"] == f"{base}/{entry['type']}s/{entry['itemId']}"
+        assert api.get(entry["link"]).status_code == 200, entry["link"]
+    # The staff member the task went to may read the timeline; no note text, medication
+    # name or reason reaches it.
+    assert entries(staff, patient) == found
+    text = str(found)
+    for secret in ("Cough", "Metformin", "Nausea", "Wrong duration", "Check wound"):
+        assert secret not in text
+    assert entries(api, patient, types="note,medication") == clinical[4:]
+    staff.close()
 
 
 def test_a_rebuild_from_the_journal_gives_back_the_live_timeline(
