@@ -207,6 +207,9 @@ STEPS = [
     ),
     Step("staff_pe", "GET", "/patients/{P1}/access-log", 404, "patient.access_log", "denied"),
     Step("patient_p1", "GET", "/patients/{P2}/access-log", 404, "patient.access_log", "denied"),
+    Step("patient_p1", "GET", "/patients/{P1}/timeline", 200, "timeline.read", "allowed", ("P1",)),
+    Step("staff_cl", "GET", "/patients/{P1}/timeline", 404, "timeline.read", "denied", ("P1",)),
+    Step("doctor_b", "GET", "/patients/{missing}/timeline", 404, "timeline.read", "not_found"),
     Step("staff_pe", "GET", "/audit", 403, "audit.search", "denied"),
     Step("admin", "GET", "/audit?action=patient.read", 200, "audit.search", "allowed"),
 ]

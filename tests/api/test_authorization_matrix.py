@@ -83,6 +83,10 @@ def access_log(world: People, who: Account, patient_id: str) -> httpx.Response:
     return who.client.get(f"/patients/{patient_id}/access-log")
 
 
+def timeline(world: People, who: Account, patient_id: str) -> httpx.Response:
+    return who.client.get(f"/patients/{patient_id}/timeline")
+
+
 # --- the expectations -----------------------------------------------------------------------
 
 Table = dict[str, tuple[int, ...]]
@@ -130,6 +134,7 @@ OPERATIONS: dict[str, tuple[Operation, Table]] = {
     "assign-care": (assign_care, CHANGE_CARE),
     "unassign-care": (unassign_care, CHANGE_CARE),
     "access-log": (access_log, READ_ACCESS_LOG),
+    "timeline": (timeline, SEE),
 }
 
 # Registering: statuses per role for a patient of PE and one of CL.

@@ -123,5 +123,6 @@ HEALTH_DATA_ROUTES = {
     ("POST", "/patients/{patient_id}/care-team"),
     ("DELETE", "/patients/{patient_id}/care-team/{practitioner_id}"),
     ("GET", "/patients/{patient_id}/access-log"),
+    ("GET", "/patients/{patient_id}/timeline"),
     ("GET", "/audit"),
 }
