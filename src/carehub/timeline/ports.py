@@ -21,11 +21,12 @@ class TimelineRepository(Protocol):
 
     async def journal(self, message: EventMessage, patient_id: str) -> None:
         """Keep an event the timeline consumed (ids and codes only) under its patient; an
-        event id kept before is left as it is."""
+        event id kept before stays kept once (a store may write the same event again)."""
         ...
 
     async def add(self, entry: TimelineEntry) -> None:
-        """Add an entry; one with the same (patient, event id) is left as it is."""
+        """Add an entry; with the same (patient, event id) as one there, it stays one entry
+        (the same event always makes the same entry, so a store may write it again)."""
         ...
 
     async def page(
