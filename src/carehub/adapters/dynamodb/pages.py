@@ -83,20 +83,36 @@ async def range_items(
     index: str,
     partition: str,
     *,
-    low: str,
-    high: str,
+    low: str | None,
+    high: str | None,
     limit: int | None,
     start_key: dict[str, Any] | None = None,
+    newest_first: bool = False,
 ) -> tuple[list[Item], dict[str, Any] | None]:
     """Up to `limit` items (all when None) of one index partition whose sort key is between
-    `low` and `high` (both inclusive), in sort-key order, and where DynamoDB would go on
-    (None when the range is exhausted)."""
+    `low` and `high` (both inclusive; None: no bound on that side), in sort-key order (the
+    reverse with `newest_first`), and where DynamoDB would go on (None when the range is
+    exhausted)."""
+    values: dict[str, Any] = {":pk": partition}
+    condition = "#pk = :pk"
+    if low is not None and high is not None:
+        condition += " AND #sk BETWEEN :low AND :high"
+    elif low is not None:
+        condition += " AND #sk >= :low"
+    elif high is not None:
+        condition += " AND #sk <= :high"
+    values.update({name: v for name, v in ((":low", low), (":high", high)) if v is not None})
+    names = {"#pk": f"{index}PK"}
+    if "#sk" in condition:
+        names["#sk"] = f"{index}SK"
     params: dict[str, Any] = {
         "IndexName": index,
-        "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
-        "ExpressionAttributeNames": {"#pk": f"{index}PK", "#sk": f"{index}SK"},
-        "ExpressionAttributeValues": to_wire({":pk": partition, ":low": low, ":high": high}),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_wire(values),
     }
+    if newest_first:
+        params["ScanIndexForward"] = False
     if start_key is not None:
         params["ExclusiveStartKey"] = start_key
     found: list[Item] = []

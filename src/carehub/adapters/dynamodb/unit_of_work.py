@@ -16,6 +16,13 @@ import structlog
 from carehub.adapters.dynamodb.analytics import DynamoAnalyticsRepository
 from carehub.adapters.dynamodb.appointments import DynamoAppointmentRepository
 from carehub.adapters.dynamodb.audit import DynamoAuditLog, append_writes
+from carehub.adapters.dynamodb.clinical import (
+    DynamoAttachableItems,
+    DynamoItems,
+    DynamoTasks,
+    DynamoTemplates,
+    DynamoUserDirectory,
+)
 from carehub.adapters.dynamodb.countries import DynamoCountryDirectory, DynamoCountryRepository
 from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
 from carehub.adapters.dynamodb.files import DynamoFileRepository
@@ -43,6 +50,9 @@ from carehub.adapters.dynamodb.writes import (
 )
 from carehub.adapters.queued_changes import QueuedChanges
 from carehub.audit.shards import AuditShards
+from carehub.clinical.checklists import Checklist
+from carehub.clinical.medications import Medication
+from carehub.clinical.notes import Note
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.secret_box import SecretBox
@@ -50,6 +60,7 @@ from carehub.kernel.secret_box import SecretBox
 if TYPE_CHECKING:
     from carehub.analytics.ports import AnalyticsUnitOfWork
     from carehub.audit.ports import AuditUnitOfWork
+    from carehub.clinical.ports import ClinicalUnitOfWork
     from carehub.countries.ports import CountriesUnitOfWork
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.events.ports import ConsumerUnitOfWork
@@ -176,6 +187,34 @@ class DynamoUnitOfWork(QueuedChanges):
     @cached_property
     def webhooks(self) -> DynamoWebhookRepository:
         return DynamoWebhookRepository(self._live_session(), self._secrets)
+
+    @cached_property
+    def notes(self) -> DynamoItems[Note]:
+        return DynamoItems(self._live_session(), Note)
+
+    @cached_property
+    def medications(self) -> DynamoItems[Medication]:
+        return DynamoItems(self._live_session(), Medication)
+
+    @cached_property
+    def tasks(self) -> DynamoTasks:
+        return DynamoTasks(self._live_session())
+
+    @cached_property
+    def checklists(self) -> DynamoItems[Checklist]:
+        return DynamoItems(self._live_session(), Checklist)
+
+    @cached_property
+    def checklist_templates(self) -> DynamoTemplates:
+        return DynamoTemplates(self._live_session())
+
+    @cached_property
+    def user_directory(self) -> DynamoUserDirectory:
+        return DynamoUserDirectory(self.users)
+
+    @cached_property
+    def attachable_items(self) -> DynamoAttachableItems:
+        return DynamoAttachableItems(self._live_session())
 
     async def mark_processed(self, consumer: str, event_id: str) -> bool:
         """A `PROCESSED#` item in this unit's transaction; False when the consumer applied
@@ -315,9 +354,10 @@ if TYPE_CHECKING:
         SchedulingUnitOfWork,
         IdentityUnitOfWork,
         AuditUnitOfWork,
+        ClinicalUnitOfWork,
     ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
-        return uow, uow, uow, uow, uow, uow, uow
+        return uow, uow, uow, uow, uow, uow, uow, uow
 
     def _serves_the_event_backbone(
         uow: DynamoUnitOfWork,
