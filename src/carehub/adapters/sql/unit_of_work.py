@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import orjson
 
@@ -15,6 +15,13 @@ from carehub.adapters.sql import audit
 from carehub.adapters.sql.analytics import SqlAnalyticsRepository
 from carehub.adapters.sql.appointments import SqlAppointmentRepository
 from carehub.adapters.sql.audit_log import SqlAuditLog
+from carehub.adapters.sql.clinical import (
+    SqlAttachableItems,
+    SqlItemRepository,
+    SqlTemplateRepository,
+    SqlUserDirectory,
+)
+from carehub.adapters.sql.clinical_tasks import SqlTaskRepository
 from carehub.adapters.sql.countries import SqlCountryRepository
 from carehub.adapters.sql.country_directory import SqlCountryDirectory
 from carehub.adapters.sql.database import Database, Session, UniqueViolation, insert_into
@@ -33,10 +40,21 @@ from carehub.adapters.sql.slot_claims import SqlSlotClaims
 from carehub.adapters.sql.stamps import SqlStampRepository
 from carehub.adapters.sql.tables import outbox, processed_messages
 from carehub.adapters.sql.webhooks import SqlWebhookRepository
+from carehub.clinical.checklists import Checklist
+from carehub.clinical.medications import Medication
+from carehub.clinical.notes import Note
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyKeyRaced
 from carehub.kernel.secret_box import SecretBox
+
+if TYPE_CHECKING:
+    from carehub.audit.ports import AuditUnitOfWork
+    from carehub.clinical.ports import AttachableItems, ClinicalUnitOfWork
+    from carehub.documents.ports import DocumentsUnitOfWork
+    from carehub.identity.ports import IdentityUnitOfWork
+    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.scheduling.ports import SchedulingUnitOfWork
 
 _INSERT_OUTBOX = insert_into(outbox)
 _MARK_PROCESSED = insert_into(processed_messages, generated=())
@@ -144,6 +162,34 @@ class SqlUnitOfWork(QueuedChanges):
     def stamps(self) -> SqlStampRepository:
         return SqlStampRepository(self._live_session(), self._db.dialect.name)
 
+    @cached_property
+    def notes(self) -> SqlItemRepository[Note]:
+        return SqlItemRepository(self._live_session(), Note)
+
+    @cached_property
+    def medications(self) -> SqlItemRepository[Medication]:
+        return SqlItemRepository(self._live_session(), Medication)
+
+    @cached_property
+    def tasks(self) -> SqlTaskRepository:
+        return SqlTaskRepository(self._live_session())
+
+    @cached_property
+    def checklists(self) -> SqlItemRepository[Checklist]:
+        return SqlItemRepository(self._live_session(), Checklist)
+
+    @cached_property
+    def checklist_templates(self) -> SqlTemplateRepository:
+        return SqlTemplateRepository(self._live_session())
+
+    @cached_property
+    def user_directory(self) -> SqlUserDirectory:
+        return SqlUserDirectory(self._live_session())
+
+    @cached_property
+    def attachable_items(self) -> SqlAttachableItems:
+        return SqlAttachableItems(self._live_session())
+
     def has_changes(self) -> bool:
         session = self._session
         return bool(self._events) or (session is not None and session.in_transaction)
@@ -199,6 +245,23 @@ class SqlUnitOfWork(QueuedChanges):
             self._events_committed()  # the relay can move them now
         self._events = []
         self._claim = None
+
+
+if TYPE_CHECKING:
+
+    def _serves_every_domain(
+        uow: SqlUnitOfWork,
+    ) -> tuple[
+        PatientsUnitOfWork,
+        SchedulingUnitOfWork,
+        DocumentsUnitOfWork,
+        IdentityUnitOfWork,
+        AuditUnitOfWork,
+        ClinicalUnitOfWork,
+        AttachableItems,
+    ]:
+        """mypy checks here that the SQL unit of work meets every domain's port."""
+        return uow, uow, uow, uow, uow, uow, uow.attachable_items
 
 
 def _outbox_row(event: DomainEvent) -> dict[str, object]:
