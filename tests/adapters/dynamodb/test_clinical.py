@@ -69,9 +69,9 @@ async def test_one_of_many_adds_of_an_id_lands_whatever_its_kind(new_uow: NewUni
         async def attempt() -> str:
             async with new_uow() as uow:
                 if n % 2:
-                    await uow.notes.add(written(a_note(1, author_id=f"dr-{n}")))
+                    await uow.notes.add(written(a_note(1), by=f"dr-{n}"))
                 else:
-                    await uow.medications.add(written(a_medication(1, prescriber_id=f"dr-{n}")))
+                    await uow.medications.add(written(a_medication(1), by=f"dr-{n}"))
                 await uow.commit()
             return f"dr-{n}"
 
