@@ -27,16 +27,16 @@ TOKEN = "baseline"  # what the baseline scenario sends; never checked
 
 
 class _AnyTokenIsTheOperator:
-    """The identity service, except that `authenticate` trusts every token."""
+    """The sessions use case, except that `authenticate` trusts every token."""
 
-    def __init__(self, identity: Any) -> None:
-        self._identity = identity
+    def __init__(self, sessions: Any) -> None:
+        self._sessions = sessions
 
     async def authenticate(self, token: str, **_: Any) -> Actor:
         return OPERATOR
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._identity, name)
+        return getattr(self._sessions, name)
 
 
 async def _unguarded(settings: Settings) -> Carehub:
@@ -53,7 +53,7 @@ async def _unguarded(settings: Settings) -> Carehub:
         return uow
 
     carehub.patients = PatientService(factory, carehub.clock)
-    carehub.identity = _AnyTokenIsTheOperator(carehub.identity)  # type: ignore[assignment]
+    carehub.identity.sessions = _AnyTokenIsTheOperator(carehub.identity.sessions)  # type: ignore[assignment]
     return carehub
 
 

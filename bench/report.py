@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.loadgen import Outcome
-from bench.scenarios import CREATE, FLOOR, NAME, READ, READ_BASELINE
+from bench.scenarios import CREATE, FLOOR, NAME, NOTE, READ, READ_BASELINE
 
 RESULTS = Path(__file__).with_name("results")
 _NUMBER_COLUMNS = (
@@ -81,6 +81,16 @@ def targets(rows: list[Measurement], server_peak_mb: float) -> list[Target]:
             ),
             Target(f"name-prefix p95 < 20 ms ({clients} cl.)", at[NAME].outcome.p95_ms, 20, False),
         ]
+        note, create = at.get(NOTE), at.get(CREATE)
+        if note and create and create.outcome.rps:
+            found.append(
+                Target(
+                    f"note write / patient create >= 0.80 ({clients} cl.)",
+                    note.outcome.rps / create.outcome.rps,
+                    0.8,
+                    True,
+                )
+            )
         guarded, unguarded = at.get(READ), at.get(READ_BASELINE)
         if guarded and unguarded and unguarded.outcome.rps:
             found.append(

@@ -16,6 +16,7 @@ from bench.loadgen import SEQ_MARK, Request, Scenario
 from bench.server import ADMIN_EMAIL, ADMIN_PASSWORD
 
 FLOOR, READ, COUNTRY, NAME, CREATE = "floor", "read", "list-country", "name-prefix", "create"
+NOTE = "note-write"
 SIGN_IN, READ_BASELINE = "sign-in", "read-unguarded"
 COUNTRIES = ("PE", "CL", "CO", "MX", "US")
 PAGE_LIMIT = 20
@@ -90,7 +91,7 @@ def collect(
 
 
 def build(dataset: Dataset, headers: dict[str, str], *, seed: int = 7) -> list[Scenario]:
-    """The five scenarios, in the order they run at each concurrency (create last)."""
+    """The six scenarios, in the order they run at each concurrency (the writes last)."""
     rng = random.Random(seed)
     extra = tuple(headers.items())
     ids = rng.sample(dataset.ids, min(10_000, len(dataset.ids)))
@@ -111,7 +112,30 @@ def build(dataset: Dataset, headers: dict[str, str], *, seed: int = 7) -> list[S
             CREATE,
             tuple(Request("POST", "/patients", extra, create_body(p)) for p in dataset.samples),
         ),
+        Scenario(
+            NOTE,
+            tuple(
+                Request("POST", f"/patients/{quote(i)}/notes", extra, NOTE_BODY) for i in ids[:500]
+            ),
+        ),
     ]
+
+
+# A SOAP note of a usual size (about 600 characters), the same for every patient.
+NOTE_BODY = json.dumps(
+    {
+        "soap": {
+            "subjective": "Cough and low-grade fever for three days; no shortness of breath. "
+            "Sleeping poorly, eating normally. No recent travel.",
+            "objective": "T 37.9 C, HR 88, RR 16, SpO2 98% on room air. Chest clear on "
+            "auscultation; mild pharyngeal erythema, no exudate.",
+            "assessment": "Probable viral upper respiratory tract infection.",
+            "plan": "Fluids, paracetamol as needed, return if breathing worsens or fever lasts "
+            "beyond five days. Review in one week.",
+        }
+    },
+    separators=(",", ":"),
+).encode()
 
 
 def name_prefixes(words: list[str], rng: random.Random, count: int = 300) -> list[str]:

@@ -159,7 +159,7 @@ async def test_the_upgrade_seals_secrets_stored_in_plain_text(
 async def test_another_key_stops_carehub_at_start(settings: Settings) -> None:
     carehub = await build(settings)
     try:
-        await carehub.identity.tokens.rotate()
+        await carehub.identity.sessions.tokens.rotate()
     finally:
         await carehub.close()
 

@@ -1,7 +1,7 @@
 """The container files name only what carehub has: every command a container runs is a
 real CLI command, every CAREHUB_* variable a real setting, every probe a real route, and
 the compose services reach each other where carehub's settings point. (No Docker daemon
-runs these tests: the README says what was exercised beyond them.)"""
+runs these tests: docs/docker.md says what was exercised beyond them.)"""
 
 from __future__ import annotations
 

@@ -14,14 +14,11 @@ from pathlib import Path
 import pytest
 
 from carehub.adapters.identity.passwords import Argon2Hasher
-from carehub.adapters.memory.identity import OpaqueAccessTokens
-from carehub.adapters.memory.mail import MemoryMailer
-from carehub.adapters.ratelimit.memory import MemoryRateLimiter
-from carehub.identity.commands import NewUser, SignInLimits, UserChanges
+from carehub.identity.accounts import AccountService
+from carehub.identity.commands import NewUser, UserChanges
 from carehub.identity.errors import LastAdmin
+from carehub.identity.hashing import HashSlot
 from carehub.identity.model import User, UserStatus
-from carehub.identity.ports import SelfRegistration
-from carehub.identity.service import IdentityService
 from carehub.kernel.actor import Actor, Role
 from tests.support.clock import AdjustableClock
 from tests.support.file_records import NewUnit, open_units, race
@@ -30,35 +27,21 @@ OPERATOR = Actor.system("ops")
 PASSWORD = "a long and good passphrase"
 
 
-class NoPatients:
-    async def country_exists(self, country_id: str) -> bool:
-        raise AssertionError("no sign-ups here")
-
-    async def register_self(self, registration: SelfRegistration) -> None:
-        raise AssertionError("no sign-ups here")
-
-
 @pytest.fixture
 async def new_uow(database_url: str, tmp_path: Path) -> AsyncIterator[NewUnit]:
     async with open_units(database_url, tmp_path) as units:
         yield units
 
 
-def identity(new_uow: NewUnit) -> IdentityService:
-    clock = AdjustableClock()
-    return IdentityService(
+def account_service(new_uow: NewUnit) -> AccountService:
+    return AccountService(
         new_uow,  # type: ignore[arg-type]
-        clock,
-        hasher=Argon2Hasher(time_cost=1, memory_kib=32),
-        tokens=OpaqueAccessTokens(clock),
-        limiter=MemoryRateLimiter(clock),
-        mailer=MemoryMailer(),
-        patients=NoPatients(),
-        limits=SignInLimits(per_account=20, per_address=100, window_seconds=900),
+        AdjustableClock(),
+        hashes=HashSlot(Argon2Hasher(time_cost=1, memory_kib=32)),
     )
 
 
-async def only_these_admins(new_uow: NewUnit, service: IdentityService, count: int) -> list[User]:
+async def only_these_admins(new_uow: NewUnit, accounts: AccountService, count: int) -> list[User]:
     """`count` new active admins, and every other admin (accounts outlive a test on a
     shared database) disabled."""
     async with new_uow() as uow:
@@ -69,10 +52,10 @@ async def only_these_admins(new_uow: NewUnit, service: IdentityService, count: i
             await uow.users.replace(disabled, expected_version=user.version)  # type: ignore[attr-defined]
         await uow.commit()
     return [
-        await service.create_user(
+        await accounts.create_user(
             actor=OPERATOR,
             new=NewUser(
-                email=f"admin{n}-{id(service)}@race.test", role=Role.ADMIN, password=PASSWORD
+                email=f"admin{n}-{id(accounts)}@race.test", role=Role.ADMIN, password=PASSWORD
             ),
         )
         for n in range(count)
@@ -87,13 +70,13 @@ async def only_these_admins(new_uow: NewUnit, service: IdentityService, count: i
 async def test_two_admins_unseating_each_other_leave_one_in_office(
     new_uow: NewUnit, changes: UserChanges
 ) -> None:
-    service = identity(new_uow)
-    first, second = await only_these_admins(new_uow, service, 2)
+    accounts = account_service(new_uow)
+    first, second = await only_these_admins(new_uow, accounts, 2)
 
     outcomes = await race(
         [
-            lambda: service.change_user(actor=OPERATOR, user_id=first.id, changes=changes),
-            lambda: service.change_user(actor=OPERATOR, user_id=second.id, changes=changes),
+            lambda: accounts.change_user(actor=OPERATOR, user_id=first.id, changes=changes),
+            lambda: accounts.change_user(actor=OPERATOR, user_id=second.id, changes=changes),
         ]
     )
 

@@ -33,7 +33,7 @@ from carehub.bootstrap.domains import (
     scheduling,
     webhook_service,
 )
-from carehub.bootstrap.identity import identity_service
+from carehub.bootstrap.identity import identity_use_cases
 from carehub.bootstrap.schema import (
     SchemaStatus,
     database_revision,
@@ -61,7 +61,7 @@ from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.events.service import DeadLetterService
-from carehub.identity.service import IdentityService
+from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.request_rate import RequestRate
@@ -117,7 +117,7 @@ class Carehub:
     availability: AvailabilityService
     holds: HoldService
     waitlist: WaitlistService
-    identity: IdentityService
+    identity: IdentityUseCases
     audit: AuditService
     analytics: AnalyticsService
     dead_letters: DeadLetterService
@@ -156,7 +156,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     patients = PatientService(uow, clock)
     booking = scheduling(settings, uow, clock, Notifier(mail, sms))
     files = documents(settings, uow, clock, objects)
-    identity = identity_service(
+    identity = identity_use_cases(
         settings,
         uow,
         clock,
@@ -230,7 +230,7 @@ async def ensure_bootstrap_admin(carehub: Carehub) -> None:
     """Create the admin named by CAREHUB_BOOTSTRAP_ADMIN_* unless an admin exists."""
     settings = carehub.settings
     if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
-        await carehub.identity.ensure_admin(
+        await carehub.identity.accounts.ensure_admin(
             email=settings.bootstrap_admin_email,
             password=settings.bootstrap_admin_password.get_secret_value(),
         )

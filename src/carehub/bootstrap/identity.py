@@ -12,7 +12,7 @@ from carehub.bootstrap.store import AnyUnitOfWork
 from carehub.config import Settings
 from carehub.identity.commands import SignInLimits
 from carehub.identity.ports import SelfRegistration
-from carehub.identity.service import IdentityService
+from carehub.identity.service import IdentityUseCases
 from carehub.kernel.actor import Actor
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
@@ -50,7 +50,7 @@ class SelfRegisteredPatients:
             return  # created by an earlier attempt that failed after this step
 
 
-def identity_service(
+def identity_use_cases(
     settings: Settings,
     uow: Callable[[], AnyUnitOfWork],
     clock: Clock,
@@ -60,10 +60,10 @@ def identity_service(
     limiter: RateLimiter,
     mailer: Mailer,
     patients: PatientService,
-) -> IdentityService:
+) -> IdentityUseCases:
     """Sign-in, sessions and users: tokens signed with the keys of `signing_keys`, sealed by
     `secrets`."""
-    return IdentityService(
+    return IdentityUseCases(
         uow,
         clock,
         hasher=Argon2Hasher(),

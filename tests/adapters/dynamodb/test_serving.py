@@ -72,7 +72,7 @@ async def test_carehub_serves_from_the_table_and_another_key_stops_it(upgraded: 
     carehub = await build(settings)
     try:
         await carehub.check_ready()
-        await carehub.identity.tokens.rotate()
+        await carehub.identity.sessions.tokens.rotate()
     finally:
         await carehub.close()
 

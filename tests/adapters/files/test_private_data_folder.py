@@ -35,7 +35,7 @@ async def test_every_file_and_folder_under_the_data_folder_is_private(tmp_path: 
     upgrade_database(settings)
     carehub = await build(settings)
     try:
-        await carehub.identity.tokens.rotate()
+        await carehub.identity.sessions.tokens.rotate()
         await carehub.objects.write("patients/p-1/files/f-1", b"%PDF-1.7", content_type="x")
         await mailer(settings).send(MailMessage(to="a@example.com", subject="s", text="t"))
         await sms_sender(settings).send(SmsMessage(to="+51987654321", text="t"))

@@ -1,4 +1,4 @@
-"""The identity service over the memory adapters, with cheap hashing and a recording mailer."""
+"""The identity use cases over the memory adapters, with cheap hashing and a recording mailer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.identity.commands import SignInLimits
 from carehub.identity.ports import SelfRegistration
-from carehub.identity.service import IdentityService
+from carehub.identity.service import IdentityUseCases
 from tests.support.clock import StillClock
 
 LIMITS = SignInLimits(per_account=20, per_address=100, window_seconds=900)
@@ -43,10 +43,10 @@ def patients() -> RecordedPatients:
 
 
 @pytest.fixture
-def service(
+def identity(
     store: MemoryStore, clock: StillClock, mailer: MemoryMailer, patients: RecordedPatients
-) -> IdentityService:
-    return IdentityService(
+) -> IdentityUseCases:
+    return IdentityUseCases(
         lambda: MemoryUnitOfWork(store, clock),
         clock,
         # argon2id at its cheapest: the same code path in microseconds, not 64 MiB a hash.

@@ -7,7 +7,7 @@ import pytest
 from carehub.adapters.memory.store import MemoryStore
 from carehub.identity.commands import NewUser, UserChanges
 from carehub.identity.errors import PatientLinkTaken
-from carehub.identity.service import IdentityService
+from carehub.identity.service import IdentityUseCases
 from carehub.kernel.actor import Role
 from carehub.kernel.errors import FieldError, Invalid
 from tests.support.memory_world import ADMIN, NOW, add_patient
@@ -18,40 +18,50 @@ def patient_account(email: str, patient_id: str) -> NewUser:
 
 
 async def test_an_account_cannot_link_a_record_that_does_not_exist(
-    service: IdentityService, store: MemoryStore
+    identity: IdentityUseCases, store: MemoryStore
 ) -> None:
     with pytest.raises(Invalid) as refused:
-        await service.create_user(actor=ADMIN, new=patient_account("ana@example.org", "ghost"))
+        await identity.accounts.create_user(
+            actor=ADMIN, new=patient_account("ana@example.org", "ghost")
+        )
     assert refused.value.errors == [FieldError("patientId", "no such patient")]
     assert store.users == {}
     add_patient(store, "ghost", "PE", NOW)  # the record appears later: now it links
-    user = await service.create_user(actor=ADMIN, new=patient_account("ana@example.org", "ghost"))
+    user = await identity.accounts.create_user(
+        actor=ADMIN, new=patient_account("ana@example.org", "ghost")
+    )
     assert store.users[user.id].patient_id == "ghost"
 
 
 async def test_relinking_checks_the_new_record_too(
-    service: IdentityService, store: MemoryStore
+    identity: IdentityUseCases, store: MemoryStore
 ) -> None:
     add_patient(store, "ana", "PE", NOW)
-    user = await service.create_user(actor=ADMIN, new=patient_account("ana@example.org", "ana"))
+    user = await identity.accounts.create_user(
+        actor=ADMIN, new=patient_account("ana@example.org", "ana")
+    )
     with pytest.raises(Invalid):
-        await service.change_user(
+        await identity.accounts.change_user(
             actor=ADMIN, user_id=user.id, changes=UserChanges(patient_id="ghost")
         )
     assert store.users[user.id].patient_id == "ana"
 
 
 async def test_a_record_has_at_most_one_patient_account(
-    service: IdentityService, store: MemoryStore
+    identity: IdentityUseCases, store: MemoryStore
 ) -> None:
     add_patient(store, "ana", "PE", NOW)
     add_patient(store, "luis", "PE", NOW)
-    await service.create_user(actor=ADMIN, new=patient_account("ana@example.org", "ana"))
+    await identity.accounts.create_user(actor=ADMIN, new=patient_account("ana@example.org", "ana"))
     with pytest.raises(PatientLinkTaken):
-        await service.create_user(actor=ADMIN, new=patient_account("ana2@example.org", "ana"))
-    luis = await service.create_user(actor=ADMIN, new=patient_account("luis@example.org", "luis"))
+        await identity.accounts.create_user(
+            actor=ADMIN, new=patient_account("ana2@example.org", "ana")
+        )
+    luis = await identity.accounts.create_user(
+        actor=ADMIN, new=patient_account("luis@example.org", "luis")
+    )
     with pytest.raises(PatientLinkTaken):
-        await service.change_user(
+        await identity.accounts.change_user(
             actor=ADMIN, user_id=luis.id, changes=UserChanges(patient_id="ana")
         )
     assert len(store.users) == 2

@@ -10,7 +10,7 @@ from carehub.adapters.memory.store import MemoryStore
 from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
 from carehub.adapters.ratelimit.memory import MemoryRateLimiter
 from carehub.identity.commands import NewUser, Signup
-from carehub.identity.service import IdentityService
+from carehub.identity.service import IdentityUseCases
 from carehub.kernel.actor import Role
 from tests.support.clock import StillClock
 from tests.support.memory_world import ADMIN
@@ -31,11 +31,11 @@ class CountingHasher(Argon2Hasher):
         return super().hash(secret)
 
 
-def counted_service(
+def counted_use_cases(
     store: MemoryStore, clock: StillClock, mailer: MemoryMailer
-) -> tuple[IdentityService, CountingHasher]:
+) -> tuple[IdentityUseCases, CountingHasher]:
     hasher = CountingHasher()
-    service = IdentityService(
+    identity = IdentityUseCases(
         lambda: MemoryUnitOfWork(store, clock),
         clock,
         hasher=hasher,
@@ -45,7 +45,7 @@ def counted_service(
         patients=RecordedPatients(),
         limits=LIMITS,
     )
-    return service, hasher
+    return identity, hasher
 
 
 def signup(email: str) -> Signup:
@@ -55,13 +55,13 @@ def signup(email: str) -> Signup:
 async def test_a_code_request_hashes_alike_and_mails_only_afterwards(
     store: MemoryStore, clock: StillClock, mailer: MemoryMailer
 ) -> None:
-    service, hasher = counted_service(store, clock, mailer)
+    identity, hasher = counted_use_cases(store, clock, mailer)
     new = NewUser(email="staff@example.org", role=Role.STAFF, password=PASSWORD)
-    await service.create_user(actor=ADMIN, new=new)
+    await identity.accounts.create_user(actor=ADMIN, new=new)
     costs = []
     for email in ("staff@example.org", "nobody@example.org"):
         before, mailed = hasher.hashes, len(mailer.sent)
-        follow_up = await service.request_code(email=email, client=None)
+        follow_up = await identity.codes.request_code(email=email, client=None)
         costs.append(hasher.hashes - before)
         assert len(mailer.sent) == mailed  # nothing goes out before the answer
         await follow_up()
@@ -72,11 +72,11 @@ async def test_a_code_request_hashes_alike_and_mails_only_afterwards(
 async def test_a_signup_hashes_alike_whether_the_email_is_free_or_taken(
     store: MemoryStore, clock: StillClock, mailer: MemoryMailer
 ) -> None:
-    service, hasher = counted_service(store, clock, mailer)
+    identity, hasher = counted_use_cases(store, clock, mailer)
     costs = []
     for email in ("ana@example.org", "ana@example.org"):  # free, then taken
         before = hasher.hashes
-        follow_up = await service.signup(signup=signup(email), client=None)
+        follow_up = await identity.codes.signup(signup=signup(email), client=None)
         costs.append(hasher.hashes - before)
         await follow_up()
     assert costs == [2, 2]

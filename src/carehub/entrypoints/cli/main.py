@@ -104,7 +104,7 @@ def serve(
 
 async def _has_admin(settings: Settings) -> bool:
     async with opened(settings) as carehub:
-        return await carehub.identity.has_admin()
+        return await carehub.identity.accounts.has_admin()
 
 
 @app.command()
@@ -277,7 +277,7 @@ async def _create_admin(email: str, password: str, country: str | None) -> None:
     async with opened(Settings()) as carehub:
         try:
             new = NewUser(email=email, password=password, role=Role.ADMIN, country_id=country)
-            user = await carehub.identity.create_user(actor=Actor.system("cli"), new=new)
+            user = await carehub.identity.accounts.create_user(actor=Actor.system("cli"), new=new)
         except CarehubError as exc:
             console.print(f"[red]{exc.detail}[/red]")
             raise typer.Exit(1) from exc
@@ -320,4 +320,4 @@ def keys_rotate() -> None:
 
 async def _rotate() -> str:
     async with opened(Settings()) as carehub:
-        return await carehub.identity.tokens.rotate()
+        return await carehub.identity.sessions.tokens.rotate()

@@ -10,7 +10,9 @@ from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.events.service import DeadLetterService
-from carehub.identity.service import IdentityService
+from carehub.identity.accounts import AccountService
+from carehub.identity.one_time_codes import CodeService
+from carehub.identity.sessions import SessionService
 from carehub.kernel.actor import Authenticator
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
@@ -34,8 +36,10 @@ def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
     use_cases.provide(AvailabilityService, carehub.availability)
     use_cases.provide(HoldService, carehub.holds)
     use_cases.provide(WaitlistService, carehub.waitlist)
-    use_cases.provide(IdentityService, carehub.identity)
-    authenticator: Authenticator = carehub.identity
+    use_cases.provide(AccountService, carehub.identity.accounts)
+    use_cases.provide(SessionService, carehub.identity.sessions)
+    use_cases.provide(CodeService, carehub.identity.codes)
+    authenticator: Authenticator = carehub.identity.sessions
     use_cases.provide(Authenticator, authenticator)
     use_cases.provide(AuditService, carehub.audit)
     use_cases.provide(AnalyticsService, carehub.analytics)

@@ -1,0 +1,38 @@
+"""How many sign-in attempts an account and a client address may make in a window."""
+
+from __future__ import annotations
+
+import hashlib
+
+from carehub.identity.commands import SignInLimits
+from carehub.identity.errors import Throttled
+from carehub.kernel.rate_limit import RateLimiter
+
+
+class SignInThrottle:
+    """Counts each attempt of an action (`login`, `otp`, `otp-verify`, `signup`) against
+    its account and its client address; a spent budget is refused with `Throttled`."""
+
+    def __init__(self, limiter: RateLimiter, limits: SignInLimits) -> None:
+        self._limiter = limiter
+        self._limits = limits
+
+    async def count(self, action: str, email: str, client: str | None) -> None:
+        """Count one attempt; raises `Throttled` once the account's or address's budget is spent."""
+        window = self._limits.window_seconds
+        keys = [(_key(action, "account", email), self._limits.per_account)]
+        if client:
+            keys.append((f"{action}:address:{client}", self._limits.per_address))
+        for key, limit in keys:
+            wait = await self._limiter.hit(key, limit=limit, window_seconds=window)
+            if wait is not None:
+                raise Throttled(wait)
+
+    async def reset(self, action: str, email: str) -> None:
+        """Forget the account's attempts (a sign-in that succeeded)."""
+        await self._limiter.reset(_key(action, "account", email))
+
+
+def _key(action: str, scope: str, email: str) -> str:
+    # A digest, not the address: limiter keys carry no contact data.
+    return f"{action}:{scope}:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
