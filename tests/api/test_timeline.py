@@ -189,6 +189,8 @@ def test_the_clinical_record_reaches_the_timeline(
         headers={"If-Match": note.headers["ETag"]},
     )
     assert amended.status_code == 200, amended.text
+    # A file attached to the note is part of the note's story.
+    uploaded(api, patient, PDF, mime_type="application/pdf", kind="note", itemId=note.json()["id"])
     prescribed = {**METFORMIN, "prescriberId": story["doctor"]}
     medication = api.post(f"{base}/medications", json=prescribed)
     assert medication.status_code == 201, medication.text
@@ -214,7 +216,7 @@ def test_the_clinical_record_reaches_the_timeline(
     checked = api.post(f"{base}/checklists/{checklist.json()['id']}/items/{required[0]}/check")
     assert checked.status_code == 200, checked.text
 
-    eventually(lambda: len(entries(api, patient)) == len(SUMMARIES) + 8)
+    eventually(lambda: len(entries(api, patient)) == len(SUMMARIES) + 9)
     found = entries(api, patient)
     assert [e["summary"] for e in found] == [
         f"Checklist item checked ({len(required) - 1} required left)",
@@ -223,15 +225,17 @@ def test_the_clinical_record_reaches_the_timeline(
         "Task created",
         "Medication stopped",
         "Medication started",
+        "File attached to the note",
         "Note amended",
         "Note written",
         *SUMMARIES,
     ]
-    clinical = found[:8]
+    clinical = found[:9]
     assert [e["type"] for e in clinical] == ["checklist"] * 2 + ["task"] * 2 + [
         "medication"
-    ] * 2 + ["note"] * 2
-    assert [e["version"] for e in clinical] == [2, 1, 2, 1, 2, 1, 2, 1]
+    ] * 2 + ["note"] * 3
+    assert [e["version"] for e in clinical] == [2, 1, 2, 1, 2, 1, None, 2, 1]
+    assert clinical[6]["itemId"] == note.json()["id"]
     for entry in clinical:  # each links to its item's own route, which answers
         assert entry["link"] == f"{base}/{entry['type']}s/{entry['itemId']}"
         assert api.get(entry["link"]).status_code == 200, entry["link"]

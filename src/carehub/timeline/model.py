@@ -3,7 +3,8 @@ the event alone.
 
 An entry holds ids, codes, a time and a short display summary, built from the event's
 type and the codes of its payload only (`summaries.py`). The full item is read from its
-own route (`item_path`).
+own route (`item_path`). A file attached to a note, a medication or a task is part of
+that item's story: its events are entries of the item, linking to it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from carehub.timeline.summaries import (
     CARE_ACTIONS,
     Summary,
     appointment,
+    attachment,
     care_change,
     checklist,
     code_of,
@@ -186,6 +188,19 @@ def project(message: EventMessage) -> TimelineEntry | None:
     item_id = patient_id if fact.item_field is None else text_of(payload, fact.item_field)
     if item_id is None:
         return None
+    attached = _attached_to(message, fact)
+    if attached is not None:
+        entry_type, item_id = attached
+        return TimelineEntry(
+            patient_id=patient_id,
+            event_id=message.event_id,
+            occurred_at=message.occurred_at,
+            entry_type=entry_type,
+            action=f"file_{fact.action}",
+            item_id=item_id,
+            actor_id=message.actor_id,
+            summary=attachment(payload, str(fact.action)),
+        )
     return TimelineEntry(
         patient_id=patient_id,
         event_id=message.event_id,
@@ -198,6 +213,23 @@ def project(message: EventMessage) -> TimelineEntry | None:
         status=status_of(payload),
         version=number_of(payload, "version"),
     )
+
+
+# The items a file may be attached to (documents' `kind`), by the entry type they make.
+_ATTACHABLE = {"note": EntryType.NOTE, "med": EntryType.MEDICATION, "task": EntryType.TASK}
+_FILE_ACTIONS = frozenset({"uploaded", "detached", "deleted"})
+
+
+def _attached_to(message: EventMessage, fact: _Fact) -> tuple[EntryType, str] | None:
+    """A file attached to a note, medication or task joins that item's story: the entry
+    type and id of the item a file event names (`kind` and `itemId`), else None."""
+    if fact.entry_type is not EntryType.DOCUMENT or fact.action not in _FILE_ACTIONS:
+        return None
+    entry_type = _ATTACHABLE.get(code_of(message.payload, "kind"))
+    item_id = text_of(message.payload, "itemId")
+    if entry_type is None or item_id is None:
+        return None
+    return entry_type, item_id
 
 
 def _action_of(message: EventMessage) -> str:

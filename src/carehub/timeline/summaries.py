@@ -41,6 +41,12 @@ _CATEGORIES = {
 }
 # What a file of each attachable kind is attached to (documents' `kind`).
 _ATTACHED_TO = {"note": "a note", "med": "a medication", "task": "a task"}
+_ATTACHMENT_DONE = {
+    "uploaded": "File attached to the {}",
+    "detached": "File detached from the {}",
+    "deleted": "File of the {} deleted",
+}
+_ITEM_NAMES = {"note": "note", "med": "medication", "task": "task"}
 _TASK_STATUSES = {"in_progress": "Task started", "done": "Task done", "cancelled": "Task cancelled"}
 
 
@@ -71,6 +77,12 @@ CARE_ACTIONS = {
     "assigned": ("care_assigned", "Doctor added to the care team"),
     "released": ("care_released", "Doctor released from the care team"),
 }
+
+
+def attachment(payload: Mapping[str, Any], done: str) -> str:
+    """`File attached to the note`, `File detached from the task`, ...: a file event told
+    in the timeline of the item it is attached to (`kind` one of note, med, task)."""
+    return _ATTACHMENT_DONE[done].format(_ITEM_NAMES[code_of(payload, "kind")])
 
 
 def care_change(payload: Mapping[str, Any]) -> str:

@@ -45,7 +45,10 @@ def appointment(action: str, status: str) -> AppointmentStatusChanged:
 
 
 def file_event(
-    kind: type[documents.FileEvent], category: str = "lab", file_kind: str = "doc"
+    kind: type[documents.FileEvent],
+    category: str = "lab",
+    file_kind: str = "doc",
+    item_id: str | None = None,
 ) -> documents.FileEvent:
     return kind(
         **common("f-1"),  # type: ignore[arg-type]
@@ -55,6 +58,7 @@ def file_event(
         kind=file_kind,
         category=category,
         mime_type="application/pdf",
+        item_id=item_id,
     )
 
 
@@ -133,6 +137,13 @@ CASES = [
          "Pre-op document detached", version=2),
     Case(file_event(documents.FileDeleted, "discharge", "note"), EntryType.DOCUMENT, "deleted",
          "f-1", "File attached to a note deleted", version=2),
+    # A file attached to an item is an entry of that item, linking to it.
+    Case(file_event(documents.DocumentUploaded, file_kind="med", item_id="it-1"),
+         EntryType.MEDICATION, "file_uploaded", "it-1", "File attached to the medication"),
+    Case(file_event(documents.FileDetached, file_kind="note", item_id="it-1"), EntryType.NOTE,
+         "file_detached", "it-1", "File detached from the note"),
+    Case(file_event(documents.FileDeleted, file_kind="task", item_id="it-1"), EntryType.TASK,
+         "file_deleted", "it-1", "File of the task deleted"),
     Case(stamp(documents.DocumentStamped), EntryType.DOCUMENT, "stamped", "f-1",
          "Radiology document verified"),
     Case(stamp(documents.StampRemoved), EntryType.DOCUMENT, "stamp_removed", "f-1",
