@@ -32,6 +32,7 @@ async def test_every_field_comes_back(new_uow: NewDocumentsUnit) -> None:
         slot=2,
         version=3,
         kind=Kind.NOTE,
+        item_id="01890000-0000-7000-8000-00000000abcd",
         filename="Rodilla izquierda (frente).heic",
         mime_type="image/heic",
         extension="heic",
@@ -177,6 +178,7 @@ async def every_ready(
     *,
     kind: Kind | None = None,
     category: Category | None = None,
+    item_id: str | None = None,
     limit: int,
 ) -> list[list[str]]:
     """The ids of each page of `ready`, following the cursors."""
@@ -185,7 +187,7 @@ async def every_ready(
     async with new_uow() as uow:
         while True:
             page = await uow.files.ready(
-                "p-1", kind=kind, category=category, cursor=cursor, limit=limit
+                "p-1", kind=kind, category=category, item_id=item_id, cursor=cursor, limit=limit
             )
             pages.append([f.id for f in page.items])
             cursor = page.next_cursor
@@ -200,29 +202,44 @@ async def test_ready_files_are_listed_in_order_with_filters_and_cursors(
         new_uow,
         a_file(7, kind=Kind.DOC, category=Category.RADIOLOGY),
         a_file(1, kind=Kind.DOC, category=Category.LAB),
-        a_file(3, kind=Kind.NOTE, category=Category.LAB, attached=False),
+        a_file(3, kind=Kind.NOTE, item_id="note-1", category=Category.LAB, attached=False),
         a_file(5, kind=Kind.DOC, category=Category.LAB),
         a_file(2, status=FileStatus.PENDING),
         a_file(4, status=FileStatus.REJECTED),
         a_file(6, status=FileStatus.DELETED),
         a_file(8, status=FileStatus.ABANDONED),
         a_file(9, patient="p-2"),
+        a_file(10, kind=Kind.NOTE, item_id="note-2", category=Category.RADIOLOGY),
+        a_file(11, kind=Kind.NOTE, item_id="note-1", category=Category.RADIOLOGY),
+        a_file(12, kind=Kind.NOTE, item_id="note-1", status=FileStatus.PENDING),
+        a_file(13, kind=Kind.NOTE, item_id="note-1", patient="p-2"),
     )
-    ids = [file_id(n) for n in (1, 3, 5, 7)]
+    ids = [file_id(n) for n in (1, 3, 5, 7, 10, 11)]
     assert await every_ready(new_uow, limit=50) == [ids]
-    assert await every_ready(new_uow, limit=2) == [ids[:2], ids[2:]]
-    assert await every_ready(new_uow, limit=3) == [ids[:3], ids[3:]]
+    assert await every_ready(new_uow, limit=2) == [ids[:2], ids[2:4], ids[4:]]
+    assert await every_ready(new_uow, limit=4) == [ids[:4], ids[4:]]
     assert await every_ready(new_uow, kind=Kind.DOC, limit=1) == [[ids[0]], [ids[2]], [ids[3]]]
     assert await every_ready(new_uow, category=Category.LAB, limit=50) == [ids[:3]]
     lab_docs = await every_ready(new_uow, kind=Kind.DOC, category=Category.LAB, limit=1)
     assert lab_docs == [[ids[0]], [ids[2]]]
     assert await every_ready(new_uow, kind=Kind.MED, limit=5) == [[]]
+    note_1 = [file_id(3), file_id(11)]
+    assert await every_ready(new_uow, item_id="note-1", limit=50) == [note_1]
+    assert await every_ready(new_uow, item_id="note-1", limit=1) == [[note_1[0]], [note_1[1]]]
+    by_kind = await every_ready(new_uow, kind=Kind.NOTE, item_id="note-1", limit=50)
+    assert by_kind == [note_1]
+    radiology = await every_ready(new_uow, category=Category.RADIOLOGY, item_id="note-1", limit=5)
+    assert radiology == [[file_id(11)]]
+    assert await every_ready(new_uow, kind=Kind.DOC, item_id="note-1", limit=5) == [[]]
+    assert await every_ready(new_uow, item_id="note-9", limit=5) == [[]]
     async with new_uow() as uow:
         attached = await uow.files.attached("p-1")
-        assert [f.id for f in attached] == [file_id(n) for n in (1, 5, 7)]
+        assert [f.id for f in attached] == [file_id(n) for n in (1, 5, 7, 10, 11)]
         assert await uow.files.attached("p-9") == []
         with pytest.raises(Invalid):
-            await uow.files.ready("p-1", kind=None, category=None, cursor="nope", limit=5)
+            await uow.files.ready(
+                "p-1", kind=None, category=None, item_id=None, cursor="nope", limit=5
+            )
 
 
 async def test_expired_pending_uploads_come_oldest_first(new_uow: NewDocumentsUnit) -> None:

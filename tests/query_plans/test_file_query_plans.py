@@ -65,7 +65,14 @@ async def load(url: str, folder: Path) -> None:
 QUERIES: dict[str, tuple[Statement, dict[str, Any], tuple[str, ...]]] = {
     "ready": (
         files._READY_PAGE,
-        {"patient_id": PATIENT, "after": "", "kind": None, "category": None, "limit": 51},
+        {
+            "patient_id": PATIENT,
+            "after": "",
+            "kind": None,
+            "category": None,
+            "item_id": None,
+            "limit": 51,
+        },
         ("ix_patient_files_patient_id_status_id",),
     ),
     "ready, filtered, next page": (
@@ -75,9 +82,22 @@ QUERIES: dict[str, tuple[Statement, dict[str, Any], tuple[str, ...]]] = {
             "after": FILE_IDS[0],
             "kind": Kind.DOC.value,
             "category": Category.LAB.value,
+            "item_id": None,
             "limit": 51,
         },
         ("ix_patient_files_patient_id_status_id",),
+    ),
+    "ready, of one item": (
+        files._READY_PAGE,
+        {
+            "patient_id": PATIENT,
+            "after": "",
+            "kind": Kind.NOTE.value,
+            "category": None,
+            "item_id": "note-7",
+            "limit": 51,
+        },
+        ("ix_patient_files_patient_id_status_id", "ix_patient_files_item_id"),
     ),
     "attached": (
         files._ATTACHED,

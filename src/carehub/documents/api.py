@@ -95,6 +95,10 @@ async def list_files(
     scope: Scope = Scope.OPTIMIZED,
     kind: Kind | None = None,
     doc_type: Annotated[Category | None, Query(alias="docType")] = None,
+    item_id: Annotated[
+        str | None,
+        Query(alias="itemId", min_length=1, max_length=64, description="Files attached to it"),
+    ] = None,
     presign: Annotated[bool, Query(description="1: add a download URL to each")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -106,6 +110,7 @@ async def list_files(
         scope=scope,
         kind=kind,
         category=doc_type,
+        item_id=item_id,
         links=presign,
         cursor=cursor,
         limit=limit,
@@ -137,10 +142,19 @@ async def download_file(
     return RedirectResponse(public_link(request, url), status_code=307)
 
 
-@router.get("/documents", response_model=DocumentsRead)
-async def documents(actor: CurrentActor, documents: Documents, patient_id: str) -> Response:
-    """The seven document categories, each with `hasFiles` and its attached files."""
-    groups = await documents.documents(actor=actor, patient_id=patient_id)
+@router.get("/documents", response_model=DocumentsRead, responses=error_responses(422))
+async def documents(
+    actor: CurrentActor,
+    documents: Documents,
+    patient_id: str,
+    kind: Annotated[
+        Kind,
+        Query(description="doc: the document record; note, med, task: files attached to those"),
+    ] = Kind.DOC,
+) -> Response:
+    """The seven document categories, each with `hasFiles` and its attached files of
+    `kind`."""
+    groups = await documents.documents(actor=actor, patient_id=patient_id, kind=kind)
     return json_response(
         {"patientId": patient_id, "categories": [category_json(g) for g in groups]}
     )

@@ -17,6 +17,15 @@ class FileNotFound(NotFound):
         super().__init__(f"File {what} does not exist", errors=errors)
 
 
+class ItemNotAttachable(Invalid):
+    """The upload's `itemId` is missing where its kind needs one, sent where it needs none,
+    or names no item of that kind of this patient (a missing item and another patient's
+    look the same)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"itemId refused: {reason}", errors=[FieldError("itemId", reason)])
+
+
 class PreopLimitReached(Conflict):
     def __init__(self, limit: int) -> None:
         super().__init__(

@@ -25,6 +25,8 @@ class FilePayload(TypedDict):
     documentId: str
     version: int
     kind: str
+    # The note, medication or task a file of that kind is attached to (None for a doc).
+    itemId: str | None
     category: str
     mimeType: str
 
@@ -39,6 +41,7 @@ class FileEvent(DomainEvent):
     kind: str
     category: str
     mime_type: str
+    item_id: str | None = None
 
     @classmethod
     def of(cls, file: PatientFile, actor: Actor, at: datetime) -> Self:
@@ -52,6 +55,7 @@ class FileEvent(DomainEvent):
             kind=file.kind.value,
             category=file.category.value,
             mime_type=file.mime_type,
+            item_id=file.item_id,
         )
 
     def payload(self) -> FilePayload:
@@ -61,6 +65,7 @@ class FileEvent(DomainEvent):
             "documentId": self.document_id,
             "version": self.version,
             "kind": self.kind,
+            "itemId": self.item_id,
             "category": self.category,
             "mimeType": self.mime_type,
         }

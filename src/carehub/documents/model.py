@@ -1,8 +1,9 @@
 """Patient files and documents: categories, object keys, versions, stamps (pure Python).
 
 A file is one uploaded object and the variants derived from it. It belongs to a patient,
-a kind (what part of the record it hangs off: a document, a note, a medication, a task)
-and a category (seed 004's seven document types). Its object keys never carry health data:
+a kind (what part of the record it hangs off: a document, a note, a medication, a task;
+for the last three, the id of that item too) and a category (seed 004's seven document
+types). Its object keys never carry health data:
 
     patients/{storageKey}/{scope}/{kind}s/{category}/{fileId}-{variant}.{ext}
 
@@ -63,6 +64,12 @@ class Kind(StrEnum):
     NOTE = "note"
     MED = "med"
     TASK = "task"
+
+    @property
+    def takes_item(self) -> bool:
+        """Whether a file of this kind attaches to an item of the clinical record (its
+        `item_id`): every kind but doc."""
+        return self is not Kind.DOC
 
 
 class Scope(StrEnum):
@@ -214,6 +221,8 @@ class PatientFile:
     created_at: datetime
     created_by: str
     upload_expires_at: datetime
+    # The note, medication or task a file of that kind is attached to (None for a doc).
+    item_id: str | None = None
     replace_oldest: bool = False
     replaces: str | None = None
     attached: bool = True
@@ -236,7 +245,9 @@ class PatientFile:
 
     @property
     def counts_as_preop_image(self) -> bool:
-        return self.category is Category.PREOP and self.is_image
+        """A preop image of the document record. The cap of three is the record's: an
+        image attached to a note, medication or task never takes one of its slots."""
+        return self.kind is Kind.DOC and self.category is Category.PREOP and self.is_image
 
     @property
     def current(self) -> bool:

@@ -153,10 +153,12 @@ class FileRepository(Protocol):
         *,
         kind: Kind | None,
         category: Category | None,
+        item_id: str | None,
         cursor: str | None,
         limit: int,
     ) -> Page[PatientFile]:
-        """The patient's ready files (attached or not), oldest first."""
+        """The patient's ready files (attached or not), oldest first; only those of
+        `kind`, `category` and `item_id` where given."""
         ...
 
     async def attached(self, patient_id: str) -> list[PatientFile]:
@@ -192,6 +194,17 @@ class StampRepository(Protocol):
         ...
 
 
+class AttachableItems(Protocol):
+    """The clinical record as uploads read it (the clinical domain writes it): the item a
+    file of kind note, med or task attaches to. The same reader as the clinical ports'
+    `AttachableItems`; documents keeps its own, as scheduling keeps its directories, since
+    domains do not import each other."""
+
+    async def patient_of(self, kind: str, item_id: str) -> str | None:
+        """The patient whose item of `kind` (note, med, task) has that id; None when none."""
+        ...
+
+
 class VersionTaken(Exception):
     """Another upload took this version of the document first."""
 
@@ -209,3 +222,8 @@ class DocumentsUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def patient_directory(self) -> PatientDirectory: ...
+
+    @property
+    def attachable_items(self) -> AttachableItems:
+        """The notes, medications and tasks a file of their kind may attach to."""
+        ...

@@ -23,15 +23,24 @@ from carehub.web.schemas import WireModel
 from carehub.web.text import MANY_LINES, NAME, ONE_LINE
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=512), ONE_LINE]
+ItemId = Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
 CATEGORY_NAMES = ", ".join([c.value for c in Category] + list(CATEGORY_ALIASES))
 
 
 class PresignUploadRequest(WireModel):
-    """Seed 004's presign body; `replaceOldest` and `replaces` are carehub's additions."""
+    """Seed 004's presign body; `replaceOldest`, `replaces` and `itemId` are carehub's
+    additions."""
 
     filename: Annotated[str, StringConstraints(min_length=1, max_length=1024), NAME]
     mime_type: Annotated[str, StringConstraints(min_length=3, max_length=100), ONE_LINE]
-    kind: Kind = Kind.DOC
+    kind: Kind = Field(
+        Kind.DOC, description="doc (the document record), or the kind of item it attaches to"
+    )
+    item_id: ItemId | None = Field(
+        None,
+        description="The note, medication or task the file attaches to: required for kinds "
+        "note, med and task (an item of that kind of this patient), refused for doc",
+    )
     doc_type: Category = Field(description="One of the seven document categories")
     replace_oldest: StrictBool = Field(
         False, description="With three preop images already, replace the oldest"
@@ -53,6 +62,7 @@ class PresignUploadRequest(WireModel):
             category=self.doc_type,
             replace_oldest=self.replace_oldest,
             replaces=self.replaces,
+            item_id=self.item_id,
         )
 
 
@@ -131,6 +141,7 @@ class FileRead(WireModel):
     version: int
     current: bool
     kind: Kind
+    item_id: str | None = Field(description="The note, medication or task it attaches to")
     doc_type: Category
     filename: str
     mime_type: str
@@ -222,6 +233,7 @@ def file_json(
         "version": file.version,
         "current": file.current,
         "kind": file.kind.value,
+        "itemId": file.item_id,
         "docType": file.category.value,
         "filename": file.filename,
         "mimeType": file.mime_type,

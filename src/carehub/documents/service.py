@@ -84,17 +84,24 @@ class DocumentService:
         scope: Scope = Scope.OPTIMIZED,
         kind: Kind | None = None,
         category: Category | None = None,
+        item_id: str | None = None,
         links: bool = False,
         cursor: str | None = None,
         limit: int = 50,
     ) -> FileListing:
-        """The patient's files in the record or detached from it, oldest first; with
-        `links`, a download URL for each (every one audited)."""
+        """The patient's files in the record or detached from it, oldest first (only those
+        of `kind`, `category` and `item_id` where given); with `links`, a download URL for
+        each (every one audited)."""
         check_limit(limit)
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, "file.list")
             page = await uow.files.ready(
-                patient_id, kind=kind, category=category, cursor=cursor, limit=limit
+                patient_id,
+                kind=kind,
+                category=category,
+                item_id=item_id,
+                cursor=cursor,
+                limit=limit,
             )
             urls: dict[str, str] = {}
             if links:
@@ -105,11 +112,16 @@ class DocumentService:
             await uow.commit()
         return FileListing(page, scope, urls)
 
-    async def documents(self, *, actor: Actor, patient_id: str) -> list[CategoryFiles]:
-        """The seven categories in order, each with its attached files (every version)."""
+    async def documents(
+        self, *, actor: Actor, patient_id: str, kind: Kind = Kind.DOC
+    ) -> list[CategoryFiles]:
+        """The seven categories in order, each with its attached files of `kind` (every
+        version). The document record is kind doc; files attached to notes, medications
+        and tasks are shown by their own kind, so they neither fill the record's
+        categories nor count among its preop images."""
         async with self._uow() as uow:
             await self._gate.visible(uow, actor, patient_id, "document.list")
-            attached = await uow.files.attached(patient_id)
+            attached = [f for f in await uow.files.attached(patient_id) if f.kind is kind]
             stampable = [f.id for f in attached if f.category in STAMPABLE]
             stamps = await uow.stamps.history(stampable) if stampable else {}
             uow.audit(self._gate.record(actor, "document.list", patient_id, None))

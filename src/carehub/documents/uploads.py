@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from carehub.documents import content
 from carehub.documents.access import Gate, check_active
+from carehub.documents.attachments import check_item
 from carehub.documents.errors import (
     FileNotFound,
     InvalidKey,
@@ -73,6 +74,8 @@ class UploadRequest:
     category: Category
     replace_oldest: bool = False
     replaces: str | None = None
+    # The note, medication or task a file of that kind attaches to (None for a doc).
+    item_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,11 @@ class UploadService:
             patient = await self._gate.visible(uow, actor, patient_id, action)
             async with self._gate.checking(uow, actor, action, patient_id=patient_id):
                 check_active(patient)
+                await check_item(uow, patient_id, request.kind, request.item_id)
                 document_id, version = await self._next_version(uow, patient_id, request)
                 if (
                     file_type.image
+                    and request.kind is Kind.DOC
                     and request.category is Category.PREOP
                     and not (request.replace_oldest or request.replaces)
                     and len(await uow.files.preop_holders(patient_id)) >= PREOP_IMAGE_LIMIT
@@ -147,6 +152,7 @@ class UploadService:
                 version=version,
                 kind=request.kind,
                 category=request.category,
+                item_id=request.item_id,
                 filename=filename,
                 mime_type=request.mime_type,
                 extension=file_type.extension,
@@ -295,10 +301,14 @@ class UploadService:
             raise FileNotFound(request.replaces)
         if earlier.status is not FileStatus.READY:
             raise Conflict("Only a file in the record can get a new version")
-        if (earlier.kind, earlier.category) != (request.kind, request.category):
+        if (earlier.kind, earlier.category, earlier.item_id) != (
+            request.kind,
+            request.category,
+            request.item_id,
+        ):
             raise Invalid(
-                "A new version keeps its document's kind and docType",
-                errors=[FieldError("replaces", "names a file of another kind or docType")],
+                "A new version keeps its document's kind, docType and item",
+                errors=[FieldError("replaces", "names a file of another kind, docType or itemId")],
             )
         versions = await uow.files.versions(earlier.document_id)
         return earlier.document_id, max(v.version for v in versions) + 1

@@ -68,7 +68,10 @@ def file_item(file: PatientFile) -> Item:
 
 
 def patient_file(item: Item) -> PatientFile:
-    return file_from_row(record_data(item))
+    data = record_data(item)
+    # Items written before files named the clinical item they attach to have no item_id.
+    data.setdefault("item_id", None)
+    return file_from_row(data)
 
 
 def guard_item(key: Key, **fields: Any) -> Item:

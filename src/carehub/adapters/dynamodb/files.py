@@ -127,6 +127,7 @@ class DynamoFileRepository:
         *,
         kind: Kind | None,
         category: Category | None,
+        item_id: str | None,
         cursor: str | None,
         limit: int,
     ) -> Page[PatientFile]:
@@ -142,7 +143,9 @@ class DynamoFileRepository:
             found += [
                 f
                 for f in map(patient_file, chunk)
-                if kind in (None, f.kind) and category in (None, f.category)
+                if kind in (None, f.kind)
+                and category in (None, f.category)
+                and item_id in (None, f.item_id)
             ]
             if len(chunk) <= limit:
                 break

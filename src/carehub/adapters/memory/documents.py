@@ -62,6 +62,7 @@ class MemoryFiles:
         *,
         kind: Kind | None,
         category: Category | None,
+        item_id: str | None,
         cursor: str | None,
         limit: int,
     ) -> Page[PatientFile]:
@@ -69,7 +70,10 @@ class MemoryFiles:
         found = [
             f
             for f in self._ready(patient_id)
-            if f.id > after and kind in (None, f.kind) and category in (None, f.category)
+            if f.id > after
+            and kind in (None, f.kind)
+            and category in (None, f.category)
+            and item_id in (None, f.item_id)
         ]
         return page_of(found, limit, lambda f: {"id": f.id})
 

@@ -55,6 +55,7 @@ _PATIENT = _f.patient_id == sa.bindparam("patient_id")
 _READY = _f.status == FileStatus.READY.value
 _KIND = sa.bindparam("kind", type_=_f.kind.type)
 _CATEGORY = sa.bindparam("category", type_=_f.category.type)
+_ITEM = sa.bindparam("item_id", type_=_f.item_id.type)
 _LIMIT = sa.bindparam("limit", type_=sa.Integer)
 # The patient's ready files from ix_patient_files_patient_id_status_id, in id order; an
 # absent filter is a NULL parameter, and a given one is checked on the rows as they come.
@@ -66,6 +67,7 @@ _READY_PAGE = Statement(
         _f.id > sa.bindparam("after"),
         sa.or_(_KIND.is_(None), _f.kind == _KIND),
         sa.or_(_CATEGORY.is_(None), _f.category == _CATEGORY),
+        sa.or_(_ITEM.is_(None), _f.item_id == _ITEM),
     )
     .order_by(_f.id)
     .limit(_LIMIT)
@@ -152,6 +154,7 @@ class SqlFileRepository:
         *,
         kind: Kind | None,
         category: Category | None,
+        item_id: str | None,
         cursor: str | None,
         limit: int,
     ) -> Page[PatientFile]:
@@ -161,6 +164,7 @@ class SqlFileRepository:
             "after": after,
             "kind": None if kind is None else kind.value,
             "category": None if category is None else category.value,
+            "item_id": item_id,
             "limit": limit + 1,
         }
         rows = await self._session.fetch_all(_READY_PAGE, params)
@@ -237,6 +241,7 @@ def file_row(f: PatientFile) -> dict[str, Any]:
         "preop_slot": f.preop_slot,
         "superseded_by": f.superseded_by,
         "revision": f.revision,
+        "item_id": f.item_id,
     }
 
 
@@ -269,4 +274,5 @@ def file_from_row(row: Row) -> PatientFile:
         preop_slot=row["preop_slot"],
         superseded_by=row["superseded_by"],
         revision=row["revision"],
+        item_id=row["item_id"],
     )

@@ -65,9 +65,9 @@ patient_files = sa.Table(
         sqlite_where=_HOLDS_A_SLOT,
         postgresql_where=_HOLDS_A_SLOT,
     ),
-    # `ready` and `attached`, in id (time) order. Kind, category and attached are checked
-    # on the patient's ready rows as they are read: a patient has tens of files, not
-    # thousands, so a filter column in the index would not pay for itself.
+    # `ready` and `attached`, in id (time) order. Kind, category, item and attached are
+    # checked on the patient's ready rows as they are read: a patient has tens of files,
+    # not thousands, so a filter column in the index would not pay for itself.
     sa.Index("ix_patient_files_patient_id_status_id", "patient_id", "status", "id"),
     # An item's attachments.
     sa.Index("ix_patient_files_item_id", "item_id"),
