@@ -62,6 +62,8 @@ class Change(Generic[T]):
 
     verb: str  # the audit action's suffix: amend, stop, check, ...
     action: str  # the revision's action: amended, stopped, checked, ...
+    # The item after the change; the very same object when it changes nothing (then
+    # nothing is stored and no event recorded, but the access is still audited).
     apply: Callable[[ClinicalUnitOfWork, T, datetime], Awaitable[T]]
     events: Events[T]
     reason: str | None = None  # when given, required: present, not blank, bounded
