@@ -4,18 +4,12 @@ another patient is answered exactly as a missing one)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
-from carehub.clinical.medications import Medication
-from carehub.clinical.model import Revision
-from carehub.clinical.notes import Note, NoteContent
-from carehub.clinical.tasks import Task
 from tests.api.conftest import ApiServer
 from tests.api.documents_world import PDF, documents, files, presign, uploaded
 from tests.api.scheduling_world import add_patient
@@ -26,22 +20,19 @@ PDF_TYPE = "application/pdf"
 
 
 def record_items(server: ApiServer, patient_id: str) -> dict[str, str]:
-    """A note, a medication and a task of the patient, written straight to the server's
-    store; their ids by the file kind that attaches to each."""
-    ids = {kind: str(uuid.uuid4()) for kind in ("note", "med", "task")}
-    at = server.clock.now()
-    note = Note(ids["note"], patient_id, "user-dr", NoteContent(text="Knee swelling"), at)
-    medication = Medication(ids["med"], patient_id, "Ibuprofen", "dr-1", date(2031, 3, 10), at)
-    task = Task(ids["task"], patient_id, "Change the dressing", "user-dr", at)
-
-    async def write() -> None:
-        async with server.store() as store, store.units_of_work() as uow:
-            await uow.notes.add(Revision(at, "user-dr", "written", note))
-            await uow.medications.add(Revision(at, "user-dr", "started", medication))
-            await uow.tasks.add(Revision(at, "user-dr", "created", task))
-            await uow.commit()
-
-    asyncio.run(write())
+    """A note, a medication and a task of the patient, made through their routes; their
+    ids by the file kind that attaches to each."""
+    made = {
+        "note": ("notes", {"text": "Knee swelling"}),
+        "med": ("medications", {"name": "Ibuprofen", "prescriberId": "dr-1"}),
+        "task": ("tasks", {"title": "Change the dressing"}),
+    }
+    ids = {}
+    with server.client() as admin:
+        for kind, (route, body) in made.items():
+            response = admin.post(f"/patients/{patient_id}/{route}", json=body)
+            assert response.status_code == 201, response.text
+            ids[kind] = response.json()["id"]
     return ids
 
 

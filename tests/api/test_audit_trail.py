@@ -65,6 +65,20 @@ class Step:
     patients: tuple[str, ...] = ()  # record keys the entry names ("new": the one created)
     body: dict[str, Any] | None = None
     if_match: bool = False  # send the ETag an admin reads just before
+    keeps: str | None = None  # the id of what it creates, for later paths: {note}, {task}...
+
+
+NOTE = {"text": "Seen today."}
+REASON = {"reason": "Audit check"}
+P1 = "/patients/{P1}"
+ITEM = "discharge.summary"
+# What created things are called in the steps' paths, and in the OpenAPI path templates.
+CREATED = {
+    "note": "note_id",
+    "med": "medication_id",
+    "task": "task_id",
+    "checklist": "checklist_id",
+}
 
 
 CARE = {"practitionerId": "pr-audit"}
@@ -212,6 +226,165 @@ STEPS = [
     Step("doctor_b", "GET", "/patients/{missing}/timeline", 404, "timeline.read", "not_found"),
     Step("staff_pe", "GET", "/audit", 403, "audit.search", "denied"),
     Step("admin", "GET", "/audit?action=patient.read", 200, "audit.search", "allowed"),
+    # The clinical record: every kind of item, read and written, allowed and refused.
+    Step(
+        "doctor_a",
+        "POST",
+        f"{P1}/notes",
+        201,
+        "note.create",
+        "allowed",
+        ("P1",),
+        NOTE,
+        keeps="note",
+    ),
+    Step("patient_p1", "GET", f"{P1}/notes", 200, "note.list", "allowed", ("P1",)),
+    Step("staff_cl", "GET", f"{P1}/notes/{{note}}", 404, "note.read", "denied", ("P1",)),
+    Step(
+        "admin",
+        "POST",
+        f"{P1}/notes/{{note}}/amendments",
+        200,
+        "note.amend",
+        "allowed",
+        ("P1",),
+        {"text": "Seen today, twice.", **REASON},
+        if_match=True,
+    ),
+    Step(
+        "doctor_a", "GET", f"{P1}/notes/{{note}}/history", 200, "note.history", "allowed", ("P1",)
+    ),
+    Step(
+        "doctor_a",
+        "POST",
+        f"{P1}/notes/{{note}}/entered-in-error",
+        412,  # the ETag read from the amendments' path is the default "v1": stale
+        "note.entered_in_error",
+        "failed",
+        ("P1",),
+        REASON,
+        if_match=True,
+    ),
+    Step(
+        "doctor_a",
+        "POST",
+        f"{P1}/medications",
+        201,
+        "medication.start",
+        "allowed",
+        ("P1",),
+        {"name": "Paracetamol 500 mg"},
+        keeps="med",
+    ),
+    Step("staff_pe", "GET", f"{P1}/medications", 200, "medication.list", "allowed", ("P1",)),
+    Step(
+        "patient_p1", "GET", f"{P1}/medications/{{med}}", 200, "medication.read", "allowed", ("P1",)
+    ),
+    Step(
+        "staff_pe",
+        "POST",
+        f"{P1}/medications/{{med}}/stop",
+        403,
+        "medication.stop",
+        "denied",
+        ("P1",),
+        REASON,
+    ),
+    Step(
+        "doctor_a",
+        "POST",
+        f"{P1}/medications/{{med}}/complete",
+        200,
+        "medication.complete",
+        "allowed",
+        ("P1",),
+    ),
+    Step(
+        "admin",
+        "GET",
+        f"{P1}/medications/{{med}}/history",
+        200,
+        "medication.history",
+        "allowed",
+        ("P1",),
+    ),
+    Step(
+        "staff_pe",
+        "POST",
+        f"{P1}/tasks",
+        201,
+        "task.create",
+        "allowed",
+        ("P1",),
+        {"title": "Call"},
+        keeps="task",
+    ),
+    Step("doctor_b", "GET", f"{P1}/tasks", 404, "task.list", "denied", ("P1",)),
+    Step("admin", "GET", "/patients/{missing}/tasks/{task}", 404, "task.read", "not_found"),
+    Step(
+        "doctor_a",
+        "PATCH",
+        f"{P1}/tasks/{{task}}",
+        200,
+        "task.update",
+        "allowed",
+        ("P1",),
+        {"status": "in_progress"},
+        if_match=True,
+    ),
+    Step(
+        "patient_p1", "GET", f"{P1}/tasks/{{task}}/history", 200, "task.history", "allowed", ("P1",)
+    ),
+    Step("staff_pe", "GET", "/tasks", 200, "task.list", "allowed"),
+    Step(
+        "doctor_a",
+        "POST",
+        f"{P1}/checklists",
+        201,
+        "checklist.start",
+        "allowed",
+        ("P1",),
+        {"templateId": "discharge"},
+        keeps="checklist",
+    ),
+    Step("staff_pe", "GET", f"{P1}/checklists", 200, "checklist.list", "allowed", ("P1",)),
+    Step(
+        "staff_cl",
+        "GET",
+        f"{P1}/checklists/{{checklist}}",
+        404,
+        "checklist.read",
+        "denied",
+        ("P1",),
+    ),
+    Step(
+        "doctor_a",
+        "POST",
+        f"{P1}/checklists/{{checklist}}/items/{ITEM}/check",
+        200,
+        "checklist.check",
+        "allowed",
+        ("P1",),
+    ),
+    Step(
+        "patient_p1",
+        "POST",
+        f"{P1}/checklists/{{checklist}}/items/{ITEM}/uncheck",
+        403,
+        "checklist.uncheck",
+        "denied",
+        ("P1",),
+        REASON,
+    ),
+    Step(
+        "admin",
+        "GET",
+        f"{P1}/checklists/{{checklist}}/history",
+        200,
+        "checklist.history",
+        "allowed",
+        ("P1",),
+    ),
 ]
 
 
@@ -220,7 +393,13 @@ def test_the_steps_cover_every_health_data_route() -> None:
 
 
 def test_each_health_data_request_leaves_exactly_one_entry(world: People) -> None:
-    sent = [(step, perform(world, step)) for step in STEPS]
+    ids = dict(world.ids)
+    sent = []
+    for step in STEPS:
+        response = perform(world, step, ids)
+        if step.keeps is not None:
+            ids[step.keeps] = response.json()["id"]
+        sent.append((step, response))
 
     entries, searches = read_whole_trail(world["admin"])
     by_request = Counter(entry["requestId"] for entry in entries)
@@ -413,10 +592,12 @@ async def test_verify_notices_the_last_entries_removed(
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def perform(world: People, step: Step) -> httpx.Response:
-    """Send the step's request as its account."""
-    path = step.path.format(**world.ids)
-    body = _formatted(step.body, world.ids)
+def perform(world: People, step: Step, ids: dict[str, str] | None = None) -> httpx.Response:
+    """Send the step's request as its account (`ids`: the world's, and what earlier steps
+    created)."""
+    ids = ids or world.ids
+    path = step.path.format(**ids)
+    body = _formatted(step.body, ids)
     headers = {}
     if step.if_match:
         headers["If-Match"] = world["admin"].client.get(path).headers.get("ETag", '"v1"')
@@ -430,6 +611,9 @@ def perform(world: People, step: Step) -> httpx.Response:
 def route_of(step: Step) -> tuple[str, str]:
     """The OpenAPI path template a step's request goes to."""
     path = step.path.split("?")[0].replace(CARE["practitionerId"], "{practitioner_id}")
+    path = path.replace(ITEM, "{item_id}")
+    for key, name in CREATED.items():
+        path = path.replace(f"{{{key}}}", f"{{{name}}}")
     return step.method, re.sub(r"\{(P\d|missing)\}", "{patient_id}", path)
 
 

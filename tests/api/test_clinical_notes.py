@@ -125,6 +125,7 @@ def test_concurrent_amendments_with_one_etag_leave_one_winner(
     assert [h["version"] for h in history] == [1, 2]
     assert history[1]["note"]["text"] == winner["text"]
     assert body_of(doctor.client.get(path))["text"] == winner["text"]
+    assert ("note.amend", "failed", "note") in audited(world, p1)  # the loser's refusal
 
 
 def test_entered_in_error_hides_a_note_from_the_default_list(world: People) -> None:

@@ -27,6 +27,7 @@ from carehub.clinical.model import ItemKind, RecordItem, Revision, required_reas
 from carehub.clinical.ports import ClinicalUnitOfWork, ItemRepository
 from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor
+from carehub.kernel.audit import Outcome
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import PreconditionFailed
 from carehub.kernel.events import DomainEvent
@@ -61,6 +62,8 @@ class Change(Generic[T]):
 
     verb: str  # the audit action's suffix: amend, stop, check, ...
     action: str  # the revision's action: amended, stopped, checked, ...
+    # The item after the change; the very same object when it changes nothing (then
+    # nothing is stored and no event recorded, but the access is still audited).
     apply: Callable[[ClinicalUnitOfWork, T, datetime], Awaitable[T]]
     events: Events[T]
     reason: str | None = None  # when given, required: present, not blank, bounded
@@ -215,10 +218,15 @@ class ItemRecord(Generic[T]):
             except PreconditionFailed as exc:
                 # A store whose writes are conditions checked at commit (DynamoDB) finds
                 # there that another writer got in first.
-                if last:
-                    raise
-                raise _Lost() from exc
-        return changed
+                if not last:
+                    raise _Lost() from exc
+                lost = exc
+            else:
+                return changed
+        # Nothing of that unit was written: its refusal is audited in a unit of its own.
+        async with self._uow() as uow:
+            await self._gate.refuse(uow, actor, audited, patient_id, Outcome.FAILED, item_id)
+        raise lost
 
     async def _patient(
         self, uow: ClinicalUnitOfWork, actor: Actor, patient_id: str, action: str
