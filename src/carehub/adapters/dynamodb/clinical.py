@@ -14,6 +14,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from carehub.adapters.assignees import assignee_of
 from carehub.adapters.dynamodb.clinical_items import (
     ALL_TEMPLATES,
     ITEM,
@@ -45,7 +46,6 @@ from carehub.clinical.kinds import ITEM_TYPES
 from carehub.clinical.model import ItemKind, RecordItem, Revision
 from carehub.clinical.ports import Assignee, ItemTaken
 from carehub.clinical.tasks import Task, TaskStatus
-from carehub.identity.model import UserStatus
 from carehub.kernel.pagination import Page
 
 T = TypeVar("T", bound=RecordItem)
@@ -183,17 +183,7 @@ class DynamoUserDirectory:
 
     async def assignee(self, user_id: str) -> Assignee | None:
         user = await self._users.get(user_id)
-        if user is None:
-            return None
-        active = user.status is UserStatus.ACTIVE
-        return Assignee(
-            user.id,
-            user.role.value,
-            active,
-            user.email,
-            country_id=user.country_id,
-            practitioner_id=user.practitioner_id,
-        )
+        return None if user is None else assignee_of(user)
 
 
 class DynamoAttachableItems:

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Generic, TypeVar, cast
 
+from carehub.adapters.assignees import assignee_of
 from carehub.adapters.memory.pages import page_of
 from carehub.adapters.memory.store import MemoryStore
 from carehub.clinical.checklists import ChecklistTemplate
@@ -14,7 +15,6 @@ from carehub.clinical.kinds import kind_of
 from carehub.clinical.model import RecordItem, Revision
 from carehub.clinical.ports import Assignee, ItemTaken
 from carehub.clinical.tasks import Task, TaskStatus
-from carehub.identity.model import UserStatus
 from carehub.kernel.pagination import Page, cursor_position
 
 T = TypeVar("T", bound=RecordItem)
@@ -138,17 +138,7 @@ class MemoryUserDirectory:
 
     async def assignee(self, user_id: str) -> Assignee | None:
         user = self._store.users.get(user_id)
-        if user is None:
-            return None
-        active = user.status is UserStatus.ACTIVE
-        return Assignee(
-            user.id,
-            user.role.value,
-            active,
-            user.email,
-            country_id=user.country_id,
-            practitioner_id=user.practitioner_id,
-        )
+        return None if user is None else assignee_of(user)
 
 
 class MemoryAttachableItems:
