@@ -268,10 +268,19 @@ class UploadService:
         )
 
     async def _settled(self, file: PatientFile) -> PatientFile:
-        """Another completion (the client's, or the store's event) settled the upload
-        while this one checked it; answer as that one did."""
-        async with self._uow() as uow:
-            current = await uow.files.get(file.id)
+        """Answer as another completion (the client's, or the store's event) that settled
+        the upload while this one checked it did; with none, nothing was uploaded yet.
+
+        A rejection deletes the object before it marks the file rejected (so a crash
+        between the two leaves a pending upload that expires, never a stored object no
+        record owns): a file still pending is read again for a moment."""
+        for attempt in range(_SETTLE_READS):
+            if attempt:
+                await asyncio.sleep(_SETTLE_PAUSE)
+            async with self._uow() as uow:
+                current = await uow.files.get(file.id)
+            if current is None or current.status is not FileStatus.PENDING:
+                break
         if current is not None and current.status is FileStatus.READY:
             return current
         if current is not None and current.status is FileStatus.REJECTED:
@@ -334,7 +343,7 @@ class UploadService:
         key = str(file.original_key)
         found = await self._store.head(key)
         if found is None:
-            raise UploadMissing()
+            raise ObjectMissing(key)  # not uploaded yet, or deleted by a rejection meanwhile
         if found.size > self._limits.max_bytes:
             await self._reject(
                 actor, file, "too_large", f"larger than {self._limits.max_bytes} bytes"
@@ -384,6 +393,10 @@ class UploadService:
         earlier = await uow.files.get(ready.replaces)
         if earlier is not None and earlier.superseded_by is None:
             await save(uow, replace(earlier, superseded_by=ready.id, preop_slot=None))
+
+
+_SETTLE_READS = 10
+_SETTLE_PAUSE = 0.05  # seconds: a rejection's mark follows its delete within a few ms
 
 
 def _allowed(mime_type: str) -> content.FileType:

@@ -136,7 +136,8 @@ async def test_a_page_queries_one_page_of_the_index_and_one_more(new_uow: NewUni
 
 
 def test_no_adapter_code_scans_the_table() -> None:
-    """Scan reads the whole table: only maintenance commands may, and none lives here."""
+    """Scan reads the whole table: only maintenance commands may, from the one module that
+    holds them (`carehub timeline rebuild` of everyone), never called on a request's path."""
     calls = re.compile(r"\.scan\(|[\"']Scan[\"']")
     scanning = [path.name for path in ADAPTER_SOURCE.glob("*.py") if calls.search(path.read_text())]
-    assert scanning == []
+    assert scanning == ["maintenance.py"]
