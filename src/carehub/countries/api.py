@@ -18,7 +18,13 @@ from carehub.countries.schemas import (
 from carehub.countries.service import CountryService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
-from carehub.web.etag import etag_for, version_from_if_match
+from carehub.web.etag import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    conditional,
+    etag_for,
+    version_from_if_match,
+)
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
 
@@ -63,10 +69,16 @@ async def list_countries(countries: Countries) -> Response:
     return json_response({"items": [country_json(c) for c in found]})
 
 
-@router.get("/{country_id}", response_model=CountryRead, responses=error_responses(404, 422))
-async def read_country(countries: Countries, country_id: str) -> Response:
-    """One country, by its id or its ISO code."""
-    return _render(await countries.get(country_id=country_id))
+@router.get(
+    "/{country_id}",
+    response_model=CountryRead,
+    responses={**NOT_MODIFIED, **error_responses(404, 422)},
+)
+async def read_country(
+    countries: Countries, country_id: str, if_none_match: IfNoneMatch = None
+) -> Response:
+    """One country, by its id or its ISO code (304 when If-None-Match names its ETag)."""
+    return conditional(_render(await countries.get(country_id=country_id)), if_none_match)
 
 
 @router.patch(

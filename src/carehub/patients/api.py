@@ -26,7 +26,13 @@ from carehub.patients.schemas import (
 from carehub.patients.service import PatientService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import AppClock, use_case
-from carehub.web.etag import etag_for, version_from_if_match
+from carehub.web.etag import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    conditional,
+    etag_for,
+    version_from_if_match,
+)
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 from carehub.web.query import QueryDate
@@ -138,13 +144,26 @@ async def list_patients(
     return Response(body, media_type="application/json")
 
 
-@router.get("/{patient_id}", response_model=PatientRead, responses=error_responses(404, 422))
+@router.get(
+    "/{patient_id}",
+    response_model=PatientRead,
+    responses={**NOT_MODIFIED, **error_responses(404, 422)},
+)
 async def read_patient(
-    actor: CurrentActor, patients: Patients, clock: AppClock, patient_id: str
+    actor: CurrentActor,
+    patients: Patients,
+    clock: AppClock,
+    patient_id: str,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Read one patient by id, inactive ones included; the ETag is its version."""
+    """Read one patient by id, inactive ones included; the ETag is its version (304 when
+    If-None-Match names it)."""
     patient = await patients.get(actor=actor, patient_id=patient_id)
-    return _render(patient, clock)
+    # The age in the body moves on birthdays without a new version: once it differs from
+    # the age at the last change, the version no longer pins the body, so answer in full.
+    today = clock.now().date()
+    current = patient.age(today) == patient.age(patient.updated_at.date())
+    return conditional(_render(patient, clock), if_none_match, current=current)
 
 
 @router.patch(

@@ -19,7 +19,13 @@ from carehub.practitioners.schemas import (
 from carehub.practitioners.service import DoctorService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
-from carehub.web.etag import etag_for, version_from_if_match
+from carehub.web.etag import (
+    NOT_MODIFIED,
+    IfNoneMatch,
+    conditional,
+    etag_for,
+    version_from_if_match,
+)
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
 
@@ -67,10 +73,17 @@ async def list_doctors(
     )
 
 
-@router.get("/{doctor_id}", response_model=DoctorRead, responses=error_responses(404, 422))
-async def read_doctor(doctors: Doctors, doctor_id: str) -> Response:
-    """One doctor, with their weekly hours and date overrides."""
-    return _render(await doctors.get(doctor_id=doctor_id))
+@router.get(
+    "/{doctor_id}",
+    response_model=DoctorRead,
+    responses={**NOT_MODIFIED, **error_responses(404, 422)},
+)
+async def read_doctor(
+    doctors: Doctors, doctor_id: str, if_none_match: IfNoneMatch = None
+) -> Response:
+    """One doctor, with their weekly hours and date overrides (304 when If-None-Match
+    names the current ETag)."""
+    return conditional(_render(await doctors.get(doctor_id=doctor_id)), if_none_match)
 
 
 @router.patch(

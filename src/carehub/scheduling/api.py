@@ -36,7 +36,7 @@ from carehub.scheduling.service import AppointmentService
 from carehub.scheduling.waitlist import WaitlistService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
-from carehub.web.etag import etag_for
+from carehub.web.etag import NOT_MODIFIED, IfNoneMatch, conditional, etag_for, with_body_etag
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 from carehub.web.times import QueryMoment
@@ -66,23 +66,28 @@ def _render(appointment: Appointment, status: int = 200) -> Response:
     "/doctors/{doctor_id}/availability",
     tags=["availability"],
     response_model=DoctorAvailabilityRead,
-    responses=error_responses(404, 422),
+    responses={**NOT_MODIFIED, **error_responses(404, 422)},
 )
 async def doctor_availability(
-    availability: Availability, doctor_id: str, start: From, end: To
+    availability: Availability,
+    doctor_id: str,
+    start: From,
+    end: To,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """A doctor's free slots, in UTC and in the doctor's local time."""
+    """A doctor's free slots, in UTC and in the doctor's local time; the ETag is a hash of
+    the answer (304 when If-None-Match names it)."""
     found = await availability.for_doctor(
         doctor_id=doctor_id, start=utc(start, "from"), end=utc(end, "to")
     )
-    return json_response(availability_json(found))
+    return conditional(with_body_etag(json_response(availability_json(found))), if_none_match)
 
 
 @router.get(
     "/availability",
     tags=["availability"],
     response_model=AvailabilityList,
-    responses=error_responses(404, 422),
+    responses={**NOT_MODIFIED, **error_responses(404, 422)},
 )
 async def availability(
     availability: Availability,
@@ -90,12 +95,15 @@ async def availability(
     start: From,
     end: To,
     specialty: Annotated[str | None, Query(max_length=100)] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Free slots of a country's doctors, optionally of one specialty."""
+    """Free slots of a country's doctors, optionally of one specialty; the ETag is a hash
+    of the answer (304 when If-None-Match names it)."""
     found = await availability.for_specialty(
         country_id=country_id, specialty=specialty, start=utc(start, "from"), end=utc(end, "to")
     )
-    return json_response({"items": [availability_json(f) for f in found]})
+    body = {"items": [availability_json(f) for f in found]}
+    return conditional(with_body_etag(json_response(body)), if_none_match)
 
 
 @router.post(
@@ -215,14 +223,18 @@ async def appointments_of_doctor_in_country_as_post(
     "/appointments/{appointment_id}",
     tags=["appointments"],
     response_model=AppointmentRead,
-    responses=error_responses(404, 422),
+    responses={**NOT_MODIFIED, **error_responses(404, 422)},
 )
 async def read_appointment(
-    actor: CurrentActor, appointments: Appointments, appointment_id: str
+    actor: CurrentActor,
+    appointments: Appointments,
+    appointment_id: str,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """One appointment with its status history (poll it after a 202)."""
+    """One appointment with its status history (poll it after a 202; 304 when
+    If-None-Match names its ETag)."""
     appointment = await appointments.get(actor=actor, appointment_id=appointment_id)
-    return _render(appointment)
+    return conditional(_render(appointment), if_none_match)
 
 
 @router.post(

@@ -34,6 +34,7 @@ from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
+from carehub.web.etag import NOT_MODIFIED, IfNoneMatch, conditional
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
@@ -160,12 +161,18 @@ async def list_checklists(
     return json_response(page_json(page, checklist_json))
 
 
-@router.get("/{checklist_id}", response_model=ChecklistRead)
+@router.get("/{checklist_id}", response_model=ChecklistRead, responses=NOT_MODIFIED)
 async def read_checklist(
-    actor: CurrentActor, checklists: Checklists, patient_id: str, checklist_id: str
+    actor: CurrentActor,
+    checklists: Checklists,
+    patient_id: str,
+    checklist_id: str,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """One checklist with the state of each item; the ETag is its version."""
-    return _render(await checklists.get(actor=actor, patient_id=patient_id, item_id=checklist_id))
+    """One checklist with the state of each item; the ETag is its version (304 when
+    If-None-Match names it)."""
+    checklist = await checklists.get(actor=actor, patient_id=patient_id, item_id=checklist_id)
+    return conditional(_render(checklist), if_none_match)
 
 
 @router.post(

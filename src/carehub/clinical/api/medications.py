@@ -32,6 +32,7 @@ from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
+from carehub.web.etag import NOT_MODIFIED, IfNoneMatch, conditional
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
@@ -113,12 +114,17 @@ async def list_medications(
     return json_response(page_json(page, medication_json))
 
 
-@router.get("/{medication_id}", response_model=MedicationRead)
+@router.get("/{medication_id}", response_model=MedicationRead, responses=NOT_MODIFIED)
 async def read_medication(
-    actor: CurrentActor, medications: Medications, patient_id: str, medication_id: str
+    actor: CurrentActor,
+    medications: Medications,
+    patient_id: str,
+    medication_id: str,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """One medication; the ETag is its version."""
-    return _render(await medications.get(actor=actor, patient_id=patient_id, item_id=medication_id))
+    """One medication; the ETag is its version (304 when If-None-Match names it)."""
+    medication = await medications.get(actor=actor, patient_id=patient_id, item_id=medication_id)
+    return conditional(_render(medication), if_none_match)
 
 
 @router.post(

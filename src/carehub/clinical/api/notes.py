@@ -31,7 +31,7 @@ from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
-from carehub.web.etag import version_from_if_match
+from carehub.web.etag import NOT_MODIFIED, IfNoneMatch, conditional, version_from_if_match
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 from carehub.web.wire import json_response
@@ -102,10 +102,17 @@ async def list_notes(
     return json_response(page_json(page, note_json))
 
 
-@router.get("/{note_id}", response_model=NoteRead)
-async def read_note(actor: CurrentActor, notes: Notes, patient_id: str, note_id: str) -> Response:
-    """One note; the ETag is its version."""
-    return _render(await notes.get(actor=actor, patient_id=patient_id, item_id=note_id))
+@router.get("/{note_id}", response_model=NoteRead, responses=NOT_MODIFIED)
+async def read_note(
+    actor: CurrentActor,
+    notes: Notes,
+    patient_id: str,
+    note_id: str,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """One note; the ETag is its version (304 when If-None-Match names it)."""
+    note = await notes.get(actor=actor, patient_id=patient_id, item_id=note_id)
+    return conditional(_render(note), if_none_match)
 
 
 @router.post(

@@ -30,7 +30,7 @@ from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import use_case
-from carehub.web.etag import version_from_if_match
+from carehub.web.etag import NOT_MODIFIED, IfNoneMatch, conditional, version_from_if_match
 from carehub.web.idempotency import Idempotency, idempotent
 from carehub.web.problems import error_responses
 from carehub.web.times import QueryMoment
@@ -98,10 +98,17 @@ async def list_tasks(
     return json_response(page_json(page, task_json))
 
 
-@router.get("/{task_id}", response_model=TaskRead)
-async def read_task(actor: CurrentActor, tasks: Tasks, patient_id: str, task_id: str) -> Response:
-    """One task; the ETag is its version."""
-    return _render(await tasks.get(actor=actor, patient_id=patient_id, item_id=task_id))
+@router.get("/{task_id}", response_model=TaskRead, responses=NOT_MODIFIED)
+async def read_task(
+    actor: CurrentActor,
+    tasks: Tasks,
+    patient_id: str,
+    task_id: str,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """One task; the ETag is its version (304 when If-None-Match names it)."""
+    task = await tasks.get(actor=actor, patient_id=patient_id, item_id=task_id)
+    return conditional(_render(task), if_none_match)
 
 
 @router.patch(

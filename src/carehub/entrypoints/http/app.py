@@ -138,6 +138,7 @@ def create_app(
             "Authorization",
             "Content-Type",
             "If-Match",
+            "If-None-Match",
             "Idempotency-Key",
             "X-Request-ID",
         ],
