@@ -13,8 +13,11 @@ from starlette.responses import Response
 from carehub.kernel.errors import PreconditionFailed, PreconditionRequired
 
 _TAG = re.compile(r'(?:W/)?"v(\d{1,12})"')
-# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3); commas may sit inside one.
-_LISTED = re.compile(r'(?:W/)?"([^"]*)"')
+# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3); commas may sit inside one,
+# so a list is read member by member, not split on commas.
+_ETAGC = r"[!#-~\x80-\xff]*"
+_CURRENT = re.compile(rf'(?:W/)?"({_ETAGC})"')
+_MEMBER = re.compile(rf'[ \t]*(?:(?:W/)?"({_ETAGC})")?[ \t]*(?:,|\Z)')
 MAX_IF_NONE_MATCH = 2048
 
 IfNoneMatch = Annotated[
@@ -61,8 +64,24 @@ def none_match_names(header: str | None, etag: str) -> bool:
         return False
     if header.strip() == "*":
         return True
-    current = _LISTED.fullmatch(etag)
-    return current is not None and current.group(1) in _LISTED.findall(header)
+    current = _CURRENT.fullmatch(etag)
+    listed = _listed(header)
+    return current is not None and listed is not None and current.group(1) in listed
+
+
+def _listed(header: str) -> list[str] | None:
+    """The tags of an If-None-Match list, or None when it is not one (then nothing
+    matches and the full answer goes out: never a 304 on a guess)."""
+    tags: list[str] = []
+    at = 0
+    while at < len(header):
+        member = _MEMBER.match(header, at)
+        if member is None or member.end() == at:
+            return None
+        if member.group(1) is not None:
+            tags.append(member.group(1))
+        at = member.end()
+    return tags
 
 
 def conditional(response: Response, if_none_match: str | None, *, current: bool = True) -> Response:

@@ -68,3 +68,21 @@ def test_a_route_keeps_what_it_declares_itself(operations: dict[str, dict[str, A
     assert login["429"]["description"] == "Too many requests"
     assert "application/json" in login["429"]["content"]  # the route's own entry, untouched
     assert "401" not in operations["GET /health/live"]["responses"]  # an open route
+
+
+def test_every_conditional_read_declares_304_and_only_those(
+    operations: dict[str, dict[str, Any]],
+) -> None:
+    def conditional(operation: dict[str, Any]) -> bool:
+        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        return "If-None-Match" in names
+
+    takes = {name for name, operation in operations.items() if conditional(operation)}
+    declares = {name for name, operation in operations.items() if "304" in operation["responses"]}
+    assert takes == declares
+    assert {
+        "GET /patients/{patient_id}",
+        "GET /doctors/{doctor_id}",
+        "GET /doctors/{doctor_id}/availability",
+        "GET /availability",
+    } <= takes
