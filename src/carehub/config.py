@@ -258,7 +258,15 @@ class Settings(BaseSettings):
     )
     worker_host: str = Field("127.0.0.1", description="Address of `carehub worker`'s health port.")
     worker_port: int = Field(
-        8001, description="Port of `carehub worker`'s `/health/live` and `/health/ready`."
+        8001,
+        description="Port of `carehub worker`'s `/health/live`, `/health/ready` and `/metrics`.",
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port on `CAREHUB_HOST` where `carehub serve` answers `GET /metrics` "
+        "without a token (and the API does not); none: the API's `/metrics`, for admins.",
     )
 
     @classmethod

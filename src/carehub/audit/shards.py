@@ -32,6 +32,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from carehub.audit.model import AuditEntry, ChainHead
+from carehub.kernel.metrics import NO_METRICS, Metrics
 
 # Verification reads every shard, and a search that names no patient or actor reads one
 # index partition per shard; past a few hundred that is no longer cheap.
@@ -94,6 +95,7 @@ class AuditShards:
         stay: int = STAY,
         rng: random.Random | None = None,
         now: Callable[[], float] = time.monotonic,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         if not 1 <= count <= MAX_SHARDS:
             raise ValueError(f"the audit trail has 1 to {MAX_SHARDS} shards, not {count}")
@@ -106,6 +108,7 @@ class AuditShards:
         self._waiting: list[asyncio.Future[None]] = []
         self._ticks = itertools.count(1)
         self._now = now
+        self._metrics = metrics
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[ShardTurn]:
@@ -133,8 +136,10 @@ class AuditShards:
             return self._free[-1]
         return max(self._slots.values(), key=lambda slot: slot.moved).shard
 
-    def saw(self, head: ChainHead) -> None:
-        """A head that an append outside the turns left (it only ever moves forward)."""
+    def saw(self, head: ChainHead, *, appended: int) -> None:
+        """A head that an append of `appended` entries outside the turns left (it only ever
+        moves forward)."""
+        self._metrics.audit_written(appended)
         slot = self._slots.get(head.shard)
         if slot is not None and (slot.head is None or head.seq > slot.head.seq):
             slot.head, slot.moved = head, next(self._ticks)
@@ -154,6 +159,7 @@ class AuditShards:
 
     def _give_back(self, slot: _Slot, turn: ShardTurn) -> None:
         if turn.outcome == "appended" and turn.entries:
+            self._metrics.audit_written(len(turn.entries))
             slot.head, slot.moved = turn.entries[-1].head, next(self._ticks)
             slot.appended_at = self._now()
             slot.written += len(turn.entries)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from carehub.adapters.metrics.prometheus import PrometheusMetrics
 from carehub.adapters.sql.database import DatabaseUnreachable
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
@@ -141,6 +142,7 @@ class Carehub:
     idempotency: IdempotencyStore
     request_rate: RequestRate
     events: EventBackbone
+    metrics: PrometheusMetrics
     check_ready: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
     clock: Clock
@@ -154,7 +156,10 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     # wake the outbox relay.
     events_committed = asyncio.Event()
     secrets = secret_box(settings)
-    store = await open_store(settings, clock, events_committed.set, secrets=secrets)
+    metrics = PrometheusMetrics()
+    store = await open_store(
+        settings, clock, events_committed.set, secrets=secrets, metrics=metrics
+    )
     uow = store.units_of_work
     broker = connect_broker(settings)
     mail = mailer(settings)
@@ -197,7 +202,9 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         every_consumer=every_consumer,
         committed=events_committed,
         stream=store.stream,
+        metrics=metrics,
     )
+    metrics.watch_backlog(events.outbox.backlog)
 
     async def close() -> None:
         await close_limiter()
@@ -237,6 +244,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         idempotency=store.idempotency,
         request_rate=RequestRate(request_limiter, per_minute=settings.rate_limit_per_minute),
         events=events,
+        metrics=metrics,
         check_ready=store.ping,
         close=close,
         clock=clock,

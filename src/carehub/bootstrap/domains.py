@@ -39,6 +39,7 @@ from carehub.events.runner import ConsumerOf, ConsumerRunner
 from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
+from carehub.kernel.metrics import NO_METRICS, Metrics
 from carehub.patients.handlers import CARE_EVENTS, join_care_team
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
@@ -91,14 +92,19 @@ async def event_backbone(
     every_consumer: Sequence[ConsumerOf],
     committed: asyncio.Event | None = None,
     stream: OutboxStream | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> EventBackbone:
     """The relays (the poller woken by `committed`, which the units of work set when they
     commit events; the stream-fed one when the database has a `stream`), the broker with
     every consumer declared, and a runner per consumer; `stores` are the outbox and the dead
     letters of the database the units of work write to."""
     store, dead_letters = stores
-    relay = OutboxRelay(store, broker, clock, owner=process_owner(), committed=committed)
-    stream_relay = None if stream is None else StreamRelay(stream.outbox, broker, clock)
+    relay = OutboxRelay(
+        store, broker, clock, owner=process_owner(), committed=committed, metrics=metrics
+    )
+    stream_relay = (
+        None if stream is None else StreamRelay(stream.outbox, broker, clock, metrics=metrics)
+    )
     if settings.broker_declare:
         await broker.declare([consumer.spec for consumer in every_consumer])
     retry = RetryPolicy(max_attempts=settings.event_max_attempts)
@@ -110,6 +116,7 @@ async def event_backbone(
             dead_letters,
             clock,
             retry=retry,
+            metrics=metrics,
         )
         for consumer in every_consumer
     ]

@@ -28,6 +28,7 @@ from carehub.events.ports import DeadLetters, OutboxStore, StreamedOutbox
 from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
+from carehub.kernel.metrics import NO_METRICS, Metrics
 from carehub.kernel.secret_box import SecretBox
 
 if TYPE_CHECKING:
@@ -74,12 +75,13 @@ def units_of_work(
     secrets: SecretBox,
     audit_reads_wait_for_disk: bool = False,
     audit_shards: int | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Callable[[], SqlUnitOfWork]:
     """Opens units of work on `db`, sealing the secrets they store with `secrets`; read-only
     units share one audit writer, which chains the records of concurrent reads in one
     transaction instead of one each. They append to `audit_shards` shards (by default as
-    many as suit the database)."""
-    shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS[db.dialect.name])
+    many as suit the database), counting the entries they store in `metrics`."""
+    shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS[db.dialect.name], metrics=metrics)
     writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk, shards=shards)
 
     def uow() -> SqlUnitOfWork:
@@ -111,12 +113,13 @@ def dynamodb_units_of_work(
     *,
     secrets: SecretBox,
     audit_shards: int | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Callable[[], DynamoUnitOfWork]:
     """Opens units of work on `table`, sealing the secrets they store with `secrets`; they
     share one writer's view of the audit trail's `audit_shards` shards."""
     from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 
-    shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS["dynamodb"])
+    shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS["dynamodb"], metrics=metrics)
 
     def uow() -> DynamoUnitOfWork:
         return DynamoUnitOfWork(
@@ -189,12 +192,15 @@ async def open_store(
     events_committed: Callable[[], None],
     *,
     secrets: SecretBox,
+    metrics: Metrics = NO_METRICS,
 ) -> Store:
     """Open the database `CAREHUB_DATABASE_URL` names, once `secrets` proved to open the
     secrets stored there (a wrong key stops carehub at start); units of work that commit
-    events call `events_committed`."""
+    events call `events_committed`, and count the audit entries they store in `metrics`."""
     if on_dynamodb(settings):
-        return await _dynamodb_store(settings, clock, events_committed, secrets=secrets)
+        return await _dynamodb_store(
+            settings, clock, events_committed, secrets=secrets, metrics=metrics
+        )
     if settings.outbox_relay == "stream":
         raise ValueError(STREAM_NEEDS_DYNAMODB)
     db = await connect(settings.resolved_database_url, settings)
@@ -210,6 +216,7 @@ async def open_store(
         secrets=secrets,
         audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
         audit_shards=settings.audit_shards,
+        metrics=metrics,
     )
     return Store(
         units_of_work=uow,
@@ -227,6 +234,7 @@ async def _dynamodb_store(
     events_committed: Callable[[], None],
     *,
     secrets: SecretBox,
+    metrics: Metrics,
 ) -> Store:
     from carehub.adapters.dynamodb.idempotency import DynamoIdempotencyStore
     from carehub.adapters.dynamodb.sealed_secrets import check_table_secret_key
@@ -240,7 +248,12 @@ async def _dynamodb_store(
         raise
     return Store(
         units_of_work=dynamodb_units_of_work(
-            table, clock, events_committed, secrets=secrets, audit_shards=settings.audit_shards
+            table,
+            clock,
+            events_committed,
+            secrets=secrets,
+            audit_shards=settings.audit_shards,
+            metrics=metrics,
         ),
         event_stores=dynamodb_event_stores(table, clock, settings),
         idempotency=DynamoIdempotencyStore(table, clock),

@@ -1,8 +1,9 @@
 """`carehub worker`: the outbox relay and every consumer, without the API.
 
-It is served by uvicorn as a small app whose only routes are `/health/live` and
-`/health/ready`, so SIGTERM gets uvicorn's graceful shutdown: the app's lifespan then stops
-the loops, each finishing the delivery in hand.
+It is served by uvicorn as a small app whose only routes are `/health/live`,
+`/health/ready` and `/metrics` (no token: the port is for probes and the scraper), so
+SIGTERM gets uvicorn's graceful shutdown: the app's lifespan then stops the loops, each
+finishing the delivery in hand.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from carehub.bootstrap import build
 from carehub.config import Settings
 from carehub.entrypoints.background import Background
+from carehub.entrypoints.http.metrics import PAGE, metrics_page
 from carehub.entrypoints.logging import configure_logging
 from carehub.web.problems import error_responses, problem_response
 
@@ -61,5 +63,10 @@ def create_worker_app(settings: Settings | None = None) -> FastAPI:
                 detail=f"Not running: {', '.join(stopped)}",
             )
         return Response(b'{"status":"ready"}', media_type="application/json")
+
+    @app.get("/metrics", response_class=Response, responses=PAGE)
+    async def metrics(request: Request) -> Response:
+        """What the worker counted since it started: its relay, consumers and audit writes."""
+        return await metrics_page(request)
 
     return app

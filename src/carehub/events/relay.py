@@ -22,6 +22,7 @@ from carehub.events.lease import RelayLease
 from carehub.events.model import OutboxRow
 from carehub.events.ports import Broker, OutboxStore
 from carehub.kernel.clock import Clock
+from carehub.kernel.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("carehub.events.relay")
 
@@ -41,8 +42,10 @@ class OutboxRelay:
         lease_seconds: float = 15.0,
         max_pause_seconds: float = 10.0,
         committed: asyncio.Event | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store = store
+        self._metrics = metrics
         self._broker = broker
         self._clock = clock
         self._lease = RelayLease(store, owner, lease_seconds)
@@ -112,6 +115,7 @@ class OutboxRelay:
             self._failures += 1
             return
         self._failures = 0
+        self._metrics.events_published(len(rows))
 
     async def _pause_after_failure(self) -> None:
         """Wait for what is in flight, rewind to the oldest unpublished row, back off."""

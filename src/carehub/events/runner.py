@@ -19,6 +19,7 @@ from carehub.events.ports import ConsumerUnitOfWork, DeadLetters, Delivery, Subs
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import EventMessage
 from carehub.kernel.ids import new_id
+from carehub.kernel.metrics import NO_METRICS, Metrics, Settled
 
 log = logging.getLogger("carehub.events.consumers")
 
@@ -60,8 +61,10 @@ class ConsumerRunner:
         retry: RetryPolicy | None = None,
         batch_size: int = 100,
         wait_seconds: float = 1.0,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.consumer = consumer
+        self._metrics = metrics
         self._subscription = subscription
         self._new_uow = new_uow
         self._dead_letters = dead_letters
@@ -108,6 +111,7 @@ class ConsumerRunner:
             retry=self._retry,
             batch_size=self._batch_size,
             wait_seconds=self._wait_seconds,
+            metrics=self._metrics,
         )
 
     async def _in_order(self, deliveries: list[Delivery]) -> None:
@@ -122,6 +126,7 @@ class ConsumerRunner:
         except Exception as exc:
             settling = self._failed(delivery, exc)
         else:
+            self._metrics.delivery_settled(self.name, Settled.HANDLED)
             settling = self._subscription.ack(delivery)
         try:
             await settling
@@ -144,6 +149,7 @@ class ConsumerRunner:
         )
         if not self._retry.gives_up(delivery.attempt):
             await self._subscription.retry_later(delivery, self._retry.delay(delivery.attempt))
+            self._metrics.delivery_settled(self.name, Settled.RETRIED)
             return
         letter = DeadLetter(
             letter_id=new_id(),
@@ -154,5 +160,6 @@ class ConsumerRunner:
             parked_at=self._clock.now(),
         )
         await self._dead_letters.park(letter)
+        self._metrics.delivery_settled(self.name, Settled.DEAD_LETTERED)
         log.error("consumer %s parked event %s", self.name, message.event_id)
         await self._subscription.ack(delivery)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from carehub.events.ports import Broker, StreamedOutbox
 from carehub.kernel.clock import Clock
 from carehub.kernel.events import EventMessage
+from carehub.kernel.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("carehub.events.stream_relay")
 
@@ -85,9 +86,16 @@ class StreamRelay:
     """Publishes the events a batch of stream records reports, each aggregate's in order."""
 
     def __init__(
-        self, outbox: StreamedOutbox, broker: Broker, clock: Clock, *, concurrency: int = 8
+        self,
+        outbox: StreamedOutbox,
+        broker: Broker,
+        clock: Clock,
+        *,
+        concurrency: int = 8,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._outbox = outbox
+        self._metrics = metrics
         self._broker = broker
         self._clock = clock
         # Aggregates are independent: several are relayed at once, each one in order.
@@ -113,6 +121,7 @@ class StreamRelay:
                 failed.update(record.position for record in group)
             else:
                 published += outcome
+        self._metrics.events_published(published)
         return StreamBatchReport(
             published=published,
             failed=tuple(record.position for record in records if record.position in failed),

@@ -152,10 +152,10 @@ async def test_a_head_is_read_again_after_a_pause() -> None:
 async def test_heads_seen_outside_the_turns_only_move_forward() -> None:
     shards = AuditShards(1, now=Clock())
     first = await append(shards, 3)
-    shards.saw(ChainHead(0, 2, "old"))
+    shards.saw(ChainHead(0, 2, "old"), appended=1)
     async with shards.turn() as turn:
         assert turn.head == first.entries[-1].head
-    shards.saw(ChainHead(0, 9, "new"))
+    shards.saw(ChainHead(0, 9, "new"), appended=1)
     assert shards.preferred() == 0
     async with shards.turn() as turn:
         assert turn.head == ChainHead(0, 9, "new")

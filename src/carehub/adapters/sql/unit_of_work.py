@@ -245,7 +245,7 @@ class SqlUnitOfWork(QueuedChanges):
                 ) from exc
         await session.commit()
         if entries:
-            shards.saw(entries[-1].head)
+            shards.saw(entries[-1].head, appended=len(entries))
         if self._events and self._events_committed is not None:
             self._events_committed()  # the relay can move them now
         self._events = []

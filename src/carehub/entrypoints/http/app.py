@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,14 +26,17 @@ from carehub.countries import api as countries_api
 from carehub.documents import api as documents_api
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http import docs, health
+from carehub.entrypoints.http import metrics as metrics_api
 from carehub.entrypoints.http.answers import declare_app_wide_answers
 from carehub.entrypoints.http.middleware import RequestContextMiddleware
 from carehub.entrypoints.http.proxy import ProxyMiddleware
 from carehub.entrypoints.http.throttle import AddressThrottleMiddleware
 from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
+from carehub.entrypoints.metrics_port import metrics_port
 from carehub.events import api as events_api
 from carehub.identity import api as identity_api
+from carehub.kernel.metrics import Metrics
 from carehub.patients import api as patients_api
 from carehub.practitioners import api as doctors_api
 from carehub.scheduling import api as scheduling_api
@@ -85,10 +88,21 @@ def create_app(
         # frozen, full collections stop walking it (about 0.1 s each, a latency spike).
         gc.freeze()
         try:
-            yield
+            async with AsyncExitStack() as scraped:
+                if settings.metrics_port is not None:
+                    await scraped.enter_async_context(
+                        metrics_port(
+                            app.state.carehub.metrics.page, settings.host, settings.metrics_port
+                        )
+                    )
+                yield
         finally:
             await background.stop()
             await app.state.carehub.close()
+
+    def metrics() -> Metrics | None:
+        carehub = getattr(app.state, "carehub", None)
+        return None if carehub is None else carehub.metrics
 
     app = FastAPI(
         title="carehub",
@@ -124,6 +138,8 @@ def create_app(
     app.include_router(analytics_api.router)
     app.include_router(events_api.router)
     app.include_router(webhooks_api.router)
+    if settings.metrics_port is None:  # else only the metrics port serves it
+        app.include_router(metrics_api.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     declare_app_wide_answers(app)
@@ -156,6 +172,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         streamed=streamed_bodies(settings),
         cost_meter=request_cost_meter(settings),
+        metrics=metrics,
     )
     # Outermost, so every layer sees the client's address and the public origin.
     app.add_middleware(

@@ -1,6 +1,7 @@
 """ASGI middleware: request ids, one log line per request (and, where the database meters
-them, a DEBUG line of the capacity it consumed), the body size limits, the security
-headers of every response, and a clean 500 for any error nothing else caught."""
+them, a DEBUG line of the capacity it consumed), its count and latency in the metrics, the
+body size limits, the security headers of every response, and a clean 500 for any error
+nothing else caught."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carehub.kernel.metrics import Metrics
 from carehub.web.problems import (
     INTERNAL_DETAIL,
     INTERNAL_TITLE,
@@ -34,6 +36,10 @@ _DEFAULT_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 )
+
+# Methods counted under their own name; any other (a client may send any token) is "OTHER",
+# so a client cannot add series to the metrics.
+_COUNTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 # Reads what one request consumed so far as log fields (empty: nothing was counted).
 CostReading = Callable[[], Mapping[str, Any]]
@@ -59,8 +65,11 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         streamed: Mapping[str, int] | None = None,
         cost_meter: CostMeter | None = None,
+        metrics: Callable[[], Metrics | None] | None = None,
     ) -> None:
         self.app = app
+        # Called per request: the metrics exist once the app has started.
+        self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.streamed = dict(streamed or {})
         self.cost_meter = cost_meter
@@ -122,17 +131,25 @@ class RequestContextMiddleware:
         finally:
             self._log(scope, request_id, status, started, cost)
 
-    @staticmethod
-    def _log(scope: Scope, request_id: str, status: int, started: float, cost: CostReading) -> None:
+    def _log(
+        self, scope: Scope, request_id: str, status: int, started: float, cost: CostReading
+    ) -> None:
+        # The route's template (`/patients/{patient_id}`), never the path: no id reaches the
+        # log or the metrics.
         route = getattr(scope.get("route"), "path", None) or "unmatched"
+        seconds = time.perf_counter() - started
         log.info(
             "request",
             request_id=request_id,
             method=scope["method"],
             route=route,
             status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            duration_ms=round(seconds * 1000, 2),
         )
+        metrics = self.metrics() if self.metrics else None
+        if metrics is not None:
+            method = scope["method"] if scope["method"] in _COUNTED_METHODS else "OTHER"
+            metrics.request_served(method=method, route=route, status=status, seconds=seconds)
         if fields := cost():
             log.debug(
                 "request.capacity",

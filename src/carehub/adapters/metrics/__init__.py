@@ -1,0 +1,1 @@
+"""Metrics (the kernel Metrics port): Prometheus counters, histograms and gauges."""

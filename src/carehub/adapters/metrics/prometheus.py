@@ -1,0 +1,91 @@
+"""The process's metrics in a Prometheus registry of its own, and their text page.
+
+One registry per built carehub (not the library's global one), so two apps in one process
+(tests, the worker beside an API) never register a metric twice. Counts are per process:
+Prometheus adds up the processes it scrapes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+
+from carehub.kernel.metrics import Settled
+
+log = logging.getLogger("carehub.metrics")
+
+
+class PrometheusMetrics:
+    """Implements the kernel's Metrics port; `page()` renders what it counted."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        self._requests = Counter(
+            "carehub_http_requests",
+            "HTTP requests answered, by route template and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self._latency = Histogram(
+            "carehub_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template and status",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self._published = Counter(
+            "carehub_events_published", "Outbox events handed to the broker", registry=registry
+        )
+        self._settled = Counter(
+            "carehub_consumer_deliveries",
+            "Deliveries consumers settled: handled, retried or dead_lettered",
+            ["consumer", "outcome"],
+            registry=registry,
+        )
+        self._audit = Counter(
+            "carehub_audit_entries_written", "Audit entries stored", registry=registry
+        )
+        self._backlog = Gauge(
+            "carehub_outbox_backlog",
+            "Outbox events waiting to be published, read when the page is rendered",
+            registry=registry,
+        )
+        self._read_backlog: Callable[[], Awaitable[int]] | None = None
+
+    def watch_backlog(self, read: Callable[[], Awaitable[int]]) -> None:
+        """Read the outbox backlog with `read` each time the page is rendered."""
+        self._read_backlog = read
+
+    def request_served(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        labels = (method, route, str(status))
+        self._requests.labels(*labels).inc()
+        self._latency.labels(*labels).observe(seconds)
+
+    def events_published(self, count: int) -> None:
+        self._published.inc(count)
+
+    def delivery_settled(self, consumer: str, outcome: Settled) -> None:
+        self._settled.labels(consumer, outcome.value).inc()
+
+    def audit_written(self, count: int) -> None:
+        self._audit.inc(count)
+
+    async def page(self) -> bytes:
+        """The Prometheus text page, with the outbox backlog read now."""
+        if self._read_backlog is not None:
+            try:
+                self._backlog.set(await self._read_backlog())
+            except Exception as exc:
+                # The page still answers (it is how an operator sees what is wrong); the
+                # gauge keeps its last value.
+                log.warning("reading the outbox backlog failed: %s", type(exc).__name__)
+        return generate_latest(self.registry)
