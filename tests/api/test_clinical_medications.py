@@ -30,6 +30,7 @@ def test_a_doctor_starts_a_medication_they_prescribe(server: ApiServer, world: P
     assert response.headers["Location"] == f"/patients/{p1}/medications/{medication['id']}"
     assert medication["prescriberId"] == doctor.practitioner_id
     assert (medication["status"], medication["dose"], medication["warnings"]) == ("active", 500, [])
+    assert '"dose":500,' in response.text  # the number as sent, not 500.0
     assert (medication["start"], medication["end"]) == ("2031-01-05", "2031-02-05")
     today = server.clock.now().date().isoformat()
     assert body_of(new_medication(doctor.client, p1, code=None), 201)["start"] == today

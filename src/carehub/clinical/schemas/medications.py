@@ -120,6 +120,13 @@ class MedicationHistory(WireModel):
     items: list[MedicationRevisionRead]
 
 
+def _dose_number(dose: Decimal | None) -> int | float | None:
+    """The dose as the JSON number it was sent as: 500 stays 500, not 500.0."""
+    if dose is None:
+        return None
+    return int(dose) if dose == dose.to_integral_value() else float(dose)
+
+
 def medication_json(medication: Medication) -> dict[str, Any]:
     code = medication.code
     return {
@@ -127,7 +134,7 @@ def medication_json(medication: Medication) -> dict[str, Any]:
         "patientId": medication.patient_id,
         "name": medication.name,
         "code": None if code is None else {"system": code.system, "code": code.code},
-        "dose": None if medication.dose is None else float(medication.dose),
+        "dose": _dose_number(medication.dose),
         "doseUnit": medication.dose_unit,
         "route": medication.route,
         "frequency": medication.frequency,
