@@ -22,7 +22,7 @@ from carehub.clinical.schemas.checklists import (
     checklist_json,
     template_json,
 )
-from carehub.clinical.schemas.common import history_json
+from carehub.clinical.schemas.item_wire import history_json
 from carehub.clinical.schemas.medications import (
     MedicationRead,
     MedicationStartedRead,

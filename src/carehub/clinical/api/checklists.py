@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from carehub.clinical.api.common import (
+from carehub.clinical.api.item_http import (
     Cursor,
     IdempotencyKey,
     Limit,
@@ -28,7 +28,7 @@ from carehub.clinical.schemas.checklists import (
     checklist_json,
     template_json,
 )
-from carehub.clinical.schemas.common import ReasonRequest, history_json
+from carehub.clinical.schemas.item_wire import ReasonRequest, history_json
 from carehub.clinical.service.checklists import ChecklistService
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.pagination import DEFAULT_LIMIT

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from carehub.clinical.api.common import (
+from carehub.clinical.api.item_http import (
     Cursor,
     IdempotencyKey,
     Limit,
@@ -17,7 +17,7 @@ from carehub.clinical.api.common import (
     page_json,
 )
 from carehub.clinical.medications import Medication, MedicationStatus
-from carehub.clinical.schemas.common import ReasonRequest, history_json
+from carehub.clinical.schemas.item_wire import ReasonRequest, history_json
 from carehub.clinical.schemas.medications import (
     MedicationCreate,
     MedicationHistory,

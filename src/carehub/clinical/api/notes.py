@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from carehub.clinical.api.common import (
+from carehub.clinical.api.item_http import (
     Cursor,
     IdempotencyKey,
     IfMatch,
@@ -16,7 +16,7 @@ from carehub.clinical.api.common import (
     page_json,
 )
 from carehub.clinical.notes import Note, NoteStatus
-from carehub.clinical.schemas.common import history_json
+from carehub.clinical.schemas.item_wire import history_json
 from carehub.clinical.schemas.notes import (
     AmendmentCreate,
     EnteredInErrorRequest,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from carehub.clinical.api.common import (
+from carehub.clinical.api.item_http import (
     Cursor,
     IdempotencyKey,
     IfMatch,
@@ -15,7 +15,7 @@ from carehub.clinical.api.common import (
     item_response,
     page_json,
 )
-from carehub.clinical.schemas.common import history_json, utc
+from carehub.clinical.schemas.item_wire import history_json, utc
 from carehub.clinical.schemas.tasks import (
     TaskCreate,
     TaskHistory,

@@ -17,7 +17,7 @@ from carehub.clinical.checklists import (
     Section,
     TemplateItem,
 )
-from carehub.clinical.schemas.common import Id, RevisionFields
+from carehub.clinical.schemas.item_wire import Id, RevisionFields
 from carehub.web.schemas import WireModel
 from carehub.web.text import ONE_LINE
 

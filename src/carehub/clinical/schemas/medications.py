@@ -16,7 +16,7 @@ from carehub.clinical.medications import (
     MedicationStatus,
     Route,
 )
-from carehub.clinical.schemas.common import Id, RevisionFields
+from carehub.clinical.schemas.item_wire import Id, RevisionFields
 from carehub.clinical.service.medications import MedicationDraft, Started
 from carehub.web.schemas import WireModel
 from carehub.web.text import ONE_LINE

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from carehub.clinical.notes import MAX_TEXT, Note, NoteContent, NoteStatus, Soap
-from carehub.clinical.schemas.common import Id, Reason, RevisionFields
+from carehub.clinical.schemas.item_wire import Id, Reason, RevisionFields
 from carehub.clinical.service.notes import NoteDraft
 from carehub.web.schemas import WireModel
 from carehub.web.text import MANY_LINES

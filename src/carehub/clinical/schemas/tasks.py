@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from carehub.clinical.schemas.common import Id, RevisionFields, utc
+from carehub.clinical.schemas.item_wire import Id, RevisionFields, utc
 from carehub.clinical.service.tasks import TaskChanges, TaskDraft
 from carehub.clinical.tasks import MAX_DETAILS, MAX_TITLE, Priority, Task, TaskStatus
 from carehub.kernel.errors import FieldError, Invalid

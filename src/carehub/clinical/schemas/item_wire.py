@@ -1,4 +1,4 @@
-"""What the bodies of every kind of item share: ids, reasons, times, and an item's history."""
+"""The wire form every kind of item shares: ids, reasons, times, and an item's history."""
 
 from __future__ import annotations
 
