@@ -67,7 +67,7 @@ lambda-package: $(STAMP)
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
 		--only-binary=:all: .
 
-bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline
+bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline bench-search
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
@@ -93,6 +93,11 @@ bench-coldstart: $(STAMP)
 # CAREHUB_BENCH_DATABASE_URL), and the page Query's read units on DynamoDB (moto).
 bench-timeline: $(STAMP)
 	$(BIN)/python -m bench.timeline_bench
+
+# Search at 1,000,000 patients (typos, cold and warm, 1 and 16 clients) on SQLite and
+# PostgreSQL, items per search on DynamoDB (moto), and cached against uncached reads.
+bench-search: $(STAMP)
+	$(BIN)/python -m bench.search_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:

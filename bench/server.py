@@ -174,13 +174,15 @@ def carehub_server(
     log_level: str = "WARNING",
     demo_batch: int | None = None,
     unpublished: Callable[[], int] | None = None,
+    after_load: Callable[[dict[str, str]], None] | None = None,
 ) -> Iterator[RunningServer]:
     """Migrate, load `patients` demo patients, serve; stops the server on exit.
 
     `database_url` None means SQLite in a fresh temporary data folder. `extra_env` is added
     to the server's environment, `demo_batch` sets how many demo patients go in one
-    transaction, and `unpublished` counts the events the relay has yet to publish (by
-    default, the SQL outbox's).
+    transaction, `unpublished` counts the events the relay has yet to publish (by
+    default, the SQL outbox's), and `after_load` runs (with the server's environment)
+    between loading and serving.
     """
     with tempfile.TemporaryDirectory(prefix="carehub-bench-") as folder:
         port = free_port()
@@ -205,6 +207,8 @@ def carehub_server(
         loading = time.perf_counter()
         batch = ["--batch", str(demo_batch)] if demo_batch else []
         _run([CAREHUB, "demo", "--patients", str(patients), *batch], env)
+        if after_load is not None:
+            after_load(env)
         load_seconds = time.perf_counter() - loading
         if database_url and database_url.startswith("postgres"):
             _analyze(database_url)
@@ -235,17 +239,22 @@ def carehub_server(
 @contextmanager
 def baseline_server(measured: RunningServer) -> Iterator[RunningServer]:
     """`bench.baseline` on the measured server's database (see that module)."""
+    with second_server(measured, [sys.executable, "-m", "bench.baseline"]) as baseline:
+        yield baseline
+
+
+@contextmanager
+def second_server(
+    measured: RunningServer, command: list[str], extra_env: Mapping[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """Another server process on the measured server's database, with `extra_env` added
+    to its environment (to compare two settings in one run)."""
     port = free_port()
-    env = {**measured.env, "CAREHUB_PORT": str(port)}
-    with tempfile.TemporaryDirectory(prefix="carehub-baseline-") as folder:
+    env = {**measured.env, **(extra_env or {}), "CAREHUB_PORT": str(port)}
+    with tempfile.TemporaryDirectory(prefix="carehub-second-") as folder:
         log_path = Path(folder) / "server.log"
         with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bench.baseline"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_ready(f"http://{HOST}:{port}", process, log_path)
             yield RunningServer(
@@ -285,6 +294,11 @@ def _analyze(url: str) -> None:
     """
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.execute("ANALYZE")
+
+
+def run_carehub(*args: str, env: dict[str, str]) -> None:
+    """Run one `carehub` command with the server's environment; raise if it fails."""
+    _run([CAREHUB, *args], env)
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
