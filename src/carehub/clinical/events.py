@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Self
+from typing import Any, ClassVar, Self
 
 from typing_extensions import TypedDict
 
@@ -26,28 +26,26 @@ class ItemPayload(TypedDict):
 
 @dataclass(frozen=True, kw_only=True)
 class ItemEvent(DomainEvent):
-    """What every event about one item of the record carries."""
+    """What every event about one item of the record carries; each kind's events say
+    which kind they are about once, in `kind`."""
 
-    kind: ItemKind
+    kind: ClassVar[ItemKind]
     patient_id: str
     version: int
     status: str
 
     @classmethod
-    def of(cls, item: RecordItem, actor: Actor, at: datetime) -> Self:
+    def of(cls, item: RecordItem, actor: Actor, at: datetime, **details: Any) -> Self:
+        """The event about `item` as it now stands; `details` are a kind's own fields."""
         return cls(
             aggregate_id=item.id,
             occurred_at=at,
             actor_id=actor.id,
-            kind=cls.kind_of(),
             patient_id=item.patient_id,
             version=item.version,
             status=item.status.value,
+            **details,
         )
-
-    @classmethod
-    def kind_of(cls) -> ItemKind:
-        raise NotImplementedError
 
     def payload(self) -> ItemPayload:
         return {
@@ -60,9 +58,7 @@ class ItemEvent(DomainEvent):
 
 
 class _NoteEvent(ItemEvent):
-    @classmethod
-    def kind_of(cls) -> ItemKind:
-        return ItemKind.NOTE
+    kind = ItemKind.NOTE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,9 +77,7 @@ class NoteEnteredInError(_NoteEvent):
 
 
 class _MedicationEvent(ItemEvent):
-    @classmethod
-    def kind_of(cls) -> ItemKind:
-        return ItemKind.MEDICATION
+    kind = ItemKind.MEDICATION
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,25 +105,18 @@ class TaskPayload(ItemPayload):
 
 @dataclass(frozen=True, kw_only=True)
 class TaskEvent(ItemEvent):
+    kind = ItemKind.TASK
     assignee_id: str | None = None
     priority: str = "routine"
     due_at: datetime | None = None
     assigned_to: str | None = None
 
     @classmethod
-    def kind_of(cls) -> ItemKind:
-        return ItemKind.TASK
-
-    @classmethod
     def of_task(cls, task: Task, before: Task | None, actor: Actor, at: datetime) -> Self:
-        return cls(
-            aggregate_id=task.id,
-            occurred_at=at,
-            actor_id=actor.id,
-            kind=ItemKind.TASK,
-            patient_id=task.patient_id,
-            version=task.version,
-            status=task.status.value,
+        return cls.of(
+            task,
+            actor,
+            at,
             assignee_id=task.assignee_id,
             priority=task.priority.value,
             due_at=task.due_at,
@@ -165,26 +152,19 @@ class ChecklistPayload(ItemPayload):
 
 @dataclass(frozen=True, kw_only=True)
 class ChecklistEvent(ItemEvent):
+    kind = ItemKind.CHECKLIST
     template_id: str = ""
     checklist_item_id: str | None = None
     remaining: int = 0
 
     @classmethod
-    def kind_of(cls) -> ItemKind:
-        return ItemKind.CHECKLIST
-
-    @classmethod
     def of_checklist(
         cls, checklist: Checklist, item_id: str | None, actor: Actor, at: datetime
     ) -> Self:
-        return cls(
-            aggregate_id=checklist.id,
-            occurred_at=at,
-            actor_id=actor.id,
-            kind=ItemKind.CHECKLIST,
-            patient_id=checklist.patient_id,
-            version=checklist.version,
-            status=checklist.status.value,
+        return cls.of(
+            checklist,
+            actor,
+            at,
             template_id=checklist.template_id,
             checklist_item_id=item_id,
             remaining=len(checklist.missing),

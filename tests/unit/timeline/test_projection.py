@@ -69,7 +69,6 @@ def stamp(kind: type[documents.StampEvent]) -> documents.StampEvent:
 def item(kind: type[clinical.ItemEvent], status: str, **fields: object) -> clinical.ItemEvent:
     return kind(
         **common("it-1"),  # type: ignore[arg-type]
-        kind=kind.kind_of(),
         patient_id=P,
         version=4,
         status=status,
