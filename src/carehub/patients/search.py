@@ -100,7 +100,7 @@ class SearchQuery:
         if len(folded) < MIN_QUERY:
             raise _invalid(f"at least {MIN_QUERY} characters")
         words = _words([folded])
-        if len(words) > MAX_WORDS:
+        if len(tokens(folded)) > MAX_WORDS:
             raise _invalid(f"at most {MAX_WORDS} words")
         keys = [f"mrn:{folded}", f"id:{folded}"]
         phone = _PHONE_SHAPE.fullmatch(folded) is not None
