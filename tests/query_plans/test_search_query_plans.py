@@ -1,8 +1,10 @@
 """Every patient search statement is served by an index, on SQLite and on PostgreSQL: the
 relevance corpus grown to 3,000 patients is indexed, and each statement (as the adapter
-compiles it, with the adapter's parameters) is explained. Ranking seeks the terms' primary
-key once per wanted term; similar words come from the trigram index (FTS5, pg_trgm's GIN);
-completions from a range of the vocabulary's primary key; a replace from the patient index."""
+compiles it, with the adapter's parameters) is explained. Ranking reads each wanted term's
+first postings from the terms' primary key, in its order (a care team's, one seek per
+term), and a few patients' terms from the patient index; similar words come from the
+trigram index (FTS5, pg_trgm's GIN); completions from a range of the vocabulary's primary
+key; a replace from the patient index."""
 
 from __future__ import annotations
 
@@ -71,6 +73,17 @@ def ranked(dialect: str, country: bool, care: bool) -> tuple[Statement, dict[str
     return search_index._ranked(dialect, country, care), params
 
 
+def postings(country: bool) -> tuple[Statement, dict[str, Any]]:
+    params: dict[str, Any] = {f"t{i}": t for i, (t, _, _) in enumerate(WANTED)}
+    params["cap"] = 1500
+    if country:
+        params["country_id"] = "PE"
+    return search_index._postings_statement(4, country), params
+
+
+IDS = [f"rel-{n:04d}" for n in range(1, 400, 7)]
+
+
 # --- SQLite --------------------------------------------------------------------------------
 
 
@@ -82,11 +95,31 @@ def sqlite_plan(
     return [row[3] for row in conn.execute(query, compiled.bind(params))]
 
 
-@pytest.mark.parametrize(("country", "care"), [(False, False), (True, False), (True, True)])
-def test_sqlite_ranks_by_seeking_each_wanted_term(
-    sqlite_conn: sqlite3.Connection, country: bool, care: bool
+@pytest.mark.parametrize("country", [False, True])
+def test_sqlite_reads_each_terms_first_postings_from_its_key(
+    sqlite_conn: sqlite3.Connection, country: bool
 ) -> None:
-    plan = sqlite_plan(sqlite_conn, *ranked("sqlite", country, care))
+    plan = sqlite_plan(sqlite_conn, *postings(country))
+    seeks = [s for s in plan if "patient_search_terms USING" in s]
+    assert len(seeks) == 4 and all("(term=?" in s for s in seeks), plan
+    assert not [s for s in plan if s.startswith("SCAN patient_search_terms")], plan
+    assert not [s for s in plan if "TEMP B-TREE" in s], plan  # read in the key's order
+
+
+def test_sqlite_reads_a_few_patients_terms_from_their_index(
+    sqlite_conn: sqlite3.Connection,
+) -> None:
+    statement = search_index._terms_of_statement("sqlite")
+    plan = sqlite_plan(sqlite_conn, statement, {"ids": orjson.dumps(IDS).decode()})
+    assert any("ix_patient_search_terms_patient_id (patient_id=?)" in s for s in plan), plan
+    assert not [s for s in plan if s.startswith("SCAN patient_search_terms")], plan
+
+
+@pytest.mark.parametrize("country", [False, True])
+def test_sqlite_ranks_a_care_team_by_seeking_each_wanted_term(
+    sqlite_conn: sqlite3.Connection, country: bool
+) -> None:
+    plan = sqlite_plan(sqlite_conn, *ranked("sqlite", country, True))
     assert any(s.startswith("SCAN json_each") or "json_each VIRTUAL" in s for s in plan), plan
     seeks = [s for s in plan if s.startswith("SEARCH t USING")]
     assert seeks and all("(term=?" in s for s in seeks), plan
@@ -132,14 +165,33 @@ async def postgres_plan(conn: Any, statement: Statement, params: dict[str, Any])
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(("country", "care"), [(False, False), (True, False), (True, True)])
-async def test_postgres_ranks_by_seeking_each_wanted_term(
-    postgres_conn: Any, country: bool, care: bool
+@pytest.mark.parametrize("country", [False, True])
+async def test_postgres_reads_each_terms_first_postings_from_its_key(
+    postgres_conn: Any, country: bool
 ) -> None:
-    steps = await postgres_plan(postgres_conn, *ranked("postgresql", country, care))
+    steps = await postgres_plan(postgres_conn, *postings(country))
     scans = [s for s in steps if s.get("Relation Name") == "patient_search_terms"]
-    indexes = CARE_TERMS if care else TERMS
-    assert scans and all(s.get("Index Name") in indexes for s in scans), steps
+    assert len(scans) == 4 and all(s.get("Index Name") in TERMS for s in scans), steps
+    assert not [s for s in steps if s["Node Type"] in ("Seq Scan", "Sort")], steps
+
+
+@pytest.mark.postgres
+async def test_postgres_reads_a_few_patients_terms_from_their_index(postgres_conn: Any) -> None:
+    statement = search_index._terms_of_statement("postgresql")
+    steps = await postgres_plan(postgres_conn, statement, {"ids": IDS})
+    indexes = {s.get("Index Name") for s in steps}
+    assert "ix_patient_search_terms_patient_id" in indexes, steps
+    assert not [s for s in steps if s["Node Type"] == "Seq Scan"], steps
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("country", [False, True])
+async def test_postgres_ranks_a_care_team_by_seeking_each_wanted_term(
+    postgres_conn: Any, country: bool
+) -> None:
+    steps = await postgres_plan(postgres_conn, *ranked("postgresql", country, True))
+    scans = [s for s in steps if s.get("Relation Name") == "patient_search_terms"]
+    assert scans and all(s.get("Index Name") in CARE_TERMS for s in scans), steps
     assert not [s for s in steps if s["Node Type"] == "Seq Scan"], steps
 
 
