@@ -42,6 +42,8 @@ TABLES = (
     "care_relationships",
     "patient_name_tokens",
     "patient_condition_terms",
+    "patient_search_terms",
+    "patient_search_words",
     "patient_identifiers",
     "patients",
     "mrn_counters",
@@ -131,6 +133,10 @@ def empty_sqlite(path: Path) -> None:
     with sqlite3.connect(path) as conn:
         for table in TABLES:
             conn.execute(f"DELETE FROM {table}")
+        # Contentless, so emptied by its own command.
+        conn.execute(
+            "INSERT INTO patient_search_words_fts(patient_search_words_fts) VALUES ('delete-all')"
+        )
         empty_audit_trail(conn)
 
 
