@@ -32,6 +32,7 @@ from carehub.adapters.dynamodb.items import utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.outbox import outbox_item
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
+from carehub.adapters.dynamodb.patient_search_index import DynamoPatientSearchIndex
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.refresh_sessions import DynamoSessionRepository
 from carehub.adapters.dynamodb.session import DynamoSession
@@ -153,6 +154,10 @@ class DynamoUnitOfWork(QueuedChanges):
     @cached_property
     def patient_directory(self) -> DynamoPatientDirectory:
         return DynamoPatientDirectory(self._live_session())
+
+    @cached_property
+    def search_index(self) -> DynamoPatientSearchIndex:
+        return DynamoPatientSearchIndex(self._live_session())
 
     @cached_property
     def otps(self) -> DynamoOtpRepository:

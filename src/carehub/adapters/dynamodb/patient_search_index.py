@@ -1,0 +1,296 @@
+"""The patient search index on DynamoDB: edge-trigram word partitions and term postings
+in the table, one country per partition, every read capped (docs/dynamodb.md, "patient
+search").
+
+A search reads at most SEARCH_READS items in one country, whatever the data: the caps
+below bound every Query's `Limit`, and nothing is a Scan or a filter expression (which
+would pay for what it discards). A cap that binds makes the answer a bounded sample in
+patient-id order (postings are sorted by id, as the ranking breaks ties), never a longer
+read.
+
+`put` writes apart from the unit's transaction, in `BatchWriteItem`s of 25: a document's
+postings and words outgrow the 100 items a transaction takes, and `put` is idempotent, so
+a consumer that fails after it simply puts the same document again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from carehub.adapters.dynamodb.items import Item, Key, key_of, to_wire
+from carehub.adapters.dynamodb.maintenance import scan_kinds
+from carehub.adapters.dynamodb.pages import index_items
+from carehub.adapters.dynamodb.patient_items import care_key
+from carehub.adapters.dynamodb.search_items import (
+    COUNTRIES,
+    KINDS,
+    PAST,
+    country_item,
+    document_item,
+    document_key,
+    document_of,
+    front_partition,
+    posting_item,
+    postings,
+    tail_partition,
+    term_partition,
+    word_items,
+)
+from carehub.adapters.dynamodb.session import DynamoSession
+from carehub.patients.search import MAX_WORDS, MIN_TYPO_WORD, SearchDocument, rank, trigrams
+
+# Words the prefix read returns at most (the word itself sorts first).
+PREFIX_WORDS = 50
+# Words each of the four neighbour reads returns at most: the indexed words just before
+# and just after the query word among those sharing its first half, and the same among
+# those sharing its last half (read reversed). One typo leaves one half whole.
+NEIGHBOURS = 20
+SIMILAR_WORDS_READS = PREFIX_WORDS + 4 * NEIGHBOURS
+# Postings one term's read returns at most, and one `ranked` call reads in all (shared
+# out between its groups, the heaviest terms of each first).
+POSTINGS_PER_TERM = 200
+RANKED_POSTINGS = 1000
+# Candidates whose document (and care item) is read when a group's postings were cut short.
+MAX_CANDIDATES = 200
+# A doctor's care items read at most; past that, candidates' care items are read instead.
+CARE_ITEMS = 500
+RANKED_READS = RANKED_POSTINGS + CARE_ITEMS + 2 * MAX_CANDIDATES
+# One search in one country: a `similar_words` per query word and two `ranked` calls (the
+# words' groups, and the key terms).
+SEARCH_READS = MAX_WORDS * SIMILAR_WORDS_READS + 2 * RANKED_READS
+# Countries a search without one goes through (each within the caps above), and the
+# registry's items it reads to know them.
+MAX_COUNTRIES = 8
+_BATCH_GET = 100  # BatchGetItem's limit
+
+
+class DynamoPatientSearchIndex:
+    """`carehub.patients.ports.PatientSearchIndex` over a DynamoDB session."""
+
+    def __init__(self, session: DynamoSession) -> None:
+        self._session = session
+
+    async def put(self, documents: Sequence[SearchDocument]) -> None:
+        latest = {document.patient_id: document for document in documents}
+        before = await self._documents(list(latest))
+        puts: dict[Key, Item] = {}
+        stale: set[Key] = set()
+        for patient_id, document in latest.items():
+            old = before.get(patient_id)
+            had = postings(old) if old is not None else set()
+            has = postings(document)
+            puts.update({key: posting_item(key) for key in has - had})
+            stale |= had - has
+            indexed = old is not None and old.active and old.country_id == document.country_id
+            known = set(old.words) if old is not None and indexed else set()
+            if document.active:
+                new_words = [word for word in document.words if word not in known]
+                for item in word_items(document.country_id, new_words):
+                    puts[(item["PK"], item["SK"])] = item
+            if old is None or old.country_id != document.country_id:
+                item = country_item(document.country_id)
+                puts[(item["PK"], item["SK"])] = item
+        session = self._session
+        # The document item goes last: until it is written, a retry sees the old one and
+        # finds the same stale postings again.
+        await session.table.put_many(list(puts.values()), session.capacity)
+        await session.table.delete_many([key_of(*key) for key in stale], session.capacity)
+        changed = [d for d in latest.values() if before.get(d.patient_id) != d]
+        await session.table.put_many([document_item(d) for d in changed], session.capacity)
+
+    async def similar_words(self, word: str, *, country_id: str | None, limit: int) -> list[str]:
+        prefixed: list[str] = []
+        similar: set[str] = set()
+        for country in await self._countries(country_id):
+            prefixed += await self._prefixed(country, word, limit)
+            similar |= await self._neighbours(country, word)
+        shared = set(trigrams(word))
+        by_likeness = sorted(similar, key=lambda w: (-len(shared & set(trigrams(w))), w))
+        return list(dict.fromkeys([*by_likeness[:limit], *sorted(set(prefixed))[:limit]]))
+
+    async def ranked(
+        self,
+        groups: Sequence[Mapping[str, int]],
+        *,
+        country_id: str | None,
+        care_of: str | None,
+        limit: int,
+    ) -> list[tuple[str, int]]:
+        if not groups or not all(groups):
+            return []
+        care = None if care_of is None else await self._care(care_of)
+        found: list[tuple[str, int]] = []
+        for country in await self._countries(country_id):
+            found += await self._ranked_in(country, groups, care_of, care)
+        found.sort(key=lambda pair: (-pair[1], pair[0]))
+        return found[:limit]
+
+    async def clear(self) -> None:
+        session = self._session
+        start_key = None
+        while True:
+            items, start_key = await scan_kinds(
+                session.table, KINDS, start_key=start_key, projection="PK, SK"
+            )
+            keys = [key_of(item["PK"], item["SK"]) for item in items]
+            await session.table.delete_many(keys, session.capacity)
+            if start_key is None:
+                return
+
+    async def _ranked_in(
+        self,
+        country: str,
+        groups: Sequence[Mapping[str, int]],
+        care_of: str | None,
+        care: tuple[set[str], bool] | None,
+    ) -> list[tuple[str, int]]:
+        """The country's matches: each group's postings read within its share of the
+        budget; when a group was cut short, the candidates of the smallest whole group are
+        checked against their documents instead."""
+        share = max(1, RANKED_POSTINGS // len(groups))
+        held: list[dict[str, int]] = []
+        whole: list[bool] = []
+        for group in groups:
+            best, complete = await self._postings(country, group, share)
+            held.append(best)
+            whole.append(complete)
+        complete_groups = [best for best, complete in zip(held, whole, strict=True) if complete]
+        driver = min(complete_groups or held, key=len)
+        candidates = [p for p in driver if all(p in best for best in complete_groups)]
+        candidates = await self._in_care(candidates, care_of, care)
+        scores: dict[str, int] = {}
+        unknown: list[str] = []
+        for patient_id in candidates:
+            weights = [best.get(patient_id, 0) for best in held]
+            if all(weights):
+                scores[patient_id] = sum(weights)
+            else:
+                unknown.append(patient_id)
+        if unknown:
+            unknown.sort(key=lambda p: (-sum(best.get(p, 0) for best in held), p))
+            documents = await self._documents(unknown[:MAX_CANDIDATES])
+            for patient_id, document in documents.items():
+                # Inactive or moved since its postings were read: not this country's match.
+                if not document.active or document.country_id != country:
+                    continue
+                score = rank(groups, document.terms())
+                if score is not None:
+                    scores[patient_id] = score
+        return list(scores.items())
+
+    async def _postings(
+        self, country: str, group: Mapping[str, int], budget: int
+    ) -> tuple[dict[str, int], bool]:
+        """The best weight each patient holds in the group, read heaviest term first within
+        `budget` postings; and whether every posting of the group was read."""
+        best: dict[str, int] = {}
+        complete = True
+        for term, weight in sorted(group.items(), key=lambda pair: (-pair[1], pair[0])):
+            room = min(POSTINGS_PER_TERM, budget)
+            if room <= 0:
+                return best, False
+            items, more = await self._read(_partition_query(term_partition(country, term)), room)
+            budget -= len(items)
+            complete = complete and not more
+            for item in items:
+                best[item["SK"]] = max(best.get(item["SK"], 0), weight)
+        return best, complete
+
+    async def _in_care(
+        self, candidates: list[str], care_of: str | None, care: tuple[set[str], bool] | None
+    ) -> list[str]:
+        """The candidates in the doctor's care: by the care items read, and when those were
+        cut short, by the care items of the first MAX_CANDIDATES others."""
+        if care_of is None or care is None:
+            return candidates
+        patients, complete = care
+        inside = [p for p in candidates if p in patients]
+        if complete:
+            return inside
+        others = [p for p in candidates if p not in patients][:MAX_CANDIDATES]
+        found = await self._get_many([care_key(care_of, p) for p in others])
+        return sorted([*inside, *(key[0].removeprefix("PATIENT#") for key in found)])
+
+    async def _care(self, care_of: str) -> tuple[set[str], bool]:
+        items = await index_items(self._session, "GSI1", f"CARE#{care_of}", limit=CARE_ITEMS)
+        return {item["patient_id"] for item in items}, len(items) < CARE_ITEMS
+
+    async def _prefixed(self, country: str, word: str, limit: int) -> list[str]:
+        params = _partition_query(front_partition(country, word))
+        params["KeyConditionExpression"] += " AND begins_with(SK, :prefix)"
+        params["ExpressionAttributeValues"].update(to_wire({":prefix": word}))
+        items, _ = await self._read(params, min(limit, PREFIX_WORDS))
+        return [item["SK"] for item in items]
+
+    async def _neighbours(self, country: str, word: str) -> set[str]:
+        """The words one typo from `word` could be: near it among those sharing its first
+        half, or (reversed) its last half."""
+        if len(word) < MIN_TYPO_WORD - 1:
+            return set()
+        head, tail = typo_halves(word)
+        backwards = word[::-1]
+        found: set[str] = set()
+        ranges = [
+            (front_partition(country, word), head, word, False),
+            (front_partition(country, word), word + PAST, head + PAST, True),
+            (tail_partition(country, word), tail, backwards, False),
+            (tail_partition(country, word), backwards, tail + PAST, True),
+        ]
+        for partition, low, high, upwards in ranges:
+            params = _partition_query(partition)
+            params["KeyConditionExpression"] += " AND SK BETWEEN :low AND :high"
+            params["ExpressionAttributeValues"].update(to_wire({":low": low, ":high": high}))
+            # Nearest the word first: down from it, or up from it.
+            params["ScanIndexForward"] = upwards
+            items, _ = await self._read(params, NEIGHBOURS)
+            reversed_ = partition == tail_partition(country, word)
+            found |= {item["SK"][::-1] if reversed_ else item["SK"] for item in items}
+        return found
+
+    async def _countries(self, country_id: str | None) -> list[str]:
+        if country_id is not None:
+            return [country_id]
+        items, _ = await self._read(_partition_query(COUNTRIES), MAX_COUNTRIES)
+        return [item["SK"] for item in items]
+
+    async def _documents(self, patient_ids: Sequence[str]) -> dict[str, SearchDocument]:
+        found = await self._get_many([document_key(p) for p in patient_ids])
+        return {document_of(item).patient_id: document_of(item) for item in found.values()}
+
+    async def _get_many(self, keys: Sequence[Key]) -> dict[Key, Item]:
+        found: dict[Key, Item] = {}
+        for start in range(0, len(keys), _BATCH_GET):
+            got = await self._session.get_many(keys[start : start + _BATCH_GET])
+            found.update({key: item for key, item in got.items() if item is not None})
+        return found
+
+    async def _read(self, params: dict[str, Any], limit: int) -> tuple[list[Item], bool]:
+        """Up to `limit` items of a Query (DynamoDB's 1 MB pages followed); and whether
+        there may be more."""
+        found: list[Item] = []
+        while len(found) < limit:
+            params["Limit"] = limit - len(found)
+            items, last = await self._session.query(**params)
+            found += items
+            if last is None:
+                return found, False
+            params["ExclusiveStartKey"] = last
+        return found, True
+
+
+def typo_halves(word: str) -> tuple[str, str]:
+    """What a word one typo from `word` shares with it, on one side or the other: its first
+    `len // 2` letters (a typo at or past them), or its last letters up to the typo (read
+    reversed); a word of 4 letters is only one typo from a longer word (MIN_TYPO_WORD), so
+    its typo is a missing letter and leaves one more letter whole."""
+    head = len(word) // 2
+    tail = len(word) - head - 1 if len(word) >= MIN_TYPO_WORD else len(word) - head + 1
+    return word[:head], word[::-1][:tail]
+
+
+def _partition_query(partition: str) -> dict[str, Any]:
+    return {
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": to_wire({":pk": partition}),
+    }
