@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -11,6 +11,7 @@ from carehub.kernel.pagination import Page
 from carehub.kernel.text import fold
 from carehub.kernel.unit_of_work import UnitOfWork
 from carehub.patients.model import Patient
+from carehub.patients.search import SearchDocument
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,46 @@ class PatientsUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def country_directory(self) -> CountryDirectory: ...
+
+
+class PatientSearchIndex(Protocol):
+    """The search index: each patient's words and exact-match keys (`SearchDocument`).
+    Writes join the unit's transaction; reads see what committed before the unit began
+    (a lagging index is fine: results are re-read from the records)."""
+
+    async def put(self, documents: Sequence[SearchDocument]) -> None:
+        """Replace these patients' entries (idempotent: the same document twice is one
+        entry). An inactive patient's document is kept but never ranked."""
+        ...
+
+    async def similar_words(self, word: str, *, country_id: str | None, limit: int) -> list[str]:
+        """Indexed words sharing trigrams with `word` (most shared first) or starting with
+        it: a bounded superset (at most `limit` of each kind) the caller narrows to exact,
+        prefix and one-edit matches. `country_id` may narrow it (a store may ignore it)."""
+        ...
+
+    async def ranked(
+        self,
+        groups: Sequence[Mapping[str, int]],
+        *,
+        country_id: str | None,
+        care_of: str | None,
+        limit: int,
+    ) -> list[tuple[str, int]]:
+        """(patient_id, score) of ACTIVE patients that hold at least one term of every
+        group (a group: one query word's matching terms with their weights, or the query's
+        key terms); score = sum over groups of the best weight held; highest first, then
+        id; at most `limit`. `country_id`/`care_of` narrow to a country / a doctor's care
+        team. No groups: nobody."""
+        ...
+
+    async def clear(self) -> None:
+        """Forget every entry (before a reindex)."""
+        ...
+
+
+class PatientSearchUnitOfWork(PatientsUnitOfWork, Protocol):
+    """A unit of work that holds the search index beside the records."""
+
+    @property
+    def search_index(self) -> PatientSearchIndex: ...

@@ -20,6 +20,7 @@ from carehub.identity.model import OtpChallenge, OtpPurpose, RefreshSession, Use
 from carehub.kernel.events import DomainEvent, EventMessage
 from carehub.kernel.idempotency import IdempotencyClaim, StoredOutcome
 from carehub.patients.model import Patient
+from carehub.patients.search import SearchDocument
 from carehub.practitioners.model import Doctor
 from carehub.scheduling.claims import SlotClaim
 from carehub.scheduling.model import Appointment, Hold, WaitlistEntry
@@ -41,6 +42,7 @@ class MemoryStore:
     mrns: dict[tuple[str, str], str] = field(default_factory=dict)
     mrn_counters: dict[str, int] = field(default_factory=dict)
     care: set[tuple[str, str]] = field(default_factory=set)
+    search_documents: dict[str, SearchDocument] = field(default_factory=dict)
     # what every unit of work writes
     outbox: list[DomainEvent] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)

@@ -28,6 +28,7 @@ from carehub.adapters.memory.scheduling import (
     MemorySlotClaims,
     MemoryWaitlist,
 )
+from carehub.adapters.memory.search import MemorySearchIndex
 from carehub.adapters.memory.store import IdempotencyEntry, MemoryStore
 from carehub.adapters.memory.timeline import MemoryTimeline
 from carehub.adapters.queued_changes import QueuedChanges
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from carehub.clinical.ports import ClinicalUnitOfWork
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.identity.ports import IdentityUnitOfWork
-    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.patients.ports import PatientSearchUnitOfWork, PatientsUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
     from carehub.timeline.ports import TimelineUnitOfWork
 
@@ -89,6 +90,7 @@ class MemoryUnitOfWork(QueuedChanges):
         self.user_directory = MemoryUserDirectory(store)
         self.attachable_items = MemoryAttachableItems(store)
         self.timeline = MemoryTimeline(store)
+        self.search_index = MemorySearchIndex(store)
         self._snapshot: MemoryStore | None = None
         self._commits_seen = 0
         self.committed = False
@@ -163,9 +165,10 @@ if TYPE_CHECKING:
         AuditUnitOfWork,
         ClinicalUnitOfWork,
         TimelineUnitOfWork,
+        PatientSearchUnitOfWork,
     ]:
         """mypy checks here that the memory unit of work meets every domain's port."""
-        return uow, uow, uow, uow, uow, uow, uow
+        return uow, uow, uow, uow, uow, uow, uow, uow
 
 
 class MemoryIdempotencyStore:
