@@ -8,9 +8,10 @@ would pay for what it discards). A cap that binds makes the answer a bounded sam
 patient-id order (postings are sorted by id, as the ranking breaks ties), never a longer
 read.
 
-`put` writes apart from the unit's transaction, in `BatchWriteItem`s of 25: a document's
-postings and words outgrow the 100 items a transaction takes, and `put` is idempotent, so
-a consumer that fails after it simply puts the same document again.
+`put`'s writes wait for the unit's commit, which sends them before its transaction in
+`BatchWriteItem`s of 25 (`BulkWrites`): a document's postings and words outgrow the 100
+items a transaction takes, and they are idempotent, so a consumer whose commit fails
+after them puts the same document again and changes nothing.
 """
 
 from __future__ import annotations
@@ -91,13 +92,11 @@ class DynamoPatientSearchIndex:
             if old is None or old.country_id != document.country_id:
                 item = country_item(document.country_id)
                 puts[(item["PK"], item["SK"])] = item
-        session = self._session
-        # The document item goes last: until it is written, a retry sees the old one and
-        # finds the same stale postings again.
-        await session.table.put_many(list(puts.values()), session.capacity)
-        await session.table.delete_many([key_of(*key) for key in stale], session.capacity)
         changed = [d for d in latest.values() if before.get(d.patient_id) != d]
-        await session.table.put_many([document_item(d) for d in changed], session.capacity)
+        # The document items go last: until they are written, a retry reads the old ones
+        # and finds the same stale postings again.
+        self._session.bulk.add(list(puts.values()), sorted(stale))
+        self._session.bulk.add([document_item(d) for d in changed], [])
 
     async def similar_words(self, word: str, *, country_id: str | None, limit: int) -> list[str]:
         prefixed: list[str] = []
