@@ -16,6 +16,7 @@ after them puts the same document again and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,8 +50,10 @@ PREFIX_WORDS = 50
 NEIGHBOURS = 20
 SIMILAR_WORDS_READS = PREFIX_WORDS + 4 * NEIGHBOURS
 # Postings one term's read returns at most, and one `ranked` call reads in all (shared
-# out between its groups, the heaviest terms of each first).
+# out between its groups, the heaviest terms of each first); a group's lightest terms past
+# TERMS_PER_GROUP are not read (its postings then count as cut short).
 POSTINGS_PER_TERM = 200
+TERMS_PER_GROUP = 100
 RANKED_POSTINGS = 1000
 # Candidates whose document (and care item) is read when a group's postings were cut short.
 MAX_CANDIDATES = 200
@@ -60,9 +63,10 @@ RANKED_READS = RANKED_POSTINGS + CARE_ITEMS + 2 * MAX_CANDIDATES
 # One search in one country: a `similar_words` per query word and two `ranked` calls (the
 # words' groups, and the key terms).
 SEARCH_READS = MAX_WORDS * SIMILAR_WORDS_READS + 2 * RANKED_READS
-# Countries a search without one goes through (each within the caps above), and the
-# registry's items it reads to know them.
+# Countries a search without one (an admin's) goes through, each within the caps above,
+# after reading as many registry items to know them, in each of its calls.
 MAX_COUNTRIES = 8
+SEARCH_READS_ANY_COUNTRY = MAX_COUNTRIES * (SEARCH_READS + MAX_WORDS + 2)
 _BATCH_GET = 100  # BatchGetItem's limit
 
 
@@ -99,14 +103,16 @@ class DynamoPatientSearchIndex:
         self._session.bulk.add([document_item(d) for d in changed], [])
 
     async def similar_words(self, word: str, *, country_id: str | None, limit: int) -> list[str]:
-        prefixed: list[str] = []
-        similar: set[str] = set()
-        for country in await self._countries(country_id):
-            prefixed += await self._prefixed(country, word, limit)
-            similar |= await self._neighbours(country, word)
+        countries = await self._countries(country_id)
+        reads = await asyncio.gather(
+            *(self._prefixed(c, word, limit) for c in countries),
+            *(self._neighbours(c, word) for c in countries),
+        )
+        prefixed = {w for found in reads[: len(countries)] for w in found}
+        similar = {w for found in reads[len(countries) :] for w in found}
         shared = set(trigrams(word))
         by_likeness = sorted(similar, key=lambda w: (-len(shared & set(trigrams(w))), w))
-        return list(dict.fromkeys([*by_likeness[:limit], *sorted(set(prefixed))[:limit]]))
+        return list(dict.fromkeys([*by_likeness[:limit], *sorted(prefixed)[:limit]]))
 
     async def ranked(
         self,
@@ -119,9 +125,12 @@ class DynamoPatientSearchIndex:
         if not groups or not all(groups):
             return []
         care = None if care_of is None else await self._care(care_of)
+        countries = await self._countries(country_id)
         found: list[tuple[str, int]] = []
-        for country in await self._countries(country_id):
-            found += await self._ranked_in(country, groups, care_of, care)
+        for matches in await asyncio.gather(
+            *(self._ranked_in(country, groups, care_of, care) for country in countries)
+        ):
+            found += matches
         found.sort(key=lambda pair: (-pair[1], pair[0]))
         return found[:limit]
 
@@ -148,12 +157,9 @@ class DynamoPatientSearchIndex:
         budget; when a group was cut short, the candidates of the smallest whole group are
         checked against their documents instead."""
         share = max(1, RANKED_POSTINGS // len(groups))
-        held: list[dict[str, int]] = []
-        whole: list[bool] = []
-        for group in groups:
-            best, complete = await self._postings(country, group, share)
-            held.append(best)
-            whole.append(complete)
+        reads = await asyncio.gather(*(self._postings(country, g, share) for g in groups))
+        held = [best for best, _ in reads]
+        whole = [complete for _, complete in reads]
         complete_groups = [best for best, complete in zip(held, whole, strict=True) if complete]
         driver = min(complete_groups or held, key=len)
         candidates = [p for p in driver if all(p in best for best in complete_groups)]
@@ -181,19 +187,26 @@ class DynamoPatientSearchIndex:
     async def _postings(
         self, country: str, group: Mapping[str, int], budget: int
     ) -> tuple[dict[str, int], bool]:
-        """The best weight each patient holds in the group, read heaviest term first within
-        `budget` postings; and whether every posting of the group was read."""
+        """The best weight each patient holds in the group, and whether every posting of
+        the group was read. The heaviest terms are read first, each weight's terms at once
+        with the budget shared out evenly; at most TERMS_PER_GROUP terms."""
+        terms = sorted(group.items(), key=lambda pair: (-pair[1], pair[0]))[:TERMS_PER_GROUP]
         best: dict[str, int] = {}
-        complete = True
-        for term, weight in sorted(group.items(), key=lambda pair: (-pair[1], pair[0])):
-            room = min(POSTINGS_PER_TERM, budget)
-            if room <= 0:
-                return best, False
-            items, more = await self._read(_partition_query(term_partition(country, term)), room)
-            budget -= len(items)
-            complete = complete and not more
-            for item in items:
-                best[item["SK"]] = max(best.get(item["SK"], 0), weight)
+        complete = len(terms) == len(group)
+        for weight in sorted({weight for _, weight in terms}, reverse=True):
+            tier = [term for term, w in terms if w == weight]
+            if budget < len(tier):
+                complete, tier = False, tier[:budget]
+            if not tier:
+                break
+            each = min(POSTINGS_PER_TERM, budget // len(tier))
+            queries = [_partition_query(term_partition(country, term)) for term in tier]
+            reads = await asyncio.gather(*(self._read(query, each) for query in queries))
+            for items, more in reads:
+                budget -= len(items)
+                complete = complete and not more
+                for item in items:
+                    best[item["SK"]] = max(best.get(item["SK"], 0), weight)
         return best, complete
 
     async def _in_care(
@@ -215,12 +228,12 @@ class DynamoPatientSearchIndex:
         items = await index_items(self._session, "GSI1", f"CARE#{care_of}", limit=CARE_ITEMS)
         return {item["patient_id"] for item in items}, len(items) < CARE_ITEMS
 
-    async def _prefixed(self, country: str, word: str, limit: int) -> list[str]:
+    async def _prefixed(self, country: str, word: str, limit: int) -> set[str]:
         params = _partition_query(front_partition(country, word))
         params["KeyConditionExpression"] += " AND begins_with(SK, :prefix)"
         params["ExpressionAttributeValues"].update(to_wire({":prefix": word}))
         items, _ = await self._read(params, min(limit, PREFIX_WORDS))
-        return [item["SK"] for item in items]
+        return {item["SK"] for item in items}
 
     async def _neighbours(self, country: str, word: str) -> set[str]:
         """The words one typo from `word` could be: near it among those sharing its first
@@ -229,23 +242,26 @@ class DynamoPatientSearchIndex:
             return set()
         head, tail = typo_halves(word)
         backwards = word[::-1]
-        found: set[str] = set()
+        front, back = front_partition(country, word), tail_partition(country, word)
         ranges = [
-            (front_partition(country, word), head, word, False),
-            (front_partition(country, word), word + PAST, head + PAST, True),
-            (tail_partition(country, word), tail, backwards, False),
-            (tail_partition(country, word), backwards, tail + PAST, True),
+            (front, head, word, False),
+            (front, word + PAST, head + PAST, True),
+            (back, tail, backwards, False),
+            (back, backwards, tail + PAST, True),
         ]
-        for partition, low, high, upwards in ranges:
-            params = _partition_query(partition)
-            params["KeyConditionExpression"] += " AND SK BETWEEN :low AND :high"
-            params["ExpressionAttributeValues"].update(to_wire({":low": low, ":high": high}))
-            # Nearest the word first: down from it, or up from it.
-            params["ScanIndexForward"] = upwards
-            items, _ = await self._read(params, NEIGHBOURS)
-            reversed_ = partition == tail_partition(country, word)
-            found |= {item["SK"][::-1] if reversed_ else item["SK"] for item in items}
-        return found
+        reads = await asyncio.gather(*(self._range(*each) for each in ranges))
+        found = {item["SK"] for item in reads[0][0] + reads[1][0]}
+        return found | {item["SK"][::-1] for item in reads[2][0] + reads[3][0]}
+
+    async def _range(
+        self, partition: str, low: str, high: str, upwards: bool
+    ) -> tuple[list[Item], bool]:
+        """The NEIGHBOURS words of a partition nearest one end of a sort-key range."""
+        params = _partition_query(partition)
+        params["KeyConditionExpression"] += " AND SK BETWEEN :low AND :high"
+        params["ExpressionAttributeValues"].update(to_wire({":low": low, ":high": high}))
+        params["ScanIndexForward"] = upwards  # down from the word, or up from it
+        return await self._read(params, NEIGHBOURS)
 
     async def _countries(self, country_id: str | None) -> list[str]:
         if country_id is not None:

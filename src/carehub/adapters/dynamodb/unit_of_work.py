@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.events.ports import ConsumerUnitOfWork
     from carehub.identity.ports import IdentityUnitOfWork
-    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.patients.ports import PatientSearchUnitOfWork, PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
     from carehub.timeline.ports import TimelineUnitOfWork
@@ -375,9 +375,10 @@ if TYPE_CHECKING:
         IdentityUnitOfWork,
         AuditUnitOfWork,
         ClinicalUnitOfWork,
+        PatientSearchUnitOfWork,
     ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
-        return uow, uow, uow, uow, uow, uow, uow, uow
+        return uow, uow, uow, uow, uow, uow, uow, uow, uow
 
     def _serves_the_event_backbone(
         uow: DynamoUnitOfWork,
