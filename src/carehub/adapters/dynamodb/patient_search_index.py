@@ -1,6 +1,6 @@
-"""The patient search index on DynamoDB: edge-trigram word partitions and term postings
-in the table, one country per partition, every read capped (docs/dynamodb.md, "patient
-search").
+"""The patient search index on DynamoDB: word partitions (by leading trigram, for
+prefixes, and by one-deletion variant, for typos) and term postings in the table, one
+country per partition, every read capped (docs/dynamodb.md, "patient search").
 
 A search reads at most SEARCH_READS items in one country, whatever the data: the caps
 below bound every Query's `Limit`, and nothing is a Scan or a filter expression (which
@@ -27,7 +27,6 @@ from carehub.adapters.dynamodb.patient_items import care_key
 from carehub.adapters.dynamodb.search_items import (
     COUNTRIES,
     KINDS,
-    PAST,
     country_item,
     document_item,
     document_key,
@@ -35,20 +34,21 @@ from carehub.adapters.dynamodb.search_items import (
     front_partition,
     posting_item,
     postings,
-    tail_partition,
     term_partition,
+    variant_partition,
+    variants,
     word_items,
 )
 from carehub.adapters.dynamodb.session import DynamoSession
-from carehub.patients.search import MAX_WORDS, MIN_TYPO_WORD, SearchDocument, rank, trigrams
+from carehub.patients.search import MAX_WORD, MAX_WORDS, SearchDocument, rank, trigrams
 
 # Words the prefix read returns at most (the word itself sorts first).
 PREFIX_WORDS = 50
-# Words each of the four neighbour reads returns at most: the indexed words just before
-# and just after the query word among those sharing its first half, and the same among
-# those sharing its last half (read reversed). One typo leaves one half whole.
-NEIGHBOURS = 20
-SIMILAR_WORDS_READS = PREFIX_WORDS + 4 * NEIGHBOURS
+# Words one variant partition's read returns at most, and the variants a query word has at
+# most (itself and one per letter deleted, up to MAX_WORD letters).
+VARIANT_WORDS = 10
+MAX_VARIANTS = MAX_WORD + 1
+SIMILAR_WORDS_READS = PREFIX_WORDS + MAX_VARIANTS * VARIANT_WORDS
 # Postings one term's read returns at most, and one `ranked` call reads in all (shared
 # out between its groups, the heaviest terms of each first); a group's lightest terms past
 # TERMS_PER_GROUP are not read (its postings then count as cut short).
@@ -106,7 +106,7 @@ class DynamoPatientSearchIndex:
         countries = await self._countries(country_id)
         reads = await asyncio.gather(
             *(self._prefixed(c, word, limit) for c in countries),
-            *(self._neighbours(c, word) for c in countries),
+            *(self._one_typo_away(c, word) for c in countries),
         )
         prefixed = {w for found in reads[: len(countries)] for w in found}
         similar = {w for found in reads[len(countries) :] for w in found}
@@ -235,33 +235,13 @@ class DynamoPatientSearchIndex:
         items, _ = await self._read(params, min(limit, PREFIX_WORDS))
         return {item["SK"] for item in items}
 
-    async def _neighbours(self, country: str, word: str) -> set[str]:
-        """The words one typo from `word` could be: near it among those sharing its first
-        half, or (reversed) its last half."""
-        if len(word) < MIN_TYPO_WORD - 1:
-            return set()
-        head, tail = typo_halves(word)
-        backwards = word[::-1]
-        front, back = front_partition(country, word), tail_partition(country, word)
-        ranges = [
-            (front, head, word, False),
-            (front, word + PAST, head + PAST, True),
-            (back, tail, backwards, False),
-            (back, backwards, tail + PAST, True),
-        ]
-        reads = await asyncio.gather(*(self._range(*each) for each in ranges))
-        found = {item["SK"] for item in reads[0][0] + reads[1][0]}
-        return found | {item["SK"][::-1] for item in reads[2][0] + reads[3][0]}
-
-    async def _range(
-        self, partition: str, low: str, high: str, upwards: bool
-    ) -> tuple[list[Item], bool]:
-        """The NEIGHBOURS words of a partition nearest one end of a sort-key range."""
-        params = _partition_query(partition)
-        params["KeyConditionExpression"] += " AND SK BETWEEN :low AND :high"
-        params["ExpressionAttributeValues"].update(to_wire({":low": low, ":high": high}))
-        params["ScanIndexForward"] = upwards  # down from the word, or up from it
-        return await self._read(params, NEIGHBOURS)
+    async def _one_typo_away(self, country: str, word: str) -> set[str]:
+        """The words listed under the word's variants: every word one typo from it."""
+        queries = [_partition_query(variant_partition(country, v)) for v in variants(word)]
+        reads = await asyncio.gather(
+            *(self._read(query, VARIANT_WORDS) for query in queries[:MAX_VARIANTS])
+        )
+        return {item["SK"] for items, _ in reads for item in items}
 
     async def _countries(self, country_id: str | None) -> list[str]:
         if country_id is not None:
@@ -292,16 +272,6 @@ class DynamoPatientSearchIndex:
                 return found, False
             params["ExclusiveStartKey"] = last
         return found, True
-
-
-def typo_halves(word: str) -> tuple[str, str]:
-    """What a word one typo from `word` shares with it, on one side or the other: its first
-    `len // 2` letters (a typo at or past them), or its last letters up to the typo (read
-    reversed); a word of 4 letters is only one typo from a longer word (MIN_TYPO_WORD), so
-    its typo is a missing letter and leaves one more letter whole."""
-    head = len(word) // 2
-    tail = len(word) - head - 1 if len(word) >= MIN_TYPO_WORD else len(word) - head + 1
-    return word[:head], word[::-1][:tail]
 
 
 def _partition_query(partition: str) -> dict[str, Any]:

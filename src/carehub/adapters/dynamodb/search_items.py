@@ -1,10 +1,11 @@
 """The patient search index's items (docs/dynamodb.md, "patient search").
 
-Every partition of the index is one country's: a word's edge partitions (its first two
-letters behind `_`, its last two before `_`: its padded edge trigrams) list the words of
-that country sorted as written and reversed, a term's postings list the active patients
-that hold it in patient-id order, and each patient's document item says what it was last
-indexed with, so the next `put` knows which postings went stale.
+Every partition of the index is one country's: a word is listed in the partition of its
+leading trigram (its first two letters behind `_`, as pg_trgm pads it), sorted, where a
+prefix finds it, and in the partition of each of its one-deletion variants, where a word
+one typo away finds it; a term's postings list the active patients that hold it in
+patient-id order; and each patient's document item says what it was last indexed with, so
+the next `put` knows which postings went stale.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from carehub.adapters.dynamodb.items import Item, Key
-from carehub.patients.search import SearchDocument
+from carehub.patients.search import MIN_TYPO_WORD, SearchDocument
 
 WORD_KIND = "search-word"
 TERM_KIND = "search-term"
@@ -22,18 +23,29 @@ KINDS = (WORD_KIND, TERM_KIND, DOCUMENT_KIND, COUNTRY_KIND)
 COUNTRIES = "SEARCH_COUNTRIES"
 # The padding of an edge trigram: indexed words hold only [a-z0-9].
 PAD = "_"
-# Sorts after every character of a word: `{start}~` ends the range of words starting so.
-PAST = "~"
 
 
 def front_partition(country_id: str, word: str) -> str:
-    """Where the words starting with `word`'s first two letters are, sorted as written."""
+    """Where the words starting with `word`'s first two letters are, sorted."""
     return f"SEARCH_GRAM#{country_id}#{PAD}{word[:2]}"
 
 
-def tail_partition(country_id: str, word: str) -> str:
-    """Where the words ending with `word`'s last two letters are, sorted reversed."""
-    return f"SEARCH_GRAM#{country_id}#{word[-2:]}{PAD}"
+def variant_partition(country_id: str, variant: str) -> str:
+    """Where the words are that have `variant` as themselves or with one letter deleted:
+    at most 26 × (len + 1) + 1 words whatever the data, so one read finds them all."""
+    return f"SEARCH_VARIANT#{country_id}#{variant}"
+
+
+def variants(word: str) -> list[str]:
+    """The partitions a word is listed in for typos: itself from MIN_TYPO_WORD - 1 letters
+    (a word one letter longer may be it with an extra letter), and its one-deletion
+    variants from MIN_TYPO_WORD (two words one typo apart share one: a substitution or a
+    swap deletes to the same word, an extra letter deletes to the other word)."""
+    if len(word) < MIN_TYPO_WORD - 1:
+        return []
+    if len(word) < MIN_TYPO_WORD:
+        return [word]
+    return list(dict.fromkeys([word, *(word[:i] + word[i + 1 :] for i in range(len(word)))]))
 
 
 def term_partition(country_id: str, term: str) -> str:
@@ -45,11 +57,14 @@ def document_key(patient_id: str) -> Key:
 
 
 def word_items(country_id: str, words: Iterable[str]) -> list[Item]:
-    """The vocabulary items of these words: two per word, one in each edge partition."""
+    """The vocabulary items of these words: in their leading trigram's partition, and in
+    each of their variants' partitions."""
     items: list[Item] = []
     for word in words:
         items.append({"PK": front_partition(country_id, word), "SK": word, "kind": WORD_KIND})
-        items.append({"PK": tail_partition(country_id, word), "SK": word[::-1], "kind": WORD_KIND})
+        for variant in variants(word):
+            pk = variant_partition(country_id, variant)
+            items.append({"PK": pk, "SK": word, "kind": WORD_KIND})
     return items
 
 
