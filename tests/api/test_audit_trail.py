@@ -90,6 +90,8 @@ STEPS = [
     Step("staff_pe", "GET", "/patients", 200, "patient.list", "allowed", ("P1", "P2")),
     Step("doctor_b", "GET", "/patients", 200, "patient.list", "allowed"),
     Step("patient_p1", "GET", "/patients", 200, "patient.list", "allowed", ("P1",)),
+    # A doctor with no patient in their care finds nobody, whatever the index holds yet.
+    Step("doctor_b", "GET", "/patients/search?q=ana", 200, "patient.search", "allowed"),
     Step("staff_cl", "POST", "/patients", 403, "patient.create", "denied", body=patient_body("PE")),
     Step(
         "patient_p1", "POST", "/patients", 403, "patient.create", "denied", body=patient_body("PE")

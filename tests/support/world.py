@@ -116,6 +116,7 @@ def patient_body(country_id: str, **overrides: object) -> dict[str, object]:
 # Every route that reads or changes health data (each is audited).
 HEALTH_DATA_ROUTES = {
     ("GET", "/patients"),
+    ("GET", "/patients/search"),
     ("POST", "/patients"),
     ("GET", "/patients/{patient_id}"),
     ("PATCH", "/patients/{patient_id}"),

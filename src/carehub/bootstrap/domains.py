@@ -40,7 +40,12 @@ from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
 from carehub.kernel.metrics import NO_METRICS, Metrics
-from carehub.patients.handlers import CARE_EVENTS, join_care_team
+from carehub.patients.handlers import (
+    CARE_EVENTS,
+    SEARCH_EVENTS,
+    index_changed_patient,
+    join_care_team,
+)
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.handlers import (
@@ -236,6 +241,7 @@ def consumers(
         Consumer(ConsumerSpec("webhooks", frozenset(EVENT_TYPES)), QueueDeliveries(clock)),
         Consumer(ConsumerSpec("care-team", CARE_EVENTS), join_care_team),
         Consumer(ConsumerSpec("timeline", TIMELINE_EVENTS), record_event),
+        Consumer(ConsumerSpec("search-index", SEARCH_EVENTS), index_changed_patient),
     ]
     if files is not None:
         every.append(

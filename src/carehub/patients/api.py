@@ -23,6 +23,8 @@ from carehub.patients.schemas import (
     PatientUpdate,
     patient_json,
 )
+from carehub.patients.search import DEFAULT_PAGE, MAX_PAGE, MAX_QUERY
+from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import AppClock, use_case
@@ -44,6 +46,7 @@ router = APIRouter(
     responses=error_responses(401),
 )
 Patients = Annotated[PatientService, Depends(use_case(PatientService))]
+Searching = Annotated[PatientSearchService, Depends(use_case(PatientSearchService))]
 MAX_NAME_WORDS = 4
 # Times as pydantic writes them: UTC as "Z". Tuples are arrays; enums their values.
 WIRE_JSON = orjson.OPT_UTC_Z
@@ -139,6 +142,31 @@ async def list_patients(
         include_inactive=include_inactive,
     )
     page = await patients.search(actor=actor, criteria=criteria, cursor=cursor, limit=limit)
+    items = [patient_json(p, today) for p in page.items]
+    body = orjson.dumps({"items": items, "nextCursor": page.next_cursor}, option=WIRE_JSON)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/search", response_model=PatientPage, responses=error_responses(403, 422))
+async def search_patients(
+    actor: CurrentActor,
+    searching: Searching,
+    clock: AppClock,
+    q: Annotated[
+        str,
+        Query(
+            max_length=MAX_QUERY,
+            description="Names, MRN, identifier, phone, email, address or condition; "
+            "at least 2 characters, any accents/case, one typo forgiven in long words",
+        ),
+    ],
+    country_id: Annotated[str | None, Query(alias="countryId", max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> Response:
+    """Find active patients from one search box, best matches first."""
+    page = await searching.find(actor=actor, q=q, country_id=country_id, limit=limit, cursor=cursor)
+    today = clock.now().date()
     items = [patient_json(p, today) for p in page.items]
     body = orjson.dumps({"items": items, "nextCursor": page.next_cursor}, option=WIRE_JSON)
     return Response(body, media_type="application/json")

@@ -21,6 +21,8 @@ MIN_QUERY = 2
 MAX_QUERY = 200
 MAX_WORDS = 8
 MIN_WORD, MAX_WORD = 2, 40
+# Longer keys (an unusual identifier or email) are kept to this many characters.
+MAX_KEY = 250
 # A phone number is found by any suffix of its digits at least this long, so "+51 987
 # 654 321", "987654321" and "(51) 987-654-321" meet on the same key.
 MIN_PHONE_DIGITS = 7
@@ -75,7 +77,7 @@ def document_of(patient: Patient) -> SearchDocument:
         country_id=patient.country_id,
         active=patient.active,
         words=words,
-        keys=tuple(dict.fromkeys(keys)),
+        keys=_keys(keys),
     )
 
 
@@ -98,7 +100,7 @@ class SearchQuery:
         if len(folded) < MIN_QUERY:
             raise _invalid(f"at least {MIN_QUERY} characters")
         words = _words([folded])
-        if len(words) > MAX_WORDS:
+        if len(tokens(folded)) > MAX_WORDS:
             raise _invalid(f"at most {MAX_WORDS} words")
         keys = [f"mrn:{folded}", f"id:{folded}"]
         phone = _PHONE_SHAPE.fullmatch(folded) is not None
@@ -109,7 +111,7 @@ class SearchQuery:
         if email:
             keys.append(f"email:{folded}")
         contact = email or (phone and len(_digits(folded)) >= MIN_PHONE_DIGITS)
-        return cls(words=words, keys=tuple(dict.fromkeys(keys)), looks_like_contact=contact)
+        return cls(words=words, keys=_keys(keys), looks_like_contact=contact)
 
     def word_groups(self, candidates: Sequence[Iterable[str]]) -> list[dict[str, int]] | None:
         """One group per query word: the candidate words it matches, with their weights.
@@ -225,6 +227,10 @@ def _words(texts: Iterable[str]) -> tuple[str, ...]:
             if MIN_WORD <= len(word) <= MAX_WORD:
                 found[word] = None
     return tuple(found)
+
+
+def _keys(keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(key[:MAX_KEY] for key in keys))
 
 
 def _digits(text: str) -> str:

@@ -36,6 +36,7 @@ from carehub.adapters.sql.identity import (
 )
 from carehub.adapters.sql.patient_directory import SqlPatientDirectory
 from carehub.adapters.sql.patients import SqlPatientRepository
+from carehub.adapters.sql.search_index import SqlSearchIndex
 from carehub.adapters.sql.slot_claims import SqlSlotClaims
 from carehub.adapters.sql.stamps import SqlStampRepository
 from carehub.adapters.sql.tables import outbox, processed_messages
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from carehub.clinical.ports import AttachableItems, ClinicalUnitOfWork
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.identity.ports import IdentityUnitOfWork
-    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.patients.ports import PatientSearchUnitOfWork, PatientsUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
 
 _INSERT_OUTBOX = insert_into(outbox)
@@ -168,6 +169,10 @@ class SqlUnitOfWork(QueuedChanges):
         return SqlTimeline(self._live_session())
 
     @cached_property
+    def search_index(self) -> SqlSearchIndex:
+        return SqlSearchIndex(self._live_session(), self._db.dialect.name)
+
+    @cached_property
     def notes(self) -> SqlItemRepository[Note]:
         return SqlItemRepository(self._live_session(), Note)
 
@@ -264,9 +269,10 @@ if TYPE_CHECKING:
         AuditUnitOfWork,
         ClinicalUnitOfWork,
         AttachableItems,
+        PatientSearchUnitOfWork,
     ]:
         """mypy checks here that the SQL unit of work meets every domain's port."""
-        return uow, uow, uow, uow, uow, uow, uow.attachable_items
+        return uow, uow, uow, uow, uow, uow, uow.attachable_items, uow
 
 
 def _outbox_row(event: DomainEvent) -> dict[str, object]:

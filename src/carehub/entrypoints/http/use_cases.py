@@ -21,6 +21,7 @@ from carehub.kernel.actor import Authenticator
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.request_rate import RequestRate
+from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
@@ -35,6 +36,7 @@ from carehub.webhooks.service import WebhookService
 def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
     """Register every use case and port a route names with `use_case(...)`."""
     use_cases.provide(PatientService, carehub.patients)
+    use_cases.provide(PatientSearchService, carehub.patient_search)
     use_cases.provide(CountryService, carehub.countries)
     use_cases.provide(DoctorService, carehub.doctors)
     use_cases.provide(AppointmentService, carehub.appointments)

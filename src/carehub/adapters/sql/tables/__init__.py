@@ -48,6 +48,7 @@ from carehub.adapters.sql.tables.scheduling import (
     slot_claims,
     waitlist_entries,
 )
+from carehub.adapters.sql.tables.search import patient_search_terms, patient_search_words
 from carehub.adapters.sql.tables.timeline import timeline_entries, timeline_journal
 from carehub.adapters.sql.tables.webhooks import (
     webhook_attempts,
@@ -84,6 +85,8 @@ __all__ = [
     "patient_files",
     "patient_identifiers",
     "patient_name_tokens",
+    "patient_search_terms",
+    "patient_search_words",
     "patient_storage_keys",
     "patients",
     "processed_messages",
