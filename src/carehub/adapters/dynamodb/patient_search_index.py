@@ -1,12 +1,12 @@
 """The patient search index on DynamoDB: word partitions (by leading trigram, for
-prefixes, and by one-deletion variant, for typos) and term postings in the table, one
-country per partition, every read capped (docs/dynamodb.md, "patient search").
+prefixes, and by one-deletion variant, for typos) and term postings in the table, per
+country and for every country, every read capped (docs/dynamodb.md, "patient search").
 
-A search reads at most SEARCH_READS items in one country, whatever the data: the caps
-below bound every Query's `Limit`, and nothing is a Scan or a filter expression (which
-would pay for what it discards). A cap that binds makes the answer a bounded sample in
-patient-id order (postings are sorted by id, as the ranking breaks ties), never a longer
-read.
+A search reads at most SEARCH_READS items, whatever the data: the caps below bound every
+Query's `Limit`, and nothing is a Scan or a filter expression (which would pay for what it
+discards). A search without a country reads the every-country scope, within the same
+caps. A cap that binds makes the answer a bounded sample in patient-id order (postings
+are sorted by id, as the ranking breaks ties), never a longer read.
 
 `put`'s writes wait for the unit's commit, which sends them before its transaction in
 `BatchWriteItem`s of 25 (`BulkWrites`): a document's postings and words outgrow the 100
@@ -25,19 +25,21 @@ from carehub.adapters.dynamodb.maintenance import scan_kinds
 from carehub.adapters.dynamodb.pages import index_items
 from carehub.adapters.dynamodb.patient_items import care_key
 from carehub.adapters.dynamodb.search_items import (
-    COUNTRIES,
+    EVERY_COUNTRY,
     KINDS,
-    country_item,
     document_item,
     document_key,
     document_of,
+    front_key,
     front_partition,
     posting_item,
     postings,
+    scopes,
     term_partition,
+    variant_items,
     variant_partition,
     variants,
-    word_items,
+    word_item,
 )
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.patients.search import MAX_WORD, MAX_WORDS, SearchDocument, rank, trigrams
@@ -60,13 +62,9 @@ MAX_CANDIDATES = 200
 # A doctor's care items read at most; past that, candidates' care items are read instead.
 CARE_ITEMS = 500
 RANKED_READS = RANKED_POSTINGS + CARE_ITEMS + 2 * MAX_CANDIDATES
-# One search in one country: a `similar_words` per query word and two `ranked` calls (the
-# words' groups, and the key terms).
+# One search: a `similar_words` per query word and two `ranked` calls (the words' groups,
+# and the key terms).
 SEARCH_READS = MAX_WORDS * SIMILAR_WORDS_READS + 2 * RANKED_READS
-# Countries a search without one (an admin's) goes through, each within the caps above,
-# after reading as many registry items to know them, in each of its calls.
-MAX_COUNTRIES = 8
-SEARCH_READS_ANY_COUNTRY = MAX_COUNTRIES * (SEARCH_READS + MAX_WORDS + 2)
 _BATCH_GET = 100  # BatchGetItem's limit
 
 
@@ -79,37 +77,35 @@ class DynamoPatientSearchIndex:
     async def put(self, documents: Sequence[SearchDocument]) -> None:
         latest = {document.patient_id: document for document in documents}
         before = await self._documents(list(latest))
-        puts: dict[Key, Item] = {}
+        posted: dict[Key, Item] = {}
         stale: set[Key] = set()
+        words: set[tuple[str, str]] = set()  # (scope, word)
         for patient_id, document in latest.items():
             old = before.get(patient_id)
             had = postings(old) if old is not None else set()
             has = postings(document)
-            puts.update({key: posting_item(key) for key in has - had})
+            posted.update({key: posting_item(key) for key in has - had})
             stale |= had - has
-            indexed = old is not None and old.active and old.country_id == document.country_id
-            known = set(old.words) if old is not None and indexed else set()
             if document.active:
-                new_words = [word for word in document.words if word not in known]
-                for item in word_items(document.country_id, new_words):
-                    puts[(item["PK"], item["SK"])] = item
-            if old is None or old.country_id != document.country_id:
-                item = country_item(document.country_id)
-                puts[(item["PK"], item["SK"])] = item
+                words |= {(s, w) for s in scopes(document.country_id) for w in document.words}
+        # A word is listed under its variants before its own item is written, so a word
+        # whose item is there needs nothing more, and most of a country's words are.
+        listed = await self._get_many([front_key(*scoped) for scoped in sorted(words)])
+        new = [scoped for scoped in sorted(words) if front_key(*scoped) not in listed]
+        listings = [item for scope, word in new for item in variant_items(scope, [word])]
         changed = [d for d in latest.values() if before.get(d.patient_id) != d]
+        bulk = self._session.bulk
+        bulk.add([*posted.values(), *listings], sorted(stale))
         # The document items go last: until they are written, a retry reads the old ones
         # and finds the same stale postings again.
-        self._session.bulk.add(list(puts.values()), sorted(stale))
-        self._session.bulk.add([document_item(d) for d in changed], [])
+        fronts = [word_item(front_key(*scoped)) for scoped in new]
+        bulk.add([*fronts, *(document_item(d) for d in changed)], [])
 
     async def similar_words(self, word: str, *, country_id: str | None, limit: int) -> list[str]:
-        countries = await self._countries(country_id)
-        reads = await asyncio.gather(
-            *(self._prefixed(c, word, limit) for c in countries),
-            *(self._one_typo_away(c, word) for c in countries),
+        scope = country_id or EVERY_COUNTRY
+        prefixed, similar = await asyncio.gather(
+            self._prefixed(scope, word, limit), self._one_typo_away(scope, word)
         )
-        prefixed = {w for found in reads[: len(countries)] for w in found}
-        similar = {w for found in reads[len(countries) :] for w in found}
         shared = set(trigrams(word))
         by_likeness = sorted(similar, key=lambda w: (-len(shared & set(trigrams(w))), w))
         return list(dict.fromkeys([*by_likeness[:limit], *sorted(prefixed)[:limit]]))
@@ -124,15 +120,35 @@ class DynamoPatientSearchIndex:
     ) -> list[tuple[str, int]]:
         if not groups or not all(groups):
             return []
-        care = None if care_of is None else await self._care(care_of)
-        countries = await self._countries(country_id)
-        found: list[tuple[str, int]] = []
-        for matches in await asyncio.gather(
-            *(self._ranked_in(country, groups, care_of, care) for country in countries)
-        ):
-            found += matches
-        found.sort(key=lambda pair: (-pair[1], pair[0]))
-        return found[:limit]
+        scope = country_id or EVERY_COUNTRY
+        share = max(1, RANKED_POSTINGS // len(groups))
+        reads = await asyncio.gather(*(self._postings(scope, g, share) for g in groups))
+        held = [best for best, _ in reads]
+        whole = [best for best, complete in reads if complete]
+        # Driven by the smallest group read whole (or, when none was, the smallest read).
+        driver = min(whole or held, key=len)
+        candidates = [p for p in driver if all(p in best for best in whole)]
+        if care_of is not None:
+            candidates = await self._in_care(candidates, care_of)
+        scores: dict[str, int] = {}
+        unknown: list[str] = []
+        for patient_id in candidates:
+            weights = [best.get(patient_id, 0) for best in held]
+            if all(weights):
+                scores[patient_id] = sum(weights)
+            else:
+                unknown.append(patient_id)
+        # A group cut short may hold a candidate past what was read: its document says.
+        unknown.sort(key=lambda p: (-sum(best.get(p, 0) for best in held), p))
+        documents = await self._documents(unknown[:MAX_CANDIDATES])
+        for patient_id, document in documents.items():
+            # Inactive or moved since its postings were read: no match here any more.
+            if not document.active or scope not in scopes(document.country_id):
+                continue
+            score = rank(groups, document.terms())
+            if score is not None:
+                scores[patient_id] = score
+        return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
 
     async def clear(self) -> None:
         session = self._session
@@ -146,46 +162,8 @@ class DynamoPatientSearchIndex:
             if start_key is None:
                 return
 
-    async def _ranked_in(
-        self,
-        country: str,
-        groups: Sequence[Mapping[str, int]],
-        care_of: str | None,
-        care: tuple[set[str], bool] | None,
-    ) -> list[tuple[str, int]]:
-        """The country's matches: each group's postings read within its share of the
-        budget; when a group was cut short, the candidates of the smallest whole group are
-        checked against their documents instead."""
-        share = max(1, RANKED_POSTINGS // len(groups))
-        reads = await asyncio.gather(*(self._postings(country, g, share) for g in groups))
-        held = [best for best, _ in reads]
-        whole = [complete for _, complete in reads]
-        complete_groups = [best for best, complete in zip(held, whole, strict=True) if complete]
-        driver = min(complete_groups or held, key=len)
-        candidates = [p for p in driver if all(p in best for best in complete_groups)]
-        candidates = await self._in_care(candidates, care_of, care)
-        scores: dict[str, int] = {}
-        unknown: list[str] = []
-        for patient_id in candidates:
-            weights = [best.get(patient_id, 0) for best in held]
-            if all(weights):
-                scores[patient_id] = sum(weights)
-            else:
-                unknown.append(patient_id)
-        if unknown:
-            unknown.sort(key=lambda p: (-sum(best.get(p, 0) for best in held), p))
-            documents = await self._documents(unknown[:MAX_CANDIDATES])
-            for patient_id, document in documents.items():
-                # Inactive or moved since its postings were read: not this country's match.
-                if not document.active or document.country_id != country:
-                    continue
-                score = rank(groups, document.terms())
-                if score is not None:
-                    scores[patient_id] = score
-        return list(scores.items())
-
     async def _postings(
-        self, country: str, group: Mapping[str, int], budget: int
+        self, scope: str, group: Mapping[str, int], budget: int
     ) -> tuple[dict[str, int], bool]:
         """The best weight each patient holds in the group, and whether every posting of
         the group was read. The heaviest terms are read first, each weight's terms at once
@@ -200,7 +178,7 @@ class DynamoPatientSearchIndex:
             if not tier:
                 break
             each = min(POSTINGS_PER_TERM, budget // len(tier))
-            queries = [_partition_query(term_partition(country, term)) for term in tier]
+            queries = [_partition_query(term_partition(scope, term)) for term in tier]
             reads = await asyncio.gather(*(self._read(query, each) for query in queries))
             for items, more in reads:
                 budget -= len(items)
@@ -209,45 +187,32 @@ class DynamoPatientSearchIndex:
                     best[item["SK"]] = max(best.get(item["SK"], 0), weight)
         return best, complete
 
-    async def _in_care(
-        self, candidates: list[str], care_of: str | None, care: tuple[set[str], bool] | None
-    ) -> list[str]:
-        """The candidates in the doctor's care: by the care items read, and when those were
-        cut short, by the care items of the first MAX_CANDIDATES others."""
-        if care_of is None or care is None:
-            return candidates
-        patients, complete = care
+    async def _in_care(self, candidates: list[str], care_of: str) -> list[str]:
+        """The candidates in the doctor's care: by the doctor's care items, and when there
+        are more than CARE_ITEMS, by the care items of the first MAX_CANDIDATES others."""
+        items = await index_items(self._session, "GSI1", f"CARE#{care_of}", limit=CARE_ITEMS)
+        patients = {item["patient_id"] for item in items}
         inside = [p for p in candidates if p in patients]
-        if complete:
+        if len(items) < CARE_ITEMS:
             return inside
         others = [p for p in candidates if p not in patients][:MAX_CANDIDATES]
         found = await self._get_many([care_key(care_of, p) for p in others])
-        return sorted([*inside, *(key[0].removeprefix("PATIENT#") for key in found)])
+        return [*inside, *(pk.removeprefix("PATIENT#") for pk, _ in found)]
 
-    async def _care(self, care_of: str) -> tuple[set[str], bool]:
-        items = await index_items(self._session, "GSI1", f"CARE#{care_of}", limit=CARE_ITEMS)
-        return {item["patient_id"] for item in items}, len(items) < CARE_ITEMS
-
-    async def _prefixed(self, country: str, word: str, limit: int) -> set[str]:
-        params = _partition_query(front_partition(country, word))
+    async def _prefixed(self, scope: str, word: str, limit: int) -> set[str]:
+        params = _partition_query(front_partition(scope, word))
         params["KeyConditionExpression"] += " AND begins_with(SK, :prefix)"
         params["ExpressionAttributeValues"].update(to_wire({":prefix": word}))
         items, _ = await self._read(params, min(limit, PREFIX_WORDS))
         return {item["SK"] for item in items}
 
-    async def _one_typo_away(self, country: str, word: str) -> set[str]:
+    async def _one_typo_away(self, scope: str, word: str) -> set[str]:
         """The words listed under the word's variants: every word one typo from it."""
-        queries = [_partition_query(variant_partition(country, v)) for v in variants(word)]
+        partitions = [variant_partition(scope, v) for v in variants(word)][:MAX_VARIANTS]
         reads = await asyncio.gather(
-            *(self._read(query, VARIANT_WORDS) for query in queries[:MAX_VARIANTS])
+            *(self._read(_partition_query(p), VARIANT_WORDS) for p in partitions)
         )
         return {item["SK"] for items, _ in reads for item in items}
-
-    async def _countries(self, country_id: str | None) -> list[str]:
-        if country_id is not None:
-            return [country_id]
-        items, _ = await self._read(_partition_query(COUNTRIES), MAX_COUNTRIES)
-        return [item["SK"] for item in items]
 
     async def _documents(self, patient_ids: Sequence[str]) -> dict[str, SearchDocument]:
         found = await self._get_many([document_key(p) for p in patient_ids])

@@ -1,11 +1,12 @@
 """The patient search index's items (docs/dynamodb.md, "patient search").
 
-Every partition of the index is one country's: a word is listed in the partition of its
-leading trigram (its first two letters behind `_`, as pg_trgm pads it), sorted, where a
-prefix finds it, and in the partition of each of its one-deletion variants, where a word
+Every partition of the index belongs to one scope: a country, or every country (`*`, what
+an admin searching without a country reads). In each, a word is listed in the partition
+of its leading trigram (its first two letters behind `_`, as pg_trgm pads it), sorted,
+where a prefix finds it, and in the partitions of its one-deletion variants, where a word
 one typo away finds it; a term's postings list the active patients that hold it in
-patient-id order; and each patient's document item says what it was last indexed with, so
-the next `put` knows which postings went stale.
+patient-id order. Each patient's document item says what it was last indexed with, so the
+next `put` knows which postings went stale.
 """
 
 from __future__ import annotations
@@ -18,22 +19,27 @@ from carehub.patients.search import MIN_TYPO_WORD, SearchDocument
 WORD_KIND = "search-word"
 TERM_KIND = "search-term"
 DOCUMENT_KIND = "search-document"
-COUNTRY_KIND = "search-country"
-KINDS = (WORD_KIND, TERM_KIND, DOCUMENT_KIND, COUNTRY_KIND)
-COUNTRIES = "SEARCH_COUNTRIES"
+KINDS = (WORD_KIND, TERM_KIND, DOCUMENT_KIND)
+# The scope of every country (country ids are ISO codes: never this).
+EVERY_COUNTRY = "*"
 # The padding of an edge trigram: indexed words hold only [a-z0-9].
 PAD = "_"
 
 
-def front_partition(country_id: str, word: str) -> str:
+def scopes(country_id: str) -> tuple[str, str]:
+    """The scopes a patient of this country is indexed in."""
+    return (country_id, EVERY_COUNTRY)
+
+
+def front_partition(scope: str, word: str) -> str:
     """Where the words starting with `word`'s first two letters are, sorted."""
-    return f"SEARCH_GRAM#{country_id}#{PAD}{word[:2]}"
+    return f"SEARCH_GRAM#{scope}#{PAD}{word[:2]}"
 
 
-def variant_partition(country_id: str, variant: str) -> str:
-    """Where the words are that have `variant` as themselves or with one letter deleted:
-    at most 26 × (len + 1) + 1 words whatever the data, so one read finds them all."""
-    return f"SEARCH_VARIANT#{country_id}#{variant}"
+def variant_partition(scope: str, variant: str) -> str:
+    """Where the words are that are `variant`, or `variant` with one letter more: at most
+    36 × (len + 1) + 1 words whatever the data, so one short read finds them."""
+    return f"SEARCH_VARIANT#{scope}#{variant}"
 
 
 def variants(word: str) -> list[str]:
@@ -48,28 +54,29 @@ def variants(word: str) -> list[str]:
     return list(dict.fromkeys([word, *(word[:i] + word[i + 1 :] for i in range(len(word)))]))
 
 
-def term_partition(country_id: str, term: str) -> str:
-    return f"SEARCH_TERM#{country_id}#{term}"
+def term_partition(scope: str, term: str) -> str:
+    return f"SEARCH_TERM#{scope}#{term}"
 
 
 def document_key(patient_id: str) -> Key:
     return (f"SEARCH_DOC#{patient_id}", "TERMS")
 
 
-def word_items(country_id: str, words: Iterable[str]) -> list[Item]:
-    """The vocabulary items of these words: in their leading trigram's partition, and in
-    each of their variants' partitions."""
-    items: list[Item] = []
-    for word in words:
-        items.append({"PK": front_partition(country_id, word), "SK": word, "kind": WORD_KIND})
-        for variant in variants(word):
-            pk = variant_partition(country_id, variant)
-            items.append({"PK": pk, "SK": word, "kind": WORD_KIND})
-    return items
+def front_key(scope: str, word: str) -> Key:
+    return (front_partition(scope, word), word)
 
 
-def posting_key(country_id: str, term: str, patient_id: str) -> Key:
-    return (term_partition(country_id, term), patient_id)
+def word_item(key: Key) -> Item:
+    return {"PK": key[0], "SK": key[1], "kind": WORD_KIND}
+
+
+def variant_items(scope: str, words: Iterable[str]) -> list[Item]:
+    """The items that list these words under their variants."""
+    return [
+        word_item((variant_partition(scope, variant), word))
+        for word in words
+        for variant in variants(word)
+    ]
 
 
 def posting_item(key: Key) -> Item:
@@ -77,12 +84,15 @@ def posting_item(key: Key) -> Item:
 
 
 def postings(document: SearchDocument) -> set[Key]:
-    """The postings an indexed document has: one per term, none when it is inactive (an
-    inactive patient is never ranked, and costs no read)."""
+    """The postings an indexed document has: one per term and scope, none when it is
+    inactive (an inactive patient is never ranked, and costs no read)."""
     if not document.active:
         return set()
-    country, patient_id = document.country_id, document.patient_id
-    return {posting_key(country, term, patient_id) for term in document.terms()}
+    return {
+        (term_partition(scope, term), document.patient_id)
+        for scope in scopes(document.country_id)
+        for term in document.terms()
+    }
 
 
 def document_item(document: SearchDocument) -> Item:
@@ -105,7 +115,3 @@ def document_of(item: Item) -> SearchDocument:
         words=tuple(item["words"]),
         keys=tuple(item["keys"]),
     )
-
-
-def country_item(country_id: str) -> Item:
-    return {"PK": COUNTRIES, "SK": country_id, "kind": COUNTRY_KIND}
