@@ -22,6 +22,7 @@ COMMANDS_NEEDING_THE_DATABASE = [
     ["keys", "rotate"],
     ["events", "dead-letters"],
     ["timeline", "rebuild"],
+    ["search", "reindex"],
     ["demo", "--patients", "1"],
     ["serve", "--port", "{port}"],
     ["worker", "--port", "{port}"],

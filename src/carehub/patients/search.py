@@ -64,6 +64,8 @@ def document_of(patient: Patient) -> SearchDocument:
         texts += [a.postal_code or ""]
     for entry in d.conditions:
         texts += sorted(entry.search_terms())
+        if entry.code:  # "E11.9" is found as "e11", and as a whole, "e119"
+            texts.append(_NOT_WORD.sub("", fold(entry.code)))
     words = _words(texts)
     keys = [f"mrn:{fold(patient.mrn)}"]
     keys += [f"id:{fold(i.value)}" for i in d.identifiers]
@@ -103,14 +105,14 @@ class SearchQuery:
         if len(tokens(folded)) > MAX_WORDS:
             raise _invalid(f"at most {MAX_WORDS} words")
         keys = [f"mrn:{folded}", f"id:{folded}"]
-        phone = _PHONE_SHAPE.fullmatch(folded) is not None
         digits = _digits(folded).lstrip("0")
-        if phone and len(digits) >= MIN_PHONE_DIGITS:
+        phone = _PHONE_SHAPE.fullmatch(folded) is not None and len(digits) >= MIN_PHONE_DIGITS
+        if phone:
             keys.append(f"tel:{digits}")
         email = _EMAIL_SHAPE.fullmatch(folded) is not None
         if email:
             keys.append(f"email:{folded}")
-        contact = email or (phone and len(_digits(folded)) >= MIN_PHONE_DIGITS)
+        contact = email or phone
         return cls(words=words, keys=_keys(keys), looks_like_contact=contact)
 
     def word_groups(self, candidates: Sequence[Iterable[str]]) -> list[dict[str, int]] | None:

@@ -13,7 +13,12 @@ from carehub.adapters.sql.tables import metadata
 
 # Made by migrations for search, never named by a statement: SQLite's full-text index
 # (with its shadow tables) and PostgreSQL's trigram index.
-ONLY_IN_MIGRATIONS = ("patient_address_fts", "ix_patients_address_search_trgm")
+ONLY_IN_MIGRATIONS = (
+    "patient_address_fts",
+    "ix_patients_address_search_trgm",
+    "patient_search_words_fts",
+    "ix_patient_search_words_word_trgm",
+)
 
 
 def differences(url: str) -> list[str]:

@@ -1,8 +1,12 @@
 """The patient search index in SQL (SQLite and PostgreSQL).
 
 `patient_search_terms` holds each active patient's terms, keyed (term, country_id,
-patient_id): a group of terms is one primary-key seek per term, in one country or in all,
-and ranking reads only the postings of the query's terms. These postings are the index's
+patient_id). Ranking reads only the postings of the query's terms, each one's first in key
+order, POSTINGS_READ in all: one primary-key range per term, in one country or in all.
+When a term has more patients than were read, the patients of the query's rarest word (if
+DRIVEN_PATIENTS at most) are read with all their terms, which ranks them exactly; when
+every word is that common, the matches among the postings read are ranked (all true
+matches, the lowest ids first), and a query's cost stays bounded. These postings are the index's
 full-text part: the words of names, addresses and conditions, folded, each pointing at
 its patients. `patient_search_words` is the vocabulary, in which similar words are found
 by trigrams: pg_trgm's `%` on its GIN index on PostgreSQL, an FTS5 trigram table on
@@ -13,12 +17,14 @@ pattern or a MATCH expression unquoted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from carehub.adapters.sql.database import Session, Statement
 from carehub.adapters.sql.tables import patient_search_terms, patient_search_words
@@ -31,6 +37,16 @@ _t, _w = patient_search_terms.c, patient_search_words.c
 _PG_THRESHOLD = "0.15"
 # A prefix's completions are the shortest among the first this many of its range.
 _PREFIX_RANGE = 2000
+# Ranking reads at most this many postings in all, shared among the wanted terms (each
+# term's first ones in key order: country, then id; at least MIN_TERM_READ of each), so a
+# query's cost is bounded whatever the data...
+POSTINGS_READ = 6000
+MIN_TERM_READ = 200
+# ...and, when a term has more, reads every term of the patients of the query's rarest
+# word if they are at most this many, which scores them exactly.
+DRIVEN_PATIENTS = 1000
+# Terms read per statement, padded by repeats to a power of two (few statements).
+_TERM_GROUP = 32
 
 _DELETE = Statement(sa.delete(patient_search_terms).where(_t.patient_id == sa.bindparam("id")))
 _CLEAR_TERMS = Statement(sa.delete(patient_search_terms))
@@ -86,6 +102,52 @@ def _sqlite_similar(grams: int) -> Statement:
             " ORDER BY s.shared DESC, w.word LIMIT :limit"
         )
     )
+
+
+@cache
+def _postings_statement(size: int, country: bool) -> Statement:
+    """Each of `size` terms' first `cap` patients in key order: one index range each."""
+    parts = []
+    for i in range(size):
+        where = [_t.term == sa.bindparam(f"t{i}")]
+        if country:
+            where.append(_t.country_id == sa.bindparam("country_id"))
+        part = (
+            sa.select(_t.patient_id, sa.literal(i).label("slot"))
+            .where(*where)
+            .order_by(_t.country_id, _t.patient_id)
+            .limit(sa.bindparam("cap"))
+        )
+        parts.append(part.subquery().select())
+    return Statement(parts[0] if size == 1 else sa.union_all(*parts))
+
+
+@cache
+def _terms_of_statement(dialect: str) -> Statement:
+    """Every term of the listed patients (a JSON array on SQLite, a text[] on PostgreSQL)."""
+    among: sa.ColumnElement[bool]
+    if dialect == "sqlite":
+        listed = sa.func.json_each(sa.bindparam("ids", type_=sa.String)).table_valued("value")
+        among = _t.patient_id.in_(sa.select(listed.c.value))
+    else:
+        among = _t.patient_id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.String)))
+    return Statement(sa.select(_t.patient_id, _t.term).where(among))
+
+
+def _best(
+    groups: Sequence[Mapping[str, int]], postings: Mapping[str, Iterable[str]], limit: int
+) -> list[tuple[str, int]]:
+    """The `limit` best patients by score, then id, of those holding a term of every group
+    (the best weight of each group summed), from each term's patients."""
+    total: dict[str, int] | None = None
+    for group in groups:
+        best: dict[str, int] = {}
+        for term, weight in group.items():
+            for patient_id in postings.get(term, ()):
+                if best.get(patient_id, 0) < weight:
+                    best[patient_id] = weight
+        total = best if total is None else {p: s + best[p] for p, s in total.items() if p in best}
+    return heapq.nsmallest(limit, (total or {}).items(), key=lambda item: (-item[1], item[0]))
 
 
 @cache
@@ -173,6 +235,61 @@ class SqlSearchIndex:
     ) -> list[tuple[str, int]]:
         if not groups:
             return []
+        if care_of is not None:
+            # A doctor's patients are few: the care team narrows every term's postings.
+            return await self._aggregated(groups, country_id, care_of, limit)
+        terms = list(dict.fromkeys(t for group in groups for t in group))
+        cap = max(POSTINGS_READ // len(terms), MIN_TERM_READ)
+        postings = await self._postings(terms, country_id, cap)
+        cut = {t for t, ids in postings.items() if len(ids) >= cap}
+        if cut:
+            # Some term is common: read in full the patients of the smallest group whose
+            # postings were all read, and score them on all their terms.
+            complete = [g for g in groups if not cut.intersection(g)]
+            holders = [{p for t in g for p in postings[t]} for g in complete]
+            smallest = min(holders, key=len, default=None)
+            if smallest is not None and len(smallest) <= DRIVEN_PATIENTS:
+                postings = await self._holders(sorted(smallest), set(terms))
+        return _best(groups, postings, limit)
+
+    async def _postings(
+        self, terms: list[str], country_id: str | None, cap: int
+    ) -> dict[str, list[str]]:
+        """The first `cap` patients of each term, in key order."""
+        found: dict[str, list[str]] = {t: [] for t in terms}
+        for start in range(0, len(terms), _TERM_GROUP):
+            chunk = terms[start : start + _TERM_GROUP]
+            size = 1 << (len(chunk) - 1).bit_length()
+            # Padded with the empty term, which nobody holds.
+            params: dict[str, Any] = {f"t{i}": "" for i in range(size)}
+            params.update({f"t{i}": t for i, t in enumerate(chunk)})
+            params["cap"] = cap
+            if country_id is not None:
+                params["country_id"] = country_id
+            statement = _postings_statement(size, country_id is not None)
+            for row in await self._session.fetch_all(statement, params):
+                found[chunk[row["slot"]]].append(row["patient_id"])
+        return found
+
+    async def _holders(self, patient_ids: list[str], terms: set[str]) -> dict[str, list[str]]:
+        """Which of these patients hold each of `terms`, from their terms (patient index)."""
+        listed: Any = (
+            orjson.dumps(patient_ids).decode() if self._dialect == "sqlite" else patient_ids
+        )
+        rows = await self._session.fetch_all(_terms_of_statement(self._dialect), {"ids": listed})
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            if row["term"] in terms:
+                found.setdefault(row["term"], []).append(row["patient_id"])
+        return found
+
+    async def _aggregated(
+        self,
+        groups: Sequence[Mapping[str, int]],
+        country_id: str | None,
+        care_of: str,
+        limit: int,
+    ) -> list[tuple[str, int]]:
         if self._dialect == "sqlite":
             listed: list[Any] = [
                 [t, w, g] for g, group in enumerate(groups) for t, w in group.items()
@@ -187,12 +304,11 @@ class SqlSearchIndex:
             "wanted": orjson.dumps(listed).decode(),
             "groups": len(groups),
             "limit": limit,
+            "care_of": care_of,
         }
         if country_id is not None:
             params["country_id"] = country_id
-        if care_of is not None:
-            params["care_of"] = care_of
-        statement = _ranked(self._dialect, country_id is not None, care_of is not None)
+        statement = _ranked(self._dialect, country_id is not None, True)
         rows = await self._session.fetch_all(statement, params)
         return [(r["patient_id"], int(r["score"])) for r in rows]
 

@@ -24,6 +24,7 @@ from carehub.bootstrap import (
 from carehub.config import EnvFileMissing, Settings, chosen_env_file
 from carehub.entrypoints.cli.database import opened, reachable_database, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
+from carehub.entrypoints.cli.search import index_every_patient, search_app
 from carehub.entrypoints.cli.start_line import start_line
 from carehub.entrypoints.cli.timeline import timeline_app
 from carehub.entrypoints.logging import configure_logging
@@ -47,6 +48,7 @@ app.add_typer(events_app, name="events")
 countries_app = typer.Typer(help="Countries and their rule sets.", no_args_is_help=True)
 app.add_typer(countries_app, name="countries")
 app.add_typer(timeline_app, name="timeline")
+app.add_typer(search_app, name="search")
 console = Console(stderr=True)
 
 
@@ -262,6 +264,8 @@ async def _demo(count: int, seed: int, batch: int | None) -> None:
             while chunk := list(islice(drafts, batch)):
                 done = await carehub.patients.register_many(actor=actor, drafts=chunk)
                 progress.advance(task, done)
+        # In bulk, rather than waiting for the search-index consumer to reach them one by one.
+        await index_every_patient(carehub, actor, clear=False)
     console.print(f"created {count} demo patients")
 
 
