@@ -15,7 +15,11 @@ from carehub.adapters.dynamodb import patient_search_index as index_module
 from carehub.adapters.dynamodb.search_items import variants
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from carehub.kernel.actor import Actor, Role
+from carehub.patients import search_service
 from carehub.patients.search import MIN_TYPO_WORD, SearchDocument, SearchQuery, one_edit
+from tests.contract.patient_records import person
+from tests.support.clock import AdjustableClock
 
 NewUnit = Callable[[], DynamoUnitOfWork]
 COMMON = ("maria", "garcia", "lopez", "quispe", "mamani", "flores", "rojas", "torres")
@@ -150,6 +154,29 @@ async def test_a_search_over_big_partitions_reads_at_most_the_bound(
     with capsys.disabled():  # the figures docs/dynamodb.md gives
         print("\nitems read per search:", figures)
     assert figures["a rare word"] < figures["eight words"]
+
+
+@pytest.mark.aws
+async def test_a_reindex_forgets_stale_entries_and_puts_every_patient(
+    new_uow: NewUnit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_service, "REINDEX_BATCH", 2)  # pages of the patient list
+    people = [person("Killa Mamani"), person("Inti Condori"), person("Sisa Mamani", country="BO")]
+    async with new_uow() as uow:
+        await uow.patients.add_many(people)
+        await uow.search_index.put([SearchDocument(people[0].id, "PE", True, ("huallpa",), ())])
+        await uow.commit()
+    admin = Actor(id="admin-1", role=Role.ADMIN)
+    service = search_service.PatientSearchService(new_uow, AdjustableClock())
+    assert await service.reindex(actor=admin) == 3
+    async with new_uow() as uow:
+        index = uow.search_index
+        assert await index.ranked([{"huallpa": 3}], country_id=None, care_of=None, limit=9) == []
+        found = await index.ranked([{"mamani": 3}], country_id=None, care_of=None, limit=9)
+        in_peru = await index.ranked([{"mamani": 3}], country_id="PE", care_of=None, limit=9)
+        assert await index.similar_words("condory", country_id="PE", limit=9) == ["condori"]
+    assert sorted(found) == sorted([(people[0].id, 3), (people[2].id, 3)])
+    assert in_peru == [(people[0].id, 3)]
 
 
 def test_the_bounds_are_the_documented_figures() -> None:

@@ -219,9 +219,10 @@ class DynamoPatientSearchIndex:
         return {document_of(item).patient_id: document_of(item) for item in found.values()}
 
     async def _get_many(self, keys: Sequence[Key]) -> dict[Key, Item]:
+        """The items there are of these keys, read 100 at a time, all at once."""
+        chunks = [keys[start : start + _BATCH_GET] for start in range(0, len(keys), _BATCH_GET)]
         found: dict[Key, Item] = {}
-        for start in range(0, len(keys), _BATCH_GET):
-            got = await self._session.get_many(keys[start : start + _BATCH_GET])
+        for got in await asyncio.gather(*(self._session.get_many(chunk) for chunk in chunks)):
             found.update({key: item for key, item in got.items() if item is not None})
         return found
 
