@@ -179,5 +179,18 @@ async def test_a_reindex_forgets_stale_entries_and_puts_every_patient(
     assert in_peru == [(people[0].id, 3)]
 
 
+@pytest.mark.aws
+async def test_a_second_put_in_one_unit_replaces_the_first(new_uow: NewUnit) -> None:
+    async with new_uow() as uow:
+        await uow.search_index.put([SearchDocument("p1", "PE", True, ("ayala",), ())])
+        await uow.search_index.put([SearchDocument("p1", "PE", True, ("yupanqui",), ())])
+        await uow.commit()
+    async with new_uow() as uow:
+        index = uow.search_index
+        assert await index.ranked([{"ayala": 3}], country_id="PE", care_of=None, limit=9) == []
+        found = await index.ranked([{"yupanqui": 3}], country_id=None, care_of=None, limit=9)
+    assert found == [("p1", 3)]
+
+
 def test_the_bounds_are_the_documented_figures() -> None:
     assert index_module.SEARCH_READS == 7480

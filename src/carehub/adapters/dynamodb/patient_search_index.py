@@ -73,10 +73,15 @@ class DynamoPatientSearchIndex:
 
     def __init__(self, session: DynamoSession) -> None:
         self._session = session
+        # What this unit put, not sent before its commit: a second put of one patient
+        # replaces what the first would leave.
+        self._put: dict[str, SearchDocument] = {}
 
     async def put(self, documents: Sequence[SearchDocument]) -> None:
         latest = {document.patient_id: document for document in documents}
-        before = await self._documents(list(latest))
+        before = await self._documents([p for p in latest if p not in self._put])
+        before.update({p: self._put[p] for p in latest if p in self._put})
+        self._put.update(latest)
         posted: dict[Key, Item] = {}
         stale: set[Key] = set()
         words: set[tuple[str, str]] = set()  # (scope, word)
