@@ -1,18 +1,18 @@
 """The patient search index in SQL (SQLite and PostgreSQL).
 
 `patient_search_terms` holds each active patient's terms, keyed (term, country_id,
-patient_id). Ranking reads only the postings of the query's terms, each one's first in key
-order, POSTINGS_READ in all: one primary-key range per term, in one country or in all.
-When a term has more patients than were read, the patients of the query's rarest word (if
-DRIVEN_PATIENTS at most) are read with all their terms, which ranks them exactly; when
-every word is that common, the matches among the postings read are ranked (all true
-matches, the lowest ids first), and a query's cost stays bounded. These postings are the index's
-full-text part: the words of names, addresses and conditions, folded, each pointing at
-its patients. `patient_search_words` is the vocabulary, in which similar words are found
-by trigrams: pg_trgm's `%` on its GIN index on PostgreSQL, an FTS5 trigram table on
-SQLite (each trigram quoted as an FTS5 string, so nothing typed is FTS5 syntax); the
-completions of a prefix are a range of its primary key. Nothing typed reaches a LIKE
-pattern or a MATCH expression unquoted.
+patient_id). Ranking reads only the postings of the query's terms, each term's first ones
+in key order (one primary-key range per term, in one country or in all), POSTINGS_READ
+shared among them. When a term has more patients than were read, the patients of the
+query's rarest word (DRIVEN_PATIENTS at most) are read with all their terms, which ranks
+them exactly; when every word is that common, the matches among the postings read are
+ranked (each a true match), so a query's cost stays bounded whatever the data. The
+postings are the index's full-text part: the words of names, addresses and conditions,
+folded, each pointing at its patients. `patient_search_words` is the vocabulary, in which
+similar words are found by trigrams: pg_trgm's `%` on its GIN index on PostgreSQL, an
+FTS5 trigram table on SQLite (each trigram quoted as an FTS5 string, so nothing typed is
+FTS5 syntax); the completions of a prefix are a range of its primary key. Nothing typed
+reaches a LIKE pattern or a MATCH expression unquoted.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ MIN_TERM_READ = 200
 # ...and, when a term has more, reads every term of the patients of the query's rarest
 # word if they are at most this many, which scores them exactly.
 DRIVEN_PATIENTS = 1000
-# Terms read per statement, padded by repeats to a power of two (few statements).
+# Terms read per statement, padded to a power of two (few statements to compile).
 _TERM_GROUP = 32
 
 _DELETE = Statement(sa.delete(patient_search_terms).where(_t.patient_id == sa.bindparam("id")))
