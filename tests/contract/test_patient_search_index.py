@@ -12,6 +12,7 @@ import pytest
 
 from carehub.patients.ports import PatientSearchIndex, PatientsUnitOfWork
 from carehub.patients.search import SearchDocument, SearchQuery, document_of
+from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
 from tests.contract.patient_records import add, person
 
 

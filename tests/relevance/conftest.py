@@ -1,7 +1,9 @@
-"""The relevance suite runs on every store the contract suites run on, wired the same way."""
+"""The relevance suite runs on every store the contract suites run on, DynamoDB included,
+wired the same way."""
 
 from __future__ import annotations
 
-from tests.contract.conftest import adapter, new_uow, writers
+from tests.contract.conftest import new_uow, writers
+from tests.contract.every_adapter import every_adapter
 
-__all__ = ["adapter", "new_uow", "writers"]
+__all__ = ["every_adapter", "new_uow", "writers"]

@@ -18,8 +18,9 @@ from tests.support.clock import AdjustableClock
 ADMIN = Actor(id="admin-1", role=Role.ADMIN)
 KEYS = {"mrn", "identifier", "email", "phone"}
 MIN_RECALL = 0.95
-# Small enough for any store's transaction (DynamoDB's takes 100 items).
-BATCH = 20
+# Small enough for any store's transaction: DynamoDB's takes 100 items, and a patient
+# with its guards and listing items is about 10.
+BATCH = 5
 
 NewUnit = Callable[[], PatientSearchUnitOfWork]
 

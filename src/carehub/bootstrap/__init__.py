@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import cast
 
 from carehub.adapters.metrics.prometheus import PrometheusMetrics
 from carehub.adapters.sql.database import DatabaseUnreachable
@@ -72,7 +71,6 @@ from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.request_rate import RequestRate
-from carehub.patients.ports import PatientSearchUnitOfWork
 from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
@@ -222,10 +220,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     return Carehub(
         settings=settings,
         patients=patients,
-        # DynamoDB's unit of work holds its search index once its adapter arrives.
-        patient_search=PatientSearchService(
-            cast("Callable[[], PatientSearchUnitOfWork]", uow), clock
-        ),
+        patient_search=PatientSearchService(uow, clock),
         countries=booking.countries,
         doctors=booking.doctors,
         appointments=booking.appointments,

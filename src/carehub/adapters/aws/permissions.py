@@ -69,8 +69,8 @@ DYNAMODB_SCHEMA = AdapterPermissions(
     },
 )
 
-# Maintenance commands only (`carehub timeline rebuild` of every patient): no function of
-# the template is granted a Scan.
+# Maintenance commands only (`carehub timeline rebuild` of every patient, `carehub search
+# reindex`): no function of the template is granted a Scan.
 DYNAMODB_MAINTENANCE = AdapterPermissions(
     "DynamoDB maintenance scans",
     modules=(f"{_DYNAMODB}.maintenance",),

@@ -1,5 +1,5 @@
 """What a unit of work's repositories share: consistent reads that see the unit's own
-writes, queries, and the buffer the writes wait in until `commit()`."""
+writes, queries, and the buffers the writes wait in until `commit()`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from typing import Any
 
 from carehub.adapters.dynamodb.items import Item, Key, key_of
 from carehub.adapters.dynamodb.table_client import Capacity, DynamoTable
-from carehub.adapters.dynamodb.writes import WriteBuffer
+from carehub.adapters.dynamodb.writes import BulkWrites, WriteBuffer
 
 
 class DynamoSession:
     def __init__(self, table: DynamoTable) -> None:
         self.table = table
         self.writes = WriteBuffer()
+        self.bulk = BulkWrites()
         self.capacity = Capacity()
 
     async def get(self, key: Key) -> Item | None:

@@ -28,10 +28,11 @@ from carehub.adapters.dynamodb.doctors import DynamoDoctorRepository
 from carehub.adapters.dynamodb.files import DynamoFileRepository
 from carehub.adapters.dynamodb.holds import DynamoHoldRepository
 from carehub.adapters.dynamodb.idempotency import claim_write
-from carehub.adapters.dynamodb.items import utc_text
+from carehub.adapters.dynamodb.items import key_of, utc_text
 from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.outbox import outbox_item
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
+from carehub.adapters.dynamodb.patient_search_index import DynamoPatientSearchIndex
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.refresh_sessions import DynamoSessionRepository
 from carehub.adapters.dynamodb.session import DynamoSession
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
     from carehub.documents.ports import DocumentsUnitOfWork
     from carehub.events.ports import ConsumerUnitOfWork
     from carehub.identity.ports import IdentityUnitOfWork
-    from carehub.patients.ports import PatientsUnitOfWork
+    from carehub.patients.ports import PatientSearchUnitOfWork, PatientsUnitOfWork
     from carehub.practitioners.ports import PractitionersUnitOfWork
     from carehub.scheduling.ports import SchedulingUnitOfWork
     from carehub.timeline.ports import TimelineUnitOfWork
@@ -120,6 +121,7 @@ class DynamoUnitOfWork(QueuedChanges):
         if session is None:
             return
         session.writes.clear()  # uncommitted writes were never sent: nothing to undo
+        session.bulk.clear()
         used = session.capacity
         if used.calls:
             log.debug(
@@ -153,6 +155,10 @@ class DynamoUnitOfWork(QueuedChanges):
     @cached_property
     def patient_directory(self) -> DynamoPatientDirectory:
         return DynamoPatientDirectory(self._live_session())
+
+    @cached_property
+    def search_index(self) -> DynamoPatientSearchIndex:
+        return DynamoPatientSearchIndex(self._live_session())
 
     @cached_property
     def otps(self) -> DynamoOtpRepository:
@@ -235,7 +241,7 @@ class DynamoUnitOfWork(QueuedChanges):
 
     def has_changes(self) -> bool:
         session = self._session
-        written = session is not None and bool(session.writes.writes())
+        written = session is not None and bool(session.writes.writes() or session.bulk.steps())
         return written or bool(self._events) or bool(self._audit)
 
     @cached_property
@@ -255,6 +261,7 @@ class DynamoUnitOfWork(QueuedChanges):
         if session is None:
             raise RuntimeError("commit() outside `async with`")
         records, self._audit = self._audit, []
+        await self._send_bulk(session)
         fixed = [*session.writes.writes(), *self._event_writes(), *self._claim_writes()]
         for attempt in range(_ATTEMPTS):
             if records:
@@ -270,6 +277,13 @@ class DynamoUnitOfWork(QueuedChanges):
         committed_events, self._events, self._claim = self._events, [], None
         if committed_events and self._events_committed is not None:
             self._events_committed()  # the relay can move them now
+
+    async def _send_bulk(self, session: DynamoSession) -> None:
+        """The unit's idempotent bulk writes, before its transaction (see `BulkWrites`)."""
+        for puts, deletes in session.bulk.steps():
+            await self._table.put_many(puts, session.capacity)
+            await self._table.delete_many([key_of(*key) for key in deletes], session.capacity)
+        session.bulk.clear()
 
     async def _send(self, session: DynamoSession, writes: list[Write]) -> bool:
         """Send the unit's writes; False when DynamoDB cancelled them for a concurrent
@@ -361,9 +375,10 @@ if TYPE_CHECKING:
         IdentityUnitOfWork,
         AuditUnitOfWork,
         ClinicalUnitOfWork,
+        PatientSearchUnitOfWork,
     ]:
         """mypy checks here that the unit of work meets the ports built on DynamoDB so far."""
-        return uow, uow, uow, uow, uow, uow, uow, uow
+        return uow, uow, uow, uow, uow, uow, uow, uow, uow
 
     def _serves_the_event_backbone(
         uow: DynamoUnitOfWork,

@@ -165,3 +165,24 @@ class WriteBuffer:
                 write.image,
             )
         self._writes[write.key] = write
+
+
+class BulkWrites:
+    """A unit's idempotent writes too many for its transaction (the search index's
+    postings): sent by `BatchWriteItem` before the transaction, step by step in the order
+    given. A unit left without committing sends none; one whose transaction then fails
+    leaves them written, which writing them again (the retry) leaves as they are."""
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[list[Item], list[Key]]] = []
+
+    def add(self, puts: list[Item], deletes: list[Key]) -> None:
+        """One step: these items put, then these keys deleted."""
+        if puts or deletes:
+            self._steps.append((puts, deletes))
+
+    def steps(self) -> list[tuple[list[Item], list[Key]]]:
+        return list(self._steps)
+
+    def clear(self) -> None:
+        self._steps.clear()
