@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline lint typecheck lint-imports lint-docker lint-template lambda-package aws-local unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline bench-cache lint typecheck lint-imports lint-docker lint-template lambda-package aws-local unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +67,7 @@ lambda-package: $(STAMP)
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
 		--only-binary=:all: .
 
-bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline
+bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline bench-cache
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
@@ -93,6 +93,10 @@ bench-coldstart: $(STAMP)
 # CAREHUB_BENCH_DATABASE_URL), and the page Query's read units on DynamoDB (moto).
 bench-timeline: $(STAMP)
 	$(BIN)/python -m bench.timeline_bench
+
+# A patient read by id with the read cache and without (a hot set of ids).
+bench-cache: $(STAMP)
+	$(BIN)/python -m bench.cache_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:

@@ -1,7 +1,8 @@
 """Cached reads over HTTP, on SQLite and PostgreSQL with the in-process and the Redis
-cache: a read after a change never answers the old record (patients, doctors, their
-hours, a country's rules, bookings), concurrent readers never see a version go back, a
-read the cache answered is audited like any other, and the cache counts its hits."""
+cache, and on DynamoDB with Redis: a read after a change never answers the old record
+(patients, doctors, their hours, a country's rules, bookings), a read that starts after a
+write answered sees it even with readers racing, a read the cache answered is audited like
+any other, and the cache counts its hits."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from tests.api.scheduling_world import (
 )
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.dynamodb import new_table
 from tests.support.metrics import value
 from tests.support.redis_space import REDIS_URL
 from tests.support.server import running_server
@@ -52,6 +54,9 @@ CACHED_SERVERS = [
     pytest.param(
         ("postgres", "redis"), id="postgres-redis", marks=[pytest.mark.postgres, pytest.mark.redis]
     ),
+    pytest.param(
+        ("dynamodb", "redis"), id="dynamodb-redis", marks=[pytest.mark.aws, pytest.mark.redis]
+    ),
 ]
 
 
@@ -62,8 +67,15 @@ def cached_server(
     store, cache = request.param
     folder = tmp_path_factory.mktemp(f"cached-{store}-{cache}")
     with ExitStack() as stack:
+        endpoint: str | None = None
         if store == "sqlite":
             url = fresh_sqlite(sqlite_template, folder)
+        elif store == "dynamodb":
+            endpoint = request.getfixturevalue("moto_endpoint")
+            url = new_table(endpoint)
+            patch = stack.enter_context(pytest.MonkeyPatch.context())
+            patch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto accepts any credentials
+            patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         else:
             url = stack.enter_context(fresh_postgres_database())
         clock = AdjustableClock()
@@ -76,10 +88,11 @@ def cached_server(
             rate_limit_per_minute=1_000_000,
             cache="memory" if cache == "memory" else "auto",
             cache_url=REDIS_URL if cache == "redis" else None,
+            aws_endpoint_url=endpoint,
         )
         base_url = stack.enter_context(running_server(settings, clock))
         token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
-        yield ApiServer(base_url, url, clock, token, folder)
+        yield ApiServer(base_url, url, clock, token, folder, endpoint)
 
 
 @pytest.fixture
