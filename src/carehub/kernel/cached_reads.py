@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from typing import Generic, Protocol, TypeVar
 
@@ -27,6 +28,7 @@ log = structlog.get_logger("carehub.cache")
 # cost every read a failed connection.
 RETRY_AFTER_SECONDS = 1.0
 WARN_EVERY_SECONDS = 60.0
+DECODED_KEPT = 4096  # records of one kind kept decoded, most recently read
 
 
 class ReadThrough(Protocol[T]):
@@ -88,16 +90,17 @@ class CacheGuard:
 
     async def invalidate(self, keys: Collection[str], *, must_reach: bool = False) -> None:
         """Drop `keys`. When the cache cannot be reached, it is cleared before its next
-        use, and `must_reach` raises instead (a consumer's delivery is then retried)."""
+        use; with `must_reach` the failure raises instead (a consumer's delivery is then
+        retried, so nothing is lost)."""
         if not keys:
             return
         try:
             await self.cache.invalidate(keys)
         except Exception as exc:
-            self._must_clear = True
             self.failed("invalidation", exc)
             if must_reach:
                 raise
+            self._must_clear = True
 
 
 class CacheAside(Generic[T]):
@@ -123,6 +126,9 @@ class CacheAside(Generic[T]):
         self._decode = decode
         self._ttl = ttl_seconds
         self._flights: dict[tuple[str, str], asyncio.Future[T | None]] = {}
+        # The records are immutable: a hit whose bytes are the ones decoded last time for
+        # the key shares that record instead of decoding them again.
+        self._decoded: OrderedDict[str, tuple[bytes, T]] = OrderedDict()
 
     def key(self, record_id: str) -> str:
         """The record's key: its kind and its id, nothing else."""
@@ -140,7 +146,7 @@ class CacheAside(Generic[T]):
             return await load()
         if found.value is not None:
             guard.metrics.cache_lookup(self.name, CacheOutcome.HIT)
-            return self._decode(found.value)
+            return self._decoded_once(key, found.value)
         guard.metrics.cache_lookup(self.name, CacheOutcome.MISS)
         flight_key = (key, found.token)
         leading = self._flights.get(flight_key)
@@ -160,6 +166,17 @@ class CacheAside(Generic[T]):
             except Exception as exc:
                 guard.failed(self.name, exc)
         return value
+
+    def _decoded_once(self, key: str, data: bytes) -> T:
+        kept = self._decoded.get(key)
+        if kept is not None and kept[0] == data:
+            self._decoded.move_to_end(key)
+            return kept[1]
+        record = self._decode(data)
+        self._decoded[key] = (data, record)
+        if len(self._decoded) > DECODED_KEPT:
+            self._decoded.popitem(last=False)
+        return record
 
     async def _load_once(
         self, flight_key: tuple[str, str], load: Callable[[], Awaitable[T | None]]

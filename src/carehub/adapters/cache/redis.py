@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from carehub.kernel.cache import Lookup
 
+MAX_CONNECTIONS = 64
 # How long a miss's fill token stays valid: a reader slower than this just does not fill.
 FILL_WINDOW_MS = 30_000
 
@@ -89,7 +90,15 @@ def redis_cache_from_url(url: str, *, prefix: str = "carehub:cache:") -> RedisCa
     """A cache with its own connection pool (connects lazily); call `close()` at shutdown.
 
     Short timeouts: a cache that answers slowly is worse than none, and a read that cannot
-    reach it goes to the store instead.
+    reach it goes to the store instead. A burst (a consumer invalidating a batch of events
+    side by side, many reads at once) waits for one of a bounded set of connections rather
+    than failing for want of one.
     """
-    client = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-    return RedisCache(client, prefix=prefix, owns_client=True)
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=2,
+        socket_connect_timeout=0.5,
+        socket_timeout=0.5,
+    )
+    return RedisCache(Redis.from_pool(pool), prefix=prefix, owns_client=True)
