@@ -175,3 +175,22 @@ async def test_an_invalidation_that_must_reach_the_cache_raises(unreachable: Red
     guard = CacheGuard(unreachable)
     with pytest.raises(RedisConnectionError):
         await guard.invalidate(["patient:p1"], must_reach=True)
+
+
+async def test_hits_on_unchanged_bytes_share_one_decoded_record() -> None:
+    guard = CacheGuard(MemoryCache())
+    cached = CacheAside(
+        "patient", guard, encode=lambda v: v.encode(), decode=lambda b: [b.decode()], ttl_seconds=60
+    )
+    store = {"p1": ["v1"]}
+
+    async def load() -> list[str] | None:
+        return store["p1"]
+
+    await cached.read("p1", load)
+    first, second = await cached.read("p1", load), await cached.read("p1", load)
+    assert first is second and first == ["v1"]
+    store["p1"] = ["v2"]
+    await guard.invalidate(["patient:p1"])
+    await cached.read("p1", load)  # the miss fills v2
+    assert await cached.read("p1", load) == ["v2"]
