@@ -38,11 +38,13 @@ def main() -> None:
         if backend == "postgresql" and not redis_url:
             console.print("postgresql: skipped (its cache is Redis: set CAREHUB_BENCH_REDIS_URL)")
             continue
-        cached_env = {"CAREHUB_CACHE": "memory"}
-        if backend == "postgresql" and redis_url:
-            cached_env = {"CAREHUB_CACHE_URL": redis_url}
+        # Both servers count their request budgets in the same place (Redis, with its URL
+        # set): only the read cache differs between them.
+        shared = {"CAREHUB_CACHE_URL": redis_url} if backend == "postgresql" and redis_url else {}
+        cached_env = {**shared, "CAREHUB_CACHE": "auto" if shared else "memory"}
+        uncached_env = {**shared, "CAREHUB_CACHE": "off"}
         rps: dict[str, float] = {}
-        for name, extra in ((UNCACHED, {"CAREHUB_CACHE": "off"}), (CACHED, cached_env)):
+        for name, extra in ((UNCACHED, uncached_env), (CACHED, cached_env)):
             with (
                 database(backend, postgres_url) as url,
                 carehub_server(url, patients, extra_env=extra) as server,
