@@ -121,8 +121,17 @@ class Settings(BaseSettings):
     )
     cache_url: str | None = Field(
         None,
-        description="`redis://host:6379/0` for rate limits (sign-in and requests) shared "
-        "by processes; default: in-process.",
+        description="`redis://host:6379/0` for rate limits (sign-in and requests) and the "
+        "read cache, shared by processes; default: both in-process.",
+    )
+    cache: Literal["auto", "memory", "off"] = Field(
+        "auto",
+        description="The read cache of patients, doctors and countries: `auto` (Redis with "
+        "`CAREHUB_CACHE_URL`; else in-process on SQLite with one worker, where this process "
+        "relays every event; else off), `memory` (in-process: one process only) or `off`.",
+    )
+    cache_ttl_seconds: int = Field(
+        300, ge=1, le=86_400, description="How long a cached read lives if no event drops it."
     )
     auth_limit_per_account: int = Field(
         10, description="Sign-in, code and sign-up attempts per account per window."

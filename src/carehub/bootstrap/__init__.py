@@ -26,6 +26,7 @@ from carehub.bootstrap.backends import (
     storage_events,
     streamed_bodies,
 )
+from carehub.bootstrap.caching import CacheUnreachable, caching
 from carehub.bootstrap.domains import (
     EventBackbone,
     clinical,
@@ -83,6 +84,7 @@ from carehub.timeline.service import TimelineService
 from carehub.webhooks.service import WebhookService
 
 __all__ = [
+    "CacheUnreachable",
     "Carehub",
     "DatabaseUnreachable",
     "EventBackbone",
@@ -159,8 +161,15 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     events_committed = asyncio.Event()
     secrets = secret_box(settings)
     metrics = PrometheusMetrics()
+    # The read cache drops what a unit of work changed as soon as it commits.
+    cached = caching(settings, metrics)
     store = await open_store(
-        settings, clock, events_committed.set, secrets=secrets, metrics=metrics
+        settings,
+        clock,
+        events_committed.set,
+        secrets=secrets,
+        metrics=metrics,
+        after_commit=cached.after_commit,
     )
     uow = store.units_of_work
     broker = connect_broker(settings)
@@ -171,8 +180,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     limiter, request_limiter, close_limiter = await rate_limiters(settings, clock)
 
     # Use cases.
-    patients = PatientService(uow, clock)
-    booking = scheduling(settings, uow, clock, Notifier(mail, sms))
+    patients = PatientService(uow, clock, cached=cached.patients)
+    booking = scheduling(settings, uow, clock, Notifier(mail, sms), cached)
     files = documents(settings, uow, clock, objects)
     record = clinical(uow, clock, mail)
     identity = identity_use_cases(
@@ -193,6 +202,8 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     if country_ids is None:
         country_ids = [country.id for country in await booking.countries.list_all()]
     every_consumer = consumers(clock, booking, country_ids, files, record)
+    if (invalidating := cached.consumer()) is not None:
+        every_consumer.append(invalidating)
 
     # The event backbone that feeds them.
     events = await event_backbone(
@@ -208,8 +219,13 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     )
     metrics.watch_backlog(events.outbox.backlog)
 
+    async def check_ready() -> None:
+        await store.ping()
+        await cached.ping()
+
     async def close() -> None:
         await close_limiter()
+        await cached.close()
         await broker.close()
         await close_webhooks()
         await objects.close()
@@ -248,7 +264,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         request_rate=RequestRate(request_limiter, per_minute=settings.rate_limit_per_minute),
         events=events,
         metrics=metrics,
-        check_ready=store.ping,
+        check_ready=check_ready,
         close=close,
         clock=clock,
     )

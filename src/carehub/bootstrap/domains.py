@@ -16,6 +16,7 @@ from carehub.adapters.images.pillow import PillowImages
 from carehub.analytics.handlers import count_event
 from carehub.analytics.model import COUNTED_EVENTS
 from carehub.bootstrap.backends import cdn
+from carehub.bootstrap.caching import Caching
 from carehub.bootstrap.event_types import EVENT_TYPES
 from carehub.bootstrap.store import STREAM_NEEDS_DYNAMODB, AnyUnitOfWork, Loop, OutboxStream
 from carehub.clinical.handlers import TASK_NOTICE_EVENTS, NotifyAssignee
@@ -162,13 +163,19 @@ class Scheduling:
 
 
 def scheduling(
-    settings: Settings, uow: Callable[[], AnyUnitOfWork], clock: Clock, notifier: Notifier
+    settings: Settings,
+    uow: Callable[[], AnyUnitOfWork],
+    clock: Clock,
+    notifier: Notifier,
+    cached: Caching,
 ) -> Scheduling:
     return Scheduling(
         countries=CountryService(uow, clock),
-        doctors=DoctorService(uow, clock),
+        doctors=DoctorService(uow, clock, cached=cached.doctors),
         appointments=AppointmentService(uow, clock),
-        availability=AvailabilityService(uow, clock),
+        availability=AvailabilityService(
+            uow, clock, doctors=cached.doctors, countries=cached.countries
+        ),
         holds=HoldService(uow, clock, hold_minutes=settings.hold_minutes),
         waitlist=WaitlistService(uow, clock, offer_minutes=settings.waitlist_offer_minutes),
         notifier=notifier,

@@ -30,6 +30,7 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.metrics import NO_METRICS, Metrics
 from carehub.kernel.secret_box import SecretBox
+from carehub.kernel.unit_of_work import AfterCommit
 
 if TYPE_CHECKING:
     from carehub.adapters.dynamodb.table_client import DynamoTable
@@ -76,6 +77,7 @@ def units_of_work(
     audit_reads_wait_for_disk: bool = False,
     audit_shards: int | None = None,
     metrics: Metrics = NO_METRICS,
+    after_commit: AfterCommit | None = None,
 ) -> Callable[[], SqlUnitOfWork]:
     """Opens units of work on `db`, sealing the secrets they store with `secrets`; read-only
     units share one audit writer, which chains the records of concurrent reads in one
@@ -85,7 +87,9 @@ def units_of_work(
     writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk, shards=shards)
 
     def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(db, clock, writer, events_committed, secrets=secrets)
+        return SqlUnitOfWork(
+            db, clock, writer, events_committed, secrets=secrets, after_commit=after_commit
+        )
 
     return uow
 
@@ -114,6 +118,7 @@ def dynamodb_units_of_work(
     secrets: SecretBox,
     audit_shards: int | None = None,
     metrics: Metrics = NO_METRICS,
+    after_commit: AfterCommit | None = None,
 ) -> Callable[[], DynamoUnitOfWork]:
     """Opens units of work on `table`, sealing the secrets they store with `secrets`; they
     share one writer's view of the audit trail's `audit_shards` shards."""
@@ -123,7 +128,12 @@ def dynamodb_units_of_work(
 
     def uow() -> DynamoUnitOfWork:
         return DynamoUnitOfWork(
-            table, clock, events_committed, secrets=secrets, audit_shards=shards
+            table,
+            clock,
+            events_committed,
+            secrets=secrets,
+            audit_shards=shards,
+            after_commit=after_commit,
         )
 
     return uow
@@ -193,13 +203,20 @@ async def open_store(
     *,
     secrets: SecretBox,
     metrics: Metrics = NO_METRICS,
+    after_commit: AfterCommit | None = None,
 ) -> Store:
     """Open the database `CAREHUB_DATABASE_URL` names, once `secrets` proved to open the
     secrets stored there (a wrong key stops carehub at start); units of work that commit
-    events call `events_committed`, and count the audit entries they store in `metrics`."""
+    events call `events_committed` and then await `after_commit` with them, and count the
+    audit entries they store in `metrics`."""
     if on_dynamodb(settings):
         return await _dynamodb_store(
-            settings, clock, events_committed, secrets=secrets, metrics=metrics
+            settings,
+            clock,
+            events_committed,
+            secrets=secrets,
+            metrics=metrics,
+            after_commit=after_commit,
         )
     if settings.outbox_relay == "stream":
         raise ValueError(STREAM_NEEDS_DYNAMODB)
@@ -217,6 +234,7 @@ async def open_store(
         audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
         audit_shards=settings.audit_shards,
         metrics=metrics,
+        after_commit=after_commit,
     )
     return Store(
         units_of_work=uow,
@@ -235,6 +253,7 @@ async def _dynamodb_store(
     *,
     secrets: SecretBox,
     metrics: Metrics,
+    after_commit: AfterCommit | None,
 ) -> Store:
     from carehub.adapters.dynamodb.idempotency import DynamoIdempotencyStore
     from carehub.adapters.dynamodb.sealed_secrets import check_table_secret_key
@@ -254,6 +273,7 @@ async def _dynamodb_store(
             secrets=secrets,
             audit_shards=settings.audit_shards,
             metrics=metrics,
+            after_commit=after_commit,
         ),
         event_stores=dynamodb_event_stores(table, clock, settings),
         idempotency=DynamoIdempotencyStore(table, clock),

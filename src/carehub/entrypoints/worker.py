@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from carehub.bootstrap import build
+from carehub.bootstrap import CacheUnreachable, build
 from carehub.config import Settings
 from carehub.entrypoints.background import Background
 from carehub.entrypoints.http.metrics import PAGE, metrics_page
@@ -52,6 +52,8 @@ def create_worker_app(settings: Settings | None = None) -> FastAPI:
         stopped = request.app.state.background.stopped_loops()
         try:
             await request.app.state.carehub.check_ready()
+        except CacheUnreachable:
+            stopped.append("cache")
         except Exception:
             stopped.append("database")
         if stopped:

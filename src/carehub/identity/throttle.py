@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
+import structlog
+
 from carehub.identity.commands import SignInLimits
 from carehub.identity.errors import Throttled
 from carehub.kernel.rate_limit import RateLimiter
+
+log = structlog.get_logger("carehub.identity.throttle")
+
+# What a refused attempt is told to wait while the limiter cannot be reached.
+UNCOUNTED_RETRY_AFTER = 30
 
 
 class SignInThrottle:
@@ -24,13 +31,23 @@ class SignInThrottle:
         if client:
             keys.append((f"{action}:address:{client}", self._limits.per_address))
         for key, limit in keys:
-            wait = await self._limiter.hit(key, limit=limit, window_seconds=window)
+            try:
+                wait = await self._limiter.hit(key, limit=limit, window_seconds=window)
+            except Exception as exc:
+                # Attempts that cannot be counted are refused (fail closed): a password
+                # guesser must not get an unlimited budget while the limiter is down.
+                log.warning("sign_in_limiter_unreachable", error=type(exc).__name__)
+                raise Throttled(UNCOUNTED_RETRY_AFTER) from exc
             if wait is not None:
                 raise Throttled(wait)
 
     async def reset(self, action: str, email: str) -> None:
         """Forget the account's attempts (a sign-in that succeeded)."""
-        await self._limiter.reset(_key(action, "account", email))
+        try:
+            await self._limiter.reset(_key(action, "account", email))
+        except Exception as exc:
+            # The sign-in itself succeeded; its window runs out on its own.
+            log.warning("sign_in_limiter_unreachable", error=type(exc).__name__)
 
 
 def _key(action: str, scope: str, email: str) -> str:

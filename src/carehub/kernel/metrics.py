@@ -19,6 +19,13 @@ class Settled(StrEnum):
     DEAD_LETTERED = "dead_lettered"
 
 
+class CacheOutcome(StrEnum):
+    """Whether the cache answered a read."""
+
+    HIT = "hit"
+    MISS = "miss"
+
+
 class Metrics(Protocol):
     def request_served(self, *, method: str, route: str, status: int, seconds: float) -> None:
         """One HTTP request answered; `route` is its template (`/patients/{patient_id}`)."""
@@ -32,6 +39,14 @@ class Metrics(Protocol):
 
     def audit_written(self, count: int) -> None:
         """`count` audit entries are stored."""
+        ...
+
+    def cache_lookup(self, cache: str, outcome: CacheOutcome) -> None:
+        """A read asked the cache named `cache` (`patient`, `doctor`, `country`)."""
+        ...
+
+    def cache_error(self, cache: str) -> None:
+        """The cache could not be reached; the read or invalidation went without it."""
         ...
 
 
@@ -48,6 +63,12 @@ class NoMetrics:
         pass
 
     def audit_written(self, count: int) -> None:
+        pass
+
+    def cache_lookup(self, cache: str, outcome: CacheOutcome) -> None:
+        pass
+
+    def cache_error(self, cache: str) -> None:
         pass
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim
+
+# Run with a unit of work's events once they are committed, before the use case returns
+# (the caches drop what those events changed, so a client reads its own writes).
+AfterCommit = Callable[[Sequence[DomainEvent]], Awaitable[None]]
 
 
 class UnitOfWork(Protocol):

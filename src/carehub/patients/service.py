@@ -8,6 +8,7 @@ from datetime import date
 
 from carehub.kernel.access_gate import AccessGate, outcome_of
 from carehub.kernel.actor import Actor, Role
+from carehub.kernel.cached_reads import ReadThrough, Uncached
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import (
     CarehubError,
@@ -55,9 +56,17 @@ class PatientDraft:
 class PatientService:
     """Registering, reading, revising, deactivating and finding patients."""
 
-    def __init__(self, uow_factory: Callable[[], PatientsUnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], PatientsUnitOfWork],
+        clock: Clock,
+        *,
+        cached: ReadThrough[Patient] | None = None,
+    ) -> None:
         self._uow = uow_factory
         self._clock = clock
+        # Reads by id may be answered by a cache; every other read and write goes to the store.
+        self._cached: ReadThrough[Patient] = cached or Uncached()
         self._gate = AccessGate(clock, "patient")
         # Registrations in one country reserve MRN numbers from one counter.
         self._registering = OneAtATime()
@@ -132,7 +141,9 @@ class PatientService:
     async def get(self, *, actor: Actor, patient_id: str) -> Patient:
         """Read one patient by id (inactive ones too)."""
         async with self._uow() as uow:
-            patient = await self._visible(uow, actor, patient_id, "patient.read")
+            # The gate sees and audits the record whether the cache or the store answered.
+            found = await self._cached.read(patient_id, lambda: uow.patients.get(patient_id))
+            patient = await self._reveal(uow, actor, patient_id, "patient.read", found)
             uow.audit(self._gate.allowed(actor, "patient.read", patient))
             await uow.commit()
         return patient
@@ -252,11 +263,22 @@ class PatientService:
     async def _visible(
         self, uow: PatientsUnitOfWork, actor: Actor, patient_id: str, action: str
     ) -> Patient:
+        found = await uow.patients.get(patient_id)
+        return await self._reveal(uow, actor, patient_id, action, found)
+
+    async def _reveal(
+        self,
+        uow: PatientsUnitOfWork,
+        actor: Actor,
+        patient_id: str,
+        action: str,
+        found: Patient | None,
+    ) -> Patient:
         return await self._gate.reveal(
             uow,
             actor,
             action,
-            await uow.patients.get(patient_id),
+            found,
             resource_id=patient_id,
             missing=PatientNotFound(patient_id),
             may_see=lambda patient: self._gate.sees_patient(

@@ -9,12 +9,14 @@ from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
 from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
+from carehub.kernel.cached_reads import ReadThrough, Uncached
 from carehub.kernel.calendar import DateOverride, WeeklyWindow
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Forbidden, Invalid, PreconditionFailed
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.weekly_hours import check_overrides, check_weekly
+from carehub.practitioners.errors import DoctorNotFound
 from carehub.practitioners.events import DoctorChanged
 from carehub.practitioners.lookup import find_doctor
 from carehub.practitioners.model import Doctor, check_doctor, specialty_key
@@ -56,9 +58,17 @@ class DoctorChanges:
 class DoctorService:
     """Adding, reading, listing and revising doctors."""
 
-    def __init__(self, uow_factory: Callable[[], PractitionersUnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], PractitionersUnitOfWork],
+        clock: Clock,
+        *,
+        cached: ReadThrough[Doctor] | None = None,
+    ) -> None:
         self._uow = uow_factory
         self._clock = clock
+        # A profile read may be answered by a cache; revisions read the store.
+        self._cached: ReadThrough[Doctor] = cached or Uncached()
         self._gate = AccessGate(clock, "doctor")
 
     async def create(self, *, actor: Actor, draft: DoctorDraft) -> Doctor:
@@ -92,7 +102,10 @@ class DoctorService:
     async def get(self, *, doctor_id: str) -> Doctor:
         """One doctor (every signed-in user may look doctors up)."""
         async with self._uow() as uow:
-            return await find_doctor(uow.doctors, doctor_id)
+            found = await self._cached.read(doctor_id, lambda: uow.doctors.get(doctor_id))
+            if found is None:
+                raise DoctorNotFound(doctor_id)
+            return found
 
     async def search(
         self, *, country_id: str, specialty: str | None, cursor: str | None, limit: int

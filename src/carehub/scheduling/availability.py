@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from carehub.countries.errors import CountryNotFound
 from carehub.countries.lookup import find_country
 from carehub.countries.model import Country
+from carehub.kernel.cached_reads import ReadThrough, Uncached
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import FieldError, Invalid
-from carehub.practitioners.lookup import find_doctor
+from carehub.practitioners.errors import DoctorNotFound
 from carehub.practitioners.model import Doctor, specialty_key
 from carehub.scheduling.booking_rules import bounds, calendar_for, slot_minutes
 from carehub.scheduling.ports import SchedulingUnitOfWork
@@ -30,16 +32,33 @@ class DoctorSlots:
 class AvailabilityService:
     """Finding free slots for one doctor, or for a specialty in a country."""
 
-    def __init__(self, uow_factory: Callable[[], SchedulingUnitOfWork], clock: Clock) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], SchedulingUnitOfWork],
+        clock: Clock,
+        *,
+        doctors: ReadThrough[Doctor] | None = None,
+        countries: ReadThrough[Country] | None = None,
+    ) -> None:
         self._uow = uow_factory
         self._clock = clock
+        # A doctor's hours and their country's rules may come from a cache; the claims on
+        # the doctor's time never do (a hold is placed without an event, and lapses by
+        # the clock), so a booked or held slot shows taken at once.
+        self._doctors: ReadThrough[Doctor] = doctors or Uncached()
+        self._countries: ReadThrough[Country] = countries or Uncached()
 
     async def for_doctor(self, *, doctor_id: str, start: datetime, end: datetime) -> DoctorSlots:
         """A doctor's free slots between `start` and `end` (at most 62 days)."""
         _check_range(start, end)
         async with self._uow() as uow:
-            doctor = await find_doctor(uow.doctors, doctor_id)
-            country = await find_country(uow.countries, doctor.country_id)
+            doctor = await self._doctors.read(doctor_id, lambda: uow.doctors.get(doctor_id))
+            if doctor is None:
+                raise DoctorNotFound(doctor_id)
+            country_id = doctor.country_id
+            country = await self._countries.read(country_id, lambda: uow.countries.get(country_id))
+            if country is None:
+                raise CountryNotFound(country_id)
             return await self._slots(uow, doctor, country, start, end)
 
     async def for_specialty(

@@ -58,6 +58,7 @@ from carehub.clinical.notes import Note
 from carehub.kernel.audit import AccessRecord
 from carehub.kernel.clock import Clock
 from carehub.kernel.secret_box import SecretBox
+from carehub.kernel.unit_of_work import AfterCommit
 
 if TYPE_CHECKING:
     from carehub.analytics.ports import AnalyticsUnitOfWork
@@ -96,8 +97,10 @@ class DynamoUnitOfWork(QueuedChanges):
         *,
         secrets: SecretBox,
         audit_shards: AuditShards | None = None,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         super().__init__()
+        self._after_commit = after_commit
         self._table = table
         # Where this process appends audit entries (shared by its units of work).
         self._audit_shards = audit_shards or AuditShards(1)
@@ -277,6 +280,8 @@ class DynamoUnitOfWork(QueuedChanges):
         committed_events, self._events, self._claim = self._events, [], None
         if committed_events and self._events_committed is not None:
             self._events_committed()  # the relay can move them now
+        if committed_events and self._after_commit is not None:
+            await self._after_commit(committed_events)
 
     async def _send_bulk(self, session: DynamoSession) -> None:
         """The unit's idempotent bulk writes, before its transaction (see `BulkWrites`)."""

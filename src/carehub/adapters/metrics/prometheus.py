@@ -19,7 +19,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from carehub.kernel.metrics import Settled
+from carehub.kernel.metrics import CacheOutcome, Settled
 
 log = logging.getLogger("carehub.metrics")
 
@@ -60,6 +60,18 @@ class PrometheusMetrics:
             registry=registry,
         )
         self._read_backlog: Callable[[], Awaitable[int]] | None = None
+        self._cache_lookups = Counter(
+            "carehub_cache_lookups",
+            "Reads that asked a cache, by cache name and outcome (hit or miss)",
+            ["cache", "outcome"],
+            registry=registry,
+        )
+        self._cache_errors = Counter(
+            "carehub_cache_errors",
+            "Cache calls that failed (the store answered instead), by cache name",
+            ["cache"],
+            registry=registry,
+        )
 
     def watch_backlog(self, read: Callable[[], Awaitable[int]]) -> None:
         """Read the outbox backlog with `read` each time the page is rendered."""
@@ -89,3 +101,9 @@ class PrometheusMetrics:
                 # gauge keeps its last value.
                 log.warning("reading the outbox backlog failed: %s", type(exc).__name__)
         return generate_latest(self.registry)
+
+    def cache_lookup(self, cache: str, outcome: CacheOutcome) -> None:
+        self._cache_lookups.labels(cache, outcome.value).inc()
+
+    def cache_error(self, cache: str) -> None:
+        self._cache_errors.labels(cache).inc()

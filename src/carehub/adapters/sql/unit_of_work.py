@@ -49,6 +49,7 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyKeyRaced
 from carehub.kernel.secret_box import SecretBox
+from carehub.kernel.unit_of_work import AfterCommit
 
 if TYPE_CHECKING:
     from carehub.audit.ports import AuditUnitOfWork
@@ -77,9 +78,11 @@ class SqlUnitOfWork(QueuedChanges):
         events_committed: Callable[[], None] | None = None,
         *,
         secrets: SecretBox,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         super().__init__()
         self._db = db
+        self._after_commit = after_commit
         self._secrets = secrets
         self._clock = clock
         self._audit_writer = audit_writer
@@ -251,10 +254,11 @@ class SqlUnitOfWork(QueuedChanges):
         await session.commit()
         if entries:
             shards.saw(entries[-1].head, appended=len(entries))
-        if self._events and self._events_committed is not None:
+        committed_events, self._events, self._claim = self._events, [], None
+        if committed_events and self._events_committed is not None:
             self._events_committed()  # the relay can move them now
-        self._events = []
-        self._claim = None
+        if committed_events and self._after_commit is not None:
+            await self._after_commit(committed_events)
 
 
 if TYPE_CHECKING:
