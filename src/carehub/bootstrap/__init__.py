@@ -56,6 +56,7 @@ from carehub.bootstrap.store import (
     sql_event_stores,
     units_of_work,
 )
+from carehub.bootstrap.tracing import close_tracing, tracing_of
 from carehub.clinical.service.checklists import ChecklistService
 from carehub.clinical.service.medications import MedicationService
 from carehub.clinical.service.notes import NoteService
@@ -71,6 +72,7 @@ from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.request_rate import RequestRate
+from carehub.kernel.tracing import Tracing
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
@@ -143,14 +145,24 @@ class Carehub:
     request_rate: RequestRate
     events: EventBackbone
     metrics: PrometheusMetrics
+    tracing: Tracing
     check_ready: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
     clock: Clock
 
 
-async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
-    """Connect to the configured backends and wire the use cases to them."""
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    process: str = "api",
+    tracing: Tracing | None = None,
+) -> Carehub:
+    """Connect to the configured backends and wire the use cases to them. `process` names
+    the kind of process in its spans (api, worker); `tracing` replaces the one the settings
+    name (tests: spans kept in memory)."""
     clock = clock or SystemClock()
+    tracing = tracing or tracing_of(settings, process)
 
     # Adapters: one per port, as the settings name them; units of work that commit events
     # wake the outbox relay.
@@ -158,7 +170,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
     secrets = secret_box(settings)
     metrics = PrometheusMetrics()
     store = await open_store(
-        settings, clock, events_committed.set, secrets=secrets, metrics=metrics
+        settings, clock, events_committed.set, secrets=secrets, metrics=metrics, tracing=tracing
     )
     uow = store.units_of_work
     broker = connect_broker(settings)
@@ -203,6 +215,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         committed=events_committed,
         stream=store.stream,
         metrics=metrics,
+        tracing=tracing,
     )
     metrics.watch_backlog(events.outbox.backlog)
 
@@ -214,6 +227,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         if stored is not None:
             await stored.close()
         await store.close()
+        await close_tracing(tracing)
 
     return Carehub(
         settings=settings,
@@ -245,6 +259,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         request_rate=RequestRate(request_limiter, per_minute=settings.rate_limit_per_minute),
         events=events,
         metrics=metrics,
+        tracing=tracing,
         check_ready=store.ping,
         close=close,
         clock=clock,

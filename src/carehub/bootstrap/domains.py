@@ -40,6 +40,7 @@ from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
 from carehub.kernel.metrics import NO_METRICS, Metrics
+from carehub.kernel.tracing import NO_TRACING, Tracing
 from carehub.patients.handlers import CARE_EVENTS, join_care_team
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
@@ -93,6 +94,7 @@ async def event_backbone(
     committed: asyncio.Event | None = None,
     stream: OutboxStream | None = None,
     metrics: Metrics = NO_METRICS,
+    tracing: Tracing = NO_TRACING,
 ) -> EventBackbone:
     """The relays (the poller woken by `committed`, which the units of work set when they
     commit events; the stream-fed one when the database has a `stream`), the broker with
@@ -117,6 +119,7 @@ async def event_backbone(
             clock,
             retry=retry,
             metrics=metrics,
+            tracing=tracing,
         )
         for consumer in every_consumer
     ]

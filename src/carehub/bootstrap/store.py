@@ -20,6 +20,7 @@ from carehub.adapters.sql.postgres import PostgresDatabase
 from carehub.adapters.sql.sealed_secrets import check_secret_key
 from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
+from carehub.adapters.sql.traced import TracedDatabase
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.audit.shards import AuditShards
 from carehub.config import Settings
@@ -30,6 +31,7 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.metrics import NO_METRICS, Metrics
 from carehub.kernel.secret_box import SecretBox
+from carehub.kernel.tracing import NO_TRACING, Tracing
 
 if TYPE_CHECKING:
     from carehub.adapters.dynamodb.table_client import DynamoTable
@@ -76,16 +78,21 @@ def units_of_work(
     audit_reads_wait_for_disk: bool = False,
     audit_shards: int | None = None,
     metrics: Metrics = NO_METRICS,
+    tracing: Tracing = NO_TRACING,
 ) -> Callable[[], SqlUnitOfWork]:
     """Opens units of work on `db`, sealing the secrets they store with `secrets`; read-only
     units share one audit writer, which chains the records of concurrent reads in one
     transaction instead of one each. They append to `audit_shards` shards (by default as
-    many as suit the database), counting the entries they store in `metrics`."""
+    many as suit the database), counting the entries they store in `metrics`; with
+    `tracing` on, their events carry the trace of the unit that wrote them."""
+    trace_context = tracing.headers if tracing.enabled else None
     shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS[db.dialect.name], metrics=metrics)
     writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk, shards=shards)
 
     def uow() -> SqlUnitOfWork:
-        return SqlUnitOfWork(db, clock, writer, events_committed, secrets=secrets)
+        return SqlUnitOfWork(
+            db, clock, writer, events_committed, secrets=secrets, trace_context=trace_context
+        )
 
     return uow
 
@@ -114,16 +121,23 @@ def dynamodb_units_of_work(
     secrets: SecretBox,
     audit_shards: int | None = None,
     metrics: Metrics = NO_METRICS,
+    tracing: Tracing = NO_TRACING,
 ) -> Callable[[], DynamoUnitOfWork]:
     """Opens units of work on `table`, sealing the secrets they store with `secrets`; they
     share one writer's view of the audit trail's `audit_shards` shards."""
     from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 
     shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS["dynamodb"], metrics=metrics)
+    trace_context = tracing.headers if tracing.enabled else None
 
     def uow() -> DynamoUnitOfWork:
         return DynamoUnitOfWork(
-            table, clock, events_committed, secrets=secrets, audit_shards=shards
+            table,
+            clock,
+            events_committed,
+            secrets=secrets,
+            audit_shards=shards,
+            trace_context=trace_context,
         )
 
     return uow
@@ -193,13 +207,15 @@ async def open_store(
     *,
     secrets: SecretBox,
     metrics: Metrics = NO_METRICS,
+    tracing: Tracing = NO_TRACING,
 ) -> Store:
     """Open the database `CAREHUB_DATABASE_URL` names, once `secrets` proved to open the
     secrets stored there (a wrong key stops carehub at start); units of work that commit
-    events call `events_committed`, and count the audit entries they store in `metrics`."""
+    events call `events_committed`, and count the audit entries they store in `metrics`;
+    with `tracing` on, each statement runs in a span and events carry their trace."""
     if on_dynamodb(settings):
         return await _dynamodb_store(
-            settings, clock, events_committed, secrets=secrets, metrics=metrics
+            settings, clock, events_committed, secrets=secrets, metrics=metrics, tracing=tracing
         )
     if settings.outbox_relay == "stream":
         raise ValueError(STREAM_NEEDS_DYNAMODB)
@@ -209,6 +225,8 @@ async def open_store(
     except BaseException:
         await db.close()
         raise
+    if tracing.enabled:
+        db = TracedDatabase(db, tracing)
     uow = units_of_work(
         db,
         clock,
@@ -217,6 +235,7 @@ async def open_store(
         audit_reads_wait_for_disk=settings.audit_reads_wait_for_disk,
         audit_shards=settings.audit_shards,
         metrics=metrics,
+        tracing=tracing,
     )
     return Store(
         units_of_work=uow,
@@ -235,6 +254,7 @@ async def _dynamodb_store(
     *,
     secrets: SecretBox,
     metrics: Metrics,
+    tracing: Tracing,
 ) -> Store:
     from carehub.adapters.dynamodb.idempotency import DynamoIdempotencyStore
     from carehub.adapters.dynamodb.sealed_secrets import check_table_secret_key
@@ -254,6 +274,7 @@ async def _dynamodb_store(
             secrets=secrets,
             audit_shards=settings.audit_shards,
             metrics=metrics,
+            tracing=tracing,
         ),
         event_stores=dynamodb_event_stores(table, clock, settings),
         idempotency=DynamoIdempotencyStore(table, clock),

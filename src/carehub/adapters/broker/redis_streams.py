@@ -249,7 +249,10 @@ class RedisStreamsSubscription:
             return None
         try:
             message = EventMessage.from_json(orjson.loads(fields["event"]))
-        except (KeyError, TypeError, ValueError):
+            for header in _TRACE_HEADERS:  # the trace goes beside the envelope
+                if header in fields:
+                    message.trace_context[header] = _text(fields[header])
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError):
             # Never deliverable: dropping it beats claiming it again forever.
             log.error("broker.unreadable_entry", stream=stream, entry_id=entry_id)
             return None
@@ -274,6 +277,10 @@ def redis_broker_from_url(
     )
 
 
+# The W3C trace context's headers, kept as entry fields of the same names.
+_TRACE_HEADERS = ("traceparent", "tracestate")
+
+
 def _entry_fields(message: EventMessage) -> dict[FieldT, EncodableT]:
     fields: dict[FieldT, EncodableT] = {
         "event": orjson.dumps(message.to_json()),
@@ -282,6 +289,9 @@ def _entry_fields(message: EventMessage) -> dict[FieldT, EncodableT]:
     country = message.payload.get("countryId")
     if isinstance(country, str):
         fields["country"] = country
+    for header in _TRACE_HEADERS:
+        if value := message.trace_context.get(header):
+            fields[header] = value
     return fields
 
 

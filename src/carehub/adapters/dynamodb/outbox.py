@@ -225,7 +225,7 @@ def outbox_item(event: EventMessage) -> Item:
     """The item a unit of work writes for an event: in its aggregate's partition, listed as
     unpublished in the shard the aggregate's id falls in (`message_from_item` reads it)."""
     shard = zlib.crc32(event.aggregate_id.encode()) % OUTBOX_SHARDS
-    return {
+    item: Item = {
         "PK": outbox_partition(event.aggregate_id),
         "SK": outbox_sort_key(event.event_id),
         "kind": OUTBOX_EVENT_KIND,
@@ -238,6 +238,9 @@ def outbox_item(event: EventMessage) -> Item:
         "GSI1PK": outbox_shard(shard),
         "GSI1SK": event.event_id,
     }
+    if event.trace_context:  # the W3C trace context of the unit that wrote it
+        item["trace_context"] = orjson.dumps(event.trace_context).decode()
+    return item
 
 
 def message_from_item(item: Item) -> EventMessage:
@@ -249,4 +252,5 @@ def message_from_item(item: Item) -> EventMessage:
         occurred_at=datetime.fromisoformat(item["occurred_at"]),
         actor_id=item["actor_id"],
         payload=orjson.loads(item["payload"]),
+        trace_context=orjson.loads(item["trace_context"]) if "trace_context" in item else {},
     )

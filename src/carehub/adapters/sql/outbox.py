@@ -116,8 +116,9 @@ class SqlOutboxStore:
         return deleted
 
 
-def message_from_row(row: Row) -> EventMessage:
-    """The event a row stores (outbox and dead-letter rows share these columns)."""
+def message_from_row(row: Row, trace: str | None = None) -> EventMessage:
+    """The event a row stores (outbox and dead-letter rows share these columns), with the
+    trace context only the outbox keeps (JSON)."""
     payload = row["payload"]
     return EventMessage(
         event_id=row["event_id"],
@@ -126,8 +127,9 @@ def message_from_row(row: Row) -> EventMessage:
         occurred_at=as_datetime(row["occurred_at"]),
         actor_id=row["actor_id"],
         payload=orjson.loads(payload) if isinstance(payload, str | bytes) else dict(payload),
+        trace_context=orjson.loads(trace) if trace else {},
     )
 
 
 def _outbox_row(row: Row) -> OutboxRow:
-    return OutboxRow(seq=int(row["seq"]), message=message_from_row(row))
+    return OutboxRow(seq=int(row["seq"]), message=message_from_row(row, row["trace_context"]))

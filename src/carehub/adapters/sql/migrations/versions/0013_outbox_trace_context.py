@@ -1,0 +1,26 @@
+"""Outbox rows keep the trace context of the unit that wrote them (`traceparent` and
+`tracestate` as JSON; NULL when tracing is off), so a consumer's span continues the trace
+of the request that caused the event.
+
+Revision ID: 0013
+Revises: 0012
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("outbox", sa.Column("trace_context", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("trace_context")
