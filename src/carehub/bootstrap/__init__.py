@@ -67,6 +67,7 @@ from carehub.documents.ports import ObjectStore, StoredObjectEvents
 from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
+from carehub.events.model import ConsumerSpec
 from carehub.events.service import DeadLetterService
 from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
@@ -217,7 +218,9 @@ async def build(
         metrics=metrics,
         tracing=tracing,
     )
-    metrics.watch_backlog(events.outbox.backlog)
+    watch_backbone(metrics, events, clock, [consumer.spec for consumer in every_consumer])
+    if store.pool_use is not None:
+        metrics.watch_pool(store.pool_use)
 
     async def close() -> None:
         await close_limiter()
@@ -264,6 +267,21 @@ async def build(
         close=close,
         clock=clock,
     )
+
+
+def watch_backbone(
+    metrics: PrometheusMetrics, events: EventBackbone, clock: Clock, specs: list[ConsumerSpec]
+) -> None:
+    """What the metrics page reads from the backbone when it is rendered: the outbox's
+    backlog and lag, the dead letters waiting, and the broker's queue depths."""
+    metrics.watch_backlog(events.outbox.backlog)
+    metrics.watch_outbox_lag(events.outbox.oldest_unpublished, clock.now)
+    metrics.watch_dead_letters(events.dead_letters.waiting)
+
+    async def depths() -> dict[str, int]:
+        return await events.broker.depths(specs)
+
+    metrics.watch_queues(depths)
 
 
 async def ensure_bootstrap_admin(carehub: Carehub) -> None:

@@ -29,7 +29,7 @@ from carehub.events.ports import DeadLetters, OutboxStore, StreamedOutbox
 from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
-from carehub.kernel.metrics import NO_METRICS, Metrics
+from carehub.kernel.metrics import NO_METRICS, Metrics, PoolUse
 from carehub.kernel.secret_box import SecretBox
 from carehub.kernel.tracing import NO_TRACING, Tracing
 
@@ -198,6 +198,8 @@ class Store:
     ping: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
     stream: OutboxStream | None = None  # None: the database has no change stream (SQL)
+    # The connection pool's figures, where the database has a pool (PostgreSQL).
+    pool_use: Callable[[], PoolUse] | None = None
 
 
 async def open_store(
@@ -225,6 +227,7 @@ async def open_store(
     except BaseException:
         await db.close()
         raise
+    pool_use = db.pool_use if isinstance(db, PostgresDatabase) else None
     if tracing.enabled:
         db = TracedDatabase(db, tracing)
     uow = units_of_work(
@@ -244,6 +247,7 @@ async def open_store(
         signing_keys=SqlSigningKeys(db),
         ping=db.ping,
         close=db.close,
+        pool_use=pool_use,
     )
 
 

@@ -111,6 +111,29 @@ class RedisStreamsBroker:
         self._subscriptions.append(opened)
         return opened
 
+    async def depths(self, consumers: Sequence[ConsumerSpec]) -> dict[str, int]:
+        """Per consumer, its groups' entries not yet read (`lag`, Redis 7) and read but not
+        acknowledged (`pending`), over its families' streams: an upper bound, since a
+        consumer skips the entries of other types and countries as it reads them. One
+        XINFO GROUPS a stream."""
+        groups: dict[str, list[dict[Any, Any]]] = {}
+        for family in sorted({f for spec in consumers for f in spec.families}):
+            stream = self.stream(family)
+            try:
+                groups[family] = list(await self._client.xinfo_groups(stream))
+            except ResponseError:
+                groups[family] = []  # no such stream yet: nothing waits
+        depths: dict[str, int] = {}
+        for spec in consumers:
+            total = 0
+            for family in spec.families:
+                for group in groups.get(family, []):
+                    fields = {_text(key): value for key, value in group.items()}
+                    if _text(fields.get("name", b"")) == spec.name:
+                        total += int(fields.get("lag") or 0) + int(fields.get("pending") or 0)
+            depths[spec.name] = total
+        return depths
+
     async def close(self) -> None:
         """Leave the groups (instances holding entries stay, to be claimed); close the pool."""
         try:

@@ -137,6 +137,42 @@ class SnsSqsBroker:
         name = self._layout.queue(consumer.name)
         return SnsSqsSubscription(self._aws, consumer, name, self._queue_urls.get(consumer.name))
 
+    async def depths(self, consumers: Sequence[ConsumerSpec]) -> dict[str, int]:
+        """Each consumer's queue's `ApproximateNumberOfMessages` (visible, waiting) plus
+        `...NotVisible` (received, not yet deleted): one GetQueueAttributes a queue."""
+        depths: dict[str, int] = {}
+        for spec in consumers:
+            url = self._queue_urls.get(spec.name) or await self._queue_url_of(spec.name)
+            if url is None:
+                continue
+            found = await self._aws.run(
+                partial(
+                    self._aws.sqs.get_queue_attributes,
+                    QueueUrl=url,
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                    ],
+                )
+            )
+            attributes = found.get("Attributes", {})
+            depths[spec.name] = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+                attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+            )
+        return depths
+
+    async def _queue_url_of(self, consumer: str) -> str | None:
+        """The URL of a queue another process declared (remembered), None if none is."""
+        try:
+            found = await self._aws.run(
+                partial(self._aws.sqs.get_queue_url, QueueName=self._layout.queue(consumer))
+            )
+        except ClientError:
+            return None
+        url = str(found["QueueUrl"])
+        self._queue_urls[consumer] = url
+        return url
+
     async def close(self) -> None:
         self._aws.close()
 

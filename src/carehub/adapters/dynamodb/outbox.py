@@ -177,6 +177,15 @@ class DynamoOutboxStore:
                 params["ExclusiveStartKey"] = last
         return total
 
+    async def oldest_unpublished(self) -> datetime | None:
+        """The first item of each shard (event ids are time ordered): one short read each."""
+        oldest: datetime | None = None
+        for shard in range(OUTBOX_SHARDS):
+            for item in await self._shard_items(shard, "", 1):
+                occurred = datetime.fromisoformat(item["occurred_at"])
+                oldest = occurred if oldest is None else min(oldest, occurred)
+        return oldest
+
     async def prune(self, published_before: datetime) -> int:
         """Nothing to do: published events carry a TTL (`expires_at`) and DynamoDB deletes
         them itself, with no read or write capacity spent."""

@@ -56,6 +56,10 @@ _MARK = Statement(
     .values(published_at=sa.bindparam("published_at"))
 )
 _BACKLOG = Statement(sa.select(sa.func.count().label("backlog")).where(_o.published_at.is_(None)))
+# The unpublished index gives the oldest waiting row at once.
+_OLDEST = Statement(
+    sa.select(_o.occurred_at).where(_o.published_at.is_(None)).order_by(_o.seq).limit(1)
+)
 _PRUNE = Statement(
     sa.delete(outbox).where(
         _o.published_at.is_not(None),
@@ -107,6 +111,11 @@ class SqlOutboxStore:
         async with self._db.session() as session:
             row = await session.fetch_one(_BACKLOG)
         return int(row["backlog"]) if row is not None else 0
+
+    async def oldest_unpublished(self) -> datetime | None:
+        async with self._db.session() as session:
+            row = await session.fetch_one(_OLDEST)
+        return None if row is None else as_datetime(row["occurred_at"])
 
     async def prune(self, published_before: datetime) -> int:
         """Delete rows published before the given time; returns how many."""
