@@ -15,7 +15,7 @@ from carehub.adapters.tracing.opentelemetry import OpenTelemetryTracing
 from carehub.bootstrap import Carehub, build
 from carehub.config import Settings
 from carehub.entrypoints.http.app import create_app
-from tests.api.conftest import ApiServer
+from tests.api.conftest import STORES, ApiServer
 from tests.api.scheduling_world import (
     add_country,
     add_doctor,
@@ -25,10 +25,10 @@ from tests.api.scheduling_world import (
     local_slot,
 )
 from tests.api.scheduling_world import settled as settled_appointment
-from tests.conftest import BACKENDS
 from tests.support.answers import ANSWERS
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
+from tests.support.dynamodb import new_table
 from tests.support.server import free_port, serving
 from tests.support.services import empty_postgres, fresh_sqlite
 
@@ -47,13 +47,17 @@ class TracedServer:
         return list(self.spans.get_finished_spans())
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=STORES)
 def traced(
     request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TracedServer]:
     folder = tmp_path_factory.mktemp(f"traced-{request.param}")
+    endpoint: str | None = None
     if request.param == "sqlite":
         url = fresh_sqlite(sqlite_template, folder)
+    elif request.param == "dynamodb":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        url = new_table(endpoint)
     else:
         url = request.getfixturevalue("postgres_url")
         empty_postgres(url)
@@ -68,6 +72,7 @@ def traced(
         public_url=f"http://127.0.0.1:{port}",
         # Bookings of the countries created later get a consumer of their own.
         booking_queue_countries=["CL"],
+        aws_endpoint_url=endpoint,
     )
     spans = InMemorySpanExporter()
     tracing = OpenTelemetryTracing(spans, process="api")
@@ -76,9 +81,13 @@ def traced(
         return await build(s, clock=clock, tracing=tracing)
 
     app = ANSWERS.recording(create_app(settings, carehub=make))
-    with serving(app, port) as base_url:
-        token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
-        yield TracedServer(ApiServer(base_url, url, clock, token, folder), tracing, spans)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto accepts any credentials
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        with serving(app, port) as base_url:
+            token = sign_in(base_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+            server = ApiServer(base_url, url, clock, token, folder, endpoint)
+            yield TracedServer(server, tracing, spans)
 
 
 def test_one_booking_is_one_trace_from_the_request_to_the_consumer(traced: TracedServer) -> None:
@@ -109,7 +118,10 @@ def test_one_booking_is_one_trace_from_the_request_to_the_consumer(traced: Trace
     assert attributes["http.response.status_code"] == 202
     # The use case, a statement of its unit of work, and the consumer of the country's queue.
     assert any(n.startswith("AppointmentService.") for n in names), names
-    assert "INSERT outbox" in names, names
+    # A statement (SQL) or a call (DynamoDB) of its unit of work, inside the request.
+    stored = [s for s in in_trace if (s.attributes or {}).get("db.system.name")]
+    assert stored, names
+    assert "INSERT outbox" in names or "DynamoDB.TransactWriteItems" in names, names
     consumed = [span for span in in_trace if span.name == "consume bookings-CL"]
     assert consumed, names
     # The consumer's span continues the request's trace, and its statements nest in it.

@@ -270,6 +270,8 @@ async def _dynamodb_store(
     except BaseException:
         await table.close()
         raise
+    if tracing.enabled:
+        table.trace_with(tracing)
     return Store(
         units_of_work=dynamodb_units_of_work(
             table,
