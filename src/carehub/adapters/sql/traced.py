@@ -33,11 +33,6 @@ class TracedDatabase:
     async def close(self) -> None:
         await self._db.close()
 
-    @property
-    def inner(self) -> Database:
-        """The database it traces (what reads the pool's figures asks for)."""
-        return self._db
-
 
 class TracedSession:
     __slots__ = ("_session", "_system", "_tracing")
