@@ -1,7 +1,7 @@
 """What the metrics page reads from the event backbone and the database when it is
 rendered: the outbox's backlog and lag (non-zero while events wait, zero once the relay has
 moved them), the dead letters waiting, each consumer's queue depth where the broker can
-tell, and the PostgreSQL pool; and a trace that survives Redis Streams."""
+tell, and the PostgreSQL pool; and a trace that survives Redis Streams and SNS + SQS."""
 
 from __future__ import annotations
 
@@ -28,15 +28,38 @@ from tests.support.services import empty_postgres, fresh_sqlite
 SYSTEM = Actor.system("test")
 
 
+DURABLE = [
+    pytest.param("redis-sqlite", marks=pytest.mark.redis),
+    pytest.param("sqs-sqlite", marks=pytest.mark.aws),
+]
+
+
 @pytest.fixture(
-    params=[
-        "memory-sqlite",
-        pytest.param("redis-sqlite", marks=pytest.mark.redis),
-        pytest.param("sqs-sqlite", marks=pytest.mark.aws),
-        pytest.param("memory-postgres", marks=pytest.mark.postgres),
-    ]
+    params=["memory-sqlite", *DURABLE, pytest.param("memory-postgres", marks=pytest.mark.postgres)]
 )
 async def settings(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    tmp_path: Path,
+) -> AsyncIterator[Settings]:
+    async for made in settings_for(request, monkeypatch, sqlite_template, tmp_path):
+        yield made
+
+
+@pytest.fixture(params=DURABLE)
+async def durable(
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    tmp_path: Path,
+) -> AsyncIterator[Settings]:
+    """A durable broker's settings: its messages carry the trace beside the envelope."""
+    async for made in settings_for(request, monkeypatch, sqlite_template, tmp_path):
+        yield made
+
+
+async def settings_for(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     sqlite_template: Path,
@@ -131,29 +154,21 @@ async def test_the_outbox_lag_and_backlog_show_waiting_events_until_the_relay_mo
         await carehub.close()
 
 
-@pytest.mark.redis
-async def test_a_trace_survives_redis_streams(sqlite_template: Path, tmp_path: Path) -> None:
+async def test_a_trace_survives_the_broker(durable: Settings) -> None:
     spans = InMemorySpanExporter()
     tracing = OpenTelemetryTracing(spans, process="worker")
-    async with redis_prefix() as prefix:
-        settings = Settings(
-            database_url=fresh_sqlite(sqlite_template, tmp_path),
-            data_dir=tmp_path,
-            broker_url=REDIS_URL,
-            broker_prefix=prefix,
-        )
-        carehub = await build(settings, clock=AdjustableClock(), tracing=tracing)
-        try:
-            with tracing.span("test", {}):
-                await register(carehub)
-            await carehub.events.relay.drain()
-            analytics = next(r for r in carehub.events.runners if r.name == "analytics")
-            deliveries = await analytics.subscription.receive(10, 5.0)
-            assert deliveries
-            assert all(d.message.trace_context.get("traceparent") for d in deliveries)
-            await analytics.handle(deliveries)
-        finally:
-            await carehub.close()
+    carehub = await build(durable, clock=AdjustableClock(), tracing=tracing)
+    try:
+        with tracing.span("test", {}):
+            await register(carehub)
+        await carehub.events.relay.drain()
+        analytics = next(r for r in carehub.events.runners if r.name == "analytics")
+        deliveries = await analytics.subscription.receive(10, 5.0)
+        assert deliveries
+        assert all(d.message.trace_context.get("traceparent") for d in deliveries)
+        await analytics.handle(deliveries)
+    finally:
+        await carehub.close()
     tracing.flush()
     finished = spans.get_finished_spans()
     root = next(span for span in finished if span.name == "test")
