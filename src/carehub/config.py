@@ -277,6 +277,13 @@ class Settings(BaseSettings):
         description="Port on `CAREHUB_HOST` where `carehub serve` answers `GET /metrics` "
         "without a token (and the API does not); none: the API's `/metrics`, for admins.",
     )
+    otel_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s]+$",
+        max_length=2048,
+        description="OTLP/HTTP collector that receives the spans (`http://collector:4318`); "
+        "none: tracing is off and costs nothing.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -57,6 +57,7 @@ from carehub.bootstrap.store import (
     sql_event_stores,
     units_of_work,
 )
+from carehub.bootstrap.tracing import close_tracing, tracing_of
 from carehub.clinical.service.checklists import ChecklistService
 from carehub.clinical.service.medications import MedicationService
 from carehub.clinical.service.notes import NoteService
@@ -67,11 +68,13 @@ from carehub.documents.ports import ObjectStore, StoredObjectEvents
 from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
+from carehub.events.model import ConsumerSpec
 from carehub.events.service import DeadLetterService
 from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.request_rate import RequestRate
+from carehub.kernel.tracing import Tracing
 from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
@@ -147,14 +150,24 @@ class Carehub:
     request_rate: RequestRate
     events: EventBackbone
     metrics: PrometheusMetrics
+    tracing: Tracing
     check_ready: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
     clock: Clock
 
 
-async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
-    """Connect to the configured backends and wire the use cases to them."""
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    process: str = "api",
+    tracing: Tracing | None = None,
+) -> Carehub:
+    """Connect to the configured backends and wire the use cases to them. `process` names
+    the kind of process in its spans (api, worker); `tracing` replaces the one the settings
+    name (tests: spans kept in memory)."""
     clock = clock or SystemClock()
+    tracing = tracing or tracing_of(settings, process)
 
     # Adapters: one per port, as the settings name them; units of work that commit events
     # wake the outbox relay.
@@ -170,6 +183,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         secrets=secrets,
         metrics=metrics,
         after_commit=cached.after_commit,
+        tracing=tracing,
     )
     uow = store.units_of_work
     broker = connect_broker(settings)
@@ -216,8 +230,11 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         committed=events_committed,
         stream=store.stream,
         metrics=metrics,
+        tracing=tracing,
     )
-    metrics.watch_backlog(events.outbox.backlog)
+    watch_backbone(metrics, events, clock, [consumer.spec for consumer in every_consumer])
+    if store.pool_use is not None:
+        metrics.watch_pool(store.pool_use)
 
     async def check_ready() -> None:
         await store.ping()
@@ -232,6 +249,7 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         if stored is not None:
             await stored.close()
         await store.close()
+        await close_tracing(tracing)
 
     return Carehub(
         settings=settings,
@@ -264,10 +282,26 @@ async def build(settings: Settings, *, clock: Clock | None = None) -> Carehub:
         request_rate=RequestRate(request_limiter, per_minute=settings.rate_limit_per_minute),
         events=events,
         metrics=metrics,
+        tracing=tracing,
         check_ready=check_ready,
         close=close,
         clock=clock,
     )
+
+
+def watch_backbone(
+    metrics: PrometheusMetrics, events: EventBackbone, clock: Clock, specs: list[ConsumerSpec]
+) -> None:
+    """What the metrics page reads from the backbone when it is rendered: the outbox's
+    backlog and lag, the dead letters waiting, and the broker's queue depths."""
+    metrics.watch_backlog(events.outbox.backlog)
+    metrics.watch_outbox_lag(events.outbox.oldest_unpublished, clock.now)
+    metrics.watch_dead_letters(events.dead_letters.waiting)
+
+    async def depths() -> dict[str, int]:
+        return await events.broker.depths(specs)
+
+    metrics.watch_queues(depths)
 
 
 async def ensure_bootstrap_admin(carehub: Carehub) -> None:

@@ -41,6 +41,7 @@ from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
 from carehub.kernel.metrics import NO_METRICS, Metrics
+from carehub.kernel.tracing import NO_TRACING, Tracing
 from carehub.patients.handlers import (
     CARE_EVENTS,
     SEARCH_EVENTS,
@@ -99,6 +100,7 @@ async def event_backbone(
     committed: asyncio.Event | None = None,
     stream: OutboxStream | None = None,
     metrics: Metrics = NO_METRICS,
+    tracing: Tracing = NO_TRACING,
 ) -> EventBackbone:
     """The relays (the poller woken by `committed`, which the units of work set when they
     commit events; the stream-fed one when the database has a `stream`), the broker with
@@ -123,6 +125,7 @@ async def event_backbone(
             clock,
             retry=retry,
             metrics=metrics,
+            tracing=tracing,
         )
         for consumer in every_consumer
     ]

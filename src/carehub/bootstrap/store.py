@@ -20,6 +20,7 @@ from carehub.adapters.sql.postgres import PostgresDatabase
 from carehub.adapters.sql.sealed_secrets import check_secret_key
 from carehub.adapters.sql.signing_keys import SqlSigningKeys
 from carehub.adapters.sql.sqlite import SqliteDatabase, sqlite_path
+from carehub.adapters.sql.traced import TracedDatabase
 from carehub.adapters.sql.unit_of_work import SqlUnitOfWork
 from carehub.audit.shards import AuditShards
 from carehub.config import Settings
@@ -28,8 +29,9 @@ from carehub.events.ports import DeadLetters, OutboxStore, StreamedOutbox
 from carehub.events.stream_relay import StreamRelay
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
-from carehub.kernel.metrics import NO_METRICS, Metrics
+from carehub.kernel.metrics import NO_METRICS, Metrics, PoolUse
 from carehub.kernel.secret_box import SecretBox
+from carehub.kernel.tracing import NO_TRACING, Tracing
 from carehub.kernel.unit_of_work import AfterCommit
 
 if TYPE_CHECKING:
@@ -78,17 +80,26 @@ def units_of_work(
     audit_shards: int | None = None,
     metrics: Metrics = NO_METRICS,
     after_commit: AfterCommit | None = None,
+    tracing: Tracing = NO_TRACING,
 ) -> Callable[[], SqlUnitOfWork]:
     """Opens units of work on `db`, sealing the secrets they store with `secrets`; read-only
     units share one audit writer, which chains the records of concurrent reads in one
     transaction instead of one each. They append to `audit_shards` shards (by default as
-    many as suit the database), counting the entries they store in `metrics`."""
+    many as suit the database), counting the entries they store in `metrics`; with
+    `tracing` on, their events carry the trace of the unit that wrote them."""
+    trace_context = tracing.headers if tracing.enabled else None
     shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS[db.dialect.name], metrics=metrics)
     writer = AuditWriter(db, wait_for_disk=audit_reads_wait_for_disk, shards=shards)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            db, clock, writer, events_committed, secrets=secrets, after_commit=after_commit
+            db,
+            clock,
+            writer,
+            events_committed,
+            secrets=secrets,
+            after_commit=after_commit,
+            trace_context=trace_context,
         )
 
     return uow
@@ -119,12 +130,14 @@ def dynamodb_units_of_work(
     audit_shards: int | None = None,
     metrics: Metrics = NO_METRICS,
     after_commit: AfterCommit | None = None,
+    tracing: Tracing = NO_TRACING,
 ) -> Callable[[], DynamoUnitOfWork]:
     """Opens units of work on `table`, sealing the secrets they store with `secrets`; they
     share one writer's view of the audit trail's `audit_shards` shards."""
     from carehub.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 
     shards = AuditShards(audit_shards or DEFAULT_AUDIT_SHARDS["dynamodb"], metrics=metrics)
+    trace_context = tracing.headers if tracing.enabled else None
 
     def uow() -> DynamoUnitOfWork:
         return DynamoUnitOfWork(
@@ -134,6 +147,7 @@ def dynamodb_units_of_work(
             secrets=secrets,
             audit_shards=shards,
             after_commit=after_commit,
+            trace_context=trace_context,
         )
 
     return uow
@@ -194,6 +208,8 @@ class Store:
     ping: Callable[[], Awaitable[None]]
     close: Callable[[], Awaitable[None]]
     stream: OutboxStream | None = None  # None: the database has no change stream (SQL)
+    # The connection pool's figures, where the database has a pool (PostgreSQL).
+    pool_use: Callable[[], PoolUse] | None = None
 
 
 async def open_store(
@@ -204,11 +220,13 @@ async def open_store(
     secrets: SecretBox,
     metrics: Metrics = NO_METRICS,
     after_commit: AfterCommit | None = None,
+    tracing: Tracing = NO_TRACING,
 ) -> Store:
     """Open the database `CAREHUB_DATABASE_URL` names, once `secrets` proved to open the
     secrets stored there (a wrong key stops carehub at start); units of work that commit
     events call `events_committed` and then await `after_commit` with them, and count the
-    audit entries they store in `metrics`."""
+    audit entries they store in `metrics`; with `tracing` on, each statement runs in a span
+    and events carry their trace."""
     if on_dynamodb(settings):
         return await _dynamodb_store(
             settings,
@@ -217,6 +235,7 @@ async def open_store(
             secrets=secrets,
             metrics=metrics,
             after_commit=after_commit,
+            tracing=tracing,
         )
     if settings.outbox_relay == "stream":
         raise ValueError(STREAM_NEEDS_DYNAMODB)
@@ -226,6 +245,9 @@ async def open_store(
     except BaseException:
         await db.close()
         raise
+    pool_use = db.pool_use if isinstance(db, PostgresDatabase) else None
+    if tracing.enabled:
+        db = TracedDatabase(db, tracing)
     uow = units_of_work(
         db,
         clock,
@@ -235,6 +257,7 @@ async def open_store(
         audit_shards=settings.audit_shards,
         metrics=metrics,
         after_commit=after_commit,
+        tracing=tracing,
     )
     return Store(
         units_of_work=uow,
@@ -243,6 +266,7 @@ async def open_store(
         signing_keys=SqlSigningKeys(db),
         ping=db.ping,
         close=db.close,
+        pool_use=pool_use,
     )
 
 
@@ -254,6 +278,7 @@ async def _dynamodb_store(
     secrets: SecretBox,
     metrics: Metrics,
     after_commit: AfterCommit | None,
+    tracing: Tracing,
 ) -> Store:
     from carehub.adapters.dynamodb.idempotency import DynamoIdempotencyStore
     from carehub.adapters.dynamodb.sealed_secrets import check_table_secret_key
@@ -265,6 +290,8 @@ async def _dynamodb_store(
     except BaseException:
         await table.close()
         raise
+    if tracing.enabled:
+        table.trace_with(tracing)
     return Store(
         units_of_work=dynamodb_units_of_work(
             table,
@@ -274,6 +301,7 @@ async def _dynamodb_store(
             audit_shards=settings.audit_shards,
             metrics=metrics,
             after_commit=after_commit,
+            tracing=tracing,
         ),
         event_stores=dynamodb_event_stores(table, clock, settings),
         idempotency=DynamoIdempotencyStore(table, clock),

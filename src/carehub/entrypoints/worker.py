@@ -29,7 +29,7 @@ def create_worker_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        carehub = await build(settings)
+        carehub = await build(settings, process="worker")
         background = Background(carehub, consumers=True)
         app.state.carehub, app.state.background = carehub, background
         background.start()

@@ -64,6 +64,11 @@ class Broker(Protocol):
         """The feed of one declared consumer."""
         ...
 
+    async def depths(self, consumers: Sequence[ConsumerSpec]) -> dict[str, int]:
+        """How many messages wait for each of these consumers, by name, where the broker
+        can tell (one call per consumer at most; a broker that cannot answers `{}`)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -97,6 +102,11 @@ class OutboxStore(Protocol):
 
     async def backlog(self) -> int:
         """How many rows wait to be published."""
+        ...
+
+    async def oldest_unpublished(self) -> datetime | None:
+        """When the oldest event waiting to be published occurred (None: none waits); read
+        from the unpublished index, so it costs one short read however long the outbox."""
         ...
 
     async def prune(self, published_before: datetime) -> int:
@@ -141,4 +151,8 @@ class DeadLetters(Protocol):
 
     async def note_failed_replay(self, letter_id: str, error: str, at: datetime) -> None:
         """Record the replay's new error and park it again (unclaimed, replayable)."""
+        ...
+
+    async def waiting(self) -> int:
+        """How many letters wait for an operator (parked and not replayed)."""
         ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from carehub.events.model import Consumer, DeadLetter, RetryPolicy, describe_error
@@ -20,6 +20,7 @@ from carehub.kernel.clock import Clock
 from carehub.kernel.events import EventMessage
 from carehub.kernel.ids import new_id
 from carehub.kernel.metrics import NO_METRICS, Metrics, Settled
+from carehub.kernel.tracing import NO_TRACING, Attribute, Tracing
 
 log = logging.getLogger("carehub.events.consumers")
 
@@ -62,9 +63,11 @@ class ConsumerRunner:
         batch_size: int = 100,
         wait_seconds: float = 1.0,
         metrics: Metrics = NO_METRICS,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self.consumer = consumer
         self._metrics = metrics
+        self._tracing = tracing
         self._subscription = subscription
         self._new_uow = new_uow
         self._dead_letters = dead_letters
@@ -112,6 +115,7 @@ class ConsumerRunner:
             batch_size=self._batch_size,
             wait_seconds=self._wait_seconds,
             metrics=self._metrics,
+            tracing=self._tracing,
         )
 
     async def _in_order(self, deliveries: list[Delivery]) -> None:
@@ -120,14 +124,28 @@ class ConsumerRunner:
 
     async def handle_one(self, delivery: Delivery) -> None:
         """Apply one delivery once, then acknowledge it, put it back for a retry, or park
-        it as a dead letter once its attempts are spent."""
-        try:
-            await apply_once(self.consumer, delivery.message, self._new_uow)
-        except Exception as exc:
-            settling = self._failed(delivery, exc)
-        else:
-            self._metrics.delivery_settled(self.name, Settled.HANDLED)
-            settling = self._subscription.ack(delivery)
+        it as a dead letter once its attempts are spent. Its span continues the trace of
+        the work that wrote the event."""
+        message = delivery.message
+        attributes: dict[str, Attribute] = {
+            "messaging.consumer.group.name": self.name,
+            "carehub.event_type": message.event_type,
+            "carehub.attempt": delivery.attempt,
+        }
+        with self._tracing.continued(
+            f"consume {self.name}", message.trace_context, attributes
+        ) as span:
+            try:
+                await apply_once(self.consumer, message, self._new_uow)
+            except Exception as exc:
+                span.failed(exc)
+                settling = self._failed(delivery, exc)
+            else:
+                self._metrics.delivery_settled(self.name, Settled.HANDLED)
+                settling = self._subscription.ack(delivery)
+            await self._settle(delivery, settling)
+
+    async def _settle(self, delivery: Delivery, settling: Awaitable[None]) -> None:
         try:
             await settling
         except Exception:

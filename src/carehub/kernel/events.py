@@ -64,6 +64,10 @@ class EventMessage:
     occurred_at: datetime
     actor_id: str
     payload: dict[str, Any]
+    # The W3C trace context of the work that wrote it (`traceparent`, `tracestate`; empty
+    # when tracing is off): it goes beside the wire form (message attributes, stream
+    # fields, a webhook's headers), never inside it.
+    trace_context: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def family(self) -> str:

@@ -8,7 +8,7 @@ never an id, a name, contact data or a body (ids would also make a series per re
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Settled(StrEnum):
@@ -73,3 +73,11 @@ class NoMetrics:
 
 
 NO_METRICS: Metrics = NoMetrics()
+
+
+class PoolUse(NamedTuple):
+    """A database connection pool's figures at one moment (read when metrics are scraped)."""
+
+    in_use: int
+    idle: int
+    max_size: int

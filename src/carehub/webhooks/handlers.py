@@ -41,6 +41,7 @@ class QueueDeliveries:
                     attempts=0,
                     next_attempt_at=now,
                     created_at=now,
+                    traceparent=message.trace_context.get("traceparent"),
                 )
                 for subscription in subscriptions
             ]

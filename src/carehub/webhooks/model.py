@@ -74,6 +74,9 @@ class WebhookDelivery:
     created_at: datetime
     claimed_until: datetime | None = None
     finished_at: datetime | None = None
+    # The W3C `traceparent` of the work that caused the event (None when tracing is off),
+    # sent as a header so the receiver's spans can join the trace.
+    traceparent: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

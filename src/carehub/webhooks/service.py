@@ -190,6 +190,8 @@ class WebhookService:
                 "X-Carehub-Event-Type": delivery.event_type,
                 "X-Carehub-Delivery-Id": delivery.id,
             }
+            if delivery.traceparent:  # W3C Trace Context: the receiver may join the trace
+                headers["traceparent"] = delivery.traceparent
             result = await self._sender.post(subscription.url, headers, body)
         await self._record(delivery, result, sent_at)
 

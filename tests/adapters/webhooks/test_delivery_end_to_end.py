@@ -67,6 +67,28 @@ async def test_a_registered_patient_reaches_the_receiver_signed(
     assert record.delivery.status is DeliveryStatus.DELIVERED
     assert [(a.attempt, a.status_code, a.error) for a in record.attempts] == [(1, 200, None)]
     assert record.attempts[0].latency_ms > 0
+    assert "traceparent" not in headers  # the event carried no trace
+
+
+async def test_the_trace_of_the_event_goes_with_its_delivery(
+    world: WebhookWorld, sender: HttpWebhookSender
+) -> None:
+    service = world.service(sender, resolver=SystemResolver())
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    async with Receiver() as receiver:
+        await service.register(
+            actor=ADMIN, url=receiver.url, event_types=[REGISTERED], secret=SECRET
+        )
+        traced = event(REGISTERED)
+        traced.trace_context.update({"traceparent": traceparent, "tracestate": "vendor=1"})
+        await world.publish(traced)
+        assert await service.deliver_due() == 1
+
+    (request,) = receiver.requests
+    # Stored with the delivery, sent as W3C Trace Context; the signed body is unchanged.
+    assert request.headers["traceparent"] == traceparent
+    assert request.body == orjson.dumps(traced.to_json())
+    assert request.signature_verifies(SECRET)
 
 
 async def test_a_500_is_retried_later_with_a_fresh_signature(

@@ -56,6 +56,15 @@ class MemoryBroker:
         except KeyError:
             raise LookupError(f"consumer {consumer.name!r} was not declared") from None
 
+    async def depths(self, consumers: Sequence[ConsumerSpec]) -> dict[str, int]:
+        """The copies each consumer's queue holds, handed out or not (none survives a
+        restart, so this is all there is)."""
+        return {
+            spec.name: self._subscriptions[spec.name].depth
+            for spec in consumers
+            if spec.name in self._subscriptions
+        }
+
     async def close(self) -> None:
         for subscription in self._subscriptions.values():
             subscription.close()
@@ -68,6 +77,11 @@ class MemorySubscription:
         self._ready: asyncio.Queue[_Copy] = asyncio.Queue()
         self._out: dict[str, _Copy] = {}  # receipt -> copy being processed
         self._receipts = itertools.count(1)
+
+    @property
+    def depth(self) -> int:
+        """Copies waiting or being processed."""
+        return self._ready.qsize() + len(self._out)
 
     def put(self, message: EventMessage) -> asyncio.Future[None]:
         copy = _Copy(message, asyncio.get_running_loop().create_future())

@@ -111,6 +111,29 @@ class RedisStreamsBroker:
         self._subscriptions.append(opened)
         return opened
 
+    async def depths(self, consumers: Sequence[ConsumerSpec]) -> dict[str, int]:
+        """Per consumer, its groups' entries not yet read (`lag`, Redis 7) and read but not
+        acknowledged (`pending`), over its families' streams: an upper bound, since a
+        consumer skips the entries of other types and countries as it reads them. One
+        XINFO GROUPS a stream."""
+        groups: dict[str, list[dict[Any, Any]]] = {}
+        for family in sorted({f for spec in consumers for f in spec.families}):
+            stream = self.stream(family)
+            try:
+                groups[family] = list(await self._client.xinfo_groups(stream))
+            except ResponseError:
+                groups[family] = []  # no such stream yet: nothing waits
+        depths: dict[str, int] = {}
+        for spec in consumers:
+            total = 0
+            for family in spec.families:
+                for group in groups.get(family, []):
+                    fields = {_text(key): value for key, value in group.items()}
+                    if _text(fields.get("name", b"")) == spec.name:
+                        total += int(fields.get("lag") or 0) + int(fields.get("pending") or 0)
+            depths[spec.name] = total
+        return depths
+
     async def close(self) -> None:
         """Leave the groups (instances holding entries stay, to be claimed); close the pool."""
         try:
@@ -249,7 +272,10 @@ class RedisStreamsSubscription:
             return None
         try:
             message = EventMessage.from_json(orjson.loads(fields["event"]))
-        except (KeyError, TypeError, ValueError):
+            for header in _TRACE_HEADERS:  # the trace goes beside the envelope
+                if header in fields:
+                    message.trace_context[header] = _text(fields[header])
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError):
             # Never deliverable: dropping it beats claiming it again forever.
             log.error("broker.unreadable_entry", stream=stream, entry_id=entry_id)
             return None
@@ -274,6 +300,10 @@ def redis_broker_from_url(
     )
 
 
+# The W3C trace context's headers, kept as entry fields of the same names.
+_TRACE_HEADERS = ("traceparent", "tracestate")
+
+
 def _entry_fields(message: EventMessage) -> dict[FieldT, EncodableT]:
     fields: dict[FieldT, EncodableT] = {
         "event": orjson.dumps(message.to_json()),
@@ -282,6 +312,9 @@ def _entry_fields(message: EventMessage) -> dict[FieldT, EncodableT]:
     country = message.payload.get("countryId")
     if isinstance(country, str):
         fields["country"] = country
+    for header in _TRACE_HEADERS:
+        if value := message.trace_context.get(header):
+            fields[header] = value
     return fields
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -39,6 +39,7 @@ from botocore.exceptions import ClientError
 
 from carehub.adapters.aws.errors import aws_error_code
 from carehub.adapters.broker.sns_sqs_layout import (
+    TRACE_HEADERS,
     Layout,
     dead_letter_attributes,
     publish_batches,
@@ -57,6 +58,8 @@ T = TypeVar("T")
 MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's limit
 _LONG_POLL_SECONDS = 20  # SQS's limit
 _RECEIVE_BATCH = 10  # SQS's limit
+# A trace header longer than this is not one (W3C caps tracestate at 512 characters).
+_TRACE_HEADER_MAX = 1024
 _THREADS = 16  # also the HTTP connections per client, so no call waits for one
 # A receipt that is no longer valid: its visibility timeout passed and the message went
 # (or will go) to another consumer, which is what the port expects anyway.
@@ -133,6 +136,42 @@ class SnsSqsBroker:
         """The consumer's queue (declared here or by another process)."""
         name = self._layout.queue(consumer.name)
         return SnsSqsSubscription(self._aws, consumer, name, self._queue_urls.get(consumer.name))
+
+    async def depths(self, consumers: Sequence[ConsumerSpec]) -> dict[str, int]:
+        """Each consumer's queue's `ApproximateNumberOfMessages` (visible, waiting) plus
+        `...NotVisible` (received, not yet deleted): one GetQueueAttributes a queue."""
+        depths: dict[str, int] = {}
+        for spec in consumers:
+            url = self._queue_urls.get(spec.name) or await self._queue_url_of(spec.name)
+            if url is None:
+                continue
+            found = await self._aws.run(
+                partial(
+                    self._aws.sqs.get_queue_attributes,
+                    QueueUrl=url,
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                    ],
+                )
+            )
+            attributes = found.get("Attributes", {})
+            depths[spec.name] = int(attributes.get("ApproximateNumberOfMessages", 0)) + int(
+                attributes.get("ApproximateNumberOfMessagesNotVisible", 0)
+            )
+        return depths
+
+    async def _queue_url_of(self, consumer: str) -> str | None:
+        """The URL of a queue another process declared (remembered), None if none is."""
+        try:
+            found = await self._aws.run(
+                partial(self._aws.sqs.get_queue_url, QueueName=self._layout.queue(consumer))
+            )
+        except ClientError:
+            return None
+        url = str(found["QueueUrl"])
+        self._queue_urls[consumer] = url
+        return url
 
     async def close(self) -> None:
         self._aws.close()
@@ -240,16 +279,35 @@ class UnreadableMessage(ValueError):
     """A queued message whose body is not an event as the topics send it."""
 
 
-def queued_delivery(body: str, *, receipt: str, receive_count: str | int) -> Delivery:
+def queued_delivery(
+    body: str,
+    *,
+    receipt: str,
+    receive_count: str | int,
+    attributes: Mapping[str, Any] | None = None,
+) -> Delivery:
     """The delivery one SQS message of a consumer's queue makes (the topics deliver raw, so
-    the body is the event's JSON); read alike from `ReceiveMessage` and from a Lambda's SQS
-    batch. Raises `UnreadableMessage` when the body is not an event."""
+    the body is the event's JSON, and its message attributes carry the trace context); read
+    alike from `ReceiveMessage` and from a Lambda's SQS batch (whose attributes spell
+    `stringValue`). Raises `UnreadableMessage` when the body is not an event."""
     try:
         message = EventMessage.from_json(orjson.loads(body))
         attempt = int(receive_count)
     except (ValueError, KeyError, TypeError):
         raise UnreadableMessage() from None
+    message.trace_context.update(_trace_context(attributes or {}))
     return Delivery(message, attempt, receipt)
+
+
+def _trace_context(attributes: Mapping[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for header in TRACE_HEADERS:
+        attribute = attributes.get(header)
+        if isinstance(attribute, Mapping):
+            value = attribute.get("StringValue", attribute.get("stringValue"))
+            if isinstance(value, str) and len(value) <= _TRACE_HEADER_MAX:
+                found[header] = value
+    return found
 
 
 class SnsSqsSubscription:
@@ -303,6 +361,7 @@ class SnsSqsSubscription:
                 MaxNumberOfMessages=max(1, min(max_messages, _RECEIVE_BATCH)),
                 WaitTimeSeconds=wait_seconds,
                 MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                MessageAttributeNames=list(TRACE_HEADERS),
             )
         )
         return list(response.get("Messages", []))
@@ -311,7 +370,10 @@ class SnsSqsSubscription:
         receive_count = item.get("Attributes", {}).get("ApproximateReceiveCount", "1")
         try:
             delivery = queued_delivery(
-                item["Body"], receipt=str(item["ReceiptHandle"]), receive_count=receive_count
+                item["Body"],
+                receipt=str(item["ReceiptHandle"]),
+                receive_count=receive_count,
+                attributes=item.get("MessageAttributes"),
             )
         except UnreadableMessage:
             # Left alone: after max_receive_count deliveries SQS moves it to the DLQ.

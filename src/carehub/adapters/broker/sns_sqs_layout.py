@@ -104,12 +104,19 @@ def subscription_attributes(spec: ConsumerSpec, family: str) -> dict[str, str]:
     }
 
 
+# The W3C trace context's headers, carried as message attributes of the same names.
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
 def publish_entry(entry_id: str, message: EventMessage) -> dict[str, Any]:
     """One PublishBatch entry: the JSON envelope, with what subscriptions filter on."""
     attributes = {"event_type": _string(message.event_type)}
     country = message.payload.get("countryId")
     if isinstance(country, str) and country:
         attributes["country_id"] = _string(country)
+    for header in TRACE_HEADERS:  # the trace goes with it, beside the envelope
+        if value := message.trace_context.get(header):
+            attributes[header] = _string(value)
     return {
         "Id": entry_id,
         "Message": orjson.dumps(message.to_json()).decode(),

@@ -177,6 +177,15 @@ class DynamoOutboxStore:
                 params["ExclusiveStartKey"] = last
         return total
 
+    async def oldest_unpublished(self) -> datetime | None:
+        """The first item of each shard (event ids are time ordered): one short read each."""
+        oldest: datetime | None = None
+        for shard in range(OUTBOX_SHARDS):
+            for item in await self._shard_items(shard, "", 1):
+                occurred = datetime.fromisoformat(item["occurred_at"])
+                oldest = occurred if oldest is None else min(oldest, occurred)
+        return oldest
+
     async def prune(self, published_before: datetime) -> int:
         """Nothing to do: published events carry a TTL (`expires_at`) and DynamoDB deletes
         them itself, with no read or write capacity spent."""
@@ -225,7 +234,7 @@ def outbox_item(event: EventMessage) -> Item:
     """The item a unit of work writes for an event: in its aggregate's partition, listed as
     unpublished in the shard the aggregate's id falls in (`message_from_item` reads it)."""
     shard = zlib.crc32(event.aggregate_id.encode()) % OUTBOX_SHARDS
-    return {
+    item: Item = {
         "PK": outbox_partition(event.aggregate_id),
         "SK": outbox_sort_key(event.event_id),
         "kind": OUTBOX_EVENT_KIND,
@@ -238,6 +247,9 @@ def outbox_item(event: EventMessage) -> Item:
         "GSI1PK": outbox_shard(shard),
         "GSI1SK": event.event_id,
     }
+    if event.trace_context:  # the W3C trace context of the unit that wrote it
+        item["trace_context"] = orjson.dumps(event.trace_context).decode()
+    return item
 
 
 def message_from_item(item: Item) -> EventMessage:
@@ -249,4 +261,5 @@ def message_from_item(item: Item) -> EventMessage:
         occurred_at=datetime.fromisoformat(item["occurred_at"]),
         actor_id=item["actor_id"],
         payload=orjson.loads(item["payload"]),
+        trace_context=orjson.loads(item["trace_context"]) if "trace_context" in item else {},
     )

@@ -17,6 +17,7 @@ from carehub.adapters.aws.clients import LazyClient, connector
 from carehub.adapters.aws.errors import AwsFailure, aws_error_code
 from carehub.adapters.dynamodb.capacity_meter import CapacityMeter, reported_units
 from carehub.adapters.dynamodb.items import Item, from_wire, to_wire
+from carehub.kernel.tracing import NO_TRACING, Tracing
 
 
 class DynamoDbFailed(AwsFailure):
@@ -53,6 +54,12 @@ class DynamoTable:
     def __init__(self, name: str, client: LazyClient) -> None:
         self.name = name
         self._client = client
+        self._tracing: Tracing = NO_TRACING
+
+    def trace_with(self, tracing: Tracing) -> None:
+        """Run each call inside the current span in a span of its own (its operation and
+        the table's name, never keys or items)."""
+        self._tracing = tracing
 
     @classmethod
     def connect(cls, name: str, *, region: str | None, endpoint_url: str | None) -> DynamoTable:
@@ -74,7 +81,7 @@ class DynamoTable:
             "ConsistentRead": True,
             "ReturnConsumedCapacity": "TOTAL",
         }
-        response = await self._client.call("read", lambda c: c.get_item(**request))
+        response = await self._call("read", "GetItem", lambda c: c.get_item(**request))
         capacity.count(response, writes=False)
         found = response.get("Item")
         return None if found is None else from_wire(found)
@@ -90,7 +97,7 @@ class DynamoTable:
         found: dict[tuple[str, str], Item] = {}
         while pending:
             asked = {"RequestItems": pending, "ReturnConsumedCapacity": "TOTAL"}
-            response = await self._client.call("read", partial(_batch_get, asked=asked))
+            response = await self._call("read", "BatchGetItem", partial(_batch_get, asked=asked))
             capacity.count(response, writes=False)
             for wire in response.get("Responses", {}).get(self.name, []):
                 item = from_wire(wire)
@@ -105,7 +112,7 @@ class DynamoTable:
         """One page of a `Query` (`params` as boto3 takes them, values already in wire form);
         the items and the `LastEvaluatedKey` (None on the last page)."""
         request = {"TableName": self.name, "ReturnConsumedCapacity": "TOTAL", **params}
-        response = await self._client.call("query", lambda c: c.query(**request))
+        response = await self._call("query", "Query", lambda c: c.query(**request))
         capacity.count(response, writes=False)
         items = [from_wire(found) for found in response.get("Items", [])]
         return items, response.get("LastEvaluatedKey")
@@ -129,7 +136,7 @@ class DynamoTable:
                 return {}
             return response
 
-        response = await self._client.call("write", send)
+        response = await self._call("write", f"{action}Item", send)
         capacity.count(response, writes=True)
         return not failed
 
@@ -154,7 +161,9 @@ class DynamoTable:
         pending: dict[str, Any] = {self.name: list(requests)}
         while pending:
             asked = {"RequestItems": pending, "ReturnConsumedCapacity": "TOTAL"}
-            response = await self._client.call("write", partial(_batch_write, asked=asked))
+            response = await self._call(
+                "write", "BatchWriteItem", partial(_batch_write, asked=asked)
+            )
             capacity.count(response, writes=True)
             pending = response.get("UnprocessedItems") or {}
 
@@ -178,7 +187,7 @@ class DynamoTable:
                 return {}
             return response
 
-        response = await self._client.call("transaction", send)
+        response = await self._call("transaction", "TransactWriteItems", send)
         capacity.count(response, writes=True)
         return outcome[0] if outcome else None
 
@@ -188,10 +197,21 @@ class DynamoTable:
 
     async def call(self, what: str, call: Callable[[Any], Any]) -> Any:
         """Any other call on the client (maintenance: creating the table)."""
-        return await self._client.call(what, call)
+        return await self._call(what, what, call)
 
     async def close(self) -> None:
         await self._client.close()
+
+    async def _call(self, what: str, operation: str, call: Callable[[Any], Any]) -> Any:
+        if not self._tracing.enabled:
+            return await self._client.call(what, call)
+        attributes = {
+            "db.system.name": "aws.dynamodb",
+            "db.operation.name": operation,
+            "db.collection.name": self.name,
+        }
+        with self._tracing.child(f"DynamoDB.{operation}", attributes):
+            return await self._client.call(what, call)
 
 
 def _batch_get(client: Any, *, asked: dict[str, Any]) -> dict[str, Any]:

@@ -98,10 +98,13 @@ class DynamoUnitOfWork(QueuedChanges):
         secrets: SecretBox,
         audit_shards: AuditShards | None = None,
         after_commit: AfterCommit | None = None,
+        trace_context: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         super().__init__()
         self._after_commit = after_commit
         self._table = table
+        # The current trace context, stored with each event (None: tracing is off).
+        self._trace_context = trace_context
         # Where this process appends audit entries (shared by its units of work).
         self._audit_shards = audit_shards or AuditShards(1)
         self._secrets = secrets
@@ -332,8 +335,11 @@ class DynamoUnitOfWork(QueuedChanges):
 
     def _event_writes(self) -> list[Write]:
         buffer = WriteBuffer()
+        trace = self._trace_context() if self._trace_context else {}
         for event in self._events:
-            buffer.put(outbox_item(event.to_message()), condition=NEW_ITEM)
+            message = event.to_message()
+            message.trace_context.update(trace)
+            buffer.put(outbox_item(message), condition=NEW_ITEM)
         return buffer.writes()
 
     def _claim_writes(self) -> list[Write]:

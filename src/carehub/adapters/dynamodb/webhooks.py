@@ -332,6 +332,8 @@ def _delivery_item(delivery: WebhookDelivery, attempts: Sequence[DeliveryAttempt
     }
     if delivery.finished_at is not None:
         item["finished_at"] = utc_text(delivery.finished_at)
+    if delivery.traceparent is not None:
+        item["traceparent"] = delivery.traceparent
     if delivery.status is DeliveryStatus.PENDING:
         item |= {"GSI1PK": _DUE, "GSI1SK": f"{utc_text(delivery.next_attempt_at)}#{delivery.id}"}
     return item
@@ -353,6 +355,7 @@ def _delivery(item: Item, claimed_until: datetime | None = None) -> WebhookDeliv
         claimed_until=claimed_until
         or (None if stored_claim is None else datetime.fromisoformat(stored_claim)),
         finished_at=None if finished is None else datetime.fromisoformat(finished),
+        traceparent=item.get("traceparent"),
     )
 
 

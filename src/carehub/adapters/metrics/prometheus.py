@@ -8,7 +8,8 @@ Prometheus adds up the processes it scrapes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 
 from prometheus_client import (
     CollectorRegistry,
@@ -19,7 +20,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from carehub.kernel.metrics import CacheOutcome, Settled
+from carehub.kernel.metrics import CacheOutcome, PoolUse, Settled
 
 log = logging.getLogger("carehub.metrics")
 
@@ -72,6 +73,9 @@ class PrometheusMetrics:
             ["cache"],
             registry=registry,
         )
+        # What else is read when the page is rendered (`watch_*` below), each by a reader
+        # that sets its gauges.
+        self._watched: list[tuple[str, Callable[[], Awaitable[None]]]] = []
 
     def watch_backlog(self, read: Callable[[], Awaitable[int]]) -> None:
         """Read the outbox backlog with `read` each time the page is rendered."""
@@ -100,6 +104,11 @@ class PrometheusMetrics:
                 # The page still answers (it is how an operator sees what is wrong); the
                 # gauge keeps its last value.
                 log.warning("reading the outbox backlog failed: %s", type(exc).__name__)
+        for what, read in self._watched:
+            try:
+                await read()
+            except Exception as exc:  # as above: the gauge keeps its last value
+                log.warning("reading the %s failed: %s", what, type(exc).__name__)
         return generate_latest(self.registry)
 
     def cache_lookup(self, cache: str, outcome: CacheOutcome) -> None:
@@ -107,3 +116,71 @@ class PrometheusMetrics:
 
     def cache_error(self, cache: str) -> None:
         self._cache_errors.labels(cache).inc()
+
+    def watch_outbox_lag(
+        self, read: Callable[[], Awaitable[datetime | None]], now: Callable[[], datetime]
+    ) -> None:
+        """Read when the oldest waiting outbox event occurred, each time the page is
+        rendered: its age is how far the relay is behind (0 when nothing waits)."""
+        lag = Gauge(
+            "carehub_outbox_lag_seconds",
+            "Age of the oldest outbox event waiting to be published (0: none waits)",
+            registry=self.registry,
+        )
+
+        async def update() -> None:
+            oldest = await read()
+            lag.set(0.0 if oldest is None else max(0.0, (now() - oldest).total_seconds()))
+
+        self._watched.append(("outbox lag", update))
+
+    def watch_dead_letters(self, read: Callable[[], Awaitable[int]]) -> None:
+        """Count the dead letters waiting for an operator each time the page is rendered."""
+        waiting = Gauge(
+            "carehub_dead_letters_waiting",
+            "Dead letters parked and not replayed",
+            registry=self.registry,
+        )
+
+        async def update() -> None:
+            waiting.set(await read())
+
+        self._watched.append(("dead letters", update))
+
+    def watch_queues(self, read: Callable[[], Awaitable[Mapping[str, int]]]) -> None:
+        """Read the messages waiting per consumer each time the page is rendered (where the
+        broker can tell)."""
+        depth = Gauge(
+            "carehub_consumer_queue_depth",
+            "Messages waiting for a consumer in the broker (received but unsettled included)",
+            ["consumer"],
+            registry=self.registry,
+        )
+
+        async def update() -> None:
+            for consumer, count in (await read()).items():
+                depth.labels(consumer).set(count)
+
+        self._watched.append(("queue depths", update))
+
+    def watch_pool(self, read: Callable[[], PoolUse]) -> None:
+        """Read the database pool's connections each time the page is rendered."""
+        connections = Gauge(
+            "carehub_db_pool_connections",
+            "Database pool connections: in_use or idle",
+            ["state"],
+            registry=self.registry,
+        )
+        ceiling = Gauge(
+            "carehub_db_pool_max_connections",
+            "Connections the database pool may open",
+            registry=self.registry,
+        )
+
+        async def update() -> None:
+            use = read()
+            connections.labels("in_use").set(use.in_use)
+            connections.labels("idle").set(use.idle)
+            ceiling.set(use.max_size)
+
+        self._watched.append(("database pool", update))

@@ -58,6 +58,7 @@ _FAILED_REPLAY = Statement(
         replayed_at=sa.null(),
     )
 )
+_WAITING = Statement(sa.select(sa.func.count().label("waiting")).where(_d.replayed_at.is_(None)))
 _AFTER_NEWEST = "\uffff"  # sorts after every id
 
 
@@ -109,6 +110,11 @@ class SqlDeadLetters:
 
     async def note_failed_replay(self, letter_id: str, error: str, at: datetime) -> None:
         await self._write(_FAILED_REPLAY, {"b_id": letter_id, "error": error, "at": at})
+
+    async def waiting(self) -> int:
+        async with self._db.session() as session:
+            row = await session.fetch_one(_WAITING)
+        return int(row["waiting"]) if row is not None else 0
 
     async def _write(self, statement: Statement, params: dict[str, object]) -> int:
         async with self._db.session() as session:

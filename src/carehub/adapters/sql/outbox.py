@@ -56,6 +56,10 @@ _MARK = Statement(
     .values(published_at=sa.bindparam("published_at"))
 )
 _BACKLOG = Statement(sa.select(sa.func.count().label("backlog")).where(_o.published_at.is_(None)))
+# The unpublished index gives the oldest waiting row at once.
+_OLDEST = Statement(
+    sa.select(_o.occurred_at).where(_o.published_at.is_(None)).order_by(_o.seq).limit(1)
+)
 _PRUNE = Statement(
     sa.delete(outbox).where(
         _o.published_at.is_not(None),
@@ -108,6 +112,11 @@ class SqlOutboxStore:
             row = await session.fetch_one(_BACKLOG)
         return int(row["backlog"]) if row is not None else 0
 
+    async def oldest_unpublished(self) -> datetime | None:
+        async with self._db.session() as session:
+            row = await session.fetch_one(_OLDEST)
+        return None if row is None else as_datetime(row["occurred_at"])
+
     async def prune(self, published_before: datetime) -> int:
         """Delete rows published before the given time; returns how many."""
         async with self._db.session() as session:
@@ -116,8 +125,9 @@ class SqlOutboxStore:
         return deleted
 
 
-def message_from_row(row: Row) -> EventMessage:
-    """The event a row stores (outbox and dead-letter rows share these columns)."""
+def message_from_row(row: Row, trace: str | None = None) -> EventMessage:
+    """The event a row stores (outbox and dead-letter rows share these columns), with the
+    trace context only the outbox keeps (JSON)."""
     payload = row["payload"]
     return EventMessage(
         event_id=row["event_id"],
@@ -126,8 +136,9 @@ def message_from_row(row: Row) -> EventMessage:
         occurred_at=as_datetime(row["occurred_at"]),
         actor_id=row["actor_id"],
         payload=orjson.loads(payload) if isinstance(payload, str | bytes) else dict(payload),
+        trace_context=orjson.loads(trace) if trace else {},
     )
 
 
 def _outbox_row(row: Row) -> OutboxRow:
-    return OutboxRow(seq=int(row["seq"]), message=message_from_row(row))
+    return OutboxRow(seq=int(row["seq"]), message=message_from_row(row, row["trace_context"]))

@@ -20,6 +20,7 @@ from carehub.adapters.sql.database import (
     UniqueViolation,
 )
 from carehub.adapters.sql.tables import metadata
+from carehub.kernel.metrics import PoolUse
 
 _POSTGRES_DIALECT = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
 # The slot_claims exclusion constraints (migration 0005).
@@ -44,6 +45,11 @@ class PostgresDatabase:
 
     def session(self, *, durable: bool = True) -> PostgresSession:
         return PostgresSession(self._pool, durable)
+
+    def pool_use(self) -> PoolUse:
+        """The pool's connections now: lent to a session, idle, and the most it opens."""
+        size, idle = self._pool.get_size(), self._pool.get_idle_size()
+        return PoolUse(in_use=size - idle, idle=idle, max_size=self._pool.get_max_size())
 
     async def ping(self) -> None:
         async with self._pool.acquire() as conn:

@@ -79,10 +79,13 @@ class SqlUnitOfWork(QueuedChanges):
         *,
         secrets: SecretBox,
         after_commit: AfterCommit | None = None,
+        trace_context: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         super().__init__()
         self._db = db
         self._after_commit = after_commit
+        # The current trace context, stored with each event (None: tracing is off).
+        self._trace_context = trace_context
         self._secrets = secrets
         self._clock = clock
         self._audit_writer = audit_writer
@@ -242,7 +245,10 @@ class SqlUnitOfWork(QueuedChanges):
         shards = self._audit_writer.shards
         entries = await audit.append(session, records, shards.preferred())
         if self._events:
-            await session.execute_many(_INSERT_OUTBOX, [_outbox_row(e) for e in self._events])
+            headers = self._trace_context() if self._trace_context else None
+            trace = orjson.dumps(headers).decode() if headers else None
+            rows = [_outbox_row(e, trace) for e in self._events]
+            await session.execute_many(_INSERT_OUTBOX, rows)
         if self._claim is not None:
             resource_id = self._events[0].aggregate_id if self._events else None
             try:
@@ -279,7 +285,7 @@ if TYPE_CHECKING:
         return uow, uow, uow, uow, uow, uow, uow.attachable_items, uow
 
 
-def _outbox_row(event: DomainEvent) -> dict[str, object]:
+def _outbox_row(event: DomainEvent, trace_context: str | None) -> dict[str, object]:
     return {
         "event_id": event.event_id,
         "event_type": event.event_type,
@@ -288,4 +294,5 @@ def _outbox_row(event: DomainEvent) -> dict[str, object]:
         "occurred_at": event.occurred_at,
         "payload": orjson.dumps(event.payload()).decode(),
         "published_at": None,
+        "trace_context": trace_context,
     }

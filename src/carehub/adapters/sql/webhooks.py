@@ -297,6 +297,7 @@ def _delivery(row: Row) -> WebhookDelivery:
         created_at=as_datetime(row["created_at"]),
         claimed_until=_maybe_datetime(row["claimed_until"]),
         finished_at=_maybe_datetime(row["finished_at"]),
+        traceparent=row["traceparent"],
     )
 
 

@@ -87,6 +87,7 @@ async def _in_order(
                 str(record["body"]),
                 receipt=str(record["receiptHandle"]),
                 receive_count=attributes.get("ApproximateReceiveCount", "1"),
+                attributes=record.get("messageAttributes"),
             )
         except UnreadableMessage:
             log.warning("consumer %s got an unreadable message %s", runner.name, message_id)

@@ -37,6 +37,7 @@ from carehub.entrypoints.metrics_port import metrics_port
 from carehub.events import api as events_api
 from carehub.identity import api as identity_api
 from carehub.kernel.metrics import Metrics
+from carehub.kernel.tracing import Tracing
 from carehub.patients import api as patients_api
 from carehub.practitioners import api as doctors_api
 from carehub.scheduling import api as scheduling_api
@@ -103,6 +104,10 @@ def create_app(
     def metrics() -> Metrics | None:
         carehub = getattr(app.state, "carehub", None)
         return None if carehub is None else carehub.metrics
+
+    def tracing() -> Tracing | None:
+        carehub = getattr(app.state, "carehub", None)
+        return None if carehub is None else carehub.tracing
 
     app = FastAPI(
         title="carehub",
@@ -173,6 +178,7 @@ def create_app(
         streamed=streamed_bodies(settings),
         cost_meter=request_cost_meter(settings),
         metrics=metrics,
+        tracing=tracing,
     )
     # Outermost, so every layer sees the client's address and the public origin.
     app.add_middleware(

@@ -1,7 +1,8 @@
 """ASGI middleware: request ids, one log line per request (and, where the database meters
-them, a DEBUG line of the capacity it consumed), its count and latency in the metrics, the
-body size limits, the security headers of every response, and a clean 500 for any error
-nothing else caught."""
+them, a DEBUG line of the capacity it consumed), its count and latency in the metrics, its
+span (named by the route template, never the path or its query), the body size limits,
+the security headers of every response, and a clean 500 for any error nothing else
+caught."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carehub.kernel.metrics import Metrics
+from carehub.kernel.tracing import NO_TRACING, Span, Tracing
 from carehub.web.problems import (
     INTERNAL_DETAIL,
     INTERNAL_TITLE,
@@ -66,10 +68,12 @@ class RequestContextMiddleware:
         streamed: Mapping[str, int] | None = None,
         cost_meter: CostMeter | None = None,
         metrics: Callable[[], Metrics | None] | None = None,
+        tracing: Callable[[], Tracing | None] | None = None,
     ) -> None:
         self.app = app
-        # Called per request: the metrics exist once the app has started.
+        # Called per request: the metrics and the tracing exist once the app has started.
         self.metrics = metrics
+        self.tracing = tracing
         self.max_body_bytes = max_body_bytes
         self.streamed = dict(streamed or {})
         self.cost_meter = cost_meter
@@ -79,10 +83,16 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         metered = self.cost_meter() if self.cost_meter else nullcontext(_nothing_counted)
-        with metered as cost:
-            await self._serve(scope, receive, send, cost)
+        tracing = (self.tracing() if self.tracing else None) or NO_TRACING
+        method = _counted_method(scope)
+        # Named again once the route is known (`_log`).
+        traced = tracing.span(method, {"http.request.method": method})
+        with metered as cost, traced as span:
+            await self._serve(scope, receive, send, cost, span)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, cost: CostReading) -> None:
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, cost: CostReading, span: Span
+    ) -> None:
         started = time.perf_counter()
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
@@ -104,14 +114,14 @@ class RequestContextMiddleware:
             declared = _content_length(scope)
             if declared is not None and declared > streamed_limit:
                 await _too_large(scope, send_with_id, request_id)
-                self._log(scope, request_id, status, started, cost)
+                self._log(scope, request_id, status, started, cost, span)
                 return
             receive = _capped(receive, streamed_limit)
         elif _may_have_body(scope):
             body = await _read_body(receive, self.max_body_bytes, _content_length(scope))
             if body is None:
                 await _too_large(scope, send_with_id, request_id)
-                self._log(scope, request_id, status, started, cost)
+                self._log(scope, request_id, status, started, cost, span)
                 return
             receive = _replay(body)
 
@@ -129,10 +139,16 @@ class RequestContextMiddleware:
             log.exception("unhandled_error", request_id=request_id, error_type=type(exc).__name__)
             await _internal_error(scope, send_with_id, request_id)
         finally:
-            self._log(scope, request_id, status, started, cost)
+            self._log(scope, request_id, status, started, cost, span)
 
     def _log(
-        self, scope: Scope, request_id: str, status: int, started: float, cost: CostReading
+        self,
+        scope: Scope,
+        request_id: str,
+        status: int,
+        started: float,
+        cost: CostReading,
+        span: Span,
     ) -> None:
         # The route's template (`/patients/{patient_id}`), never the path: no id reaches the
         # log or the metrics.
@@ -146,9 +162,12 @@ class RequestContextMiddleware:
             status=status,
             duration_ms=round(seconds * 1000, 2),
         )
+        method = _counted_method(scope)
+        span.rename(f"{method} {route}")
+        span.set("http.route", route)
+        span.set("http.response.status_code", status)
         metrics = self.metrics() if self.metrics else None
         if metrics is not None:
-            method = scope["method"] if scope["method"] in _COUNTED_METHODS else "OTHER"
             metrics.request_served(method=method, route=route, status=status, seconds=seconds)
         if fields := cost():
             log.debug(
@@ -159,6 +178,12 @@ class RequestContextMiddleware:
                 status=status,
                 **fields,
             )
+
+
+def _counted_method(scope: Scope) -> str:
+    """The method as metrics and spans name it: any other than the usual is "OTHER"."""
+    method: str = scope["method"]
+    return method if method in _COUNTED_METHODS else "OTHER"
 
 
 def _request_id(scope: Scope) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from carehub.analytics.service import AnalyticsService
 from carehub.audit.service import AuditService
 from carehub.bootstrap import Carehub
@@ -21,6 +23,7 @@ from carehub.kernel.actor import Authenticator
 from carehub.kernel.clock import Clock
 from carehub.kernel.idempotency import IdempotencyStore
 from carehub.kernel.request_rate import RequestRate
+from carehub.kernel.tracing import in_spans
 from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
@@ -32,34 +35,41 @@ from carehub.timeline.service import TimelineService
 from carehub.web.dependencies import UseCases
 from carehub.webhooks.service import WebhookService
 
+T = TypeVar("T")
+
 
 def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
-    """Register every use case and port a route names with `use_case(...)`."""
-    use_cases.provide(PatientService, carehub.patients)
-    use_cases.provide(PatientSearchService, carehub.patient_search)
-    use_cases.provide(CountryService, carehub.countries)
-    use_cases.provide(DoctorService, carehub.doctors)
-    use_cases.provide(AppointmentService, carehub.appointments)
-    use_cases.provide(AvailabilityService, carehub.availability)
-    use_cases.provide(HoldService, carehub.holds)
-    use_cases.provide(WaitlistService, carehub.waitlist)
-    use_cases.provide(AccountService, carehub.identity.accounts)
-    use_cases.provide(SessionService, carehub.identity.sessions)
-    use_cases.provide(CodeService, carehub.identity.codes)
+    """Register every use case and port a route names with `use_case(...)`; with tracing
+    on, each use case's calls run in spans of their own."""
+
+    def provide(kind: type[T], service: T) -> None:
+        use_cases.provide(kind, in_spans(service, carehub.tracing))
+
+    provide(PatientService, carehub.patients)
+    provide(PatientSearchService, carehub.patient_search)
+    provide(CountryService, carehub.countries)
+    provide(DoctorService, carehub.doctors)
+    provide(AppointmentService, carehub.appointments)
+    provide(AvailabilityService, carehub.availability)
+    provide(HoldService, carehub.holds)
+    provide(WaitlistService, carehub.waitlist)
+    provide(AccountService, carehub.identity.accounts)
+    provide(SessionService, carehub.identity.sessions)
+    provide(CodeService, carehub.identity.codes)
     authenticator: Authenticator = carehub.identity.sessions
     use_cases.provide(Authenticator, authenticator)
-    use_cases.provide(AuditService, carehub.audit)
-    use_cases.provide(AnalyticsService, carehub.analytics)
-    use_cases.provide(DeadLetterService, carehub.dead_letters)
-    use_cases.provide(WebhookService, carehub.webhooks)
-    use_cases.provide(UploadService, carehub.uploads)
-    use_cases.provide(DocumentService, carehub.documents)
-    use_cases.provide(StampService, carehub.stamps)
-    use_cases.provide(TimelineService, carehub.timeline)
-    use_cases.provide(NoteService, carehub.notes)
-    use_cases.provide(MedicationService, carehub.medications)
-    use_cases.provide(TaskService, carehub.tasks)
-    use_cases.provide(ChecklistService, carehub.checklists)
+    provide(AuditService, carehub.audit)
+    provide(AnalyticsService, carehub.analytics)
+    provide(DeadLetterService, carehub.dead_letters)
+    provide(WebhookService, carehub.webhooks)
+    provide(UploadService, carehub.uploads)
+    provide(DocumentService, carehub.documents)
+    provide(StampService, carehub.stamps)
+    provide(TimelineService, carehub.timeline)
+    provide(NoteService, carehub.notes)
+    provide(MedicationService, carehub.medications)
+    provide(TaskService, carehub.tasks)
+    provide(ChecklistService, carehub.checklists)
     use_cases.provide(IdempotencyStore, carehub.idempotency)
     use_cases.provide(Clock, carehub.clock)
     use_cases.provide(RequestRate, carehub.request_rate)

@@ -18,6 +18,8 @@ outbox = sa.Table(
     sa.Column("occurred_at", Timestamp, nullable=False),
     sa.Column("payload", Json, nullable=False),
     sa.Column("published_at", Timestamp),
+    # The W3C trace context of the unit that wrote it, as JSON (NULL when tracing is off).
+    sa.Column("trace_context", sa.Text),
     sa.Index(
         "ix_outbox_unpublished",
         "seq",

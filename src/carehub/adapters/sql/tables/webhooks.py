@@ -39,6 +39,8 @@ webhook_deliveries = sa.Table(
     sa.Column("claimed_until", Timestamp),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("finished_at", Timestamp),
+    # The W3C traceparent of the work that caused the event (NULL when tracing is off).
+    sa.Column("traceparent", sa.String(256)),
     sa.UniqueConstraint("subscription_id", "event_id"),
     # A subscription's deliveries, newest first (`GET /webhooks/{id}/deliveries`).
     sa.Index("ix_webhook_deliveries_subscription_id_id", "subscription_id", "id"),

@@ -1,0 +1,1 @@
+"""Tracing (the kernel Tracing port): OpenTelemetry spans, exported over OTLP."""
