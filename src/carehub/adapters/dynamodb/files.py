@@ -30,8 +30,8 @@ from carehub.adapters.dynamodb.file_items import (
     storage_key_key,
     version_guard,
 )
-from carehub.adapters.dynamodb.items import Item, to_wire, utc_text
-from carehub.adapters.dynamodb.pages import index_items
+from carehub.adapters.dynamodb.items import to_wire, utc_text
+from carehub.adapters.dynamodb.pages import index_items, query_items
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.writes import NEW_ITEM, Condition
 from carehub.documents.model import Category, Kind, PatientFile
@@ -189,14 +189,7 @@ class DynamoFileRepository:
             "KeyConditionExpression": "GSI3PK = :pk AND GSI3SK < :now",
             "ExpressionAttributeValues": to_wire({":pk": PENDING_FILES, ":now": utc_text(now)}),
         }
-        found: list[Item] = []
-        while len(found) < limit:
-            params["Limit"] = limit - len(found)
-            items, last = await self._session.query(**params)
-            found += items
-            if last is None:
-                break
-            params["ExclusiveStartKey"] = last
+        found, _ = await query_items(self._session, params, limit)
         return [patient_file(item) for item in found]
 
     def _take_slot(self, file: PatientFile, slot: int) -> None:

@@ -12,6 +12,22 @@ from carehub.kernel.pagination import Page, cursor_position, encode_cursor
 T = TypeVar("T")
 
 
+async def query_items(
+    session: DynamoSession, params: dict[str, Any], limit: int
+) -> tuple[list[Item], bool]:
+    """Up to `limit` items of one Query (DynamoDB's 1 MB pages followed), and whether there
+    may be more. `params` is the Query's own, without `Limit`; it is changed as pages go."""
+    found: list[Item] = []
+    while len(found) < limit:
+        params["Limit"] = limit - len(found)
+        items, last = await session.query(**params)
+        found += items
+        if last is None:
+            return found, False
+        params["ExclusiveStartKey"] = last
+    return found, True
+
+
 async def index_items(
     session: DynamoSession, index: str, partition: str, *, after: str = "", limit: int | None
 ) -> list[Item]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from carehub.adapters.dynamodb.items import Item, Key, key_of, to_wire
 from carehub.adapters.dynamodb.maintenance import scan_kinds
-from carehub.adapters.dynamodb.pages import index_items
+from carehub.adapters.dynamodb.pages import index_items, query_items
 from carehub.adapters.dynamodb.patient_items import care_key
 from carehub.adapters.dynamodb.search_items import (
     EVERY_COUNTRY,
@@ -184,7 +184,8 @@ class DynamoPatientSearchIndex:
                 break
             each = min(POSTINGS_PER_TERM, budget // len(tier))
             queries = [_partition_query(term_partition(scope, term)) for term in tier]
-            reads = await asyncio.gather(*(self._read(query, each) for query in queries))
+            session = self._session
+            reads = await asyncio.gather(*(query_items(session, q, each) for q in queries))
             for items, more in reads:
                 budget -= len(items)
                 complete = complete and not more
@@ -208,14 +209,14 @@ class DynamoPatientSearchIndex:
         params = _partition_query(front_partition(scope, word))
         params["KeyConditionExpression"] += " AND begins_with(SK, :prefix)"
         params["ExpressionAttributeValues"].update(to_wire({":prefix": word}))
-        items, _ = await self._read(params, min(limit, PREFIX_WORDS))
+        items, _ = await query_items(self._session, params, min(limit, PREFIX_WORDS))
         return {item["SK"] for item in items}
 
     async def _one_typo_away(self, scope: str, word: str) -> set[str]:
         """The words listed under the word's variants: every word one typo from it."""
         partitions = [variant_partition(scope, v) for v in variants(word)][:MAX_VARIANTS]
         reads = await asyncio.gather(
-            *(self._read(_partition_query(p), VARIANT_WORDS) for p in partitions)
+            *(query_items(self._session, _partition_query(p), VARIANT_WORDS) for p in partitions)
         )
         return {item["SK"] for items, _ in reads for item in items}
 
@@ -230,19 +231,6 @@ class DynamoPatientSearchIndex:
         for got in await asyncio.gather(*(self._session.get_many(chunk) for chunk in chunks)):
             found.update({key: item for key, item in got.items() if item is not None})
         return found
-
-    async def _read(self, params: dict[str, Any], limit: int) -> tuple[list[Item], bool]:
-        """Up to `limit` items of a Query (DynamoDB's 1 MB pages followed); and whether
-        there may be more."""
-        found: list[Item] = []
-        while len(found) < limit:
-            params["Limit"] = limit - len(found)
-            items, last = await self._session.query(**params)
-            found += items
-            if last is None:
-                return found, False
-            params["ExclusiveStartKey"] = last
-        return found, True
 
 
 def _partition_query(partition: str) -> dict[str, Any]:
