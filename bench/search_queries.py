@@ -47,7 +47,7 @@ def markers(count: int, *, seed: int = 11) -> list[Marker]:
         given = rng.choice(GIVEN)
         first, second = rng.sample(FAMILY, 2)
         name = f"{given} {first} {second}"
-        if name in names:
+        if name in names or not _typo_words(name):
             continue
         names.add(name)
         found.append(Marker(name, rng.choice(COUNTRIES), one_typo(name, rng)))
@@ -57,8 +57,7 @@ def markers(count: int, *, seed: int = 11) -> list[Marker]:
 def one_typo(name: str, rng: random.Random) -> str:
     """`name` with one letter wrong, missing, extra or swapped in one word of 5+ letters."""
     words = name.split(" ")
-    long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
-    index = rng.choice(long)
+    index = rng.choice(_typo_words(name))
     word = words[index].lower()
     at = rng.randrange(1, len(word) - 1)  # never the first letter: people get that right
     kind = rng.choice(("wrong", "missing", "extra", "swapped"))
@@ -72,6 +71,11 @@ def one_typo(name: str, rng: random.Random) -> str:
         word = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
     words[index] = word
     return " ".join(words).lower()
+
+
+def _typo_words(name: str) -> list[int]:
+    """The words of `name` (by position) the typo rule covers: 5 letters or more."""
+    return [i for i, w in enumerate(name.split(" ")) if len(w) >= 5 and w.isalpha()]
 
 
 def _other_letter(letter: str, rng: random.Random) -> str:
