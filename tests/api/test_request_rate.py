@@ -14,7 +14,7 @@ from carehub.config import Settings
 from tests.api.conftest import ApiServer
 from tests.support.auth import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from tests.support.clock import AdjustableClock
-from tests.support.redis_space import REDIS_URL
+from tests.support.redis_space import REDIS_URL, forget_request_budgets
 from tests.support.server import running_server
 from tests.support.services import fresh_sqlite
 from tests.support.world import enrol, patient_body
@@ -92,6 +92,7 @@ def test_an_address_is_throttled_before_any_route_or_token_is_looked_at(
 def test_processes_sharing_a_cache_share_the_budgets(sqlite_template: Path, tmp_path: Path) -> None:
     url = fresh_sqlite(sqlite_template, tmp_path)
     settings = limited_settings(url, tmp_path, cache_url=REDIS_URL)
+    forget_request_budgets()
     clock = AdjustableClock()
     with running_server(settings, clock) as first, running_server(settings, clock) as second:
         token = sign_in(first, ADMIN_EMAIL, ADMIN_PASSWORD)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import redis
 from redis.asyncio import Redis
 
 from tests.support.services import unavailable
@@ -31,3 +32,16 @@ async def redis_prefix() -> AsyncIterator[str]:
         async for key in admin.scan_iter(match=f"{prefix}:*"):
             await admin.delete(key)
         await admin.aclose()
+
+
+def forget_request_budgets() -> None:
+    """Delete every budget carehub counts on the test Redis under its default prefixes
+    (requests, sign-in attempts): servers of earlier tests, on the same Redis, spent them
+    from the same address."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        for pattern in ("carehub:rq:*", "carehub:rl:*"):
+            for key in client.scan_iter(match=pattern):
+                client.delete(key)
+    finally:
+        client.close()
