@@ -287,13 +287,17 @@ def _sql_unpublished(url: str) -> int:
 
 
 def _analyze(url: str) -> None:
-    """Planner statistics for the loaded rows, as autovacuum would gather within minutes.
+    """Planner statistics and visibility maps for the loaded rows, as autovacuum would
+    gather and set within minutes of a bulk load.
 
-    Measured without them, PostgreSQL's plans depend on whether autovacuum happened to
-    run yet: name-prefix searches went from 10 ms to 90 ms at p95.
+    Measured without the statistics, PostgreSQL's plans depend on whether autovacuum
+    happened to run yet: name-prefix searches went from 10 ms to 90 ms at p95. Without the
+    visibility map, an index-only scan still visits the table for every row: reading
+    3,000 postings of one search word took 18 ms instead of 0.8.
     """
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        conn.execute("ANALYZE")
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:  # VACUUM runs outside a transaction
+        conn.execute("VACUUM ANALYZE")
 
 
 def run_carehub(*args: str, env: dict[str, str]) -> None:
