@@ -23,7 +23,7 @@ uncached one.
 Environment:
   CAREHUB_BENCH_SEARCH_PATIENTS    demo patients (1000000)
   CAREHUB_BENCH_SEARCH_SECONDS     measured seconds per scenario and concurrency (8)
-  CAREHUB_BENCH_DYNAMODB_PATIENTS  demo patients on DynamoDB (2000)
+  CAREHUB_BENCH_DYNAMODB_PATIENTS  demo patients on DynamoDB (300)
   CAREHUB_BENCH_REDIS_URL          cache in Redis on PostgreSQL (default: in-process)
   CAREHUB_BENCH_DATABASE_URL, CAREHUB_BENCH_BACKENDS  as for `make bench-http`
 """
@@ -88,7 +88,7 @@ class SearchConfig:
         return cls(
             patients=int(env.get("CAREHUB_BENCH_SEARCH_PATIENTS", "1000000")),
             seconds=float(env.get("CAREHUB_BENCH_SEARCH_SECONDS", "8")),
-            dynamodb_patients=int(env.get("CAREHUB_BENCH_DYNAMODB_PATIENTS", "2000")),
+            dynamodb_patients=int(env.get("CAREHUB_BENCH_DYNAMODB_PATIENTS", "300")),
             postgres_url=url,
             backends=backends,
         )
