@@ -174,3 +174,14 @@ def settled(client: httpx.Client, appointment_id: str) -> dict[str, Any]:
 
     eventually(done)
     return found
+
+
+# A country booking at once, on weekdays 08:00-20:00: what most scheduling tests need.
+WEEKDAY_SYNC_RULES = {
+    "slotMinutes": 30,
+    "minLeadMinutes": 60,
+    "horizonDays": 90,
+    "businessHours": ["Monday-Friday 08:00-20:00"],
+    "cancellationWindowHours": 24,
+    "bookingMode": "sync",
+}

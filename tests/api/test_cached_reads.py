@@ -22,6 +22,7 @@ import pytest
 from carehub.config import Settings
 from tests.api.conftest import ApiServer
 from tests.api.scheduling_world import (
+    WEEKDAY_SYNC_RULES,
     account,
     add_country,
     add_doctor,
@@ -39,14 +40,7 @@ from tests.support.server import running_server
 from tests.support.services import fresh_postgres_database, fresh_sqlite
 
 ZONE = "America/Mexico_City"
-RULES = {
-    "slotMinutes": 30,
-    "minLeadMinutes": 60,
-    "horizonDays": 90,
-    "businessHours": ["Monday-Friday 08:00-20:00"],
-    "cancellationWindowHours": 24,
-    "bookingMode": "sync",
-}
+RULES = WEEKDAY_SYNC_RULES
 CACHED_SERVERS = [
     pytest.param(("sqlite", "memory"), id="sqlite-memory"),
     pytest.param(("sqlite", "redis"), id="sqlite-redis", marks=pytest.mark.redis),

@@ -13,6 +13,7 @@ import pytest
 
 from tests.api.conftest import ApiServer
 from tests.api.scheduling_world import (
+    WEEKDAY_SYNC_RULES,
     account,
     add_country,
     add_doctor,
@@ -23,14 +24,7 @@ from tests.api.scheduling_world import (
 )
 
 ZONE = "America/Mexico_City"
-RULES = {
-    "slotMinutes": 30,
-    "minLeadMinutes": 60,
-    "horizonDays": 90,
-    "businessHours": ["Monday-Friday 08:00-20:00"],
-    "cancellationWindowHours": 24,
-    "bookingMode": "sync",
-}
+RULES = WEEKDAY_SYNC_RULES
 
 
 @pytest.fixture
