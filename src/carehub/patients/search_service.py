@@ -9,7 +9,7 @@ lags behind the records never shows stale or out-of-scope data.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from carehub.kernel.access_gate import AccessGate
 from carehub.kernel.actor import Actor, Role
@@ -121,21 +121,13 @@ async def index_patient(uow: PatientSearchUnitOfWork, patient_id: str) -> None:
         await uow.search_index.put([document_of(patient)])
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Scope:
     """What the actor may find: one record, a country, a care team, or everyone."""
 
-    __slots__ = ("care_of", "country_id", "patient_id")
-
-    def __init__(
-        self,
-        *,
-        country_id: str | None = None,
-        care_of: str | None = None,
-        patient_id: str | None = None,
-    ) -> None:
-        self.country_id = country_id
-        self.care_of = care_of
-        self.patient_id = patient_id
+    country_id: str | None = None
+    care_of: str | None = None
+    patient_id: str | None = None
 
 
 def _scope(actor: Actor, country_id: str | None) -> _Scope | None:
