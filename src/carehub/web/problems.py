@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -57,6 +58,30 @@ class BadRequest(CarehubError):
     title = "Bad request"
 
 
+ProblemRenderer = Callable[
+    [Request, int, str, str, list[FieldError], dict[str, str] | None], Response
+]
+"""Renders an error for a part of the API with its own error format (FHIR's
+OperationOutcome): request, status, kind, detail, field errors, headers."""
+
+
+def render_problems_under(app: FastAPI, prefix: str, renderer: ProblemRenderer) -> None:
+    """Errors of requests whose path starts with `prefix` are rendered by `renderer`."""
+    renderers: list[tuple[str, ProblemRenderer]] = getattr(app.state, "problem_renderers", [])
+    app.state.problem_renderers = [*renderers, (prefix, renderer)]
+
+
+def _renderer_for(request: Request) -> ProblemRenderer | None:
+    renderers: list[tuple[str, ProblemRenderer]] = getattr(
+        request.app.state, "problem_renderers", []
+    )
+    path = request.url.path
+    for prefix, renderer in renderers:
+        if path.startswith(prefix):
+            return renderer
+    return None
+
+
 def problem_type(kind: str) -> str:
     return f"urn:carehub:problem:{kind}"
 
@@ -71,6 +96,9 @@ def problem_response(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    renderer = None if request is None else _renderer_for(request)
+    if renderer is not None and request is not None:
+        return renderer(request, status, kind, detail, errors or [], headers)
     body: dict[str, Any] = {
         "type": problem_type(kind),
         "title": title,

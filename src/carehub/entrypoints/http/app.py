@@ -35,6 +35,7 @@ from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
 from carehub.entrypoints.metrics_port import metrics_port
 from carehub.events import api as events_api
+from carehub.fhir.api import install_fhir
 from carehub.identity import api as identity_api
 from carehub.kernel.metrics import Metrics
 from carehub.kernel.tracing import Tracing
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(scheduling_api.router)
     app.include_router(documents_api.router)
     app.include_router(timeline_api.router)
+    install_fhir(app)
     for router in clinical_routers:
         app.include_router(router)
     for router in object_routes(settings):

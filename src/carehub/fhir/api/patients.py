@@ -1,0 +1,89 @@
+"""`/fhir/R4/Patient`: read and search, through the patient use cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
+from carehub.fhir.bundles import search_url, searchset
+from carehub.fhir.patient_search import PatientSearch, find_patients
+from carehub.fhir.resources.patient import patient_resource
+from carehub.fhir.search_params import MAX_COUNT, count_of
+from carehub.patients.search_service import PatientSearchService
+from carehub.patients.service import PatientService
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import AppClock, use_case
+
+router = APIRouter(
+    prefix=f"{PREFIX}/Patient",
+    tags=["fhir"],
+    dependencies=REQUIRE_TOKEN,
+    responses=fhir_errors(401),
+)
+Patients = Annotated[PatientService, Depends(use_case(PatientService))]
+Searching = Annotated[PatientSearchService, Depends(use_case(PatientSearchService))]
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("/{patient_id}", responses={**fhir_ok("A FHIR R4 Patient"), **fhir_errors(404, 422)})
+async def read_patient(actor: CurrentActor, patients: Patients, patient_id: str) -> Response:
+    """Read one patient (inactive ones too); its ETag is `W/"<version>"`."""
+    patient = await patients.get(actor=actor, patient_id=patient_id)
+    return fhir_response(patient_resource(patient), headers={"ETag": version_tag(patient.version)})
+
+
+@router.get("", responses={**fhir_ok("A searchset Bundle of Patients"), **fhir_errors(422)})
+async def search_patients(
+    actor: CurrentActor,
+    patients: Patients,
+    searching: Searching,
+    clock: AppClock,
+    base: FhirBase,
+    id_: Annotated[str | None, Query(alias="_id", max_length=64)] = None,
+    identifier: Annotated[str | None, Query(max_length=520, description="system|value")] = None,
+    name: Text = None,
+    family: Text = None,
+    given: Text = None,
+    birthdate: Annotated[str | None, Query(max_length=32, description="YYYY-MM-DD")] = None,
+    gender: Annotated[str | None, Query(max_length=16)] = None,
+    address_city: Annotated[str | None, Query(alias="address-city", max_length=100)] = None,
+    phone: Annotated[str | None, Query(max_length=64)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    count: Annotated[int | None, Query(alias="_count", ge=1, le=10 * MAX_COUNT)] = None,
+    cursor: Annotated[str | None, Query(alias="_cursor", max_length=512)] = None,
+) -> Response:
+    """Search patients: every parameter given must match (strings by prefix, any accents
+    or case); `_count` a page (at most 100), the `next` link for the next."""
+    search = PatientSearch.of(
+        id_=id_,
+        identifier=identifier,
+        name=name,
+        family=family,
+        given=given,
+        birthdate=birthdate,
+        gender=gender,
+        address_city=address_city,
+        phone=phone,
+        email=email,
+        today=clock.now().date(),
+    )
+    limit = count_of(count)
+    page = await find_patients(
+        search, actor=actor, patients=patients, searching=searching, limit=limit, cursor=cursor
+    )
+    params = [*search.parameters(), ("_count", str(limit))]
+    next_url = None
+    if page.next_cursor is not None:
+        next_url = search_url(base, "Patient", [*params, ("_cursor", page.next_cursor)])
+    bundle = searchset(
+        base=base,
+        self_url=search_url(base, "Patient", [*params, *([("_cursor", cursor)] if cursor else [])]),
+        next_url=next_url,
+        matches=[patient_resource(p) for p in page.items],
+        clock=clock,
+    )
+    return fhir_response(bundle)

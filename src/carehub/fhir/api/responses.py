@@ -1,0 +1,65 @@
+"""FHIR answers: `application/fhir+json` bodies, and every error as an OperationOutcome."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.responses import Response
+
+from carehub.fhir.outcome import operation_outcome
+from carehub.fhir.wire import FHIR_JSON
+from carehub.kernel.errors import FieldError
+from carehub.web.problems import problem_description
+
+_OUTCOME_SCHEMA = {
+    "type": "object",
+    "description": "A FHIR R4 OperationOutcome: one issue per problem found",
+    "required": ["resourceType", "issue"],
+    "properties": {"resourceType": {"const": "OperationOutcome"}, "issue": {"type": "array"}},
+}
+
+
+def fhir_response(
+    resource: dict[str, Any], *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A resource (or Bundle, or OperationOutcome) as FHIR JSON."""
+    return Response(
+        orjson.dumps(resource), status_code=status, media_type=FHIR_JSON, headers=headers
+    )
+
+
+def version_tag(version: int) -> str:
+    """FHIR's ETag of a version: `W/"<versionId>"`, as `meta.versionId` says it."""
+    return f'W/"{version}"'
+
+
+def outcome_response(
+    request: Request,
+    status: int,
+    kind: str,
+    detail: str,
+    errors: list[FieldError],
+    headers: dict[str, str] | None,
+) -> Response:
+    """How every error under `/fhir/R4` is answered (registered with the app's problem
+    handlers, so a refused token, a throttled request or an unexpected failure is an
+    OperationOutcome too)."""
+    return fhir_response(operation_outcome(kind, detail, errors), status=status, headers=headers)
+
+
+def fhir_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the OperationOutcomes a FHIR route can answer."""
+    return {
+        status: {
+            "description": problem_description(status),
+            "content": {FHIR_JSON: {"schema": _OUTCOME_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
+def fhir_ok(description: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI entry of a FHIR route's success."""
+    return {status: {"description": description, "content": {FHIR_JSON: {"schema": {}}}}}

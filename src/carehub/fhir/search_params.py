@@ -1,0 +1,123 @@
+"""FHIR search parameter values: tokens (`system|code`), dates with prefixes, `_count`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from carehub.kernel.errors import FieldError, Invalid
+
+DEFAULT_COUNT = 20
+MAX_COUNT = 100
+# FHIR's comparison prefixes carehub answers (`sa`, `eb` and `ap` are not offered).
+PREFIXES = ("eq", "ne", "lt", "gt", "le", "ge")
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})")
+
+
+def invalid(parameter: str, message: str) -> Invalid:
+    """The error of one search parameter, named as the client sent it."""
+    return Invalid(f"{parameter} {message}", errors=[FieldError(parameter, message)])
+
+
+@dataclass(frozen=True)
+class Token:
+    """`[system]|code`, `code`, or `system|` (any code of the system)."""
+
+    system: str | None
+    code: str | None
+
+    @classmethod
+    def parse(cls, parameter: str, value: str) -> Token:
+        if "|" not in value:
+            return cls(system=None, code=_required(parameter, value))
+        system, _, code = value.partition("|")
+        return cls(system=system or None, code=code or None)
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A date search as a half-open range of instants, with the prefix's comparison:
+    `ge2030-01` is every instant from 2030-01-01T00:00Z on."""
+
+    prefix: str
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def parse(cls, parameter: str, value: str) -> DateRange:
+        prefix = value[:2] if value[:2] in PREFIXES else "eq"
+        text = value[2:] if value[:2] in PREFIXES else value
+        if value[:2].isalpha() and value[:2] not in PREFIXES:
+            raise invalid(parameter, f"prefix must be one of {', '.join(PREFIXES)}")
+        start, end = _period(parameter, text)
+        return cls(prefix=prefix, start=start, end=end)
+
+    def admits(self, moment: datetime) -> bool:
+        """Whether an instant meets the search (FHIR's rules for a value with no width)."""
+        match self.prefix:
+            case "eq":
+                return self.start <= moment < self.end
+            case "ne":
+                return not self.start <= moment < self.end
+            case "lt":
+                return moment < self.start
+            case "le":
+                return moment < self.end
+            case "gt":
+                return moment >= self.end
+            case _:  # ge
+                return moment >= self.start
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The half-open window `[since, until)` an index can be asked for (None: open);
+        `ne` asks for everything and is checked with `admits`."""
+        return {
+            "eq": (self.start, self.end),
+            "lt": (None, self.start),
+            "le": (None, self.end),
+            "gt": (self.end, None),
+            "ge": (self.start, None),
+        }.get(self.prefix, (None, None))
+
+
+def count_of(value: int | None) -> int:
+    """`_count`: at most MAX_COUNT a page (more is not an error in FHIR: it is capped)."""
+    if value is None:
+        return DEFAULT_COUNT
+    if value < 1:
+        raise invalid("_count", "must be at least 1")
+    return min(value, MAX_COUNT)
+
+
+def _required(parameter: str, value: str) -> str:
+    if not value:
+        raise invalid(parameter, "needs a value")
+    return value
+
+
+def _period(parameter: str, text: str) -> tuple[datetime, datetime]:
+    if _DATE_TIME.fullmatch(text):
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise invalid(parameter, "is not a valid date-time") from exc
+        width = timedelta(seconds=1) if ":" in text[14:] else timedelta(minutes=1)
+        return moment, moment + width
+    match = _DATE.fullmatch(text)
+    if match is None:
+        raise invalid(parameter, "must be a date (YYYY, YYYY-MM, YYYY-MM-DD) or a date-time")
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    try:
+        first = date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise invalid(parameter, "is not a valid date") from exc
+    if day:
+        last = first + timedelta(days=1)
+    elif month:
+        last = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    else:
+        last = date(first.year + 1, 1, 1)
+    utc = UTC
+    return datetime.combine(first, time(), utc), datetime.combine(last, time(), utc)

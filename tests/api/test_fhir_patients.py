@@ -1,0 +1,147 @@
+"""/fhir/R4 over HTTP on every store: the CapabilityStatement, Patient read and search
+(every parameter, paging by `next` links on the public origin), and every error as an
+OperationOutcome. Each resource served validates with the R4B models of fhir.resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.patient import Patient
+
+from tests.api.bodies import structured
+from tests.api.conftest import ApiServer
+
+FHIR = "application/fhir+json"
+pytestmark = pytest.mark.usefixtures("shipped_countries")
+
+
+def register(api: httpx.Client, **fields: Any) -> str:
+    response = api.post("/patients", json=structured(**fields))
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def bundle_ids(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(FHIR)
+    body = response.json()
+    Bundle.model_validate(body)
+    return [e["resource"]["id"] for e in body.get("entry", [])]
+
+
+def outcome(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(FHIR)
+    body = response.json()
+    OperationOutcome.model_validate(body)
+    return dict(body)
+
+
+def test_the_capability_statement_lists_what_is_served(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/fhir/R4/metadata")
+    assert response.status_code == 200
+    statement = response.json()
+    CapabilityStatement.model_validate(statement)
+    assert statement["fhirVersion"] == "4.0.1"
+    patient = next(r for r in statement["rest"][0]["resource"] if r["type"] == "Patient")
+    assert {"read", "search-type"} <= {i["code"] for i in patient["interaction"]}
+    names = {p["name"]: p["type"] for p in patient["searchParam"]}
+    assert names["birthdate"] == "date" and names["address-city"] == "string"
+    assert "_count" not in names and "_cursor" not in names
+
+
+def test_a_patient_reads_as_a_valid_fhir_patient(api: httpx.Client) -> None:
+    patient_id = register(api)
+    response = api.get(f"/fhir/R4/Patient/{patient_id}")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(FHIR)
+    assert response.headers["etag"] == 'W/"1"'
+    body = response.json()
+    Patient.model_validate(body)
+    assert body["name"][0]["family"] == "Quispe Mamani"
+    assert body["gender"] == "male" and body["birthDate"] == "1980-03-14"
+    assert {"system": "urn:pe:dni", "value": "40123456"} in body["identifier"]
+    assert body["managingOrganization"] == {"reference": "Organization/PE"}
+
+
+def test_a_missing_patient_is_an_operation_outcome(api: httpx.Client) -> None:
+    body = outcome(api.get("/fhir/R4/Patient/nobody"), 404)
+    assert body["issue"][0]["code"] == "not-found"
+
+
+def test_no_token_is_an_operation_outcome(anonymous: httpx.Client) -> None:
+    body = outcome(anonymous.get("/fhir/R4/Patient"), 401)
+    assert body["issue"][0]["code"] == "login"
+
+
+def test_search_by_each_parameter(api: httpx.Client) -> None:
+    jose = register(api)
+    ana = register(
+        api,
+        name={"given": ["Ana"], "family": "Álvarez"},
+        sex="female",
+        birthDate="1991-07-02",
+        email="ana@example.org",
+        phoneNumber="+51 911 222 333",
+        address={"city": "Cusco", "country": "PE"},
+        identifiers=[{"system": "urn:pe:dni", "value": "70000001"}],
+    )
+
+    def ids(**params: str) -> list[str]:
+        return sorted(bundle_ids(api.get("/fhir/R4/Patient", params=params)))
+
+    assert ids(name="alvar") == [ana]
+    assert ids(family="quispe") == [jose]
+    assert ids(given="ana") == [ana]
+    assert ids(family="ana") == []
+    assert ids(birthdate="1991-07-02") == [ana]
+    assert ids(birthdate="eq1980-03-14") == [jose]
+    assert ids(gender="female") == [ana]
+    assert ids(**{"address-city": "cusco"}) == [ana]
+    assert ids(identifier="urn:pe:dni|70000001") == [ana]
+    assert ids(_id=jose) == [jose]
+    assert ids(_id="nobody") == []
+    assert ids(name="quispe", gender="female") == []
+
+
+def test_pages_follow_next_links_on_the_public_origin(api: httpx.Client) -> None:
+    made = sorted(register(api, identifiers=[]) for _ in range(5))
+    seen: list[str] = []
+    response = api.get("/fhir/R4/Patient", params={"family": "quispe", "_count": "2"})
+    while True:
+        seen += bundle_ids(response)
+        links = {link["relation"]: link["url"] for link in response.json()["link"]}
+        if "next" not in links:
+            break
+        assert links["next"].startswith(str(api.base_url).rstrip("/") + "/fhir/R4/Patient?")
+        response = api.get(links["next"])
+    assert sorted(seen) == made
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"gender": "robot"}, "gender"),
+        ({"birthdate": "gt1980"}, "birthdate"),
+        ({"identifier": "40123456"}, "identifier"),
+        ({"name": "  "}, "name"),
+        ({"_count": "0"}, "_count"),
+        ({"nickname": "x"}, "nickname"),
+    ],
+)
+def test_bad_search_parameters_are_refused(
+    api: httpx.Client, params: dict[str, str], field: str
+) -> None:
+    body = outcome(api.get("/fhir/R4/Patient", params=params), 422)
+    assert any(field in (i.get("expression") or [""])[0] for i in body["issue"]), body
+
+
+def test_fhir_links_ignore_a_forged_host(server: ApiServer, api: httpx.Client) -> None:
+    register(api)
+    response = api.get("/fhir/R4/Patient", headers={"Host": "evil.example"})
+    assert all("evil.example" not in link["url"] for link in response.json()["link"])
