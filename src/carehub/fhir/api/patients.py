@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
-from carehub.fhir.bundles import search_url, searchset
 from carehub.fhir.patient_search import PatientSearch, find_patients
 from carehub.fhir.resources.patient import patient_resource
 from carehub.fhir.search_params import MAX_COUNT, count_of
@@ -75,15 +75,13 @@ async def search_patients(
     page = await find_patients(
         search, actor=actor, patients=patients, searching=searching, limit=limit, cursor=cursor
     )
-    params = [*search.parameters(), ("_count", str(limit))]
-    next_url = None
-    if page.next_cursor is not None:
-        next_url = search_url(base, "Patient", [*params, ("_cursor", page.next_cursor)])
-    bundle = searchset(
+    return search_response(
         base=base,
-        self_url=search_url(base, "Patient", [*params, *([("_cursor", cursor)] if cursor else [])]),
-        next_url=next_url,
+        path="Patient",
+        parameters=search.parameters(),
+        count=limit,
+        cursor=cursor,
+        next_cursor=page.next_cursor,
         matches=[patient_resource(p) for p in page.items],
         clock=clock,
     )
-    return fhir_response(bundle)
