@@ -11,6 +11,10 @@ FHIR_VERSION = "4.0.1"
 CAREHUB_SYSTEM = "urn:carehub"
 MRN_SYSTEM = f"{CAREHUB_SYSTEM}:mrn"
 COUNTRY_SYSTEM = f"{CAREHUB_SYSTEM}:country"
+DOCTOR_SYSTEM = f"{CAREHUB_SYSTEM}:doctor"
+# carehub's users (who wrote, checked, was assigned, acted): not every user is a
+# practitioner, so they are named by identifier, never by a reference to a resource.
+USER_SYSTEM = f"{CAREHUB_SYSTEM}:user"
 
 
 def reference(resource_type: str, resource_id: str, display: str | None = None) -> dict[str, Any]:
@@ -19,6 +23,11 @@ def reference(resource_type: str, resource_id: str, display: str | None = None) 
     if display:
         ref["display"] = display
     return ref
+
+
+def user_reference(user_id: str) -> dict[str, Any]:
+    """A logical reference to a carehub user, by id only (never a name)."""
+    return {"identifier": {"system": USER_SYSTEM, "value": user_id}}
 
 
 def instant(moment: datetime) -> str:
