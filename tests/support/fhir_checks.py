@@ -98,3 +98,15 @@ def assert_required_codes(value: Any, path: str) -> None:
             assert_required_codes(inner, path)
     elif path in REQUIRED_CODES:
         assert value in REQUIRED_CODES[path], f"{path} is {value!r}, not a code of its value set"
+
+
+def check_resource(body: dict[str, Any]) -> dict[str, Any]:
+    """A resource as `validated` checks it; a Bundle (which has no id of its own when it is
+    a search's) as its model, and each resource it holds."""
+    if body["resourceType"] != "Bundle":
+        return validated(body)
+    assert_no_empty(body)
+    get_fhir_model_class("Bundle").model_validate(body)
+    for entry in body.get("entry", []):
+        validated(entry["resource"])
+    return body

@@ -121,3 +121,27 @@ def _period(parameter: str, text: str) -> tuple[datetime, datetime]:
         last = date(first.year + 1, 1, 1)
     utc = UTC
     return datetime.combine(first, time(), utc), datetime.combine(last, time(), utc)
+
+
+def reference_id(parameter: str, value: str, resource_type: str) -> str:
+    """The id a reference parameter names: `Type/id`, or the bare `id`."""
+    prefix = f"{resource_type}/"
+    found = value[len(prefix) :] if value.startswith(prefix) else value
+    if not found or "/" in found:
+        raise invalid(parameter, f"must be {resource_type}/<id> or <id>")
+    return found
+
+
+def date_sort(value: str | None) -> None:
+    """`_sort`: results come in ascending date order, the only order carehub offers."""
+    if value is not None and value != "date":
+        raise invalid("_sort", "only date (ascending) is offered")
+
+
+def includes(value: list[str] | None, offered: tuple[str, ...]) -> set[str]:
+    """`_include` values, each one carehub offers (`Appointment:patient`)."""
+    found = set(value or ())
+    unknown = found - set(offered)
+    if unknown:
+        raise invalid("_include", f"offered: {', '.join(offered)}")
+    return found

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from carehub.fhir.api import metadata, patients
+from carehub.fhir.api import conditions, directory, metadata, patients, scheduling
 from carehub.fhir.api.dependencies import PREFIX
 from carehub.fhir.api.responses import outcome_response
 from carehub.web.problems import render_problems_under
 
-ROUTERS: tuple[APIRouter, ...] = (metadata.router, patients.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    metadata.router,
+    patients.router,
+    conditions.router,
+    scheduling.router,
+    directory.router,
+)
 
 
 def install_fhir(app: FastAPI) -> None:

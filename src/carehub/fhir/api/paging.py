@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.responses import Response
 
 from carehub.fhir.api.responses import fhir_response
 from carehub.fhir.bundles import search_url, searchset
+from carehub.fhir.search_params import invalid
 from carehub.kernel.clock import Clock
+from carehub.kernel.pagination import cursor_position, encode_cursor
+
+T = TypeVar("T")
 
 
 def search_response(
@@ -39,3 +43,13 @@ def search_response(
         clock=clock,
     )
     return fhir_response(bundle)
+
+
+def offset_page(items: Sequence[T], count: int, cursor: str | None) -> tuple[list[T], str | None]:
+    """One page of a list computed whole (a record's entries, a week of slots), and the
+    cursor of the next."""
+    offset = 0 if cursor is None else cursor_position(cursor, "o", int)
+    if offset < 0:
+        raise invalid("_cursor", "is not valid")
+    following = encode_cursor({"o": offset + count}) if offset + count < len(items) else None
+    return list(items[offset : offset + count]), following

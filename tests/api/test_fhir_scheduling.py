@@ -1,0 +1,172 @@
+"""/fhir/R4 Appointment, Schedule, Slot, Practitioner, PractitionerRole, Organization,
+Location, Condition and AllergyIntolerance on every store: each validates with the R4B
+models, and each search parameter narrows as FHIR says."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import ApiServer
+from tests.api.scheduling_world import (
+    WEEKDAY_SYNC_RULES,
+    add_country,
+    add_doctor,
+    add_patient,
+    booked,
+    iso,
+    local_slot,
+)
+from tests.support.fhir_checks import check_resource
+
+ZONE = "America/Mexico_City"
+
+
+@pytest.fixture
+def clinic(server: ApiServer, api: httpx.Client) -> dict[str, Any]:
+    add_country(api, "MX", timeZones=[ZONE], rules=WEEKDAY_SYNC_RULES)
+    doctor = add_doctor(api, "MX", timeZone=ZONE, license="MX-12345")
+    first = add_patient(
+        api,
+        "MX",
+        conditions=[
+            {"code": "38341003", "system": "http://snomed.info/sct", "display": "Hypertension"}
+        ],
+        allergies=[{"display": "Penicillin"}],
+    )
+    second = add_patient(api, "MX", conditions=[], allergies=[])
+    start = local_slot(server, "MX", ZONE)
+    a1 = booked(api, doctor["doctorId"], first, start)
+    a2 = booked(api, doctor["doctorId"], second, start + timedelta(days=7))
+    return {
+        "doctor": doctor["doctorId"],
+        "patients": (first, second),
+        "appointments": (a1, a2),
+        "start": start,
+    }
+
+
+def resources(response: httpx.Response, mode: str = "match") -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check_resource(body)
+    return [e["resource"] for e in body.get("entry", []) if e["search"]["mode"] == mode]
+
+
+def ids(response: httpx.Response, mode: str = "match") -> list[str]:
+    return [r["id"] for r in resources(response, mode)]
+
+
+def test_appointments_search_by_each_parameter(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    first, second = clinic["patients"]
+    a1, a2 = (a["appointmentId"] for a in clinic["appointments"])
+    day = clinic["start"].date()
+
+    def found(**params: Any) -> list[str]:
+        return ids(api.get("/fhir/R4/Appointment", params=params))
+
+    assert found(patient=f"Patient/{first}") == [a1]
+    assert found(patient=second) == [a2]
+    assert found(practitioner=clinic["doctor"], _sort="date") == [a1, a2]
+    assert found(date=f"ge{day + timedelta(days=1)}") == [a2]
+    assert found(date=[f"ge{day}", f"lt{day + timedelta(days=1)}"]) == [a1]
+    assert found(date=day.isoformat()) == [a1]
+    assert found(status="booked", practitioner=clinic["doctor"]) == [a1, a2]
+    assert found(status="cancelled") == []
+    assert found(practitioner=clinic["doctor"], _count=1) == [a1]
+
+
+def test_appointment_includes_its_patient(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    first = clinic["patients"][0]
+    response = api.get(
+        "/fhir/R4/Appointment", params={"patient": first, "_include": "Appointment:patient"}
+    )
+    assert ids(response, "include") == [first]
+
+
+def test_appointment_read_and_pages(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    a1 = clinic["appointments"][0]
+    response = api.get(f"/fhir/R4/Appointment/{a1['appointmentId']}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check_resource(body)
+    assert body["status"] == "booked" and body["start"].startswith(iso(clinic["start"])[:16])
+    page = api.get("/fhir/R4/Appointment", params={"practitioner": clinic["doctor"], "_count": 1})
+    links = {link["relation"]: link["url"] for link in page.json()["link"]}
+    assert ids(api.get(links["next"])) == [clinic["appointments"][1]["appointmentId"]]
+
+
+def test_slots_of_a_schedule_are_the_free_ones(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    doctor, start = clinic["doctor"], clinic["start"]
+    day = start.date()
+    response = api.get(
+        "/fhir/R4/Slot",
+        params={
+            "schedule": f"Schedule/{doctor}",
+            "start": [f"ge{day}", f"lt{day + timedelta(days=1)}"],
+            "_count": 100,
+        },
+    )
+    slots = resources(response)
+    starts = {s["start"][:16] for s in slots}
+    assert slots and all(s["status"] == "free" for s in slots)
+    assert iso(start)[:16] not in starts  # booked
+    assert iso(start + timedelta(minutes=30))[:16] in starts
+    one = api.get(f"/fhir/R4/Slot/{slots[0]['id']}")
+    assert one.status_code == 200 and one.json() == slots[0]
+    taken = slots[0]["id"][:-12] + start.strftime("%Y%m%d%H%M")
+    assert api.get(f"/fhir/R4/Slot/{taken}").status_code == 404
+
+
+def test_directory_resources_read(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    doctor = clinic["doctor"]
+    for path in (
+        f"Practitioner/{doctor}",
+        f"PractitionerRole/{doctor}",
+        f"Schedule/{doctor}",
+        "Organization/MX",
+        "Location/MX",
+    ):
+        response = api.get(f"/fhir/R4/{path}")
+        assert response.status_code == 200, (path, response.text)
+        check_resource(response.json())
+    assert ids(api.get("/fhir/R4/Organization")) == ["MX"]
+    assert api.get("/fhir/R4/Practitioner/nobody").status_code == 404
+
+
+def test_conditions_and_allergies_of_a_patient(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    first, second = clinic["patients"]
+    conditions = resources(api.get("/fhir/R4/Condition", params={"patient": first}))
+    assert [c["code"]["coding"][0]["code"] for c in conditions] == ["38341003"]
+    one = api.get(f"/fhir/R4/Condition/{conditions[0]['id']}")
+    assert one.status_code == 200 and one.json() == conditions[0]
+    assert ids(api.get("/fhir/R4/Condition", params={"patient": second})) == []
+    assert (
+        ids(
+            api.get(
+                "/fhir/R4/Condition", params={"patient": first, "category": "encounter-diagnosis"}
+            )
+        )
+        == []
+    )
+    assert (
+        len(
+            ids(
+                api.get(
+                    "/fhir/R4/Condition", params={"patient": first, "category": "problem-list-item"}
+                )
+            )
+        )
+        == 1
+    )
+    allergies = resources(api.get("/fhir/R4/AllergyIntolerance", params={"patient": first}))
+    assert [a["code"]["text"] for a in allergies] == ["Penicillin"]
+    with_patient = api.get(
+        "/fhir/R4/AllergyIntolerance",
+        params={"patient": first, "_include": "AllergyIntolerance:patient"},
+    )
+    assert ids(with_patient, "include") == [first]
+    assert api.get(f"/fhir/R4/Condition/{first}.0000000000000000").status_code == 404
