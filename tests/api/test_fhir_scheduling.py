@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.clinical_world import new_checklist, new_medication, new_note, new_task
 from tests.api.conftest import ApiServer
 from tests.api.scheduling_world import (
     WEEKDAY_SYNC_RULES,
@@ -170,3 +171,34 @@ def test_conditions_and_allergies_of_a_patient(api: httpx.Client, clinic: dict[s
     )
     assert ids(with_patient, "include") == [first]
     assert api.get(f"/fhir/R4/Condition/{first}.0000000000000000").status_code == 404
+
+
+def test_everything_reads_a_whole_record_page_by_page(
+    api: httpx.Client, clinic: dict[str, Any]
+) -> None:
+    first = clinic["patients"][0]
+    for body in (
+        new_medication(api, first, prescriberId=clinic["doctor"]),
+        new_note(api, first),
+        new_task(api, first),
+    ):
+        assert body.status_code == 201, body.text
+    assert new_checklist(api, first).status_code == 201
+    seen: list[dict[str, Any]] = []
+    response = api.get(f"/fhir/R4/Patient/{first}/$everything", params={"_count": 1})
+    pages = 0
+    while True:
+        seen += resources(response)
+        pages += 1
+        links = {link["relation"]: link["url"] for link in response.json()["link"]}
+        if "next" not in links:
+            break
+        response = api.get(links["next"])
+    kinds = [r["resourceType"] for r in seen]
+    assert kinds[:4] == ["Patient", "Condition", "AllergyIntolerance", "Appointment"]
+    assert {"MedicationStatement", "DocumentReference", "Task", "Observation"} <= set(kinds)
+    assert len({(r["resourceType"], r["id"]) for r in seen}) == len(seen)
+    assert pages >= 6
+    whole = resources(api.get(f"/fhir/R4/Patient/{first}/$everything", params={"_count": 100}))
+    assert whole[0]["id"] == first
+    assert api.get("/fhir/R4/Patient/nobody/$everything").status_code == 404

@@ -7,14 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from carehub.clinical.service.checklists import ChecklistService
+from carehub.clinical.service.medications import MedicationService
+from carehub.clinical.service.notes import NoteService
+from carehub.clinical.service.tasks import TaskService
+from carehub.documents.service import DocumentService
 from carehub.fhir.api.dependencies import PREFIX, FhirBase
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
+from carehub.fhir.everything import RecordSources
 from carehub.fhir.patient_search import PatientSearch, find_patients
 from carehub.fhir.resources.patient import patient_resource
 from carehub.fhir.search_params import MAX_COUNT, count_of
 from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
+from carehub.scheduling.service import AppointmentService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
@@ -25,6 +32,21 @@ router = APIRouter(
     responses=fhir_errors(401),
 )
 Patients = Annotated[PatientService, Depends(use_case(PatientService))]
+
+
+async def record_sources(
+    patients: Patients,
+    appointments: Annotated[AppointmentService, Depends(use_case(AppointmentService))],
+    medications: Annotated[MedicationService, Depends(use_case(MedicationService))],
+    notes: Annotated[NoteService, Depends(use_case(NoteService))],
+    tasks: Annotated[TaskService, Depends(use_case(TaskService))],
+    checklists: Annotated[ChecklistService, Depends(use_case(ChecklistService))],
+    documents: Annotated[DocumentService, Depends(use_case(DocumentService))],
+) -> RecordSources:
+    return RecordSources(patients, appointments, medications, notes, tasks, checklists, documents)
+
+
+Sources = Annotated[RecordSources, Depends(record_sources)]
 Searching = Annotated[PatientSearchService, Depends(use_case(PatientSearchService))]
 Text = Annotated[str | None, Query(max_length=200)]
 
@@ -34,6 +56,35 @@ async def read_patient(actor: CurrentActor, patients: Patients, patient_id: str)
     """Read one patient (inactive ones too); its ETag is `W/"<version>"`."""
     patient = await patients.get(actor=actor, patient_id=patient_id)
     return fhir_response(patient_resource(patient), headers={"ETag": version_tag(patient.version)})
+
+
+@router.get(
+    "/{patient_id}/$everything",
+    responses={**fhir_ok("A searchset Bundle of the patient's record"), **fhir_errors(404, 422)},
+)
+async def everything(
+    actor: CurrentActor,
+    sources: Sources,
+    clock: AppClock,
+    base: FhirBase,
+    patient_id: str,
+    count: Annotated[int | None, Query(alias="_count", ge=1, le=10 * MAX_COUNT)] = None,
+    cursor: Annotated[str | None, Query(alias="_cursor", max_length=1024)] = None,
+) -> Response:
+    """The patient's whole record (conditions, allergies, appointments, medications,
+    notes, tasks, checklists, files), a page at a time; every part read is audited."""
+    limit = count_of(count)
+    found, following = await sources.page(actor, patient_id, cursor, limit)
+    return search_response(
+        base=base,
+        path=f"Patient/{patient_id}/$everything",
+        parameters=[],
+        count=limit,
+        cursor=cursor,
+        next_cursor=following,
+        matches=found,
+        clock=clock,
+    )
 
 
 @router.get("", responses={**fhir_ok("A searchset Bundle of Patients"), **fhir_errors(422)})
