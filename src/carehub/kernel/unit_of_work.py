@@ -48,3 +48,33 @@ class UnitOfWork(Protocol):
     def audit(self, record: AccessRecord) -> None:
         """Queue an audit record; it is chained and stored by `commit()`."""
         ...
+
+
+class JoinedUnitOfWork:
+    """A unit of work that is part of an outer one, so that several use cases commit (or
+    roll back) as one: what a FHIR transaction Bundle needs.
+
+    Use cases open it and commit it as usual; its `commit()` only marks their part done,
+    and everything they queued (rows, events, audit records) is the outer unit's, written
+    when the outer commits, or never. Everything else is the outer unit's own.
+    """
+
+    def __init__(self, outer: UnitOfWork) -> None:
+        self._outer = outer
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Leaves the outcome to the outer unit: an error goes on to it and undoes all."""
+
+    async def commit(self) -> None:
+        """Nothing yet: the outer unit commits everything at once."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._outer, name)
