@@ -22,6 +22,8 @@ MAX_AGE = 150
 # An age alone says the birthday lies somewhere in a year-long window; its middle is
 # the estimate with the smallest worst-case error, and it reproduces the given age.
 HALF_YEAR = timedelta(days=182)
+# The highest version a record can reach: what every store's integer column holds.
+MAX_VERSION = 2**31 - 1
 
 
 class Sex(StrEnum):

@@ -103,6 +103,7 @@ class PatientService:
             first = await uow.patients.reserve_mrn_numbers(patient.country_id, 1)
             patient = _with_mrn(patient, format_mrn(first))
             await uow.patients.add(patient)
+            await uow.patient_versions.add(patient)
             if actor.role is Role.DOCTOR and actor.practitioner_id:
                 await uow.patients.add_care_relationship(actor.practitioner_id, patient.id)
             uow.record(_registered(patient, actor))
@@ -127,6 +128,7 @@ class PatientService:
                 for offset, index in enumerate(indexes):
                     patients[index] = _with_mrn(patients[index], format_mrn(first + offset))
             await uow.patients.add_many(patients)
+            await uow.patient_versions.add_many(patients)
             for patient in patients:
                 uow.record(_registered(patient, actor))
             uow.audit(self._gate.listed(actor, "patient.import", tuple(p.id for p in patients)))
@@ -200,6 +202,7 @@ class PatientService:
             revised = current.revised(details, now)
             if not await uow.patients.replace(revised, expected_version=if_version):
                 raise _stale(patient_id)
+            await uow.patient_versions.add(revised)
             uow.record(
                 PatientUpdated(
                     aggregate_id=patient_id,
@@ -233,6 +236,7 @@ class PatientService:
             inactive = current.deactivated(now)
             if not await uow.patients.replace(inactive, expected_version=current.version):
                 raise _stale(patient_id)
+            await uow.patient_versions.add(inactive)
             uow.record(
                 PatientDeactivated(
                     aggregate_id=patient_id,
