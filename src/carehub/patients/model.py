@@ -182,6 +182,15 @@ def check_patient_id(patient_id: str) -> None:
         )
 
 
+def check_version(version: int) -> None:
+    """Refuse version numbers no record can have."""
+    if isinstance(version, bool) or not 1 <= version <= MAX_VERSION:
+        raise Invalid(
+            "version is out of range",
+            errors=[FieldError("version", f"must be a whole number 1-{MAX_VERSION}")],
+        )
+
+
 def check_country_id(country_id: str) -> None:
     """Refuse country ids that are not short codes."""
     if not COUNTRY_ID.fullmatch(country_id):
