@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page
-from carehub.patients.model import HumanName, Patient, PatientDetails
+from carehub.patients.model import (
+    Address,
+    CodedEntry,
+    HumanName,
+    Identifier,
+    Patient,
+    PatientDetails,
+    Sex,
+)
 from carehub.patients.ports import PatientFilter
 from tests.contract.conftest import UnitOfWorkFactory
 
 CREATED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+SNOMED = "http://snomed.info/sct"
+DNI = "urn:pe:dni"
 _MRNS = itertools.count(1)
 
 
@@ -27,6 +37,42 @@ def person(
         details=PatientDetails(name=HumanName.from_text(name), **fields),
         created_at=CREATED,
         updated_at=CREATED,
+    )
+
+
+def complete_patient() -> Patient:
+    """A patient with every field set, to prove nothing is lost on the way to storage."""
+    return Patient(
+        id=new_id(),
+        mrn="00000018",
+        country_id="PE",
+        active=False,
+        version=7,
+        created_at=CREATED,
+        updated_at=CREATED + timedelta(days=1, microseconds=1),
+        details=PatientDetails(
+            name=HumanName.from_parts(("José", "Luis"), "Quispe Mamani"),
+            birth_date=date(1980, 3, 14),
+            birth_date_estimated=True,
+            sex=Sex.MALE,
+            email="jl.quispe@example.org",
+            phone="+51 987 654 321",
+            address=Address(
+                text=None,
+                lines=("Av. Arequipa 1234", "Dpto 5"),
+                city="Lima",
+                district="Miraflores",
+                state="Lima",
+                postal_code="15046",
+                country="PE",
+            ),
+            identifiers=(Identifier(DNI, "40123456"), Identifier("urn:pe:passport", "X1")),
+            conditions=(
+                CodedEntry("44054006", SNOMED, "Diabetes mellitus type 2"),
+                CodedEntry(code=None, system=None, display="Tos crónica"),
+            ),
+            allergies=(CodedEntry("91936005", SNOMED, "Allergy to penicillin"),),
+        ),
     )
 
 

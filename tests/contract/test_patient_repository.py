@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import pytest
 
 from carehub.kernel.errors import Invalid
-from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import encode_cursor
 from carehub.patients.errors import IdentifierTaken, MrnTaken, PatientIdTaken
 from carehub.patients.model import (
@@ -19,53 +18,21 @@ from carehub.patients.model import (
     HumanName,
     Identifier,
     Patient,
-    PatientDetails,
-    Sex,
 )
 from carehub.patients.ports import PatientFilter
 from tests.contract.conftest import UnitOfWorkFactory
 from tests.contract.every_adapter import every_adapter  # noqa: F401 (the adapters)
-from tests.contract.patient_records import CREATED, add, everything, get, person, search
-
-SNOMED = "http://snomed.info/sct"
-DNI = "urn:pe:dni"
-
-
-def complete_patient() -> Patient:
-    """A patient with every field set, to prove nothing is lost on the way to storage."""
-    return Patient(
-        id=new_id(),
-        mrn="00000018",
-        country_id="PE",
-        active=False,
-        version=7,
-        created_at=CREATED,
-        updated_at=CREATED + timedelta(days=1, microseconds=1),
-        details=PatientDetails(
-            name=HumanName.from_parts(("José", "Luis"), "Quispe Mamani"),
-            birth_date=date(1980, 3, 14),
-            birth_date_estimated=True,
-            sex=Sex.MALE,
-            email="jl.quispe@example.org",
-            phone="+51 987 654 321",
-            address=Address(
-                text=None,
-                lines=("Av. Arequipa 1234", "Dpto 5"),
-                city="Lima",
-                district="Miraflores",
-                state="Lima",
-                postal_code="15046",
-                country="PE",
-            ),
-            identifiers=(Identifier(DNI, "40123456"), Identifier("urn:pe:passport", "X1")),
-            conditions=(
-                CodedEntry("44054006", SNOMED, "Diabetes mellitus type 2"),
-                CodedEntry(code=None, system=None, display="Tos crónica"),
-            ),
-            allergies=(CodedEntry("91936005", SNOMED, "Allergy to penicillin"),),
-        ),
-    )
-
+from tests.contract.patient_records import (
+    CREATED,
+    DNI,
+    SNOMED,
+    add,
+    complete_patient,
+    everything,
+    get,
+    person,
+    search,
+)
 
 # --- add and get ---------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ TABLES = (
     "patient_search_terms",
     "patient_search_words",
     "patient_identifiers",
+    "patient_versions",
     "patients",
     "mrn_counters",
     "outbox",

@@ -11,6 +11,13 @@ class PatientNotFound(NotFound):
         self.patient_id = patient_id
 
 
+class PatientVersionNotFound(NotFound):
+    def __init__(self, patient_id: str, version: int) -> None:
+        super().__init__(f"Patient {patient_id} has no version {version}")
+        self.patient_id = patient_id
+        self.version = version
+
+
 class PatientIdTaken(Conflict):
     def __init__(self, patient_id: str | None) -> None:
         # None: a bulk insert whose store could not say which of its ids was taken.

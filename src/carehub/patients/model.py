@@ -22,6 +22,8 @@ MAX_AGE = 150
 # An age alone says the birthday lies somewhere in a year-long window; its middle is
 # the estimate with the smallest worst-case error, and it reproduces the given age.
 HALF_YEAR = timedelta(days=182)
+# The highest version a record can reach: what every store's integer column holds.
+MAX_VERSION = 2**31 - 1
 
 
 class Sex(StrEnum):
@@ -177,6 +179,15 @@ def check_patient_id(patient_id: str) -> None:
         raise Invalid(
             "patientId is not a valid id",
             errors=[FieldError("patientId", "1-64 letters, digits, '.', '_' or '-'")],
+        )
+
+
+def check_version(version: int) -> None:
+    """Refuse version numbers no record can have."""
+    if isinstance(version, bool) or not 1 <= version <= MAX_VERSION:
+        raise Invalid(
+            "version is out of range",
+            errors=[FieldError("version", f"must be a whole number 1-{MAX_VERSION}")],
         )
 
 

@@ -112,6 +112,34 @@ class PatientRepository(Protocol):
         ...
 
 
+class PatientVersions(Protocol):
+    """Every version of every patient record as it stood, kept inside a unit of work.
+
+    A use case that writes a version of a record (a registration, a revision, a
+    deactivation) keeps it here in the same unit, so a version is kept if and only if its
+    change commits. A kept version is never changed or removed; each is kept once, since
+    the record's own write (a new id, or the version it replaces) lets only one writer make
+    it. Records written before versions were kept have none of their earlier versions here.
+    """
+
+    async def add(self, patient: Patient) -> None:
+        """Keep `patient` as version `patient.version` of its record."""
+        ...
+
+    async def add_many(self, patients: Sequence[Patient]) -> None:
+        """Keep many versions in one go (a bulk registration's first versions)."""
+        ...
+
+    async def get(self, patient_id: str, version: int) -> Patient | None:
+        """The record as it stood at `version` (1..MAX_VERSION); None when not kept."""
+        ...
+
+    async def history(self, patient_id: str, *, cursor: str | None, limit: int) -> Page[Patient]:
+        """The record's kept versions, newest first, one page at a time (empty for an
+        unknown id)."""
+        ...
+
+
 class CountryDirectory(Protocol):
     """Countries as the patients domain reads them (the countries domain writes them):
     read inside the unit of work that writes the patient, so the check and the write
@@ -127,6 +155,9 @@ class PatientsUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def patients(self) -> PatientRepository: ...
+
+    @property
+    def patient_versions(self) -> PatientVersions: ...
 
     @property
     def country_directory(self) -> CountryDirectory: ...

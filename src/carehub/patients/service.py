@@ -22,7 +22,7 @@ from carehub.kernel.ids import new_id
 from carehub.kernel.pagination import Page, check_limit
 from carehub.kernel.races import OneAtATime, run_again_on_lost_race
 from carehub.patients import access
-from carehub.patients.errors import PatientNotFound, UnknownCountry
+from carehub.patients.errors import PatientNotFound, PatientVersionNotFound, UnknownCountry
 from carehub.patients.events import (
     CareAssignmentChanged,
     PatientDeactivated,
@@ -38,6 +38,7 @@ from carehub.patients.model import (
     check_country_id,
     check_details,
     check_patient_id,
+    check_version,
 )
 from carehub.patients.mrn import format_mrn
 from carehub.patients.ports import PatientFilter, PatientsUnitOfWork
@@ -103,6 +104,7 @@ class PatientService:
             first = await uow.patients.reserve_mrn_numbers(patient.country_id, 1)
             patient = _with_mrn(patient, format_mrn(first))
             await uow.patients.add(patient)
+            await uow.patient_versions.add(patient)
             if actor.role is Role.DOCTOR and actor.practitioner_id:
                 await uow.patients.add_care_relationship(actor.practitioner_id, patient.id)
             uow.record(_registered(patient, actor))
@@ -127,6 +129,7 @@ class PatientService:
                 for offset, index in enumerate(indexes):
                     patients[index] = _with_mrn(patients[index], format_mrn(first + offset))
             await uow.patients.add_many(patients)
+            await uow.patient_versions.add_many(patients)
             for patient in patients:
                 uow.record(_registered(patient, actor))
             uow.audit(self._gate.listed(actor, "patient.import", tuple(p.id for p in patients)))
@@ -147,6 +150,37 @@ class PatientService:
             uow.audit(self._gate.allowed(actor, "patient.read", patient))
             await uow.commit()
         return patient
+
+    async def version(self, *, actor: Actor, patient_id: str, version: int) -> Patient:
+        """Read one version of a patient's record as it stood then (FHIR's vread)."""
+        check_version(version)
+        async with self._uow() as uow:
+            # Who may see any version is decided on the record as it stands now (its
+            # country, its care team), as for a read of the record.
+            current = await self._visible(uow, actor, patient_id, "patient.vread")
+            found = await _version_of(uow, current, version)
+            if found is None:
+                missing = PatientVersionNotFound(patient_id, version)
+                await self._gate.hide(uow, actor, "patient.vread", missing, resource_id=patient_id)
+            uow.audit(self._gate.allowed(actor, "patient.vread", found))
+            await uow.commit()
+        return found
+
+    async def history(
+        self, *, actor: Actor, patient_id: str, cursor: str | None, limit: int
+    ) -> Page[Patient]:
+        """Every kept version of a patient's record, newest first, one page at a time."""
+        check_limit(limit)
+        async with self._uow() as uow:
+            current = await self._visible(uow, actor, patient_id, "patient.history")
+            page = await uow.patient_versions.history(patient_id, cursor=cursor, limit=limit)
+            if cursor is None and not page.items:
+                # Registered before versions were kept and unchanged since (every change
+                # keeps its version): the record itself is the one version there is.
+                page = Page(items=[current], next_cursor=None)
+            uow.audit(self._gate.allowed(actor, "patient.history", current))
+            await uow.commit()
+        return page
 
     async def assign_care(
         self, *, actor: Actor, patient_id: str, practitioner_id: str, assigned: bool = True
@@ -200,6 +234,7 @@ class PatientService:
             revised = current.revised(details, now)
             if not await uow.patients.replace(revised, expected_version=if_version):
                 raise _stale(patient_id)
+            await uow.patient_versions.add(revised)
             uow.record(
                 PatientUpdated(
                     aggregate_id=patient_id,
@@ -233,6 +268,7 @@ class PatientService:
             inactive = current.deactivated(now)
             if not await uow.patients.replace(inactive, expected_version=current.version):
                 raise _stale(patient_id)
+            await uow.patient_versions.add(inactive)
             uow.record(
                 PatientDeactivated(
                     aggregate_id=patient_id,
@@ -317,6 +353,15 @@ async def _check_country_exists(uow: PatientsUnitOfWork, country_id: str) -> Non
     # deleted, so a country seen here is still there at commit).
     if not await uow.country_directory.exists(country_id):
         raise UnknownCountry()
+
+
+async def _version_of(uow: PatientsUnitOfWork, current: Patient, version: int) -> Patient | None:
+    if version == current.version:
+        # The record itself: so also for a record stored before versions were kept.
+        return current
+    if version > current.version:
+        return None
+    return await uow.patient_versions.get(current.id, version)
 
 
 def _with_mrn(patient: Patient, mrn: str) -> Patient:

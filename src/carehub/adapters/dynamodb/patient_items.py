@@ -1,14 +1,19 @@
-"""A patient's items: the record, the child items that list it under its city, name words
-and condition terms, and the guards of its unique values (docs/dynamodb.md, "patients")."""
+"""A patient's items: the record, every version of it as it stood, the child items that
+list it under its city, name words and condition terms, and the guards of its unique
+values (docs/dynamodb.md, "patients")."""
 
 from __future__ import annotations
 
-from carehub.adapters.dynamodb.items import Item, Key, record_data, record_item
+from carehub.adapters.dynamodb.items import Item, Key, record_data, record_item, utc_text
 from carehub.adapters.sql.patients import patient_from_row, patient_row
 from carehub.kernel.text import fold
 from carehub.patients.model import Patient
 
 RECORD = "PATIENT"
+VERSION_KIND = "patient-version"
+_VERSION = "VERSION#"
+# Sorts after every digit: the end of a record's versions in its partition.
+_VERSIONS_END = "~"
 ALL_PATIENTS = "PATIENTS"
 # As long as SQL's columns keep them.
 _TOKEN_LENGTH = 128
@@ -17,6 +22,23 @@ _TERM_LENGTH = 256
 
 def patient_key(patient_id: str) -> Key:
     return (f"PATIENT#{patient_id}", RECORD)
+
+
+def version_key(patient_id: str, version: int) -> Key:
+    """A version beside its record, in the record's partition: one Query reads them newest
+    first. Zero-padded to MAX_VERSION's digits, so the sort key's order is the versions'."""
+    return (f"PATIENT#{patient_id}", version_sort_key(version))
+
+
+def version_sort_key(version: int) -> str:
+    return f"{_VERSION}{version:010d}"
+
+
+def versions_range(below: int | None) -> tuple[str, str]:
+    """The sort keys (both inclusive) of a record's versions older than `below` (every
+    version when None)."""
+    last = _VERSION + _VERSIONS_END if below is None else version_sort_key(below - 1)
+    return _VERSION, last
 
 
 def care_key(practitioner_id: str, patient_id: str) -> Key:
@@ -74,6 +96,17 @@ def patient_item(patient: Patient) -> Item:
 
 def patient_from_item(item: Item) -> Patient:
     return patient_from_row(record_data(item))
+
+
+def version_item(patient: Patient) -> Item:
+    """A version of the record as it stood: `data` as the record's own; listed by no index,
+    and of a kind of its own, so that nothing that reads records (search, reindexing)
+    reads it."""
+    item = record_item(
+        version_key(patient.id, patient.version), kind=VERSION_KIND, data=patient_row(patient)
+    )
+    item["recorded_at"] = utc_text(patient.updated_at)
+    return item
 
 
 def child_items(patient: Patient) -> dict[Key, Item]:

@@ -33,6 +33,7 @@ from carehub.adapters.dynamodb.otps import DynamoOtpRepository
 from carehub.adapters.dynamodb.outbox import outbox_item
 from carehub.adapters.dynamodb.patient_directory import DynamoPatientDirectory
 from carehub.adapters.dynamodb.patient_search_index import DynamoPatientSearchIndex
+from carehub.adapters.dynamodb.patient_versions import DynamoPatientVersions
 from carehub.adapters.dynamodb.patients import DynamoPatientRepository
 from carehub.adapters.dynamodb.refresh_sessions import DynamoSessionRepository
 from carehub.adapters.dynamodb.session import DynamoSession
@@ -157,6 +158,10 @@ class DynamoUnitOfWork(QueuedChanges):
     @cached_property
     def patients(self) -> DynamoPatientRepository:
         return DynamoPatientRepository(self._live_session())
+
+    @cached_property
+    def patient_versions(self) -> DynamoPatientVersions:
+        return DynamoPatientVersions(self._live_session())
 
     @cached_property
     def patient_directory(self) -> DynamoPatientDirectory:

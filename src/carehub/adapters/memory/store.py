@@ -38,6 +38,7 @@ class IdempotencyEntry:
 class MemoryStore:
     # patients
     patients: dict[str, Patient] = field(default_factory=dict)
+    patient_versions: dict[tuple[str, int], Patient] = field(default_factory=dict)
     identifiers: dict[tuple[str, str], str] = field(default_factory=dict)
     mrns: dict[tuple[str, str], str] = field(default_factory=dict)
     mrn_counters: dict[str, int] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from carehub.adapters.memory.clinical import (
 )
 from carehub.adapters.memory.documents import MemoryFiles, MemoryStamps
 from carehub.adapters.memory.identity import MemoryOtps, MemorySessions, MemoryUsers
+from carehub.adapters.memory.patient_versions import MemoryPatientVersions
 from carehub.adapters.memory.patients import (
     MemoryCountryDirectory,
     MemoryPatientDirectory,
@@ -68,6 +69,7 @@ class MemoryUnitOfWork(QueuedChanges):
         # store's own.
         self._audit_shards = audit_shards or store.audit_shards
         self.patients = MemoryPatientRepository(store)
+        self.patient_versions = MemoryPatientVersions(store)
         self.patient_directory = MemoryPatientDirectory(store)
         self.country_directory = MemoryCountryDirectory(store)
         self.users = MemoryUsers(store)

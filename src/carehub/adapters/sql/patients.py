@@ -236,6 +236,17 @@ def patient_row(patient: Patient) -> dict[str, Any]:
     }
 
 
+def patient_json(patient: Patient) -> str:
+    """The record as one JSON document: its row's values, as `patient_row` gives them
+    (DynamoDB's patient items keep the same in `data`)."""
+    return _dumps(patient_row(patient))
+
+
+def patient_from_json(value: Any) -> Patient:
+    """The record `patient_json` wrote (as text, or as the driver decoded it)."""
+    return patient_from_row(_loads(value))
+
+
 def _address_json(a: Address) -> dict[str, Any]:
     return {
         "text": a.text,

@@ -35,6 +35,7 @@ from carehub.adapters.sql.identity import (
     SqlUserRepository,
 )
 from carehub.adapters.sql.patient_directory import SqlPatientDirectory
+from carehub.adapters.sql.patient_versions import SqlPatientVersions
 from carehub.adapters.sql.patients import SqlPatientRepository
 from carehub.adapters.sql.search_index import SqlSearchIndex
 from carehub.adapters.sql.slot_claims import SqlSlotClaims
@@ -105,6 +106,10 @@ class SqlUnitOfWork(QueuedChanges):
     @cached_property
     def patients(self) -> SqlPatientRepository:
         return SqlPatientRepository(self._live_session(), self._db.dialect.name)
+
+    @cached_property
+    def patient_versions(self) -> SqlPatientVersions:
+        return SqlPatientVersions(self._live_session())
 
     @cached_property
     def users(self) -> SqlUserRepository:

@@ -30,6 +30,7 @@ from carehub.adapters.sql.tables.patients import (
     patient_condition_terms,
     patient_identifiers,
     patient_name_tokens,
+    patient_versions,
     patients,
 )
 from carehub.adapters.sql.tables.platform import (
@@ -88,6 +89,7 @@ __all__ = [
     "patient_search_terms",
     "patient_search_words",
     "patient_storage_keys",
+    "patient_versions",
     "patients",
     "processed_messages",
     "refresh_sessions",

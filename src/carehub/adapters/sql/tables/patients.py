@@ -1,4 +1,5 @@
-"""Patient records, their search keys, MRN counters and care relationships."""
+"""Patient records, every version of each, their search keys, MRN counters and care
+relationships."""
 
 from __future__ import annotations
 
@@ -38,6 +39,19 @@ patients = sa.Table(
     sa.Index("ix_patients_country_id_id", "country_id", "id"),
     sa.Index("ix_patients_city_search_id", "city_search", "id"),
     sa.Index("ix_patients_birth_date_id", "birth_date", "id"),
+)
+
+# Every version of every record as it stood, append-only, written in the unit that made
+# it: the values `patient_row` gives the patients table, as one JSON document. Read by
+# its key only (one version, or a record's versions newest first).
+patient_versions = sa.Table(
+    "patient_versions",
+    metadata,
+    sa.Column("patient_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("data", Json, nullable=False),
+    # When the version was made (the record's `updated_at` then).
+    sa.Column("recorded_at", Timestamp, nullable=False),
 )
 
 patient_name_tokens = sa.Table(
