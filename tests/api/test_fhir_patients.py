@@ -145,3 +145,31 @@ def test_fhir_links_ignore_a_forged_host(server: ApiServer, api: httpx.Client) -
     register(api)
     response = api.get("/fhir/R4/Patient", headers={"Host": "evil.example"})
     assert all("evil.example" not in link["url"] for link in response.json()["link"])
+
+
+def test_every_version_reads_back_and_the_history_lists_them(api: httpx.Client) -> None:
+    patient_id = register(api)
+    changed = api.patch(
+        f"/patients/{patient_id}", json={"email": "new@example.org"}, headers={"If-Match": '"v1"'}
+    )
+    assert changed.status_code == 200, changed.text
+    first = api.get(f"/fhir/R4/Patient/{patient_id}/_history/1")
+    second = api.get(f"/fhir/R4/Patient/{patient_id}/_history/2")
+    assert first.status_code == second.status_code == 200
+    assert first.headers["etag"] == 'W/"1"' and second.headers["etag"] == 'W/"2"'
+    emails = [
+        next(t["value"] for t in r.json()["telecom"] if t["system"] == "email")
+        for r in (first, second)
+    ]
+    assert emails == ["jl.quispe@example.org", "new@example.org"]
+    Patient.model_validate(first.json())
+    history = api.get(f"/fhir/R4/Patient/{patient_id}/_history")
+    assert history.status_code == 200
+    body = history.json()
+    Bundle.model_validate(body)
+    assert body["type"] == "history"
+    assert [e["resource"]["meta"]["versionId"] for e in body["entry"]] == ["2", "1"]
+    assert [e["request"]["method"] for e in body["entry"]] == ["PUT", "POST"]
+    outcome(api.get(f"/fhir/R4/Patient/{patient_id}/_history/3"), 404)
+    outcome(api.get(f"/fhir/R4/Patient/{patient_id}/_history/zero"), 422)
+    outcome(api.get("/fhir/R4/Patient/nobody/_history"), 404)

@@ -55,3 +55,45 @@ def _entry(base: str, resource: Mapping[str, Any], mode: str) -> dict[str, Any]:
         "resource": resource,
         "search": {"mode": mode},
     }
+
+
+def history(
+    *,
+    base: str,
+    self_url: str,
+    next_url: str | None,
+    versions: Sequence[Mapping[str, Any]],
+    clock: Clock,
+) -> dict[str, Any]:
+    """A `history` Bundle: each version (newest first) with the interaction that made it
+    (the first version a POST, later ones PUTs; `active: false` came from a deactivation,
+    also a PUT)."""
+    links = [{"relation": "self", "url": self_url}]
+    if next_url is not None:
+        links.append({"relation": "next", "url": next_url})
+    entries = []
+    for resource in versions:
+        version = resource["meta"]["versionId"]
+        url = f"{resource['resourceType']}/{resource['id']}"
+        created = version == "1"
+        entries.append(
+            {
+                "fullUrl": f"{base}/{url}",
+                "resource": resource,
+                "request": {"method": "POST" if created else "PUT", "url": url},
+                "response": {
+                    "status": "201 Created" if created else "200 OK",
+                    "etag": f'W/"{version}"',
+                    "lastModified": resource["meta"]["lastUpdated"],
+                },
+            }
+        )
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "history",
+        "timestamp": instant(clock.now()),
+        "link": links,
+    }
+    if entries:
+        bundle["entry"] = entries
+    return bundle

@@ -12,6 +12,7 @@ each operation, so no route can forget one:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,24 +23,34 @@ from carehub.web.problems import PROBLEM_JSON, problem_description
 _BODY_METHODS = frozenset({"post", "put", "patch", "delete"})
 
 
-def declare_app_wide_answers(app: FastAPI) -> None:
-    """Make `app`'s OpenAPI document declare the answers no route declares itself."""
+# How a part of the API with its own error format declares an answer: status -> entry.
+Declared = Callable[[int], dict[str, Any]]
+
+
+def declare_app_wide_answers(app: FastAPI, formats: Mapping[str, Declared] | None = None) -> None:
+    """Make `app`'s OpenAPI document declare the answers no route declares itself, in the
+    error format of the paths under each prefix of `formats` (problem details elsewhere)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            add_app_wide_answers(generate())
+            add_app_wide_answers(generate(), formats or {})
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def add_app_wide_answers(document: dict[str, Any]) -> None:
+def add_app_wide_answers(
+    document: dict[str, Any], formats: Mapping[str, Declared] | None = None
+) -> None:
     """Add, in place, each app-wide answer an operation of `document` can give."""
-    for operations in document.get("paths", {}).values():
+    for path, operations in document.get("paths", {}).items():
+        declared = next(
+            (d for prefix, d in (formats or {}).items() if path.startswith(prefix)), _problem
+        )
         for method, operation in operations.items():
             for status in app_wide_statuses(method, operation):
-                operation["responses"].setdefault(str(status), _problem(status))
+                operation["responses"].setdefault(str(status), declared(status))
 
 
 def app_wide_statuses(method: str, operation: dict[str, Any]) -> list[int]:
@@ -49,7 +60,7 @@ def app_wide_statuses(method: str, operation: dict[str, Any]) -> list[int]:
         statuses.append(401)
     if method in _BODY_METHODS:
         statuses.append(413)
-    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+    if any(t.endswith("json") for t in operation.get("requestBody", {}).get("content", {})):
         statuses.append(400)
     return statuses
 

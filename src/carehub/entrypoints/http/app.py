@@ -35,7 +35,7 @@ from carehub.entrypoints.http.use_cases import provide_use_cases
 from carehub.entrypoints.logging import configure_logging
 from carehub.entrypoints.metrics_port import metrics_port
 from carehub.events import api as events_api
-from carehub.fhir.api import install_fhir
+from carehub.fhir.api import APP_WIDE_ANSWERS, install_fhir
 from carehub.identity import api as identity_api
 from carehub.kernel.metrics import Metrics
 from carehub.kernel.tracing import Tracing
@@ -149,7 +149,7 @@ def create_app(
         app.include_router(metrics_api.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
-    declare_app_wide_answers(app)
+    declare_app_wide_answers(app, APP_WIDE_ANSWERS)
     # Innermost: a refusal still passes CORS (a browser can read it), gets a request id and
     # is logged; CORS preflights are answered before they are counted.
     app.add_middleware(AddressThrottleMiddleware, use_cases=use_cases)

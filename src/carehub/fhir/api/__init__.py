@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from carehub.fhir.api import conditions, directory, metadata, patients, scheduling
 from carehub.fhir.api.dependencies import PREFIX
-from carehub.fhir.api.responses import outcome_response
+from carehub.fhir.api.responses import fhir_error, outcome_response
 from carehub.web.problems import render_problems_under
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -23,3 +23,8 @@ def install_fhir(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     render_problems_under(app, f"{PREFIX}/", outcome_response)
+
+
+# The answers every FHIR route can give around its own (401, 429, ...), declared as
+# OperationOutcomes in the OpenAPI document.
+APP_WIDE_ANSWERS = {f"{PREFIX}/": fhir_error}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
 from carehub.clinical.service.checklists import ChecklistService
@@ -15,6 +15,7 @@ from carehub.documents.service import DocumentService
 from carehub.fhir.api.dependencies import PREFIX, FhirBase
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
+from carehub.fhir.bundles import history, search_url
 from carehub.fhir.everything import RecordSources
 from carehub.fhir.patient_search import PatientSearch, find_patients
 from carehub.fhir.resources.patient import patient_resource
@@ -56,6 +57,52 @@ async def read_patient(actor: CurrentActor, patients: Patients, patient_id: str)
     """Read one patient (inactive ones too); its ETag is `W/"<version>"`."""
     patient = await patients.get(actor=actor, patient_id=patient_id)
     return fhir_response(patient_resource(patient), headers={"ETag": version_tag(patient.version)})
+
+
+@router.get(
+    "/{patient_id}/_history/{version_id}",
+    responses={**fhir_ok("One version of a FHIR R4 Patient"), **fhir_errors(404, 422)},
+)
+async def read_patient_version(
+    actor: CurrentActor,
+    patients: Patients,
+    patient_id: str,
+    version_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
+    """The patient's record as it stood at one version (vread)."""
+    patient = await patients.version(actor=actor, patient_id=patient_id, version=version_id)
+    return fhir_response(patient_resource(patient), headers={"ETag": version_tag(patient.version)})
+
+
+@router.get(
+    "/{patient_id}/_history",
+    responses={**fhir_ok("A history Bundle of the Patient's versions"), **fhir_errors(404, 422)},
+)
+async def patient_history(
+    actor: CurrentActor,
+    patients: Patients,
+    clock: AppClock,
+    base: FhirBase,
+    patient_id: str,
+    count: Annotated[int | None, Query(alias="_count", ge=1, le=10 * MAX_COUNT)] = None,
+    cursor: Annotated[str | None, Query(alias="_cursor", max_length=512)] = None,
+) -> Response:
+    """Every kept version of the record, newest first."""
+    limit = count_of(count)
+    page = await patients.history(actor=actor, patient_id=patient_id, cursor=cursor, limit=limit)
+    path = f"Patient/{patient_id}/_history"
+    here = [("_count", str(limit)), *([("_cursor", cursor)] if cursor else [])]
+    following = None
+    if page.next_cursor is not None:
+        following = search_url(base, path, [("_count", str(limit)), ("_cursor", page.next_cursor)])
+    bundle = history(
+        base=base,
+        self_url=search_url(base, path, here),
+        next_url=following,
+        versions=[patient_resource(p) for p in page.items],
+        clock=clock,
+    )
+    return fhir_response(bundle)
 
 
 @router.get(

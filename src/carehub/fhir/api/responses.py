@@ -60,6 +60,11 @@ def fhir_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def fhir_error(status: int) -> dict[str, Any]:
+    """The OpenAPI entry of one OperationOutcome answer."""
+    return fhir_errors(status)[status]
+
+
 def fhir_ok(description: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI entry of a FHIR route's success."""
     return {status: {"description": description, "content": {FHIR_JSON: {"schema": {}}}}}
