@@ -42,6 +42,12 @@ SEARCH_PARAM_TYPES = {
 # Result parameters: how results come back, not what they match.
 _RESULT_PARAMETERS = {"_count", "_sort", "_include", "_cursor", "_since", "_type", "_format"}
 _TYPE = re.compile(r"[A-Z][A-Za-z]+")
+# The canonical definitions of the operations carehub offers (a CapabilityStatement names
+# each operation's definition).
+OPERATION_DEFINITIONS = {
+    "everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+    "export": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def capability_statement(
             continue
         if not _TYPE.fullmatch(parts[0]):
             if parts[0].startswith("$"):
-                operations[parts[0][1:]] = "system"
+                operations[parts[0][1:]] = _definition(parts[0][1:])
             continue
         entry = types.setdefault(parts[0], {"type": parts[0], "interaction": []})
         interaction = _interaction(route.method, parts[1:])
@@ -84,13 +90,16 @@ def capability_statement(
         if interaction in ("vread", "history-instance"):
             entry.setdefault("versioning", "versioned")
         if parts[-1].startswith("$"):
-            _add(entry.setdefault("operation", []), {"name": parts[-1][1:]})
+            name = parts[-1][1:]
+            _add(entry.setdefault("operation", []), {"name": name, "definition": _definition(name)})
     resources = [types[name] for name in sorted(types)]
     rest: dict[str, Any] = {"mode": "server", "resource": resources}
     if system:
         rest["interaction"] = [{"code": code} for code in dict.fromkeys(system)]
     if operations:
-        rest["operation"] = [{"name": name} for name in sorted(operations)]
+        rest["operation"] = [
+            {"name": name, "definition": operations[name]} for name in sorted(operations)
+        ]
     rest["security"] = {
         "service": [
             {
@@ -116,6 +125,10 @@ def capability_statement(
         "format": ["json"],
         "rest": [rest],
     }
+
+
+def _definition(name: str) -> str:
+    return OPERATION_DEFINITIONS.get(name, f"urn:carehub:fhir:operation:{name}")
 
 
 def _interaction(method: str, rest: list[str]) -> str | None:
