@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from carehub.fhir.api import metadata, patients
+from carehub.fhir.api import export, export_status, metadata, patients
 from carehub.fhir.api.dependencies import PREFIX
 from carehub.fhir.api.responses import outcome_response
 from carehub.web.problems import render_problems_under
 
-ROUTERS: tuple[APIRouter, ...] = (metadata.router, patients.router)
+# The kick-offs before the Patient routes: `Patient/$export` is no patient's id.
+ROUTERS: tuple[APIRouter, ...] = (
+    metadata.router,
+    export.router,
+    export_status.router,
+    patients.router,
+)
 
 
 def install_fhir(app: FastAPI) -> None:
