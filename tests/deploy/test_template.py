@@ -50,7 +50,8 @@ HANDLERS: dict[str, tuple[AdapterPermissions, ...]] = {
     # Upload expiry deletes the objects of uploads never completed.
     "carehub.entrypoints.aws.schedule.handler": (DYNAMODB_STORE, S3_STORAGE),
 }
-CONSUMER_ADAPTERS = {"image-variants": (S3_STORAGE,)}  # reads originals, writes variants
+# The variants consumer reads originals and writes variants; the export one writes files.
+CONSUMER_ADAPTERS = {"image-variants": (S3_STORAGE,), "fhir-export": (S3_STORAGE,)}
 # What every function needs of the platform rather than of carehub's adapters: its logs,
 # X-Ray, and the data key DynamoDB and S3 use on its behalf.
 EVERY_FUNCTION = {
@@ -92,7 +93,8 @@ def carehub_consumers() -> list[ConsumerSpec]:
     """The consumers carehub runs with the sample countries (the handlers are not run)."""
     booking = SimpleNamespace(appointments=None, waitlist=None, notifier=None)
     files, record = SimpleNamespace(variants=None), SimpleNamespace(task_notices=None)
-    every = consumers(None, booking, COUNTRIES, files, record)  # type: ignore[arg-type]
+    exports = SimpleNamespace()
+    every = consumers(None, booking, COUNTRIES, files, record, exports)  # type: ignore[arg-type]
     return [consumer.spec for consumer in every]
 
 

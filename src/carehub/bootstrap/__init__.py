@@ -33,6 +33,7 @@ from carehub.bootstrap.domains import (
     consumers,
     documents,
     event_backbone,
+    fhir_exports,
     scheduling,
     webhook_service,
 )
@@ -70,6 +71,7 @@ from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.events.model import ConsumerSpec
 from carehub.events.service import DeadLetterService
+from carehub.fhir.export.service import FhirExportService
 from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
@@ -144,6 +146,7 @@ class Carehub:
     medications: MedicationService
     tasks: TaskService
     checklists: ChecklistService
+    fhir_exports: FhirExportService
     objects: ObjectStore
     storage_events: StoredObjectEvents | None
     idempotency: IdempotencyStore
@@ -209,13 +212,14 @@ async def build(
         patients=patients,
     )
     webhooks, close_webhooks = webhook_service(settings, uow, clock)
+    exports = fhir_exports(uow, clock, objects, patients, booking, record)
 
     # Consumers: bookings queue per country, so the countries known now each get one
     # (or those the deployment gave queues of their own).
     country_ids = settings.booking_queue_countries
     if country_ids is None:
         country_ids = [country.id for country in await booking.countries.list_all()]
-    every_consumer = consumers(clock, booking, country_ids, files, record)
+    every_consumer = consumers(clock, booking, country_ids, files, record, exports)
     if (invalidating := cached.consumer()) is not None:
         every_consumer.append(invalidating)
 
@@ -276,6 +280,7 @@ async def build(
         medications=record.medications,
         tasks=record.tasks,
         checklists=record.checklists,
+        fhir_exports=exports,
         objects=objects,
         storage_events=stored,
         idempotency=store.idempotency,

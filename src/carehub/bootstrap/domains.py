@@ -38,6 +38,9 @@ from carehub.events.ports import Broker, ConsumerUnitOfWork, DeadLetters, Outbox
 from carehub.events.relay import OutboxRelay
 from carehub.events.runner import ConsumerOf, ConsumerRunner
 from carehub.events.stream_relay import StreamRelay
+from carehub.fhir.export.content import Exporter
+from carehub.fhir.export.handlers import EXPORT_STEP_EVENTS, RunExportStep
+from carehub.fhir.export.service import FhirExportService
 from carehub.kernel.clock import Clock
 from carehub.kernel.mail import Mailer
 from carehub.kernel.metrics import NO_METRICS, Metrics
@@ -48,6 +51,7 @@ from carehub.patients.handlers import (
     index_changed_patient,
     join_care_team,
 )
+from carehub.patients.service import PatientService
 from carehub.practitioners.service import DoctorService
 from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.handlers import (
@@ -236,12 +240,34 @@ def clinical(uow: Callable[[], AnyUnitOfWork], clock: Clock, mailer: Mailer) -> 
     )
 
 
+def fhir_exports(
+    uow: Callable[[], AnyUnitOfWork],
+    clock: Clock,
+    objects: ObjectStore,
+    patients: PatientService,
+    booking: Scheduling,
+    record: Clinical,
+) -> FhirExportService:
+    """The bulk export's use cases, reading through the others' (files in `objects`)."""
+    exporter = Exporter(
+        patients=patients,
+        medications=record.medications,
+        appointments=booking.appointments,
+        doctors=booking.doctors,
+        countries=booking.countries,
+    )
+    return FhirExportService(
+        uow, clock, objects=objects, exporter=exporter, countries=booking.countries
+    )
+
+
 def consumers(
     clock: Clock,
     booking: Scheduling | None = None,
     country_ids: Sequence[str] = (),
     files: Documents | None = None,
     record: Clinical | None = None,
+    exports: FhirExportService | None = None,
 ) -> list[ConsumerOf]:
     """Every consumer of events, by its stable name. Bookings queue per country: one
     consumer for each country known at start, and one for countries added since."""
@@ -260,6 +286,10 @@ def consumers(
     if record is not None:
         every.append(
             Consumer(ConsumerSpec("task-notices", TASK_NOTICE_EVENTS), record.task_notices)
+        )
+    if exports is not None:
+        every.append(
+            Consumer(ConsumerSpec("fhir-export", EXPORT_STEP_EVENTS), RunExportStep(exports))
         )
     if booking is None:
         return every

@@ -19,6 +19,7 @@ from carehub.documents.events import (
     FileDetached,
     StampRemoved,
 )
+from carehub.fhir.export.events import EXPORT_EVENTS
 from carehub.identity.events import UserActivated, UserChanged, UserCreated
 from carehub.kernel.events import DomainEvent, catalogue_of
 from carehub.patients.events import (
@@ -55,4 +56,6 @@ EVENT_TYPES: Mapping[str, type[DomainEvent]] = catalogue_of(
     StampRemoved,
     # the clinical record
     *CLINICAL_EVENTS,
+    # FHIR bulk exports
+    *EXPORT_EVENTS,
 )

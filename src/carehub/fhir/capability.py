@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from carehub.fhir.wire import FHIR_VERSION, instant
+from carehub.fhir.wire import CAREHUB_SYSTEM, FHIR_VERSION, instant
 
 # The FHIR types of the search parameters carehub offers (SearchParamType, R4).
 SEARCH_PARAM_TYPES = {
@@ -42,12 +42,16 @@ SEARCH_PARAM_TYPES = {
 # Result parameters: how results come back, not what they match.
 _RESULT_PARAMETERS = {"_count", "_sort", "_include", "_cursor", "_since", "_type", "_format"}
 _TYPE = re.compile(r"[A-Z][A-Za-z]+")
-# The canonical definitions of the operations carehub offers (a CapabilityStatement names
-# each operation's definition).
+_BULK_DATA = "http://hl7.org/fhir/uv/bulkdata"
+# The OperationDefinition of each operation served, by where it is served (R4 requires
+# one); an operation carehub defines itself would be named under CAREHUB_SYSTEM.
 OPERATION_DEFINITIONS = {
-    "everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-    "export": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+    ("system", "export"): f"{_BULK_DATA}/OperationDefinition/export",
+    ("Patient", "export"): f"{_BULK_DATA}/OperationDefinition/patient-export",
+    ("Group", "export"): f"{_BULK_DATA}/OperationDefinition/group-export",
+    ("Patient", "everything"): "http://hl7.org/fhir/OperationDefinition/Patient-everything",
 }
+BULK_DATA_CAPABILITY = f"{_BULK_DATA}/CapabilityStatement/bulk-data"
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def capability_statement(
             continue
         if not _TYPE.fullmatch(parts[0]):
             if parts[0].startswith("$"):
-                operations[parts[0][1:]] = _definition(parts[0][1:])
+                operations[parts[0][1:]] = "system"
             continue
         entry = types.setdefault(parts[0], {"type": parts[0], "interaction": []})
         interaction = _interaction(route.method, parts[1:])
@@ -90,16 +94,13 @@ def capability_statement(
         if interaction in ("vread", "history-instance"):
             entry.setdefault("versioning", "versioned")
         if parts[-1].startswith("$"):
-            name = parts[-1][1:]
-            _add(entry.setdefault("operation", []), {"name": name, "definition": _definition(name)})
-    resources = [types[name] for name in sorted(types)]
+            _add(entry.setdefault("operation", []), _operation(parts[0], parts[-1][1:]))
+    resources = [_without_empty(types[name]) for name in sorted(types)]
     rest: dict[str, Any] = {"mode": "server", "resource": resources}
     if system:
         rest["interaction"] = [{"code": code} for code in dict.fromkeys(system)]
     if operations:
-        rest["operation"] = [
-            {"name": name, "definition": operations[name]} for name in sorted(operations)
-        ]
+        rest["operation"] = [_operation("system", name) for name in sorted(operations)]
     rest["security"] = {
         "service": [
             {
@@ -114,7 +115,7 @@ def capability_statement(
         "description": "A bearer token from POST /auth/login (or the configured OpenID "
         "Connect provider); the same roles and audit trail as the native API",
     }
-    return {
+    statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": instant(published),
@@ -125,10 +126,9 @@ def capability_statement(
         "format": ["json"],
         "rest": [rest],
     }
-
-
-def _definition(name: str) -> str:
-    return OPERATION_DEFINITIONS.get(name, f"urn:carehub:fhir:operation:{name}")
+    if "export" in operations:
+        statement["instantiates"] = [BULK_DATA_CAPABILITY]
+    return statement
 
 
 def _interaction(method: str, rest: list[str]) -> str | None:
@@ -162,3 +162,14 @@ def _search(entry: dict[str, Any], query: Iterable[str]) -> None:
 def _add(items: list[dict[str, Any]], item: dict[str, Any]) -> None:
     if item not in items:
         items.append(item)
+
+
+def _operation(where: str, name: str) -> dict[str, Any]:
+    definition = OPERATION_DEFINITIONS.get((where, name), f"{CAREHUB_SYSTEM}:operation:{name}")
+    return {"name": name, "definition": definition}
+
+
+def _without_empty(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry without an empty interaction list (a type served by an operation only,
+    a Group): FHIR forbids empty arrays."""
+    return {key: value for key, value in entry.items() if value != []}

@@ -21,10 +21,10 @@ DOCS = Path(__file__).parents[3] / "docs" / "events.md"
 # email, a note) needs a deliberate decision here first.
 # A file's kind and MIME type are codes from closed lists (the upload allow-list). A task's
 # priority is a code, its due time a time and `assignedTo` a user id; a checklist's
-# `remaining` counts its unchecked required items.
+# `remaining` counts its unchecked required items; an export's `step` counts its steps.
 ALLOWED = re.compile(
     r"[a-z]+Id|role|status|category|version|changedFields|action|start|end|kind|mimeType"
-    r"|priority|dueAt|assignedTo|remaining"
+    r"|priority|dueAt|assignedTo|remaining|step"
 )
 
 

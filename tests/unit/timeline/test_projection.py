@@ -219,6 +219,9 @@ def test_every_event_type_the_timeline_names_exists_and_each_is_tested() -> None
         "identity.user_activated.v1",
         "scheduling.slot_freed.v1",
         "scheduling.waitlist_offer_made.v1",
+        "fhir.export_requested.v1",
+        "fhir.export_step_written.v1",
+        "fhir.export_completed.v1",
     }
 
 

@@ -16,6 +16,7 @@ from carehub.documents.service import DocumentService
 from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.events.service import DeadLetterService
+from carehub.fhir.export.service import FhirExportService
 from carehub.identity.accounts import AccountService
 from carehub.identity.one_time_codes import CodeService
 from carehub.identity.sessions import SessionService
@@ -70,6 +71,7 @@ def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
     provide(MedicationService, carehub.medications)
     provide(TaskService, carehub.tasks)
     provide(ChecklistService, carehub.checklists)
+    provide(FhirExportService, carehub.fhir_exports)
     use_cases.provide(IdempotencyStore, carehub.idempotency)
     use_cases.provide(Clock, carehub.clock)
     use_cases.provide(RequestRate, carehub.request_rate)

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from carehub.fhir.api import conditions, directory, metadata, patients, scheduling
+from carehub.fhir.api import (
+    conditions,
+    directory,
+    export,
+    export_status,
+    metadata,
+    patients,
+    scheduling,
+)
 from carehub.fhir.api.dependencies import PREFIX
 from carehub.fhir.api.responses import fhir_error, outcome_response
 from carehub.web.problems import render_problems_under
 
+# The kick-offs before the Patient routes: `Patient/$export` is no patient's id.
 ROUTERS: tuple[APIRouter, ...] = (
     metadata.router,
+    export.router,
+    export_status.router,
     patients.router,
     conditions.router,
     scheduling.router,
