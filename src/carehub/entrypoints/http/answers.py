@@ -49,8 +49,15 @@ def add_app_wide_answers(
             (d for prefix, d in (formats or {}).items() if path.startswith(prefix)), _problem
         )
         for method, operation in operations.items():
+            responses = operation["responses"]
+            if declared is not _problem:
+                # The app's own default (422 for an undeclared query parameter) is told
+                # in that part's format too.
+                for status, entry in list(responses.items()):
+                    if PROBLEM_JSON in entry.get("content", {}):
+                        responses[status] = declared(int(status))
             for status in app_wide_statuses(method, operation):
-                operation["responses"].setdefault(str(status), declared(status))
+                responses.setdefault(str(status), declared(status))
 
 
 def app_wide_statuses(method: str, operation: dict[str, Any]) -> list[int]:
