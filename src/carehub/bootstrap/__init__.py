@@ -70,6 +70,7 @@ from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.events.model import ConsumerSpec
 from carehub.events.service import DeadLetterService
+from carehub.fhir.importer import FhirImporter
 from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
@@ -144,6 +145,7 @@ class Carehub:
     medications: MedicationService
     tasks: TaskService
     checklists: ChecklistService
+    fhir_import: FhirImporter
     objects: ObjectStore
     storage_events: StoredObjectEvents | None
     idempotency: IdempotencyStore
@@ -251,6 +253,14 @@ async def build(
         await store.close()
         await close_tracing(tracing)
 
+    fhir_import = FhirImporter(
+        patients=patients,
+        countries=booking.countries,
+        doctors=booking.doctors,
+        medications=record.medications,
+        clock=clock,
+        patients_per_unit=import_batch_size(settings),
+    )
     return Carehub(
         settings=settings,
         patients=patients,
@@ -276,6 +286,7 @@ async def build(
         medications=record.medications,
         tasks=record.tasks,
         checklists=record.checklists,
+        fhir_import=fhir_import,
         objects=objects,
         storage_events=stored,
         idempotency=store.idempotency,
