@@ -13,7 +13,7 @@ from carehub.bootstrap import Carehub
 from carehub.countries.errors import CountryNotFound
 from carehub.fhir.import_report import EntryStatus
 from carehub.fhir.outcome import operation_outcome
-from carehub.kernel.errors import Invalid, NotFound
+from carehub.kernel.errors import Conflict, Invalid, NotFound
 from carehub.patients.ports import PatientFilter
 from tests.fhir.import_world import (
     ADMIN,
@@ -280,3 +280,41 @@ async def test_a_forced_country_must_exist(carehub: Carehub) -> None:
         actor=ADMIN, criteria=PatientFilter(country_id="PE"), cursor=None, limit=10
     )
     assert len(page.items) == 1
+
+
+def with_two_doctors_of_one_id(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The bundle with two more practitioners, both PUT at one id: the second can only
+    fail when it is written (the id is free when the bundle is read)."""
+    doubled = copy.deepcopy(bundle)
+    for npi in ("1111111111", "2222222222"):
+        practitioner = {
+            "resourceType": "Practitioner",
+            "id": "dr-twice",
+            "identifier": [{"system": NPI, "value": npi}],
+            "name": [{"family": "Jansen"}],
+            "address": [{"country": "NL"}],
+        }
+        doubled["entry"].append(entry(f"urn:uuid:dr-{npi}", practitioner, "PUT"))
+    return doubled
+
+
+async def test_a_transaction_that_fails_as_it_writes_leaves_nothing_written(
+    carehub: Carehub,
+) -> None:
+    """Its writes are one unit of work: the patient, the doctors and the country written
+    before the failing one are rolled back with it."""
+    bundle = with_two_doctors_of_one_id(clinic_bundle("transaction"))
+    with pytest.raises(Conflict) as caught:
+        await carehub.fhir_import.import_bundle(bundle, actor=IMPORTER)
+    assert "entry 7 (urn:uuid:dr-2222222222)" in caught.value.detail
+    await nothing_written(carehub)
+    assert await carehub.doctors.find_by_license(license="1111111111") is None
+
+
+async def test_a_batch_that_fails_as_it_writes_keeps_what_was_written(carehub: Carehub) -> None:
+    report = await carehub.fhir_import.import_bundle(
+        with_two_doctors_of_one_id(clinic_bundle("batch")), actor=IMPORTER
+    )
+    assert [o.status for o in report.entries[6:]] == [EntryStatus.IMPORTED, EntryStatus.FAILED]
+    assert len(await every_patient(carehub)) == 1
+    assert await carehub.doctors.find_by_license(license="1111111111") is not None

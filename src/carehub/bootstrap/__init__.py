@@ -36,6 +36,7 @@ from carehub.bootstrap.domains import (
     scheduling,
     webhook_service,
 )
+from carehub.bootstrap.fhir import fhir_importer
 from carehub.bootstrap.identity import identity_use_cases
 from carehub.bootstrap.schema import (
     SchemaStatus,
@@ -70,7 +71,7 @@ from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.events.model import ConsumerSpec
 from carehub.events.service import DeadLetterService
-from carehub.fhir.importer import FhirImporter
+from carehub.fhir.importer import FhirImporter, ImportUseCases
 from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
@@ -253,13 +254,11 @@ async def build(
         await store.close()
         await close_tracing(tracing)
 
-    fhir_import = FhirImporter(
-        patients=patients,
-        countries=booking.countries,
-        doctors=booking.doctors,
-        medications=record.medications,
-        clock=clock,
-        patients_per_unit=import_batch_size(settings),
+    fhir_import = fhir_importer(
+        settings,
+        uow,
+        clock,
+        ImportUseCases(patients, booking.countries, booking.doctors, record.medications),
     )
     return Carehub(
         settings=settings,

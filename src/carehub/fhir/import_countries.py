@@ -17,9 +17,10 @@ from carehub.kernel.errors import FieldError, Invalid
 class ImportCountries:
     """The countries of one import, looked up once per code."""
 
-    def __init__(self, service: CountryService, forced: str | None) -> None:
+    def __init__(self, service: CountryService, forced: str | None, actor: Actor) -> None:
         self._service = service
         self._forced = forced
+        self._actor = actor
         self._by_code: dict[str, str] = {}
         self._missing: set[str] = set()
 
@@ -53,13 +54,14 @@ class ImportCountries:
                 self._missing.add(code)
         return self._by_code[code]
 
-    async def create_missing(self, actor: Actor) -> None:
-        """Add a country for every code no country had, from its rule set."""
+    async def create_missing(self, service: CountryService) -> None:
+        """Add a country for every code no country had, from its rule set, through
+        `service` (the one the writes go through)."""
         for code in sorted(self._missing):
             settings = CountrySettings(name=name_of(code))
             # Another import (or an operator) may add it meanwhile: it serves as well.
             with suppress(CountryTaken):
-                await self._service.create(
-                    actor=actor, country_id=None, code=code, settings=settings
+                await service.create(
+                    actor=self._actor, country_id=None, code=code, settings=settings
                 )
             self._missing.discard(code)

@@ -86,13 +86,13 @@ class ImportDoctors:
             if planned.draft is not None and not planned.draft.specialty:
                 planned.draft = _with_specialty(planned.draft, DEFAULT_SPECIALTY)
 
-    async def write(self) -> None:
-        """Add the new doctors, one unit of work each (the doctors use case)."""
+    async def write(self, service: DoctorService) -> None:
+        """Add the new doctors through `service` (the one the writes go through)."""
         for planned in self._new:
             assert planned.draft is not None
             assert planned.entry is not None
             try:
-                await self._service.create(actor=self._actor, draft=planned.draft)
+                await service.create(actor=self._actor, draft=planned.draft)
             except CarehubError as exc:
                 planned.failed = True
                 self._ledger.fail(planned.entry, exc)

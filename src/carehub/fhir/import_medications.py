@@ -93,8 +93,9 @@ class ImportMedications:
             except CarehubError as exc:
                 self._ledger.fail(entry, exc)
 
-    async def write(self, per_unit: int) -> None:
-        """Record each patient's medications, `per_unit` to a unit of work."""
+    async def write(self, service: MedicationService, per_unit: int) -> None:
+        """Record each patient's medications, `per_unit` to a unit of work, through
+        `service` (the one the writes go through)."""
         by_patient: dict[str, list[PlannedMedication]] = {}
         for planned in self._planned:
             entry = planned.entry
@@ -105,15 +106,17 @@ class ImportMedications:
                 by_patient.setdefault(planned.patient.patient_id, []).append(planned)
         for patient_id, medications in by_patient.items():
             for start in range(0, len(medications), per_unit):
-                await self._record(patient_id, medications[start : start + per_unit])
+                await self._record(service, patient_id, medications[start : start + per_unit])
 
-    async def _record(self, patient_id: str, planned: list[PlannedMedication]) -> None:
+    async def _record(
+        self, service: MedicationService, patient_id: str, planned: list[PlannedMedication]
+    ) -> None:
         recorded = [
             RecordedMedication(p.draft, p.status, STOP_REASON if p.status is STOPPED else None)
             for p in planned
         ]
         try:
-            medications = await self._service.record_many(
+            medications = await service.record_many(
                 actor=self._actor, patient_id=patient_id, medications=recorded
             )
         except CarehubError as exc:

@@ -163,14 +163,14 @@ class ImportPatients:
             raise unresolved(field_name, "patient")
         return stored
 
-    async def write(self, per_unit: int) -> None:
-        """Register the new patients (in units of `per_unit`), then add to the stored ones
-        the entries they lack."""
+    async def write(self, service: PatientService, per_unit: int) -> None:
+        """Register the new patients (`per_unit` to a unit of work), then add to the stored
+        ones the entries they lack, through `service` (the one the writes go through)."""
         for start in range(0, len(self._new), per_unit):
-            await self._register(self._new[start : start + per_unit])
+            await self._register(service, self._new[start : start + per_unit])
         for planned in self._by_id.values():
             if planned.stored is not None and (planned.conditions or planned.allergies):
-                await self._revise(planned)
+                await self._revise(service, planned)
 
     async def _plan_patient(self, entry: Entry) -> None:
         patient: PatientIn = entry.resource
@@ -232,12 +232,12 @@ class ImportPatients:
         else:
             self._not_kept[entry.index] = resource.not_kept()
 
-    async def _register(self, batch: Sequence[PlannedPatient]) -> None:
+    async def _register(self, service: PatientService, batch: Sequence[PlannedPatient]) -> None:
         actor = self._actor
         drafts = [_with_entries(planned) for planned in batch]
         if actor.unrestricted:
             try:
-                await self._service.register_many(actor=actor, drafts=drafts)
+                await service.register_many(actor=actor, drafts=drafts)
             except CarehubError as exc:
                 if self._ledger.all_or_nothing:
                     assert batch[0].entry is not None
@@ -249,13 +249,13 @@ class ImportPatients:
         # One by one: each patient's own outcome (a batch, or an actor who may not bulk).
         for planned, draft in zip(batch, drafts, strict=True):
             try:
-                await self._service.register(actor=actor, draft=draft)
+                await service.register(actor=actor, draft=draft)
             except CarehubError as exc:
                 self._failed(planned, exc)
                 continue
             self._written(planned)
 
-    async def _revise(self, planned: PlannedPatient) -> None:
+    async def _revise(self, service: PatientService, planned: PlannedPatient) -> None:
         stored = planned.stored
         assert stored is not None
         changes = PatientChanges(
@@ -263,7 +263,7 @@ class ImportPatients:
             allergies=stored.details.allergies + tuple(a for a, _ in planned.allergies),
         )
         try:
-            await self._service.revise(
+            await service.revise(
                 actor=self._actor,
                 patient_id=stored.id,
                 changes=changes,

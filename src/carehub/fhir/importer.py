@@ -5,11 +5,13 @@ An import reads and checks every entry, and finds what each one refers to, befor
 writes anything; then it writes countries, doctors, patients (with their conditions and
 allergies) and medications, in that order, each through its use case.
 
-- A transaction is all or nothing for its input: the first entry that is not valid, or
-  refers to nothing, fails the whole bundle before anything is written. The writes are
-  several units of work (the use cases'), so a write that fails (a race on an identifier,
-  a lost database) can leave the units before it written; importing the bundle again
-  completes it, since nothing already present is written twice.
+- A transaction is all or nothing: the first entry that is not valid, or refers to
+  nothing, fails the whole bundle before anything is written; its writes are then made by
+  use cases joined to one unit of work (`one_unit`), which commits them all or none. On a
+  store whose transactions are too small for a bundle (DynamoDB: 100 items) there is no
+  `one_unit`, and each use case commits its own: a write that fails then (a race on an
+  identifier, a lost connection) can leave the ones before it, and importing the bundle
+  again completes it, since nothing already present is written twice.
 - A batch takes each entry on its own: each has its outcome, in entry order.
 
 The HTTP route (`POST /fhir/R4`) and the CLI (`carehub import fhir`) both call
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from carehub.clinical.service.medications import MedicationService
@@ -41,6 +45,21 @@ from carehub.practitioners.service import DoctorService
 MEDICATION_REASON = "carehub keeps a Medication's code in the medications that name it"
 
 
+@dataclass(frozen=True)
+class ImportUseCases:
+    """The use cases an import reads and writes through."""
+
+    patients: PatientService
+    countries: CountryService
+    doctors: DoctorService
+    medications: MedicationService
+
+
+# Opens one unit of work and gives the use cases joined to it; it commits when the block
+# ends without an error, and rolls everything back otherwise.
+OneUnit = Callable[[], AbstractAsyncContextManager[ImportUseCases]]
+
+
 class FhirImporter:
     """Imports FHIR Bundles through the patients, countries, doctors and medications use
     cases."""
@@ -54,15 +73,14 @@ class FhirImporter:
         medications: MedicationService,
         clock: Clock,
         patients_per_unit: int = 2000,
+        one_unit: OneUnit | None = None,
     ) -> None:
-        self._patients = patients
-        self._countries = countries
-        self._doctors = doctors
-        self._medications = medications
+        self._use_cases = ImportUseCases(patients, countries, doctors, medications)
         self._clock = clock
         # How many new patients (or one patient's medications) one unit of work writes: a
         # DynamoDB transaction holds about two (bootstrap's `import_batch_size`).
         self._per_unit = patients_per_unit
+        self._one_unit = one_unit
 
     async def import_bundle(
         self,
@@ -80,11 +98,12 @@ class FhirImporter:
         ledger = Ledger(envelope.type, progress)
         entries = read_entries(envelope, ledger)
         index = BundleIndex(entries)
-        countries = ImportCountries(self._countries, country_id)
+        read = self._use_cases
+        countries = ImportCountries(read.countries, country_id, actor)
         await countries.check_forced()
-        doctors = ImportDoctors(self._doctors, countries, index, ledger, self._clock, actor)
-        patients = ImportPatients(self._patients, countries, index, ledger, self._clock, actor)
-        medications = ImportMedications(self._medications, patients, doctors, index, ledger, actor)
+        doctors = ImportDoctors(read.doctors, countries, index, ledger, self._clock, actor)
+        patients = ImportPatients(read.patients, countries, index, ledger, self._clock, actor)
+        medications = ImportMedications(read.medications, patients, doctors, index, ledger, actor)
 
         # Read and resolve everything (a transaction fails here, before any write).
         by_type = _by_type(entries, ledger)
@@ -96,15 +115,36 @@ class FhirImporter:
         for entry in by_type["Medication"]:
             ledger.record(entry, EntryStatus.SKIPPED, reason=MEDICATION_REASON)
 
-        # Write.
-        await countries.create_missing(actor)
-        for entry, country_id_of_place in places:
-            reason = f"linked to country {country_id_of_place} (carehub's organizations)"
-            ledger.record(entry, EntryStatus.LINKED, reason=reason)
-        await doctors.write()
-        await patients.write(self._per_unit)
-        await medications.write(self._per_unit)
+        # Write: a transaction in one unit of work where the store can hold it.
+        writing = _Writing(countries, doctors, patients, medications, places, ledger)
+        if ledger.all_or_nothing and self._one_unit is not None:
+            async with self._one_unit() as joined:
+                await writing.write(joined, per_unit=len(entries) or 1)
+        else:
+            await writing.write(read, per_unit=self._per_unit)
         return ledger.report(len(entries))
+
+
+@dataclass(frozen=True)
+class _Writing:
+    """What an import writes, once everything is read and resolved."""
+
+    countries: ImportCountries
+    doctors: ImportDoctors
+    patients: ImportPatients
+    medications: ImportMedications
+    places: list[tuple[Entry, str]]
+    ledger: Ledger
+
+    async def write(self, use_cases: ImportUseCases, *, per_unit: int) -> None:
+        """Countries, then doctors, patients and medications, through `use_cases`."""
+        await self.countries.create_missing(use_cases.countries)
+        for entry, country_id in self.places:
+            reason = f"linked to country {country_id} (carehub's organizations)"
+            self.ledger.record(entry, EntryStatus.LINKED, reason=reason)
+        await self.doctors.write(use_cases.doctors)
+        await self.patients.write(use_cases.patients, per_unit)
+        await self.medications.write(use_cases.medications, per_unit)
 
 
 def _by_type(entries: list[Entry], ledger: Ledger) -> defaultdict[str, list[Entry]]:
