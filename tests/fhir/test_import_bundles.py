@@ -13,6 +13,8 @@ from carehub.bootstrap import Carehub
 from carehub.countries.errors import CountryNotFound
 from carehub.fhir.import_report import EntryStatus
 from carehub.fhir.outcome import operation_outcome
+from carehub.fhir.resources.patient import patient_resource
+from carehub.fhir.resources.practitioner import practitioner_resource
 from carehub.kernel.errors import Conflict, Invalid, NotFound
 from carehub.patients.ports import PatientFilter
 from tests.fhir.import_world import (
@@ -318,3 +320,24 @@ async def test_a_batch_that_fails_as_it_writes_keeps_what_was_written(carehub: C
     assert [o.status for o in report.entries[6:]] == [EntryStatus.IMPORTED, EntryStatus.FAILED]
     assert len(await every_patient(carehub)) == 1
     assert await carehub.doctors.find_by_license(license="1111111111") is not None
+
+
+async def test_what_carehub_serves_comes_back_as_already_present(carehub: Carehub) -> None:
+    """A Patient and a Practitioner as carehub serves them (its MRN and doctor-id
+    identifiers) are the records they came from, not new ones."""
+    await carehub.fhir_import.import_bundle(clinic_bundle("transaction"), actor=IMPORTER)
+    (patient,) = await every_patient(carehub)
+    doctor = await carehub.doctors.find_by_license(license="1234567893")
+    assert doctor is not None
+    served = [
+        entry("urn:uuid:p", patient_resource(patient)),
+        entry("urn:uuid:d", practitioner_resource(doctor)),
+    ]
+    report = await carehub.fhir_import.import_bundle(
+        {"resourceType": "Bundle", "type": "batch", "entry": served}, actor=IMPORTER
+    )
+    assert [(o.status, o.location) for o in report.entries] == [
+        (EntryStatus.PRESENT, f"Patient/{patient.id}"),
+        (EntryStatus.PRESENT, f"Practitioner/{doctor.id}"),
+    ]
+    assert await every_patient(carehub) == [patient]

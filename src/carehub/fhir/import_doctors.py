@@ -17,6 +17,7 @@ from carehub.fhir.import_report import EntryStatus
 from carehub.fhir.references import ById, ByIdentifier, Contained, target_of
 from carehub.fhir.schemas.datatypes import Reference
 from carehub.fhir.schemas.practitioners import LICENSE_SYSTEMS, PractitionerIn, PractitionerRoleIn
+from carehub.fhir.wire import DOCTOR_SYSTEM
 from carehub.kernel.actor import Actor
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import CarehubError, FieldError, Invalid
@@ -132,6 +133,11 @@ class ImportDoctors:
         if isinstance(target, ByIdentifier):
             if target.resource_type in _NOT_PRESCRIBERS:
                 return None
+            if target.system == DOCTOR_SYSTEM:  # carehub's own, as it serves a doctor
+                stored = await self._stored(target.value)
+                if stored is None:
+                    raise unresolved(field_name, "practitioner")
+                return stored
             license = target.value if target.system in LICENSE_SYSTEMS else None
             known = None if license is None else await self._known(license)
             if known is None:
@@ -156,8 +162,9 @@ class ImportDoctors:
         practitioner: PractitionerIn = entry.resource
         license = practitioner.license() or _conditional_license(entry)
         known = None
-        if entry.put_id is not None:
-            known = await self._stored(entry.put_id)
+        for doctor_id in (entry.put_id, practitioner.doctor_id()):
+            if known is None and doctor_id is not None:
+                known = await self._stored(doctor_id)
         if known is None and license is not None:
             known = await self._known(license)
         if known is not None:

@@ -78,14 +78,6 @@ class ImportReport:
         """The outcomes counted per resource type."""
         return count_outcomes(self.entries)
 
-    def not_kept(self) -> Counter[str]:
-        """How often each element was given and not kept, as `Type.element`."""
-        return Counter(
-            f"{outcome.resource_type}.{name}"
-            for outcome in self.entries
-            for name in outcome.not_kept
-        )
-
 
 def count_outcomes(outcomes: Iterable[EntryOutcome]) -> dict[str, TypeCounts]:
     """Outcomes (of one bundle or of many) counted per resource type, types in name order."""

@@ -96,6 +96,20 @@ def test_a_patient_becomes_carehubs_details_and_the_names_of_what_is_not_kept() 
     assert "id" in not_kept
 
 
+def test_carehubs_own_mrn_is_not_kept_as_an_external_identifier() -> None:
+    """A record as carehub serves it carries its MRN: carehub gives its own, on import."""
+    details, not_kept = patient_details_of(
+        patient(
+            identifier=[
+                {"system": "urn:carehub:mrn:US", "value": "US-000001"},
+                {"system": "http://hospital.example.org", "value": "H1"},
+            ]
+        )
+    )
+    assert details.identifiers == (Identifier("http://hospital.example.org", "H1"),)
+    assert any(name.startswith("identifier") for name in not_kept)
+
+
 @pytest.mark.parametrize(
     ("written", "estimate"),
     [("1974-12", date(1974, 12, 16)), ("1974", date(1974, 7, 2)), ("2000-02", date(2000, 2, 15))],

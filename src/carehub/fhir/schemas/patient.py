@@ -28,6 +28,7 @@ from carehub.fhir.schemas.elements import (
     calendar_date,
 )
 from carehub.fhir.schemas.errors import read_model
+from carehub.fhir.wire import MRN_SYSTEM
 from carehub.kernel.errors import FieldError, Invalid
 from carehub.patients import model
 from carehub.patients.model import PatientDetails, Sex
@@ -105,7 +106,7 @@ class PatientIn(DomainResource):
             not_kept.append("address (all but the first)")
         identifiers = _identifiers(self.identifier)
         if len(identifiers) < len(self.identifier):
-            not_kept.append("identifier (without a system and a value, or repeated)")
+            not_kept.append("identifier (carehub's MRN, without a system and a value, or repeated)")
         details = PatientDetails(
             name=name,
             birth_date=born,
@@ -154,8 +155,13 @@ def _name(chosen: HumanName | None) -> model.HumanName | None:
 
 
 def _identifiers(identifiers: tuple[Identifier, ...]) -> tuple[model.Identifier, ...]:
+    """The external identifiers, each once. An MRN of carehub's own system (as carehub
+    serves a record) is carehub's to give, never an external identifier."""
     kept: dict[tuple[str, str], model.Identifier] = {}
     for identifier in identifiers:
+        system = identifier.system or ""
+        if system == MRN_SYSTEM or system.startswith(f"{MRN_SYSTEM}:"):
+            continue
         if identifier.system and identifier.value:
             key = (identifier.system, identifier.value)
             kept.setdefault(key, model.Identifier(*key))

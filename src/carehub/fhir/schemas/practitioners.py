@@ -25,7 +25,7 @@ from carehub.fhir.schemas.elements import (
     DomainResource,
 )
 from carehub.fhir.schemas.errors import read_model
-from carehub.fhir.wire import NPI_SYSTEM
+from carehub.fhir.wire import DOCTOR_SYSTEM, NPI_SYSTEM
 from carehub.patients import model as patients
 
 # The identifiers carehub keeps as a doctor's license: the NPI, or its own (as it serves).
@@ -58,6 +58,14 @@ class PractitionerIn(DomainResource):
             if identifier.system in LICENSE_SYSTEMS and identifier.value:
                 # A doctor's license holds 64 characters: a longer value is no license.
                 return identifier.value if len(identifier.value) <= 64 else None
+        return None
+
+    def doctor_id(self) -> str | None:
+        """The carehub doctor it names by carehub's own identifier (as carehub serves a
+        doctor), if any."""
+        for identifier in self.identifier:
+            if identifier.system == DOCTOR_SYSTEM and identifier.value:
+                return identifier.value
         return None
 
     def display_name(self) -> str | None:
