@@ -50,10 +50,12 @@ def test_the_smart_synthea_folder_is_imported(sqlite_template: Path, tmp_path: P
         env,
         "import",
         "fhir",
+        "--not-kept",
         str(folder / "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5cd73b.json"),
     )
     assert again.returncode == 0, again.stderr
     assert "0 patients imported, 1 already present" in again.stdout
+    assert "Patient.maritalStatus" in again.stdout  # given, not kept: information
 
 
 def test_a_file_that_is_not_a_bundle_is_named_and_the_command_fails(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,9 @@ def import_fhir(
         str | None,
         typer.Option(help="The id of the country every record goes to (else its address's)."),
     ] = None,
+    not_kept: Annotated[
+        bool, typer.Option(help="Also list the elements given that carehub does not keep.")
+    ] = False,
 ) -> None:
     """Import FHIR R4 transaction and batch Bundles; Synthea's hospitalInformation and
     practitionerInformation bundles go first."""
@@ -60,7 +64,7 @@ def import_fhir(
         console.print("no *.json files to import")
         raise typer.Exit(1)
     run = asyncio.run(_import(files, country))
-    print_report(run)
+    print_report(run, not_kept=not_kept)
     if run.failed_files or any(o.error is not None for o in run.outcomes):
         raise typer.Exit(1)
 
@@ -117,26 +121,30 @@ async def import_files(carehub: Carehub, files: list[Path], country: str | None)
     return run
 
 
-def print_report(run: ImportRun) -> None:
-    """The counts per resource type, the reasons for what was skipped, and the files that
-    failed, on standard output."""
+def print_report(run: ImportRun, *, not_kept: bool = False) -> None:
+    """The counts per resource type, the reasons for what was skipped, the elements not
+    kept (when asked) and the files that failed, on standard output."""
     out = Console()
     counts = count_outcomes(run.outcomes)
     table = Table(title="FHIR import")
-    for column in ("resource type", "imported", "already present", "linked", "skipped", "failed"):
-        table.add_column(column, justify="left" if column == "resource type" else "right")
+    table.add_column("resource type", no_wrap=True)
+    for column in ("imported", "already present", "linked", "skipped", "failed"):
+        table.add_column(column, justify="right")
     for resource_type, c in counts.items():
         numbers = (c.imported, c.present, c.linked, c.skipped_total, c.failed)
         table.add_row(resource_type, *(str(n) for n in numbers))
     out.print(table)
     reasons = Table(title="Skipped, and why")
-    for column in ("resource type", "reason", "count"):
-        reasons.add_column(column, justify="right" if column == "count" else "left")
+    reasons.add_column("resource type", no_wrap=True)
+    reasons.add_column("reason")
+    reasons.add_column("count", justify="right")
     for resource_type, c in counts.items():
         for reason, count in sorted(c.skipped.items()):
             reasons.add_row(resource_type, reason, str(count))
     if reasons.row_count:
         out.print(reasons)
+    if not_kept:
+        out.print(_not_kept_table(run.outcomes))
     for outcome in run.outcomes:
         if outcome.error is not None:
             out.print(f"[red]failed: {outcome.resource_type} at entry {outcome.index}[/red]")
@@ -153,6 +161,17 @@ def print_report(run: ImportRun) -> None:
         f"{run.resources} resources from {run.files} files in {run.seconds:.1f} s "
         f"({rate:,.0f} resources/s)"
     )
+
+
+def _not_kept_table(outcomes: list[EntryOutcome]) -> Table:
+    """How often each element was given and not kept (information, not an error)."""
+    counted = Counter(f"{o.resource_type}.{name}" for o in outcomes for name in o.not_kept)
+    table = Table(title="Given but not kept")
+    table.add_column("element")
+    table.add_column("count", justify="right")
+    for name, count in sorted(counted.items()):
+        table.add_row(name, str(count))
+    return table
 
 
 def _entry_count(path: Path) -> int:
