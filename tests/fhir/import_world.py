@@ -16,20 +16,52 @@ from carehub.fhir.import_report import EntryOutcome, ImportReport
 from carehub.kernel.actor import Actor
 from carehub.patients.model import Patient
 from carehub.patients.ports import PatientFilter
+from tests.support.dynamodb import new_table
+from tests.support.services import empty_postgres, fresh_sqlite
 
 IMPORTER = Actor.system("fhir-import")
 ADMIN = Actor.system("test-reader")
 
 
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+WITH_DYNAMODB = [*STORES, pytest.param("dynamodb", marks=pytest.mark.aws)]
+
+
+@pytest.fixture(params=STORES, name="store")
+def each_store(request: pytest.FixtureRequest) -> str:
+    """Each SQL store; a test names its own with `@pytest.mark.parametrize("store", ...)`."""
+    name: str = request.param
+    return name
+
+
 @pytest.fixture(name="carehub")
-async def built_carehub(database_url: str, tmp_path: Path) -> AsyncIterator[Carehub]:
-    """carehub on an empty, migrated database of each SQL store (a test module takes it by
-    importing `built_carehub`)."""
-    built = await build(Settings(database_url=database_url, data_dir=tmp_path))
+async def built_carehub(
+    store: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Carehub]:
+    """carehub on an empty, migrated database of the test's store (a test module takes it
+    by importing `built_carehub` and `each_store`)."""
+    endpoint = None
+    if store == "dynamodb":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto accepts any credentials
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        url = new_table(endpoint)
+    else:
+        url = fresh_database(request, store, tmp_path)
+    settings = Settings(database_url=url, data_dir=tmp_path, aws_endpoint_url=endpoint)
+    built = await build(settings)
     try:
         yield built
     finally:
         await built.close()
+
+
+def fresh_database(request: pytest.FixtureRequest, store: str, folder: Path) -> str:
+    if store == "sqlite":
+        return fresh_sqlite(request.getfixturevalue("sqlite_template"), folder)
+    url: str = request.getfixturevalue("postgres_url")
+    empty_postgres(url)
+    return url
 
 
 def bundle_of(path: Path) -> dict[str, Any]:

@@ -20,8 +20,10 @@ from carehub.patients.ports import PatientFilter
 from tests.fhir.import_world import (
     ADMIN,
     IMPORTER,
+    WITH_DYNAMODB,
     built_carehub,  # noqa: F401 (the `carehub` fixture)
     by_status,
+    each_store,  # noqa: F401 (the `store` fixture)
     every_patient,
 )
 
@@ -118,6 +120,7 @@ async def nothing_written(carehub: Carehub) -> None:
         await carehub.countries.get(country_id="NL")
 
 
+@pytest.mark.parametrize("store", WITH_DYNAMODB)
 async def test_a_transaction_writes_its_records_through_the_use_cases(carehub: Carehub) -> None:
     report = await carehub.fhir_import.import_bundle(clinic_bundle("transaction"), actor=IMPORTER)
     statuses = [(o.resource_type, o.status) for o in report.entries]
@@ -150,6 +153,7 @@ async def test_a_transaction_writes_its_records_through_the_use_cases(carehub: C
     assert report.entries[4].location == f"MedicationRequest/{medication.id}"
 
 
+@pytest.mark.parametrize("store", WITH_DYNAMODB)
 async def test_a_transaction_with_one_bad_entry_writes_nothing(carehub: Carehub) -> None:
     with pytest.raises(Invalid) as caught:
         await carehub.fhir_import.import_bundle(
@@ -174,6 +178,7 @@ async def test_a_transaction_whose_reference_points_nowhere_writes_nothing(
     await nothing_written(carehub)
 
 
+@pytest.mark.parametrize("store", WITH_DYNAMODB)
 async def test_a_batch_with_one_bad_entry_writes_the_others(carehub: Carehub) -> None:
     bundle = clinic_bundle("batch")
     bundle["entry"].append(entry("urn:uuid:bad", {"resourceType": "Patient", "colour": "blue"}))
@@ -214,6 +219,7 @@ async def test_in_a_batch_what_depends_on_a_failed_entry_fails_with_it(carehub: 
     assert await every_patient(carehub) == []
 
 
+@pytest.mark.parametrize("store", WITH_DYNAMODB)
 async def test_a_record_already_present_gains_only_what_it_lacks(carehub: Carehub) -> None:
     await carehub.fhir_import.import_bundle(clinic_bundle("transaction"), actor=IMPORTER)
     later = clinic_bundle("transaction")
@@ -322,6 +328,7 @@ async def test_a_batch_that_fails_as_it_writes_keeps_what_was_written(carehub: C
     assert await carehub.doctors.find_by_license(license="1111111111") is not None
 
 
+@pytest.mark.parametrize("store", WITH_DYNAMODB)
 async def test_what_carehub_serves_comes_back_as_already_present(carehub: Carehub) -> None:
     """A Patient and a Practitioner as carehub serves them (its MRN and doctor-id
     identifiers) are the records they came from, not new ones."""

@@ -15,6 +15,7 @@ from tests.fhir.import_world import (
     ADMIN,
     IMPORTER,
     built_carehub,  # noqa: F401 (the `carehub` fixture)
+    each_store,  # noqa: F401 (the `store` fixture)
 )
 from tests.support.shared_data import shared_data
 

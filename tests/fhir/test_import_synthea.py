@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from carehub.audit.ports import AuditFilter
 from carehub.bootstrap import Carehub
 from carehub.clinical.medications import MedicationStatus
@@ -18,6 +20,7 @@ from tests.fhir.import_world import (
     IMPORTER,
     built_carehub,  # noqa: F401 (the `carehub` fixture)
     bundle_of,
+    each_store,  # noqa: F401 (the `store` fixture)
     every_patient,
 )
 from tests.support.shared_data import shared_data
@@ -151,3 +154,21 @@ async def test_the_import_is_audited_as_the_system_actor_and_the_trail_holds(
     assert actions["medication.start"] >= 1
     assert {entry.actor_role for entry in page.items} == {"system"}
     assert (await carehub.audit.verify()).intact
+
+
+@pytest.mark.parametrize("store", [pytest.param("dynamodb", marks=pytest.mark.aws)])
+async def test_a_synthea_patient_is_imported_on_dynamodb_unit_by_unit(carehub: Carehub) -> None:
+    """DynamoDB's transactions hold 100 items: a bundle's writes are many small units (two
+    patients, or two of one patient's medications, each), and the second import finds them."""
+    folder = shared_data("synthea", "smart-on-fhir-r4-synthea")
+    bundle = bundle_of(folder / "Erminia_Ondricka_eb9b0a98-5282-4e6b-8d6f-fb64d37f2d23.json")
+    first = (await carehub.fhir_import.import_bundle(bundle, actor=IMPORTER)).counts()
+    assert summary(first)["Patient"] == (1, 0, 0, 0, 0)
+    assert summary(first)["AllergyIntolerance"] == (7, 0, 0, 0, 0)
+    assert summary(first)["MedicationRequest"] == (7, 0, 0, 0, 0)
+    again = (await carehub.fhir_import.import_bundle(bundle, actor=IMPORTER)).counts()
+    assert summary(again)["Patient"] == (0, 1, 0, 0, 0)
+    assert summary(again)["AllergyIntolerance"] == (0, 7, 0, 0, 0)
+    assert summary(again)["MedicationRequest"] == (0, 7, 0, 0, 0)
+    statuses = await stored_medications(carehub)
+    assert sum(statuses.values()) == 7
