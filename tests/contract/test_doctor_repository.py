@@ -1,6 +1,7 @@
 """The DoctorRepository port on every backend (memory, SQLite, PostgreSQL, DynamoDB), and the
 read-only DoctorDirectory scheduling sees it through: ids are unique, writes are
-conditional on the version, and a country's active doctors are listed by id in pages."""
+conditional on the version, a country's active doctors are listed by id in pages, and a
+doctor is found by license."""
 
 from __future__ import annotations
 
@@ -131,6 +132,45 @@ async def test_leaving_without_commit_writes_nothing(new_uow: NewUnit) -> None:
         assert await uow.doctors.get("dr-2") == doctor("dr-2")  # its own writes
     assert await get(new_uow, "dr-2") is None
     assert await get(new_uow, "dr-1") == doctor("dr-1")
+
+
+def licensed(doctor_id: str, license: str, *, active: bool = True) -> Doctor:
+    return replace(doctor(doctor_id, active=active), license=license)
+
+
+async def test_a_doctor_is_found_by_license_active_or_not(new_uow: NewUnit) -> None:
+    """Imports find a practitioner again by its license (an NPI): the first holder by id
+    when several hold it (the store does not make licenses unique), retired ones too."""
+    await add(
+        new_uow,
+        licensed("dr-b", "9999984591"),
+        licensed("dr-a", "9999984591", active=False),
+        licensed("dr-c", "CMP-1"),
+        doctor("dr-d"),
+    )
+    async with new_uow() as uow:
+        first = await uow.doctors.find_by_license("9999984591")
+        other = await uow.doctors.find_by_license("CMP-1")
+        assert await uow.doctors.find_by_license("CMP-2") is None
+        assert await uow.doctors.find_by_license("") is None
+    assert first == licensed("dr-a", "9999984591", active=False)
+    assert other is not None
+    assert other.id == "dr-c"
+
+
+async def test_a_unit_finds_by_license_the_doctors_it_wrote(new_uow: NewUnit) -> None:
+    await add(new_uow, licensed("dr-1", "CMP-1"))
+    async with new_uow() as uow:
+        await uow.doctors.add(licensed("dr-0", "CMP-1"))
+        assert await uow.doctors.replace(replace(doctor("dr-1"), version=2), expected_version=1)
+        found = await uow.doctors.find_by_license("CMP-1")
+        assert found is not None
+        assert found.id == "dr-0"
+        await uow.doctors.add(licensed("dr-2", "CMP-2"))
+        assert await uow.doctors.find_by_license("CMP-2") == licensed("dr-2", "CMP-2")
+    async with new_uow() as uow:  # nothing of that unit was committed
+        assert await uow.doctors.find_by_license("CMP-2") is None
+        assert await uow.doctors.find_by_license("CMP-1") == licensed("dr-1", "CMP-1")
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from carehub.bootstrap.domains import (
     scheduling,
     webhook_service,
 )
+from carehub.bootstrap.fhir import fhir_importer
 from carehub.bootstrap.identity import identity_use_cases
 from carehub.bootstrap.schema import (
     SchemaStatus,
@@ -72,6 +73,7 @@ from carehub.documents.uploads import UploadService
 from carehub.events.model import ConsumerSpec
 from carehub.events.service import DeadLetterService
 from carehub.fhir.export.service import FhirExportService
+from carehub.fhir.importer import FhirImporter, ImportUseCases
 from carehub.identity.service import IdentityUseCases
 from carehub.kernel.clock import Clock, SystemClock
 from carehub.kernel.idempotency import IdempotencyStore
@@ -147,6 +149,7 @@ class Carehub:
     tasks: TaskService
     checklists: ChecklistService
     fhir_exports: FhirExportService
+    fhir_import: FhirImporter
     objects: ObjectStore
     storage_events: StoredObjectEvents | None
     idempotency: IdempotencyStore
@@ -255,6 +258,12 @@ async def build(
         await store.close()
         await close_tracing(tracing)
 
+    fhir_import = fhir_importer(
+        settings,
+        uow,
+        clock,
+        ImportUseCases(patients, booking.countries, booking.doctors, record.medications),
+    )
     return Carehub(
         settings=settings,
         patients=patients,
@@ -281,6 +290,7 @@ async def build(
         tasks=record.tasks,
         checklists=record.checklists,
         fhir_exports=exports,
+        fhir_import=fhir_import,
         objects=objects,
         storage_events=stored,
         idempotency=store.idempotency,

@@ -15,6 +15,8 @@ DOCTOR_SYSTEM = f"{CAREHUB_SYSTEM}:doctor"
 # carehub's users (who wrote, checked, was assigned, acted): not every user is a
 # practitioner, so they are named by identifier, never by a reference to a resource.
 USER_SYSTEM = f"{CAREHUB_SYSTEM}:user"
+# The US National Provider Identifier: an imported practitioner's license.
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 
 
 def reference(resource_type: str, resource_id: str, display: str | None = None) -> dict[str, Any]:

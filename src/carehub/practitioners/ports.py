@@ -33,6 +33,12 @@ class DoctorRepository(DoctorReader, Protocol):
         """Active doctors of a country (and specialty), by id, one page at a time."""
         ...
 
+    async def find_by_license(self, license: str) -> Doctor | None:
+        """The doctor holding this license, active or not (the first by id, should several:
+        the store does not make licenses unique). Served by an index; on a store whose
+        indexes lag (DynamoDB), a doctor added a moment ago may not be found yet."""
+        ...
+
 
 class PractitionersUnitOfWork(UnitOfWork, Protocol):
     @property

@@ -107,6 +107,11 @@ class DoctorService:
                 raise DoctorNotFound(doctor_id)
             return found
 
+    async def find_by_license(self, *, license: str) -> Doctor | None:
+        """The doctor holding this license, if any (imports match practitioners by it)."""
+        async with self._uow() as uow:
+            return await uow.doctors.find_by_license(license)
+
     async def search(
         self, *, country_id: str, specialty: str | None, cursor: str | None, limit: int
     ) -> Page[Doctor]:

@@ -11,16 +11,23 @@ import pytest
 from carehub.adapters.memory.store import MemoryStore
 from carehub.clinical.errors import (
     ChangedMeanwhile,
+    PatientInactive,
     PrescriberRequired,
     PrescribersOnly,
     ReadOnlyRecord,
     TransitionRefused,
 )
 from carehub.clinical.medications import CodeSystem, MedicationCode, MedicationStatus, Route
-from carehub.clinical.service.medications import ACTIVE, MedicationDraft, MedicationService
+from carehub.clinical.service.medications import (
+    ACTIVE,
+    MedicationDraft,
+    MedicationService,
+    RecordedMedication,
+)
+from carehub.kernel.actor import Actor
 from carehub.kernel.errors import Invalid
 from tests.support.clock import StillClock
-from tests.support.memory_world import ADMIN, ANA, NOW, event_types, last_audit
+from tests.support.memory_world import ADMIN, ANA, NOW, audited, event_types, last_audit
 from tests.unit.clinical.conftest import DOCTOR, STAFF_PE
 
 METFORMIN = MedicationCode(CodeSystem.RXNORM, "860975")
@@ -152,3 +159,78 @@ async def test_a_stale_version_is_refused_and_staff_never_stop_one(
 async def test_a_course_cannot_end_before_it_starts(medications: MedicationService) -> None:
     with pytest.raises(Invalid):
         await medications.start(actor=DOCTOR, patient_id="ana", draft=draft(end=date(2020, 1, 1)))
+
+
+IMPORTER = Actor.system("fhir-import")
+
+
+async def test_an_import_records_a_patients_medications_as_they_stand_in_one_unit(
+    medications: MedicationService, store: MemoryStore
+) -> None:
+    """Started, then stopped or completed at once: the revisions, events and audit entries
+    the native use cases leave, all committed together."""
+    earlier = TODAY - timedelta(days=400)
+    recorded = await medications.record_many(
+        actor=IMPORTER,
+        patient_id="ana",
+        medications=[
+            RecordedMedication(draft(prescriber_id="dr-9")),
+            RecordedMedication(
+                draft(start=earlier, prescriber_id="dr-9"), MedicationStatus.STOPPED, "Recorded"
+            ),
+            RecordedMedication(
+                draft(start=earlier, end=earlier + timedelta(days=10), prescriber_id="dr-9"),
+                MedicationStatus.COMPLETED,
+            ),
+        ],
+    )
+    assert [(m.status, m.version, m.prescriber_id) for m in recorded] == [
+        (MedicationStatus.ACTIVE, 1, "dr-9"),
+        (MedicationStatus.STOPPED, 2, "dr-9"),
+        (MedicationStatus.COMPLETED, 2, "dr-9"),
+    ]
+    assert recorded[1].stop_reason == "Recorded"
+    assert recorded[2].end == earlier + timedelta(days=10)  # its course ran as planned
+    page = await medications.list_for_patient(actor=ADMIN, patient_id="ana", statuses=None)
+    assert {m.id for m in page.items} == {m.id for m in recorded}
+    history = await medications.history(actor=ADMIN, patient_id="ana", item_id=recorded[1].id)
+    assert [(r.action, r.reason) for r in history] == [("started", None), ("stopped", "Recorded")]
+    assert event_types(store) == [
+        "clinical.medication_started.v1",
+        "clinical.medication_started.v1",
+        "clinical.medication_stopped.v1",
+        "clinical.medication_started.v1",
+        "clinical.medication_completed.v1",
+    ]
+    importer = [a for a in audited(store) if a[0] == IMPORTER.id]
+    assert [action for _, action, _, _ in importer] == [
+        "medication.start",
+        "medication.start",
+        "medication.stop",
+        "medication.start",
+        "medication.complete",
+    ]
+
+
+async def test_an_import_records_all_of_a_patients_medications_or_none(
+    medications: MedicationService, store: MemoryStore
+) -> None:
+    unexplained = RecordedMedication(draft(prescriber_id="dr-9"), MedicationStatus.STOPPED)
+    with pytest.raises(Invalid):  # a stopped one needs its reason
+        await medications.record_many(
+            actor=IMPORTER,
+            patient_id="ana",
+            medications=[RecordedMedication(draft(prescriber_id="dr-9")), unexplained],
+        )
+    assert store.outbox == []
+    assert last_audit(store) == (IMPORTER.id, "medication.start", "failed", ("ana",))
+    with pytest.raises(PatientInactive):
+        await medications.record_many(
+            actor=IMPORTER, patient_id="gone", medications=[RecordedMedication(draft())]
+        )
+    with pytest.raises(PrescribersOnly):
+        await medications.record_many(
+            actor=STAFF_PE, patient_id="ana", medications=[RecordedMedication(draft())]
+        )
+    page = await medications.list_for_patient(actor=ADMIN, patient_id="ana", statuses=None)
+    assert page.items == []

@@ -1,10 +1,11 @@
 """Doctor records in the table: the record item, listed (while active) by country in GSI1
-and by country and specialty in GSI2 (docs/dynamodb.md, "doctors")."""
+and by country and specialty in GSI2, and found by license in GSI3 (docs/dynamodb.md,
+"doctors")."""
 
 from __future__ import annotations
 
 from carehub.adapters.dynamodb.items import Item, Key, record_data, record_item
-from carehub.adapters.dynamodb.pages import index_page
+from carehub.adapters.dynamodb.pages import index_items, index_page
 from carehub.adapters.dynamodb.session import DynamoSession
 from carehub.adapters.dynamodb.writes import NEW_ITEM, version_is
 from carehub.adapters.sql.doctors import doctor_from_row, doctor_row
@@ -26,6 +27,10 @@ def _by_country(country_id: str) -> str:
 
 def _by_specialty(country_id: str, specialty_key: str) -> str:
     return f"COUNTRY#{country_id}#SPECIALTY#{specialty_key[:_SPECIALTY_KEY_LENGTH]}"
+
+
+def _by_license(license: str) -> str:
+    return f"LICENSE#{license}"
 
 
 class DynamoDoctorRepository:
@@ -67,6 +72,18 @@ class DynamoDoctorRepository:
             record=lambda item: doctor_from_row(record_data(item)),
         )
 
+    async def find_by_license(self, license: str) -> Doctor | None:
+        """The first doctor (by id) holding the license, this unit's own writes laid over
+        (a license has one holder, or a handful: all are read)."""
+        stored = await index_items(self._session, "GSI3", _by_license(license), limit=None)
+        found = {item["PK"]: item for item in stored}
+        for pk, item in self._session.writes.written("DOCTOR").items():
+            found.pop(pk, None)
+            if item is not None and item.get("GSI3PK") == _by_license(license):
+                found[pk] = item
+        first = min(found.values(), key=lambda item: str(item["GSI3SK"]), default=None)
+        return None if first is None else doctor_from_row(record_data(first))
+
 
 def _item(doctor: Doctor) -> Item:
     # Only active doctors are listed: an inactive one carries no index keys (sparse indexes).
@@ -81,5 +98,8 @@ def _item(doctor: Doctor) -> Item:
             "GSI1SK": doctor.id if active else None,
             "GSI2PK": _by_specialty(doctor.country_id, doctor.specialty_key) if active else None,
             "GSI2SK": doctor.id if active else None,
+            # Every doctor with a license, active or not, is found by it.
+            "GSI3PK": None if doctor.license is None else _by_license(doctor.license),
+            "GSI3SK": None if doctor.license is None else doctor.id,
         },
     )

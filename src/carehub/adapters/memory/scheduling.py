@@ -84,6 +84,10 @@ class MemoryDoctors:
         ]
         return page_of(found, limit, lambda d: {"id": d.id})
 
+    async def find_by_license(self, license: str) -> Doctor | None:
+        held = (d for _, d in sorted(self._store.doctors.items()) if d.license == license)
+        return next(held, None)
+
 
 class MemoryAppointments:
     def __init__(self, store: MemoryStore) -> None:

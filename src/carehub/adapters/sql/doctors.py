@@ -54,6 +54,14 @@ _BY_SPECIALTY = Statement(
 )
 
 
+_BY_LICENSE = Statement(
+    sa.select(doctors)
+    .where(doctors.c.license == sa.bindparam("license"))
+    .order_by(doctors.c.id)
+    .limit(1)
+)
+
+
 class SqlDoctorRepository:
     """The doctors port over a SQL session."""
 
@@ -86,6 +94,10 @@ class SqlDoctorRepository:
         items = [doctor_from_row(r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, encode_cursor({"id": items[-1].id}) if more else None)
+
+    async def find_by_license(self, license: str) -> Doctor | None:
+        row = await self._session.fetch_one(_BY_LICENSE, {"license": license})
+        return None if row is None else doctor_from_row(row)
 
 
 def doctor_row(doctor: Doctor) -> dict[str, Any]:

@@ -1,21 +1,29 @@
 """Medications use cases: start one (doctors and admins; a code already active for the
-patient is a warning, not a refusal), stop it with a reason, or complete it."""
+patient is a warning, not a refusal), stop it with a reason, or complete it; and record
+many of one patient's at once, as another record holds them (imports)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from carehub.clinical.errors import MedicationNotFound, PrescriberRequired
+from carehub.clinical import access
+from carehub.clinical.errors import (
+    ChangedMeanwhile,
+    MedicationNotFound,
+    PatientInactive,
+    PrescriberRequired,
+)
 from carehub.clinical.events import MedicationCompleted, MedicationStarted, MedicationStopped
 from carehub.clinical.medications import Medication, MedicationCode, MedicationStatus, Route
-from carehub.clinical.model import ItemKind
+from carehub.clinical.model import ItemKind, Revision
 from carehub.clinical.ports import ClinicalUnitOfWork
 from carehub.clinical.service.record import Change, Concept, ItemRecord
 from carehub.kernel.actor import Actor, Role
 from carehub.kernel.clock import Clock
+from carehub.kernel.events import DomainEvent
 from carehub.kernel.idempotency import IdempotencyClaim
 from carehub.kernel.ids import new_id
 
@@ -40,6 +48,16 @@ class MedicationDraft:
     frequency: str | None = None
     end: date | None = None
     prescriber_id: str | None = None  # the acting doctor's practitioner id when absent
+
+
+@dataclass(frozen=True)
+class RecordedMedication:
+    """A medication as another record holds it: what was started, and how it stands now
+    (a stopped one with the reason it was stopped)."""
+
+    draft: MedicationDraft
+    status: MedicationStatus = MedicationStatus.ACTIVE
+    stop_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,20 +86,7 @@ class MedicationService(ItemRecord[Medication]):
         duplicates: list[str] = []
 
         async def build(uow: ClinicalUnitOfWork, now: datetime) -> Medication:
-            medication = Medication(
-                id=new_id(),
-                patient_id=patient_id,
-                name=draft.name,
-                prescriber_id=_prescriber(actor, draft),
-                start=draft.start or now.date(),
-                created_at=now,
-                code=draft.code,
-                dose=draft.dose,
-                dose_unit=draft.dose_unit,
-                route=draft.route,
-                frequency=draft.frequency,
-                end=draft.end,
-            )
+            medication = _new_medication(actor, patient_id, draft, now)
             duplicates.extend(await _same_code_active(uow, medication))
             return medication
 
@@ -95,6 +100,47 @@ class MedicationService(ItemRecord[Medication]):
             idempotency=idempotency,
         )
         return Started(medication, duplicates)
+
+    async def record_many(
+        self, *, actor: Actor, patient_id: str, medications: Sequence[RecordedMedication]
+    ) -> list[Medication]:
+        """Record many medications of one patient in one unit of work (imports): each is
+        started and, when its record says so, stopped or completed at once, leaving the
+        revisions, events and audit entries those use cases leave. All or none."""
+        audited = MEDICATIONS.resource + ".start"
+        now = self._clock.now()
+        async with self._uow() as uow:
+            patient = await self._patient(uow, actor, patient_id, audited)
+            async with self._gate.checking(uow, actor, audited, patient_id=patient_id):
+                access.check_can_write(actor, ItemKind.MEDICATION)
+                if not patient.active:
+                    raise PatientInactive(patient_id)
+                recorded = [_recorded(actor, patient_id, m, now) for m in medications]
+            for started, final in recorded:
+                await uow.medications.add(Revision(now, actor.id, "started", started))
+                uow.record(MedicationStarted.of(started, actor, now))
+                uow.audit(self._gate.allowed(actor, audited, started))
+                if final is not started:
+                    await self._record_end(uow, actor, final, now)
+            await uow.commit()
+        return [final for _, final in recorded]
+
+    async def _record_end(
+        self, uow: ClinicalUnitOfWork, actor: Actor, final: Medication, now: datetime
+    ) -> None:
+        stopped = final.status is MedicationStatus.STOPPED
+        verb, action = ("stop", "stopped") if stopped else ("complete", "completed")
+        reason = final.stop_reason if stopped else None
+        # Written in this unit a moment ago, so the store holds the version before this one.
+        if not await uow.medications.replace(Revision(now, actor.id, action, final, reason)):
+            raise ChangedMeanwhile()
+        event: DomainEvent = (
+            MedicationStopped.of(final, actor, now)
+            if stopped
+            else MedicationCompleted.of(final, actor, now)
+        )
+        uow.record(event)
+        uow.audit(self._gate.allowed(actor, f"{MEDICATIONS.resource}.{verb}", final))
 
     async def stop(
         self,
@@ -151,6 +197,37 @@ class MedicationService(ItemRecord[Medication]):
             item_id=medication_id,
             if_version=if_version,
         )
+
+
+def _recorded(
+    actor: Actor, patient_id: str, recorded: RecordedMedication, now: datetime
+) -> tuple[Medication, Medication]:
+    """The medication as started, and as it stands once its record's status is applied."""
+    started = _new_medication(actor, patient_id, recorded.draft, now)
+    if recorded.status is MedicationStatus.STOPPED:
+        return started, started.stopped(recorded.stop_reason or "", now)
+    if recorded.status is MedicationStatus.COMPLETED:
+        return started, started.completed(now)
+    return started, started
+
+
+def _new_medication(
+    actor: Actor, patient_id: str, draft: MedicationDraft, now: datetime
+) -> Medication:
+    return Medication(
+        id=new_id(),
+        patient_id=patient_id,
+        name=draft.name,
+        prescriber_id=_prescriber(actor, draft),
+        start=draft.start or now.date(),
+        created_at=now,
+        code=draft.code,
+        dose=draft.dose,
+        dose_unit=draft.dose_unit,
+        route=draft.route,
+        frequency=draft.frequency,
+        end=draft.end,
+    )
 
 
 def _prescriber(actor: Actor, draft: MedicationDraft) -> str:

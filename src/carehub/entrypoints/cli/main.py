@@ -25,6 +25,7 @@ from carehub.config import EnvFileMissing, Settings, chosen_env_file
 from carehub.entrypoints.cli.database import opened, reachable_database, require_database
 from carehub.entrypoints.cli.demo_data import demo_drafts
 from carehub.entrypoints.cli.export import export_app
+from carehub.entrypoints.cli.import_data import import_app
 from carehub.entrypoints.cli.search import index_every_patient, search_app
 from carehub.entrypoints.cli.start_line import start_line
 from carehub.entrypoints.cli.timeline import timeline_app
@@ -51,6 +52,7 @@ app.add_typer(countries_app, name="countries")
 app.add_typer(timeline_app, name="timeline")
 app.add_typer(search_app, name="search")
 app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 console = Console(stderr=True)
 
 

@@ -64,6 +64,8 @@ doctors = sa.Table(
     sa.Column("updated_at", Timestamp, nullable=False),
     # `GET /doctors?countryId=&specialty=` and `GET /availability`.
     sa.Index("ix_doctors_country_id_specialty_key_id", "country_id", "specialty_key", "id"),
+    # Imports find a practitioner again by license (migration 0016).
+    sa.Index("ix_doctors_license_id", "license", "id"),
 )
 
 appointments = sa.Table(
