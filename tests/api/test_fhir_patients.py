@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
@@ -173,3 +174,94 @@ def test_every_version_reads_back_and_the_history_lists_them(api: httpx.Client) 
     outcome(api.get(f"/fhir/R4/Patient/{patient_id}/_history/3"), 404)
     outcome(api.get(f"/fhir/R4/Patient/{patient_id}/_history/zero"), 422)
     outcome(api.get("/fhir/R4/Patient/nobody/_history"), 404)
+
+
+def fhir_patient(**fields: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": "urn:pe:dni", "value": "41234567"}],
+        "name": [{"use": "official", "family": "Huamán", "given": ["Rosa"]}],
+        "gender": "female",
+        "birthDate": "1975-05-20",
+        "telecom": [{"system": "phone", "value": "+51 999 888 777"}],
+        "address": [{"city": "Arequipa", "country": "PE"}],
+        "managingOrganization": {"reference": "Organization/PE"},
+        **fields,
+    }
+
+
+def post_patient(api: httpx.Client, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return api.post(
+        "/fhir/R4/Patient", content=orjson.dumps(body), headers={"Content-Type": FHIR, **headers}
+    )
+
+
+def test_create_then_conditional_create_finds_it(api: httpx.Client) -> None:
+    created = post_patient(api, fhir_patient(maritalStatus={"text": "Married"}))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    Patient.model_validate(body)
+    assert body["name"][0]["family"] == "Huamán" and body["meta"]["versionId"] == "1"
+    assert created.headers["location"].endswith(f"/fhir/R4/Patient/{body['id']}/_history/1")
+    native = api.get(f"/patients/{body['id']}").json()
+    assert native["countryId"] == "PE" and native["address"]["city"] == "Arequipa"
+    again = post_patient(api, fhir_patient(), **{"If-None-Exist": "identifier=urn:pe:dni|41234567"})
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    told = post_patient(
+        api,
+        fhir_patient(
+            identifier=[{"system": "urn:pe:dni", "value": "41234568"}],
+            maritalStatus={"text": "Married"},
+        ),
+        Prefer="return=OperationOutcome",
+    )
+    assert told.status_code == 201
+    issues = told.json()["issue"]
+    assert any("maritalStatus" in i["diagnostics"] for i in issues)
+
+
+def test_update_replaces_the_demographics(api: httpx.Client) -> None:
+    patient_id = post_patient(api, fhir_patient()).json()["id"]
+    changed = fhir_patient(
+        id=patient_id, gender="other", telecom=[{"system": "email", "value": "r@x.pe"}]
+    )
+    put = api.put(
+        f"/fhir/R4/Patient/{patient_id}",
+        content=orjson.dumps(changed),
+        headers={"Content-Type": FHIR, "If-Match": 'W/"1"'},
+    )
+    assert put.status_code == 200, put.text
+    assert put.json()["gender"] == "other" and put.json()["meta"]["versionId"] == "2"
+    assert put.json()["telecom"] == [{"system": "email", "value": "r@x.pe"}]
+    stale = api.put(
+        f"/fhir/R4/Patient/{patient_id}",
+        content=orjson.dumps(changed),
+        headers={"Content-Type": FHIR, "If-Match": 'W/"1"'},
+    )
+    outcome(stale, 412)
+    outcome(
+        api.put(
+            f"/fhir/R4/Patient/{patient_id}",
+            content=orjson.dumps(changed),
+            headers={"Content-Type": FHIR},
+        ),
+        428,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (fhir_patient(resourceType="Observation"), 422),
+        (fhir_patient(nickname="Rosi"), 422),
+        (fhir_patient(modifierExtension=[{"url": "urn:x", "valueBoolean": True}]), 422),
+        (fhir_patient(birthDate="1975-13-40"), 422),
+        (fhir_patient(managingOrganization={"reference": "Organization/ZZ"}), 422),
+        (fhir_patient(name=[{"family": "x" * 5000}]), 422),
+    ],
+)
+def test_bad_patients_are_refused_and_nothing_is_stored(
+    api: httpx.Client, body: dict[str, Any], status: int
+) -> None:
+    outcome(post_patient(api, body), status)
+    assert api.get("/patients", params={"identifier": "urn:pe:dni|41234567"}).json()["items"] == []

@@ -17,6 +17,7 @@ from carehub.documents.stamps import StampService
 from carehub.documents.uploads import UploadService
 from carehub.events.service import DeadLetterService
 from carehub.fhir.export.service import FhirExportService
+from carehub.fhir.importer import FhirImporter
 from carehub.identity.accounts import AccountService
 from carehub.identity.one_time_codes import CodeService
 from carehub.identity.sessions import SessionService
@@ -47,6 +48,7 @@ def provide_use_cases(use_cases: UseCases, carehub: Carehub) -> None:
         use_cases.provide(kind, in_spans(service, carehub.tracing))
 
     provide(PatientService, carehub.patients)
+    provide(FhirImporter, carehub.fhir_import)
     provide(PatientSearchService, carehub.patient_search)
     provide(CountryService, carehub.countries)
     provide(DoctorService, carehub.doctors)

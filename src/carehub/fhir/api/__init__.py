@@ -10,8 +10,10 @@ from carehub.fhir.api import (
     export,
     export_status,
     metadata,
+    patient_writes,
     patients,
     scheduling,
+    transactions,
 )
 from carehub.fhir.api.dependencies import PREFIX
 from carehub.fhir.api.responses import fhir_error, outcome_response
@@ -23,9 +25,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     export.router,
     export_status.router,
     patients.router,
+    patient_writes.router,
     conditions.router,
     scheduling.router,
     directory.router,
+    transactions.router,
 )
 
 
@@ -33,9 +37,9 @@ def install_fhir(app: FastAPI) -> None:
     """Serve the FHIR routes on `app`, every error under them an OperationOutcome."""
     for router in ROUTERS:
         app.include_router(router)
-    render_problems_under(app, f"{PREFIX}/", outcome_response)
+    render_problems_under(app, PREFIX, outcome_response)
 
 
 # The answers every FHIR route can give around its own (401, 429, ...), declared as
 # OperationOutcomes in the OpenAPI document.
-APP_WIDE_ANSWERS = {f"{PREFIX}/": fhir_error}
+APP_WIDE_ANSWERS = {PREFIX: fhir_error}

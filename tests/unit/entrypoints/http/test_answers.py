@@ -10,7 +10,7 @@ from carehub.config import Settings
 from carehub.entrypoints.http.app import create_app
 
 PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}
-FHIR = "/fhir/R4/"
+FHIR = "/fhir/R4"
 
 
 @pytest.fixture(scope="module")
