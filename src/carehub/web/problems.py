@@ -71,6 +71,11 @@ def render_problems_under(app: FastAPI, prefix: str, renderer: ProblemRenderer) 
     app.state.problem_renderers = [*renderers, (prefix, renderer)]
 
 
+def renderer_for(request: Request) -> ProblemRenderer | None:
+    """The renderer of the part of the API `request` is for; None: problem details."""
+    return _renderer_for(request)
+
+
 def _renderer_for(request: Request) -> ProblemRenderer | None:
     renderers: list[tuple[str, ProblemRenderer]] = getattr(
         request.app.state, "problem_renderers", []

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carehub.kernel.metrics import Metrics
@@ -25,6 +26,7 @@ from carehub.web.problems import (
     PROBLEM_JSON,
     PayloadTooLarge,
     problem_type,
+    renderer_for,
 )
 
 log = structlog.get_logger("carehub.http")
@@ -288,7 +290,15 @@ async def _closing_problem(
     scope: Scope, send: Send, request_id: str, status: int, kind: str, title: str, detail: str
 ) -> None:
     """A problem document, and `Connection: close`: the server ends the connection cleanly
-    after it instead of reading what is left of this request as the next one."""
+    after it instead of reading what is left of this request as the next one. A part of
+    the API with its own error format (FHIR's OperationOutcome) renders it its way."""
+    if "app" in scope:
+        request = Request(scope)
+        renderer = renderer_for(request)
+        if renderer is not None:
+            response = renderer(request, status, kind, detail, [], {"Connection": "close"})
+            await response(scope, _no_body, send)
+            return
     body = orjson.dumps(
         {
             "type": problem_type(kind),
@@ -311,3 +321,7 @@ async def _closing_problem(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}

@@ -145,6 +145,12 @@ _DATE_TIME = re.compile(_DATE.pattern + f"({_TIME})?")
 def _in_years(value: str) -> str:
     if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
         raise PydanticCustomError("date_range", f"must be {RANGE_TEXT}")
+    found = _DATE.match(value)
+    if found is not None and found["day"] is not None:
+        try:  # the pattern lets 31 days through in every month, and 29 in every February
+            date(int(found["year"]), int(found["month"]), int(found["day"]))
+        except ValueError:
+            raise PydanticCustomError("fhir_date", "is not a day of the calendar") from None
     return value
 
 
