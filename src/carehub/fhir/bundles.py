@@ -55,3 +55,42 @@ def _entry(base: str, resource: Mapping[str, Any], mode: str) -> dict[str, Any]:
         "resource": resource,
         "search": {"mode": mode},
     }
+
+
+def history(
+    *, base: str, self_url: str, versions: Sequence[Mapping[str, Any]], clock: Clock
+) -> dict[str, Any]:
+    """A history Bundle of one resource: its versions newest first, each with the
+    interaction that made it (the first a create, every later one an update)."""
+    entries = [_version_entry(base, v) for v in sorted(versions, key=_version, reverse=True)]
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "history",
+        "timestamp": instant(clock.now()),
+        "total": len(entries),
+        "link": [{"relation": "self", "url": self_url}],
+    }
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def _version(resource: Mapping[str, Any]) -> int:
+    return int(resource["meta"]["versionId"])
+
+
+def _version_entry(base: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+    path = f"{resource['resourceType']}/{resource['id']}"
+    created = _version(resource) == 1
+    return {
+        "fullUrl": f"{base}/{path}",
+        "resource": resource,
+        "request": {"method": "POST", "url": resource["resourceType"]}
+        if created
+        else {"method": "PUT", "url": path},
+        "response": {
+            "status": "201 Created" if created else "200 OK",
+            "etag": f'W/"{_version(resource)}"',
+            "lastModified": resource["meta"]["lastUpdated"],
+        },
+    }
