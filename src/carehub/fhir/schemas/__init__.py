@@ -1,0 +1,1 @@
+"""FHIR resources taken in: typed, bounded pydantic models of what carehub keeps."""
