@@ -4,12 +4,30 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from carehub.fhir.api import metadata, patients
+from carehub.fhir.api import (
+    audit_events,
+    document_references,
+    medication_statements,
+    metadata,
+    observations,
+    patients,
+    provenances,
+    tasks,
+)
 from carehub.fhir.api.dependencies import PREFIX
 from carehub.fhir.api.responses import outcome_response
 from carehub.web.problems import render_problems_under
 
-ROUTERS: tuple[APIRouter, ...] = (metadata.router, patients.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    metadata.router,
+    patients.router,
+    medication_statements.router,
+    tasks.router,
+    observations.router,
+    document_references.router,
+    provenances.router,
+    audit_events.router,
+)
 
 
 def install_fhir(app: FastAPI) -> None:
