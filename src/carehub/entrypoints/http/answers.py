@@ -8,6 +8,9 @@ each operation, so no route can forget one:
 - 401 on every route that requires a bearer token (its `security`);
 - 413 on every method whose body the request middleware reads (and caps);
 - 400 on every route with a JSON body (it may not parse).
+
+Under the FHIR base every one of them is an OperationOutcome in `application/fhir+json`
+(`carehub.fhir.api` renders them so), and is declared so.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from carehub.fhir.api.dependencies import PREFIX as FHIR_PREFIX
+from carehub.fhir.api.responses import fhir_errors
 from carehub.web.problems import PROBLEM_JSON, problem_description
 
 # The methods whose bodies `RequestContextMiddleware` reads before the route runs.
@@ -36,10 +41,11 @@ def declare_app_wide_answers(app: FastAPI) -> None:
 
 def add_app_wide_answers(document: dict[str, Any]) -> None:
     """Add, in place, each app-wide answer an operation of `document` can give."""
-    for operations in document.get("paths", {}).values():
+    for path, operations in document.get("paths", {}).items():
+        declare = fhir_errors if path.startswith(f"{FHIR_PREFIX}/") else _problems
         for method, operation in operations.items():
             for status in app_wide_statuses(method, operation):
-                operation["responses"].setdefault(str(status), _problem(status))
+                operation["responses"].setdefault(str(status), declare(status)[status])
 
 
 def app_wide_statuses(method: str, operation: dict[str, Any]) -> list[int]:
@@ -49,13 +55,16 @@ def app_wide_statuses(method: str, operation: dict[str, Any]) -> list[int]:
         statuses.append(401)
     if method in _BODY_METHODS:
         statuses.append(413)
-    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+    content = operation.get("requestBody", {}).get("content", {})
+    if any(media == "application/json" or media.endswith("+json") for media in content):
         statuses.append(400)
     return statuses
 
 
-def _problem(status: int) -> dict[str, Any]:
+def _problems(status: int) -> dict[int | str, dict[str, Any]]:
     return {
-        "description": problem_description(status),
-        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        status: {
+            "description": problem_description(status),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
     }

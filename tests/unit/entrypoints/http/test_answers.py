@@ -8,8 +8,10 @@ import pytest
 
 from carehub.config import Settings
 from carehub.entrypoints.http.app import create_app
+from carehub.fhir.api.responses import fhir_errors
 
 PROBLEM = {"schema": {"$ref": "#/components/schemas/Problem"}}
+OUTCOME = fhir_errors(400)[400]["content"]
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +26,20 @@ def operations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
 
 
 def lacking(operations: dict[str, dict[str, Any]], status: int, which: Any = None) -> list[str]:
-    """The operations (those `which` picks, or all) without a problem document for `status`."""
+    """The operations (those `which` picks, or all) without a problem document for `status`
+    (under the FHIR base, an OperationOutcome)."""
     return [
         name
         for name, operation in operations.items()
         if (which is None or which(name, operation))
-        and operation["responses"]
-        .get(str(status), {})
-        .get("content", {})
-        .get("application/problem+json")
-        != PROBLEM
+        and not declares(name, operation["responses"].get(str(status), {}).get("content", {}))
     ]
+
+
+def declares(name: str, content: dict[str, Any]) -> bool:
+    if name.split()[1].startswith("/fhir/"):
+        return content == OUTCOME
+    return content.get("application/problem+json") == PROBLEM
 
 
 def test_every_operation_declares_the_rate_limit(operations: dict[str, dict[str, Any]]) -> None:
@@ -57,7 +62,8 @@ def test_every_operation_with_a_json_body_declares_400_for_malformed_json(
     operations: dict[str, dict[str, Any]],
 ) -> None:
     def takes_json(_: str, operation: dict[str, Any]) -> bool:
-        return "application/json" in operation.get("requestBody", {}).get("content", {})
+        content = operation.get("requestBody", {}).get("content", {})
+        return any(media == "application/json" or media.endswith("+json") for media in content)
 
     assert len([o for n, o in operations.items() if takes_json(n, o)]) > 25
     assert lacking(operations, 400, takes_json) == []
