@@ -166,7 +166,9 @@ LISTS = [
 # Nobody but these needs a token.
 OPEN_PATHS = re.compile(
     # /objects/: the embedded folder store's signed URLs (the signature is the permission).
-    r"^/(health/|auth/|\.well-known/jwks\.json$|docs|redoc|openapi\.json$|objects/)"
+    # /fhir/R4/metadata: the CapabilityStatement, public as FHIR asks.
+    r"^/(health/|auth/|\.well-known/jwks\.json$|docs|redoc|openapi\.json$|objects/"
+    r"|fhir/R4/metadata$)"
 )
 
 
@@ -289,9 +291,12 @@ def test_every_route_but_the_open_ones_needs_a_token(
     answers = {route: call(anonymous, *route) for route in routes}
     wrong = {route: r.status_code for route, r in answers.items() if r.status_code != 401}
     assert not wrong
-    for response in answers.values():
+    for (_, path), response in answers.items():
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
-        assert response.json()["status"] == 401
+        if path.startswith("/fhir/"):  # an OperationOutcome
+            assert response.json()["issue"][0]["code"] == "login"
+        else:
+            assert response.json()["status"] == 401
 
 
 @pytest.mark.parametrize(

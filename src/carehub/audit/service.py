@@ -23,6 +23,11 @@ class AccessLogNotFound(NotFound):
         super().__init__(f"Patient {patient_id} not found")
 
 
+class AuditEntryNotFound(NotFound):
+    def __init__(self, shard: int, seq: int) -> None:
+        super().__init__(f"The audit trail has no entry {seq} in shard {shard}")
+
+
 class AuditService:
     def __init__(self, uow_factory: Callable[[], AuditUnitOfWork], clock: Clock) -> None:
         self._uow = uow_factory
@@ -44,6 +49,25 @@ class AuditService:
         if page is None:
             raise AuditForbidden("Only admins can read the audit trail")
         return page
+
+    async def entry(self, *, actor: Actor, shard: int, seq: int) -> AuditEntry:
+        """One entry of the trail by its place in it (admins)."""
+        async with self._uow() as uow:
+            allowed = actor.unrestricted
+            found = None
+            if allowed:
+                scanned = await uow.audit_log.scan(shard=shard, after_seq=seq - 1, limit=1)
+                found = next((e for e in scanned if e.seq == seq), None)
+            outcome = Outcome.DENIED
+            if allowed:
+                outcome = Outcome.ALLOWED if found is not None else Outcome.NOT_FOUND
+            uow.audit(self._gate.record(actor, "audit.read", None, f"{shard}.{seq}", outcome))
+            await uow.commit()
+        if not allowed:
+            raise AuditForbidden("Only admins can read the audit trail")
+        if found is None:
+            raise AuditEntryNotFound(shard, seq)
+        return found
 
     async def access_log(
         self, *, actor: Actor, patient_id: str, cursor: str | None, limit: int

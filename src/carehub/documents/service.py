@@ -39,6 +39,14 @@ class FileListing:
 
 
 @dataclass(frozen=True)
+class LinkedFile:
+    """A file of the record and a download URL of one of its variants."""
+
+    file: PatientFile
+    link: str
+
+
+@dataclass(frozen=True)
 class CategoryFiles:
     """One of the seven categories: its attached files, and stamps where it has them."""
 
@@ -111,6 +119,35 @@ class DocumentService:
             uow.audit(self._gate.record(actor, "file.list", patient_id, None))
             await uow.commit()
         return FileListing(page, scope, urls)
+
+    async def file(
+        self, *, actor: Actor, file_id: str, scope: Scope = Scope.ORIGINALS
+    ) -> LinkedFile:
+        """One file of the record found by its id alone (a FHIR read names no patient),
+        with a download URL of `scope`; audited as a read and a download, as a listing
+        with links is. A file not in the record (pending, rejected, deleted) is missing."""
+        async with self._uow() as uow:
+            found = await uow.files.get(file_id)
+            if found is not None and found.status is not FileStatus.READY:
+                found = None
+
+            async def may_see(file: PatientFile) -> bool:
+                return await self._gate.sees(actor, uow.patient_directory, file.patient_id)
+
+            file = await self._gate.reveal(
+                uow,
+                actor,
+                "file.read",
+                found,
+                resource_id=file_id,
+                missing=FileNotFound(file_id),
+                may_see=may_see,
+            )
+            url = await self._link(file, file.shown_key(scope))
+            uow.audit(self._gate.allowed(actor, "file.read", file))
+            uow.audit(self._gate.allowed(actor, "file.download", file))
+            await uow.commit()
+        return LinkedFile(file, url)
 
     async def documents(
         self, *, actor: Actor, patient_id: str, kind: Kind = Kind.DOC

@@ -85,6 +85,12 @@ class PresignedUpload:
 
 
 @dataclass(frozen=True)
+class _Opened:
+    file: PatientFile
+    form: UploadForm | None
+
+
+@dataclass(frozen=True)
 class CheckedContent:
     """What checking an uploaded object found: its size, digest and, for an image, its
     dimensions."""
@@ -125,10 +131,31 @@ class UploadService:
         self, *, actor: Actor, patient_id: str, request: UploadRequest
     ) -> PresignedUpload:
         """A pending file and the form that uploads it (valid for the URL lifetime)."""
+        presigned = await self._open(actor, patient_id, request, "file.presign_upload", form=True)
+        assert presigned.form is not None
+        return PresignedUpload(presigned.file, presigned.form)
+
+    async def upload(
+        self, *, actor: Actor, patient_id: str, request: UploadRequest, data: bytes
+    ) -> PatientFile:
+        """Add a file whose bytes came through carehub (a FHIR attachment's inline data)
+        rather than straight to the store: the same pending file, the object written here,
+        then the very checks and record of `complete`."""
+        if len(data) > self._limits.max_bytes:
+            raise UploadRejected("too_large", f"larger than {self._limits.max_bytes} bytes")
+        opened = await self._open(actor, patient_id, request, "file.upload", form=False)
+        key = str(opened.file.original_key)
+        await self._store.write(key, data, content_type=opened.file.mime_type)
+        return await self.complete(actor=actor, patient_id=patient_id, key=key)
+
+    async def _open(
+        self, actor: Actor, patient_id: str, request: UploadRequest, action: str, *, form: bool
+    ) -> _Opened:
+        """Check the request and store its pending file (with the form that uploads it
+        when `form`), audited as `action`."""
         file_type = _allowed(request.mime_type)
         filename = _display_name(request.filename)
         now = self._clock.now()
-        action = "file.presign_upload"
         async with self._uow() as uow:
             patient = await self._gate.visible(uow, actor, patient_id, action)
             async with self._gate.checking(uow, actor, action, patient_id=patient_id):
@@ -169,15 +196,17 @@ class UploadService:
                 raise Conflict(
                     "Another version of this document was started at the same time"
                 ) from None
-            form = await self._store.presign_upload(
-                key=str(file.original_key),
-                content_type=file.mime_type,
-                max_bytes=self._limits.max_bytes,
-                expires_in=self._limits.url_lifetime,
-            )
+            upload_form = None
+            if form:
+                upload_form = await self._store.presign_upload(
+                    key=str(file.original_key),
+                    content_type=file.mime_type,
+                    max_bytes=self._limits.max_bytes,
+                    expires_in=self._limits.url_lifetime,
+                )
             uow.audit(self._gate.record(actor, action, patient_id, file.id))
             await uow.commit()
-        return PresignedUpload(file, form)
+        return _Opened(file, upload_form)
 
     async def complete(self, *, actor: Actor, patient_id: str, key: str) -> PatientFile:
         """Check what was uploaded to `key` and add it to the record (idempotent)."""

@@ -61,33 +61,17 @@ def history(
     *,
     base: str,
     self_url: str,
-    next_url: str | None,
     versions: Sequence[Mapping[str, Any]],
     clock: Clock,
+    next_url: str | None = None,
 ) -> dict[str, Any]:
-    """A `history` Bundle: each version (newest first) with the interaction that made it
-    (the first version a POST, later ones PUTs; `active: false` came from a deactivation,
-    also a PUT)."""
+    """A history Bundle of one resource: its versions newest first, each with the
+    interaction that made it (the first a create, every later one an update), with a
+    `next` link while there are older ones."""
     links = [{"relation": "self", "url": self_url}]
     if next_url is not None:
         links.append({"relation": "next", "url": next_url})
-    entries = []
-    for resource in versions:
-        version = resource["meta"]["versionId"]
-        url = f"{resource['resourceType']}/{resource['id']}"
-        created = version == "1"
-        entries.append(
-            {
-                "fullUrl": f"{base}/{url}",
-                "resource": resource,
-                "request": {"method": "POST" if created else "PUT", "url": url},
-                "response": {
-                    "status": "201 Created" if created else "200 OK",
-                    "etag": f'W/"{version}"',
-                    "lastModified": resource["meta"]["lastUpdated"],
-                },
-            }
-        )
+    entries = [_version_entry(base, v) for v in sorted(versions, key=_version, reverse=True)]
     bundle: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "history",
@@ -97,3 +81,24 @@ def history(
     if entries:
         bundle["entry"] = entries
     return bundle
+
+
+def _version(resource: Mapping[str, Any]) -> int:
+    return int(resource["meta"]["versionId"])
+
+
+def _version_entry(base: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+    path = f"{resource['resourceType']}/{resource['id']}"
+    created = _version(resource) == 1
+    return {
+        "fullUrl": f"{base}/{path}",
+        "resource": resource,
+        "request": {"method": "POST", "url": resource["resourceType"]}
+        if created
+        else {"method": "PUT", "url": path},
+        "response": {
+            "status": "201 Created" if created else "200 OK",
+            "etag": f'W/"{_version(resource)}"',
+            "lastModified": resource["meta"]["lastUpdated"],
+        },
+    }

@@ -32,6 +32,7 @@ SEARCH_PARAM_TYPES = {
     "actor": "reference",
     "schedule": "reference",
     "subject": "reference",
+    "target": "reference",
     "date": "date",
     "start": "date",
     "status": "token",

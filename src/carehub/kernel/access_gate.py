@@ -178,6 +178,14 @@ class AccessGate:
             in_care = await care.in_care_of(actor.practitioner_id, patient_id)
         return can_see_patient(actor, patient_id=patient_id, country_id=country_id, in_care=in_care)
 
+    async def sees(self, actor: Actor, directory: PatientDirectory, patient_id: str) -> bool:
+        """Whether the patient exists and the actor may see them (nothing is audited: the
+        caller audits what it then does)."""
+        patient = await directory.contact(patient_id)
+        return patient is not None and await self.sees_patient(
+            actor, directory, patient_id=patient_id, country_id=patient.country_id
+        )
+
     async def patient(
         self,
         uow: UnitOfWork,

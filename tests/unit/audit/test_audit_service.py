@@ -13,7 +13,7 @@ from carehub.adapters.memory.store import MemoryStore
 from carehub.adapters.memory.unit_of_work import MemoryUnitOfWork
 from carehub.audit.errors import AuditForbidden
 from carehub.audit.ports import AuditFilter
-from carehub.audit.service import AccessLogNotFound, AuditService
+from carehub.audit.service import AccessLogNotFound, AuditEntryNotFound, AuditService
 from carehub.audit.shards import AuditShards
 from carehub.kernel.actor import Actor, Role
 from tests.support.clock import StillClock
@@ -88,6 +88,23 @@ async def test_others_are_refused_the_trail_and_the_attempt_is_audited(
     with pytest.raises(AuditForbidden):
         await service.search(actor=DOCTOR, criteria=AuditFilter(), cursor=None, limit=10)
     assert last_audit(store) == ("user-dr", "audit.search", "denied", ())
+
+
+@pytest.mark.usefixtures("trail")
+async def test_admins_read_one_entry_by_its_place_in_the_trail(
+    service: AuditService, store: MemoryStore
+) -> None:
+    second = (
+        await service.search(actor=ADMIN, criteria=AuditFilter(), cursor=None, limit=10)
+    ).items[1]
+    assert await service.entry(actor=ADMIN, shard=second.shard, seq=second.seq) == second
+    assert last_audit(store) == ("admin-1", "audit.read", "allowed", ())
+    with pytest.raises(AuditEntryNotFound):
+        await service.entry(actor=ADMIN, shard=second.shard, seq=999)
+    assert last_audit(store) == ("admin-1", "audit.read", "not_found", ())
+    with pytest.raises(AuditForbidden):
+        await service.entry(actor=DOCTOR, shard=second.shard, seq=second.seq)
+    assert last_audit(store) == ("user-dr", "audit.read", "denied", ())
 
 
 @pytest.mark.usefixtures("trail")

@@ -8,7 +8,7 @@ import pytest
 from carehub.adapters.memory.objects import MemoryObjectStore
 from carehub.adapters.memory.store import MemoryStore
 from carehub.documents.access import PatientNotVisible
-from carehub.documents.errors import InvalidKey, StampExists
+from carehub.documents.errors import FileNotFound, InvalidKey, StampExists
 from carehub.documents.events import FILE_DELETED, FILE_DETACHED
 from carehub.documents.model import Category, FileStatus, Scope
 from carehub.documents.service import DocumentService
@@ -171,3 +171,36 @@ async def test_an_admin_removes_a_stamp_with_a_reason_that_stays_on_record(
     )
     assert store.stamps[stamp.id].active is False
     await stamps.stamp(actor=DOCTOR, patient_id="ana", file_id=lab.id)  # stamped afresh
+
+
+async def test_a_file_is_found_by_its_id_alone_with_its_link(
+    uploads: UploadService,
+    documents: DocumentService,
+    objects: MemoryObjectStore,
+    store: MemoryStore,
+) -> None:
+    ready = await upload(uploads, objects)
+    linked = await documents.file(actor=DOCTOR, file_id=ready.id)
+    assert linked.file == ready
+    assert linked.link.startswith(f"memory:{ready.original_key}?")
+    assert audited(store)[-2:] == [
+        ("user-dr", "file.read", "allowed", ("ana",)),
+        ("user-dr", "file.download", "allowed", ("ana",)),
+    ]
+
+
+async def test_a_file_out_of_reach_or_out_of_the_record_is_missing(
+    uploads: UploadService,
+    documents: DocumentService,
+    objects: MemoryObjectStore,
+    store: MemoryStore,
+) -> None:
+    ready = await upload(uploads, objects)
+    with pytest.raises(FileNotFound):
+        await documents.file(actor=OTHER_DOCTOR, file_id=ready.id)
+    assert last_audit(store) == ("user-dr2", "file.read", "denied", ("ana",))
+    pending = await uploads.presign(actor=ANA, patient_id="ana", request=asked())
+    for missing in (pending.file.id, "nothing"):
+        with pytest.raises(FileNotFound):
+            await documents.file(actor=ADMIN, file_id=missing)
+        assert last_audit(store) == ("admin-1", "file.read", "not_found", ())

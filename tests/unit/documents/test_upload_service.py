@@ -177,3 +177,39 @@ async def test_uploads_never_confirmed_are_abandoned_once_their_url_expired(
     assert objects.objects == {}
     with pytest.raises(Conflict):
         await uploads.complete(actor=ANA, patient_id="ana", key=key)
+
+
+async def test_bytes_sent_through_carehub_pass_the_same_checks_as_an_upload(
+    uploads: UploadService, objects: MemoryObjectStore, store: MemoryStore
+) -> None:
+    file = await uploads.upload(actor=ANA, patient_id="ana", request=asked(), data=PDF)
+    assert (file.status, file.size) == (FileStatus.READY, len(PDF))
+    assert file.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert await objects.read(str(file.original_key), max_bytes=LIMITS.max_bytes) == PDF
+    assert [a.action for a in store.audit[-2:]] == ["file.upload", "file.upload"]
+    assert event_types(store)[-1] == DOCUMENT_UPLOADED
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(png(), "type_mismatch"), (b"", "empty"), (b"plain text", "not_allowed")],
+)
+async def test_bytes_that_fail_a_check_are_deleted_and_never_join_the_record(
+    uploads: UploadService, objects: MemoryObjectStore, store: MemoryStore, data: bytes, reason: str
+) -> None:
+    with pytest.raises(UploadRejected) as refused:
+        await uploads.upload(actor=ANA, patient_id="ana", request=asked(), data=data)
+    assert refused.value.reason == reason
+    (file,) = store.files.values()
+    assert file.status is FileStatus.REJECTED
+    assert await objects.head(str(file.original_key)) is None
+
+
+async def test_bytes_over_the_limit_are_refused_before_anything_is_stored(
+    uploads: UploadService, store: MemoryStore
+) -> None:
+    too_large = PDF + b"\0" * LIMITS.max_bytes
+    with pytest.raises(UploadRejected) as refused:
+        await uploads.upload(actor=ANA, patient_id="ana", request=asked(), data=too_large)
+    assert refused.value.reason == "too_large"
+    assert store.files == {}

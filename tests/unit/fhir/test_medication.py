@@ -36,7 +36,7 @@ def test_a_medication_is_a_statement_of_what_how_and_when() -> None:
             "doseAndRate": [{"doseQuantity": {"value": 1.5, "unit": "capsule"}}],
             "route": {"text": "oral"},
             "timing": {"code": {"text": "every 8 hours"}},
-            "text": "1.50 capsule oral every 8 hours",
+            "text": "1.5 capsule oral every 8 hours",
         }
     ]
     assert "statusReason" not in resource

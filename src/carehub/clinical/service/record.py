@@ -104,6 +104,26 @@ class ItemRecord(Generic[T]):
             await uow.commit()
         return revisions
 
+    async def get_by_id(self, *, actor: Actor, item_id: str) -> T:
+        """One item found by its id alone (a FHIR read names no patient): the same gate
+        and audit entry as `get`."""
+        action = self._action("read")
+        async with self._uow() as uow:
+            item = await self._reveal(uow, actor, item_id, action)
+            uow.audit(self._gate.allowed(actor, action, item))
+            await uow.commit()
+        return item
+
+    async def history_by_id(self, *, actor: Actor, item_id: str) -> list[Revision[T]]:
+        """Every version of an item found by its id alone, oldest first, as `history`."""
+        action = self._action("history")
+        async with self._uow() as uow:
+            item = await self._reveal(uow, actor, item_id, action)
+            revisions = await self._concept.items(uow).history(item_id)
+            uow.audit(self._gate.allowed(actor, action, item))
+            await uow.commit()
+        return revisions
+
     async def list_for_patient(
         self,
         *,
@@ -247,6 +267,23 @@ class ItemRecord(Generic[T]):
                 uow, actor, action, self._concept.missing(item_id), resource_id=item_id
             )
         return item
+
+    async def _reveal(self, uow: ClinicalUnitOfWork, actor: Actor, item_id: str, action: str) -> T:
+        """The item if the actor may see its patient; otherwise the refusal is audited and
+        the item reported missing (its patient is never named to the caller)."""
+
+        async def may_see(item: T) -> bool:
+            return await self._gate.sees(actor, uow.patient_directory, item.patient_id)
+
+        return await self._gate.reveal(
+            uow,
+            actor,
+            action,
+            await self._concept.items(uow).get(item_id),
+            resource_id=item_id,
+            missing=self._concept.missing(item_id),
+            may_see=may_see,
+        )
 
     def _action(self, verb: str) -> str:
         return f"{self._concept.resource}.{verb}"

@@ -5,14 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from carehub.fhir.api import (
+    audit_events,
     conditions,
     directory,
+    document_references,
     export,
     export_status,
+    medication_statements,
     metadata,
+    observations,
     patient_writes,
     patients,
+    provenances,
     scheduling,
+    tasks,
     transactions,
 )
 from carehub.fhir.api.dependencies import PREFIX
@@ -27,6 +33,12 @@ ROUTERS: tuple[APIRouter, ...] = (
     patients.router,
     patient_writes.router,
     conditions.router,
+    medication_statements.router,
+    tasks.router,
+    observations.router,
+    document_references.router,
+    provenances.router,
+    audit_events.router,
     scheduling.router,
     directory.router,
     transactions.router,

@@ -12,10 +12,10 @@ from starlette.routing import BaseRoute
 
 from carehub import __version__
 from carehub.fhir.api.dependencies import PREFIX, FhirBase
-from carehub.fhir.api.responses import fhir_ok, fhir_response
+from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response
 from carehub.fhir.capability import ServedRoute, capability_statement
 
-router = APIRouter(prefix=PREFIX, tags=["fhir"])
+router = APIRouter(prefix=PREFIX, tags=["fhir"], responses=fhir_errors(422))
 # When the process started: the statement does not change while it runs.
 _STARTED = datetime.now(UTC)
 

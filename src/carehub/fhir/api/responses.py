@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -10,9 +11,10 @@ from starlette.responses import Response
 
 from carehub.fhir.outcome import operation_outcome
 from carehub.fhir.wire import FHIR_JSON
-from carehub.kernel.errors import FieldError
+from carehub.kernel.errors import FieldError, PreconditionFailed, PreconditionRequired
 from carehub.web.problems import problem_description
 
+_VERSION_TAG = re.compile(r'(?:W/)?"(\d{1,12})"')
 _OUTCOME_SCHEMA = {
     "type": "object",
     "description": "A FHIR R4 OperationOutcome: one issue per problem found",
@@ -33,6 +35,17 @@ def fhir_response(
 def version_tag(version: int) -> str:
     """FHIR's ETag of a version: `W/"<versionId>"`, as `meta.versionId` says it."""
     return f'W/"{version}"'
+
+
+def version_in(if_match: str | None) -> int:
+    """The version an `If-Match` names (`W/"3"`, as `version_tag` writes it): 428 without
+    one, 412 when it names none (it cannot be the current version then)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired('Send If-Match with the ETag you last read (W/"n")')
+    match = _VERSION_TAG.fullmatch(if_match.strip())
+    if match is None:
+        raise PreconditionFailed('If-Match does not name a version (W/"n")')
+    return int(match.group(1))
 
 
 def outcome_response(

@@ -38,6 +38,8 @@ _TYPES: dict[Category, tuple[str | None, str]] = {
 }
 # The record item a file of that kind is attached to, as the resource it is served as.
 _ITEM_TYPES = {Kind.NOTE: "DocumentReference", Kind.MED: "MedicationStatement", Kind.TASK: "Task"}
+# A resource a file is attached to -> the kind of file, for files taken in.
+ITEM_KINDS = {resource_type: kind for kind, resource_type in _ITEM_TYPES.items()}
 # Files that failed their checks, were never uploaded or were deleted are no document of
 # the record; a file still uploading is one in the making.
 _VOID = frozenset({FileStatus.REJECTED, FileStatus.ABANDONED, FileStatus.DELETED})

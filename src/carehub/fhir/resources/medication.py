@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from carehub.clinical.medications import CodeSystem, Medication, MedicationStatus
+from carehub.clinical.medications import CodeSystem, Medication, MedicationStatus, Route
 from carehub.fhir import terminology
 from carehub.fhir.wire import concept, fhir_date, instant, meta, reference
 
@@ -62,20 +62,28 @@ def _period(m: Medication) -> dict[str, Any]:
     return period
 
 
+def dosage_text(
+    dose: Decimal | None, unit: str | None, route: Route | None, frequency: str | None
+) -> str:
+    """The dosage's text, written from its parts ("500 mg oral twice a day", the dose as
+    its JSON number says it); empty without any."""
+    words = [str(_number(dose)), unit] if dose is not None and unit is not None else []
+    words += [route.value] if route is not None else []
+    words += [frequency] if frequency else []
+    return " ".join(words)
+
+
 def _dosage(m: Medication) -> dict[str, Any]:
     dosage: dict[str, Any] = {}
-    words = []
     if m.dose is not None and m.dose_unit is not None:
-        words += [str(m.dose), m.dose_unit]
         dosage["doseAndRate"] = [{"doseQuantity": {"value": _number(m.dose), "unit": m.dose_unit}}]
     if m.route is not None:
-        words.append(m.route.value)
         dosage["route"] = {"text": m.route.value}
     if m.frequency:
-        words.append(m.frequency)
         dosage["timing"] = {"code": {"text": m.frequency}}
-    if words:
-        dosage["text"] = " ".join(words)
+    text = dosage_text(m.dose, m.dose_unit, m.route, m.frequency)
+    if text:
+        dosage["text"] = text
     return dosage
 
 

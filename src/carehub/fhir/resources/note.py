@@ -15,10 +15,11 @@ from carehub.fhir import terminology
 from carehub.fhir.wire import concept, instant, meta, reference, user_reference
 
 _PROGRESS_NOTE = concept(terminology.LOINC, "11506-3", "Progress note")
+CLINICAL_NOTE_SYSTEM = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
 _CLINICAL_NOTE = {
     "coding": [
         {
-            "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
+            "system": CLINICAL_NOTE_SYSTEM,
             "code": "clinical-note",
             "display": "Clinical Note",
         }

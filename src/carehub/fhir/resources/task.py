@@ -19,6 +19,9 @@ _STATUS = {
     TaskStatus.CANCELLED: "cancelled",
 }
 
+# A Task's status code -> carehub's, for searches.
+TASK_STATUSES = {code: status for status, code in _STATUS.items()}
+
 
 def task_resource(task: Task) -> dict[str, Any]:
     """The task as a Task (intent order); its priority is FHIR's own code."""

@@ -1,0 +1,224 @@
+"""`/fhir/R4/MedicationStatement`: a patient's medications, through the medication use
+cases (read, every version, search; create starts one, update stops or completes it)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from starlette.responses import Response
+
+from carehub.clinical.errors import ChangedMeanwhile
+from carehub.clinical.medications import Medication, MedicationStatus
+from carehub.clinical.service.medications import MedicationService
+from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
+from carehub.fhir.api.paging import search_response
+from carehub.fhir.api.parameters import (
+    Count,
+    Cursor,
+    DateParam,
+    IfMatch,
+    PatientParam,
+    ResourceId,
+    TokenParam,
+)
+from carehub.fhir.api.responses import fhir_errors, fhir_ok, version_in
+from carehub.fhir.medication_update import Transition, requested_update
+from carehub.fhir.resources.medication import medication_statement_resource as resource
+from carehub.fhir.resources.patient import patient_resource
+from carehub.fhir.schemas.medication_statement_write import MedicationStatementWrite
+from carehub.fhir.search_params import (
+    codes,
+    count_of,
+    date_ranges,
+    invalid,
+    searched_patient,
+)
+from carehub.fhir.wire import FHIR_JSON
+from carehub.kernel.actor import Actor
+from carehub.patients.service import PatientService
+from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.dependencies import AppClock, use_case
+
+TYPE = "MedicationStatement"
+INCLUDE_PATIENT = f"{TYPE}:patient"
+router = APIRouter(
+    prefix=f"{PREFIX}/{TYPE}",
+    tags=["fhir"],
+    dependencies=REQUIRE_TOKEN,
+    responses=fhir_errors(401, 422),
+)
+Medications = Annotated[MedicationService, Depends(use_case(MedicationService))]
+Patients = Annotated[PatientService, Depends(use_case(PatientService))]
+Statement = Annotated[MedicationStatementWrite, Body(media_type=FHIR_JSON)]
+# carehub's statuses are MedicationStatement's own codes; it has no others.
+_STATUSES = {s.value: s.value for s in MedicationStatus}
+
+
+@router.get("/{medication_id}", responses={**fhir_ok("A MedicationStatement"), **fhir_errors(404)})
+async def read_medication_statement(
+    actor: CurrentActor, medications: Medications, medication_id: ResourceId
+) -> Response:
+    """One medication; its ETag is `W/"<version>"`."""
+    medication = await medications.get_by_id(actor=actor, item_id=medication_id)
+    return versioned(resource(medication), medication.version)
+
+
+@router.get(
+    "/{medication_id}/_history",
+    responses={**fhir_ok("A history Bundle of MedicationStatements"), **fhir_errors(404)},
+)
+async def medication_statement_history(
+    actor: CurrentActor,
+    medications: Medications,
+    clock: AppClock,
+    base: FhirBase,
+    medication_id: ResourceId,
+) -> Response:
+    """Every version of the medication (started, then stopped or completed), newest first."""
+    revisions = await medications.history_by_id(actor=actor, item_id=medication_id)
+    return history_of(revisions, resource, base=base, path=f"{TYPE}/{medication_id}", clock=clock)
+
+
+@router.get(
+    "/{medication_id}/_history/{version}",
+    responses={**fhir_ok("One version of a MedicationStatement"), **fhir_errors(404)},
+)
+async def read_medication_statement_version(
+    actor: CurrentActor, medications: Medications, medication_id: ResourceId, version: VersionId
+) -> Response:
+    """The medication as it stood at one version."""
+    revisions = await medications.history_by_id(actor=actor, item_id=medication_id)
+    return version_of(revisions, version, resource)
+
+
+@router.get(
+    "",
+    responses={**fhir_ok("A searchset Bundle of MedicationStatements"), **fhir_errors(404)},
+)
+async def search_medication_statements(
+    actor: CurrentActor,
+    medications: Medications,
+    patients: Patients,
+    clock: AppClock,
+    base: FhirBase,
+    patient: PatientParam = None,
+    status: TokenParam = None,
+    date: DateParam = None,
+    include: Annotated[str | None, Query(alias="_include", max_length=64)] = None,
+    count: Count = None,
+    cursor: Cursor = None,
+) -> Response:
+    """One patient's medications, newest first: by `status` (active, stopped, completed)
+    and `date` (when the course starts); `_include=MedicationStatement:patient` adds the
+    Patient."""
+    patient_id = searched_patient(actor, patient)
+    statuses = None if status is None else set(codes("status", status, _STATUSES))
+    ranges = date_ranges("date", date)
+    if include is not None and include != INCLUDE_PATIENT:
+        raise invalid("_include", f"must be {INCLUDE_PATIENT}")
+    limit = count_of(count)
+    page = await medications.list_for_patient(
+        actor=actor, patient_id=patient_id, statuses=statuses, cursor=cursor, limit=limit
+    )
+    matches = [m for m in page.items if all(r.admits_day(m.start) for r in ranges)]
+    included: list[dict[str, Any]] = []
+    if include is not None and matches:
+        included.append(patient_resource(await patients.get(actor=actor, patient_id=patient_id)))
+    sent = [("patient", patient), ("status", status), ("_include", include)]
+    return search_response(
+        base=base,
+        path=TYPE,
+        parameters=[(k, v) for k, v in sent if v is not None] + [("date", d) for d in date or []],
+        count=limit,
+        cursor=cursor,
+        next_cursor=page.next_cursor,
+        matches=[resource(m) for m in matches],
+        included=included,
+        clock=clock,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        **fhir_ok("The MedicationStatement started", 201),
+        **fhir_errors(400, 403, 404, 409, 422),
+    },
+)
+async def create_medication_statement(
+    actor: CurrentActor, medications: Medications, base: FhirBase, body: Statement
+) -> Response:
+    """Start a medication (doctors, who prescribe it unless `informationSource` names
+    another practitioner, and admins, who name one): status `active`; its code is one
+    of RxNorm, ATC, SNOMED CT or NDC."""
+    statement = body.statement()
+    if statement.status != MedicationStatus.ACTIVE.value:
+        raise invalid("status", "is active: a medication is recorded as it starts")
+    if statement.reason is not None:
+        raise invalid("statusReason", "is given only when a medication is stopped")
+    started = await medications.start(
+        actor=actor, patient_id=statement.patient_id, draft=statement.draft
+    )
+    medication = started.medication
+    return versioned(
+        resource(medication),
+        medication.version,
+        status=201,
+        location=f"{base}/{TYPE}/{medication.id}/_history/{medication.version}",
+    )
+
+
+@router.put(
+    "/{medication_id}",
+    responses={
+        **fhir_ok("The MedicationStatement as it now stands"),
+        **fhir_errors(400, 403, 404, 409, 412, 422, 428),
+    },
+)
+async def update_medication_statement(
+    actor: CurrentActor,
+    medications: Medications,
+    medication_id: ResourceId,
+    body: Statement,
+    if_match: IfMatch = None,
+) -> Response:
+    """Stop the medication (status `stopped` with a `statusReason`) or complete it
+    (`completed`); `If-Match` names the version read. Nothing else of it changes."""
+    version = version_in(if_match)
+    current = await medications.get_by_id(actor=actor, item_id=medication_id)
+    update = requested_update(current, body.statement())
+    changed = await _apply(medications, actor, current, update.transition, update.reason, version)
+    return versioned(resource(changed), changed.version)
+
+
+async def _apply(
+    medications: MedicationService,
+    actor: Actor,
+    current: Medication,
+    transition: Transition,
+    reason: str | None,
+    version: int,
+) -> Medication:
+    match transition:
+        case Transition.STOP:
+            return await medications.stop(
+                actor=actor,
+                patient_id=current.patient_id,
+                medication_id=current.id,
+                reason=reason or "",
+                if_version=version,
+            )
+        case Transition.COMPLETE:
+            return await medications.complete(
+                actor=actor,
+                patient_id=current.patient_id,
+                medication_id=current.id,
+                if_version=version,
+            )
+        case _:
+            if version != current.version:
+                raise ChangedMeanwhile()
+            return current
