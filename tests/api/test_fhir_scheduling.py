@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from tests.api.clinical_world import new_checklist, new_medication, new_note, new_task
@@ -204,3 +205,64 @@ def test_everything_reads_a_whole_record_page_by_page(
     whole = resources(api.get(f"/fhir/R4/Patient/{first}/$everything", params={"_count": 100}))
     assert whole[0]["id"] == first
     assert api.get("/fhir/R4/Patient/nobody/$everything").status_code == 404
+
+
+def appointment(doctor: str, patient: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "participant": [
+            {"actor": {"reference": f"Patient/{patient}"}, "status": "accepted"},
+            {"actor": {"reference": f"Practitioner/{doctor}"}, "status": "accepted"},
+        ],
+        **fields,
+    }
+
+
+def post_appointment(api: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    return api.post(
+        "/fhir/R4/Appointment",
+        content=orjson.dumps(body),
+        headers={"Content-Type": "application/fhir+json"},
+    )
+
+
+def test_booking_through_fhir_never_double_books(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    doctor, (first, second) = clinic["doctor"], clinic["patients"]
+    start = clinic["start"] + timedelta(hours=1)
+    made = post_appointment(api, appointment(doctor, first, start=iso(start)))
+    assert made.status_code == 201, made.text
+    body = made.json()
+    check_resource(body)
+    assert body["status"] == "booked" and made.headers["location"].endswith("/_history/1")
+    taken = post_appointment(api, appointment(doctor, second, start=iso(start)))
+    assert taken.status_code == 409, taken.text
+    assert taken.json()["resourceType"] == "OperationOutcome"
+    assert taken.json()["issue"][0]["code"] == "conflict"
+    slot = f"{doctor}.{(start + timedelta(minutes=30)).strftime('%Y%m%d%H%M')}"
+    by_slot = post_appointment(
+        api, appointment(doctor, second, slot=[{"reference": f"Slot/{slot}"}])
+    )
+    assert by_slot.status_code == 201, by_slot.text
+    assert by_slot.json()["start"].startswith(iso(start + timedelta(minutes=30))[:16])
+    mine = ids(api.get("/fhir/R4/Appointment", params={"patient": second}))
+    assert by_slot.json()["id"] in mine
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "fulfilled"},
+        {"participant": [{"actor": {"reference": "Patient/x"}}]},
+        {"start": "tomorrow"},
+        {"reasonCode": [{"text": "check-up"}]},
+        {"slot": [{"reference": "Slot/nobody.203001010900"}]},
+    ],
+)
+def test_bad_bookings_are_refused(
+    api: httpx.Client, clinic: dict[str, Any], change: dict[str, Any]
+) -> None:
+    body = {**appointment(clinic["doctor"], clinic["patients"][0]), **change}
+    response = post_appointment(api, body)
+    assert response.status_code == 422, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"
