@@ -266,3 +266,61 @@ def test_bad_bookings_are_refused(
     response = post_appointment(api, body)
     assert response.status_code == 422, response.text
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_conditions_and_allergies_are_added_once(api: httpx.Client, clinic: dict[str, Any]) -> None:
+    second = clinic["patients"][1]
+    asthma = {
+        "resourceType": "Condition",
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {
+            "coding": [
+                {"system": "http://snomed.info/sct", "code": "195967001", "display": "Asthma"}
+            ]
+        },
+        "subject": {"reference": f"Patient/{second}"},
+        "onsetDateTime": "2015-04-01",
+    }
+
+    def post(path: str, body: dict[str, Any]) -> httpx.Response:
+        return api.post(
+            f"/fhir/R4/{path}",
+            content=orjson.dumps(body),
+            headers={"Content-Type": "application/fhir+json"},
+        )
+
+    made = post("Condition", asthma)
+    assert made.status_code == 201, made.text
+    check_resource(made.json())
+    again = post("Condition", asthma)
+    assert again.status_code == 200 and again.json()["id"] == made.json()["id"]
+    listed = ids(api.get("/fhir/R4/Condition", params={"patient": second}))
+    assert listed == [made.json()["id"]]
+    resolved = {
+        **asthma,
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "resolved",
+                }
+            ]
+        },
+    }
+    assert post("Condition", resolved).status_code == 422
+    allergy = {
+        "resourceType": "AllergyIntolerance",
+        "code": {"text": "Latex"},
+        "patient": {"reference": f"Patient/{second}"},
+    }
+    assert post("AllergyIntolerance", allergy).status_code == 201
+    assert post("AllergyIntolerance", allergy).status_code == 200
+    other = {**asthma, "subject": {"reference": "Patient/nobody"}}
+    assert post("Condition", other).status_code == 404

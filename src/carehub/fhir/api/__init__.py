@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from carehub.fhir.api import (
     audit_events,
+    condition_writes,
     conditions,
     directory,
     document_references,
@@ -33,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     patients.router,
     patient_writes.router,
     conditions.router,
+    condition_writes.router,
     medication_statements.router,
     tasks.router,
     observations.router,
