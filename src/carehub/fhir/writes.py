@@ -24,6 +24,19 @@ def version_of_if_match(header: str | None) -> int:
     return int(match.group(1))
 
 
+def version_to_update(if_match: str | None, resource: Mapping[str, Any]) -> int:
+    """The version an update was made from: `If-Match`, else the `meta.versionId` the
+    client read and sent back (FHIR clients that never send If-Match still say which
+    version they changed); 428 with neither, so no update is ever blind."""
+    if if_match is not None and if_match.strip():
+        return version_of_if_match(if_match)
+    meta = resource.get("meta")
+    version = meta.get("versionId") if isinstance(meta, dict) else None
+    if isinstance(version, str) and version.isdigit() and len(version) <= 10:
+        return int(version)
+    return version_of_if_match(None)
+
+
 def identifier_of_if_none_exist(header: str) -> tuple[str, str]:
     """`If-None-Exist: identifier=system|value`: the one search a conditional create takes."""
     pairs = parse_qsl(header, keep_blank_values=True)

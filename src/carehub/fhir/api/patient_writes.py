@@ -20,7 +20,7 @@ from carehub.fhir.outcome import information
 from carehub.fhir.resources.patient import patient_resource
 from carehub.fhir.schemas.patient import patient_details_of
 from carehub.fhir.wire import FHIR_JSON
-from carehub.fhir.writes import country_of, identifier_of_if_none_exist, version_of_if_match
+from carehub.fhir.writes import country_of, identifier_of_if_none_exist, version_to_update
 from carehub.kernel.actor import Actor
 from carehub.kernel.errors import FieldError, Invalid, PreconditionFailed
 from carehub.patients.model import Patient, PatientChanges, PatientDetails
@@ -96,11 +96,12 @@ async def update_patient(
     prefer: Prefer = None,
 ) -> Response:
     """Replace the patient's demographics (name, birth date, gender, telecom, address,
-    identifiers) if `If-Match` names the current version; its country stays."""
+    identifiers) if `If-Match` (or, without it, the body's `meta.versionId`) names the
+    current version; its country stays."""
     _check_type(body)
     if body.get("id") != patient_id:
         raise Invalid("id must be the id in the URL", errors=[FieldError("id", "must match")])
-    version = version_of_if_match(if_match)
+    version = version_to_update(if_match, body)
     details, not_kept = patient_details_of(body)
     patient = await patients.revise(
         actor=actor, patient_id=patient_id, changes=_replacing(details), if_version=version
