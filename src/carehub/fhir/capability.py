@@ -41,6 +41,7 @@ SEARCH_PARAM_TYPES = {
     "_lastUpdated": "date",
 }
 # Result parameters: how results come back, not what they match.
+_MORE_INCLUDES = {"Appointment": ("Appointment:practitioner",)}
 _RESULT_PARAMETERS = {"_count", "_sort", "_include", "_cursor", "_since", "_type", "_format"}
 _TYPE = re.compile(r"[A-Z][A-Za-z]+")
 _BULK_DATA = "http://hl7.org/fhir/uv/bulkdata"
@@ -152,7 +153,10 @@ def _interaction(method: str, rest: list[str]) -> str | None:
 def _search(entry: dict[str, Any], query: Iterable[str]) -> None:
     for name in query:
         if name == "_include":
-            entry.setdefault("searchInclude", [])
+            # Every `_include` carehub offers brings the patient; an appointment's also
+            # its practitioner.
+            kind = entry["type"]
+            entry["searchInclude"] = [f"{kind}:patient", *_MORE_INCLUDES.get(kind, ())]
         elif name not in _RESULT_PARAMETERS:
             _add(
                 entry.setdefault("searchParam", []),

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from starlette.responses import Response
 
 from carehub.audit.ports import AuditFilter
 from carehub.audit.service import AuditService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, DateParam, ResourceId
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response
@@ -23,16 +23,11 @@ from carehub.fhir.search_params import (
     reference_id,
 )
 from carehub.kernel.errors import NotFound
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
 TYPE = "AuditEvent"
-router = APIRouter(
-    prefix=f"{PREFIX}/{TYPE}",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401, 403, 422),
-)
+router = fhir_router(f"/{TYPE}", 403, 422)
 Audit = Annotated[AuditService, Depends(use_case(AuditService))]
 PatientReference = Annotated[str | None, Query(max_length=80, description="Patient/id or id")]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import Body, Depends
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response
 from carehub.fhir.resources.condition import (
     EntryKind,
@@ -30,12 +30,10 @@ from carehub.kernel.actor import Actor
 from carehub.kernel.errors import FieldError, Invalid, PreconditionFailed
 from carehub.patients.model import CodedEntry, Patient, PatientChanges
 from carehub.patients.service import PatientService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import use_case
 
-router = APIRouter(
-    prefix=PREFIX, tags=["fhir"], dependencies=REQUIRE_TOKEN, responses=fhir_errors(401)
-)
+router = fhir_router()
 Patients = Annotated[PatientService, Depends(use_case(PatientService))]
 Resource = Annotated[dict[str, Any], Body(media_type=FHIR_JSON)]
 CREATED = {

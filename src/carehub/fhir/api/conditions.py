@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.paging import offset_page, search_response
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response
 from carehub.fhir.resources.condition import (
+    EntryKind,
     allergy_resource,
     allergy_resources,
     condition_resource,
@@ -27,12 +28,10 @@ from carehub.kernel.actor import Actor
 from carehub.kernel.errors import NotFound
 from carehub.patients.model import Patient
 from carehub.patients.service import PatientService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
-router = APIRouter(
-    prefix=PREFIX, tags=["fhir"], dependencies=REQUIRE_TOKEN, responses=fhir_errors(401)
-)
+router = fhir_router()
 Patients = Annotated[PatientService, Depends(use_case(PatientService))]
 ONE = {**fhir_ok("The resource"), **fhir_errors(404, 422)}
 MANY = {**fhir_ok("A searchset Bundle"), **fhir_errors(404, 422)}
@@ -47,27 +46,33 @@ PROBLEM_LIST = "problem-list-item"
 @router.get("/Condition/{condition_id}", responses=ONE)
 async def read_condition(actor: CurrentActor, patients: Patients, condition_id: str) -> Response:
     """One condition of a patient's record."""
-    parsed = parse_condition_id(condition_id)
-    if parsed is None:
-        raise NotFound(f"No condition {condition_id}")
-    patient = await patients.get(actor=actor, patient_id=parsed[0])
-    entry = find_entry(patient, "condition", parsed[1])
-    if entry is None:
-        raise NotFound(f"No condition {condition_id}")
-    return fhir_response(condition_resource(patient, entry))
+    return await _read_entry(actor, patients, "condition", condition_id)
 
 
 @router.get("/AllergyIntolerance/{allergy_id}", responses=ONE)
 async def read_allergy(actor: CurrentActor, patients: Patients, allergy_id: str) -> Response:
     """One allergy of a patient's record."""
-    parsed = parse_allergy_id(allergy_id)
+    return await _read_entry(actor, patients, "allergy", allergy_id)
+
+
+async def _read_entry(
+    actor: Actor, patients: PatientService, kind: EntryKind, resource_id: str
+) -> Response:
+    parse, render = _ENTRY_KINDS[kind]
+    parsed = parse(resource_id)
     if parsed is None:
-        raise NotFound(f"No allergy {allergy_id}")
+        raise NotFound(f"No {kind} {resource_id}")
     patient = await patients.get(actor=actor, patient_id=parsed[0])
-    entry = find_entry(patient, "allergy", parsed[1])
+    entry = find_entry(patient, kind, parsed[1])
     if entry is None:
-        raise NotFound(f"No allergy {allergy_id}")
-    return fhir_response(allergy_resource(patient, entry))
+        raise NotFound(f"No {kind} {resource_id}")
+    return fhir_response(render(patient, entry))
+
+
+_ENTRY_KINDS = {
+    "condition": (parse_condition_id, condition_resource),
+    "allergy": (parse_allergy_id, allergy_resource),
+}
 
 
 @router.get("/Condition", responses=MANY)

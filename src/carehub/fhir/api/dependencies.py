@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 
+from carehub.fhir.api.responses import fhir_errors
+from carehub.web.actor import REQUIRE_TOKEN
 from carehub.web.dependencies import use_cases_of
 from carehub.web.links import PublicOrigin
 
@@ -18,3 +20,14 @@ async def fhir_base(request: Request) -> str:
 
 
 FhirBase = Annotated[str, Depends(fhir_base)]
+
+
+def fhir_router(path: str = "", *answers: int) -> APIRouter:
+    """The router of FHIR routes under `PREFIX + path`: each needs a bearer token (a refused
+    one is a 401 OperationOutcome) and may answer `answers` too."""
+    return APIRouter(
+        prefix=f"{PREFIX}{path}",
+        tags=["fhir"],
+        dependencies=REQUIRE_TOKEN,
+        responses=fhir_errors(401, *answers),
+    )

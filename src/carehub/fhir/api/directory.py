@@ -6,22 +6,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from starlette.responses import Response
 
 from carehub.countries.service import CountryService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.paging import search_response
-from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
+from carehub.fhir.api.responses import (
+    fhir_errors,
+    fhir_ok,
+    versioned_response,
+)
 from carehub.fhir.resources.organization import location_resource, organization_resource
 from carehub.fhir.resources.practitioner import practitioner_resource, practitioner_role_resource
 from carehub.practitioners.service import DoctorService
-from carehub.web.actor import REQUIRE_TOKEN
 from carehub.web.dependencies import AppClock, use_case
 
-router = APIRouter(
-    prefix=PREFIX, tags=["fhir"], dependencies=REQUIRE_TOKEN, responses=fhir_errors(401)
-)
+router = fhir_router()
 Doctors = Annotated[DoctorService, Depends(use_case(DoctorService))]
 Countries = Annotated[CountryService, Depends(use_case(CountryService))]
 ONE = {**fhir_ok("The resource"), **fhir_errors(404, 422)}
@@ -32,34 +33,28 @@ ALL = {**fhir_ok("A searchset Bundle"), **fhir_errors(422)}
 async def read_practitioner(doctors: Doctors, doctor_id: str) -> Response:
     """A doctor as a Practitioner."""
     doctor = await doctors.get(doctor_id=doctor_id)
-    return fhir_response(
-        practitioner_resource(doctor), headers={"ETag": version_tag(doctor.version)}
-    )
+    return versioned_response(practitioner_resource(doctor), doctor.version)
 
 
 @router.get("/PractitionerRole/{doctor_id}", responses=ONE)
 async def read_practitioner_role(doctors: Doctors, doctor_id: str) -> Response:
     """What a doctor does where: their specialty, their country, their weekly hours."""
     doctor = await doctors.get(doctor_id=doctor_id)
-    return fhir_response(
-        practitioner_role_resource(doctor), headers={"ETag": version_tag(doctor.version)}
-    )
+    return versioned_response(practitioner_role_resource(doctor), doctor.version)
 
 
 @router.get("/Organization/{country_id}", responses=ONE)
 async def read_organization(countries: Countries, country_id: str) -> Response:
     """A country (carehub's unit of organisation) as an Organization."""
     country = await countries.get(country_id=country_id)
-    return fhir_response(
-        organization_resource(country), headers={"ETag": version_tag(country.version)}
-    )
+    return versioned_response(organization_resource(country), country.version)
 
 
 @router.get("/Location/{country_id}", responses=ONE)
 async def read_location(countries: Countries, country_id: str) -> Response:
     """A country's clinics, as one Location."""
     country = await countries.get(country_id=country_id)
-    return fhir_response(location_resource(country), headers={"ETag": version_tag(country.version)})
+    return versioned_response(location_resource(country), country.version)
 
 
 @router.get("/Organization", responses=ALL)

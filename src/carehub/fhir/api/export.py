@@ -5,23 +5,22 @@ answer (202) names in `Content-Location` where to poll (`export_status.py`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import Depends, Header, Path, Query
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.responses import fhir_errors
 from carehub.fhir.bundles import search_url
 from carehub.fhir.export.errors import BadExportRequest
 from carehub.fhir.export.request import MAX_TYPE_LENGTH, ExportRequest, Level
 from carehub.fhir.export.service import FhirExportService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import use_case
 
-router = APIRouter(
-    prefix=PREFIX, tags=["fhir"], dependencies=REQUIRE_TOKEN, responses=fhir_errors(401)
-)
+router = fhir_router()
 Exports = Annotated[FhirExportService, Depends(use_case(FhirExportService))]
 Prefer = Annotated[str | None, Header(max_length=200, description="Must include `respond-async`")]
 Types = Annotated[
@@ -46,20 +45,53 @@ _ACCEPTED: dict[int | str, dict[str, Any]] = {
 _ANSWERS = {**_ACCEPTED, **fhir_errors(400, 403, 422)}
 
 
-@router.get("/$export", status_code=202, responses=_ANSWERS)
-async def export_everything(
-    actor: CurrentActor,
-    exports: Exports,
-    base: FhirBase,
+@dataclass(frozen=True)
+class Asked:
+    """What every kick-off takes: `Prefer`, `_type`, `_since` and `_outputFormat`."""
+
+    prefer: str | None
+    types: str | None
+    since: str | None
+    output_format: str | None
+
+    def request(self, level: Level, group: str | None = None) -> ExportRequest:
+        if not _respond_async(self.prefer):
+            raise BadExportRequest(
+                "Prefer", "must be respond-async: an export runs off the request"
+            )
+        return ExportRequest.of(
+            level, group=group, types=self.types, since=self.since, output_format=self.output_format
+        )
+
+    def url(self, base: str, path: str) -> str:
+        """The kick-off as it was asked, for the manifest's `request`."""
+        sent = zip(
+            ("_type", "_since", "_outputFormat"),
+            (self.types, self.since, self.output_format),
+            strict=True,
+        )
+        return search_url(base, path, [(name, value) for name, value in sent if value is not None])
+
+
+async def asked(
     prefer: Prefer = None,
     types: Types = None,
     since: Since = None,
     output_format: OutputFormat = None,
+) -> Asked:
+    return Asked(prefer, types, since, output_format)
+
+
+Ask = Annotated[Asked, Depends(asked)]
+
+
+@router.get("/$export", status_code=202, responses=_ANSWERS)
+async def export_everything(
+    actor: CurrentActor, exports: Exports, base: FhirBase, ask: Ask
 ) -> Response:
     """Export every patient's resources, and the countries and their doctors."""
-    sent = _sent(types, since, output_format)
-    request = _request(Level.SYSTEM, prefer, None, types, since, output_format)
-    return await _kick_off(exports, actor, base, request, search_url(base, "$export", sent))
+    request = ask.request(Level.SYSTEM)
+    return await _kick_off(exports, actor, base, request, ask.url(base, "$export"))
 
 
 @router.get(
@@ -69,59 +101,29 @@ async def export_group(
     actor: CurrentActor,
     exports: Exports,
     base: FhirBase,
+    ask: Ask,
     group_id: Annotated[str, Path(max_length=64)],
-    prefer: Prefer = None,
-    types: Types = None,
-    since: Since = None,
-    output_format: OutputFormat = None,
 ) -> Response:
     """Export one country's patients (the Group is the country), its doctors and itself."""
-    sent = _sent(types, since, output_format)
-    request = _request(Level.GROUP, prefer, group_id, types, since, output_format)
-    url = search_url(base, f"Group/{group_id}/$export", sent)
-    return await _kick_off(exports, actor, base, request, url)
+    request = ask.request(Level.GROUP, group_id)
+    return await _kick_off(
+        exports, actor, base, request, ask.url(base, f"Group/{group_id}/$export")
+    )
 
 
 @router.get("/Patient/$export", status_code=202, responses=_ANSWERS)
 async def export_patients(
-    actor: CurrentActor,
-    exports: Exports,
-    base: FhirBase,
-    prefer: Prefer = None,
-    types: Types = None,
-    since: Since = None,
-    output_format: OutputFormat = None,
+    actor: CurrentActor, exports: Exports, base: FhirBase, ask: Ask
 ) -> Response:
     """Export every patient's own resources."""
-    sent = _sent(types, since, output_format)
-    request = _request(Level.PATIENT, prefer, None, types, since, output_format)
-    return await _kick_off(exports, actor, base, request, search_url(base, "Patient/$export", sent))
-
-
-def _request(
-    level: Level,
-    prefer: str | None,
-    group: str | None,
-    types: str | None,
-    since: str | None,
-    output_format: str | None,
-) -> ExportRequest:
-    if not _respond_async(prefer):
-        raise BadExportRequest("Prefer", "must be respond-async: an export runs off the request")
-    return ExportRequest.of(
-        level, group=group, types=types, since=since, output_format=output_format
-    )
+    request = ask.request(Level.PATIENT)
+    return await _kick_off(exports, actor, base, request, ask.url(base, "Patient/$export"))
 
 
 def _respond_async(prefer: str | None) -> bool:
     """Whether `Prefer` holds the `respond-async` preference (among others, perhaps)."""
     preferences = (p.split(";", 1)[0].strip().lower() for p in (prefer or "").split(","))
     return "respond-async" in preferences
-
-
-def _sent(*values: str | None) -> list[tuple[str, str]]:
-    names = ("_type", "_since", "_outputFormat")
-    return [(name, value) for name, value in zip(names, values, strict=True) if value is not None]
 
 
 async def _kick_off(

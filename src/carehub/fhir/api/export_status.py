@@ -9,22 +9,17 @@ from email.utils import format_datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX
+from carehub.fhir.api.dependencies import fhir_router
 from carehub.fhir.api.export import STATUS_PATH, Exports
 from carehub.fhir.api.responses import fhir_errors
 from carehub.fhir.export.manifest import manifest, progress
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.links import public_link
 
-router = APIRouter(
-    prefix=f"{PREFIX}/{STATUS_PATH}",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401),
-)
+router = fhir_router(f"/{STATUS_PATH}")
 JobId = Annotated[str, Path(max_length=64)]
 # How long a client waits between polls: a step takes seconds.
 RETRY_AFTER_SECONDS = 2

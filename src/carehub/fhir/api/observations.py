@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from starlette.responses import Response
 
 from carehub.clinical.service.checklists import ChecklistService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.item_versions import versioned
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, PatientParam, ResourceId
@@ -18,18 +18,13 @@ from carehub.fhir.chained_pages import Source, StorePage, chained_page
 from carehub.fhir.resources.observation import checklist_observations, parse_observation_id
 from carehub.fhir.search_params import count_of, searched_patient
 from carehub.kernel.errors import NotFound
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
 TYPE = "Observation"
 # Checklists read a page: each is up to a hundred and one Observations.
 CHECKLISTS_A_PAGE = 5
-router = APIRouter(
-    prefix=f"{PREFIX}/{TYPE}",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401, 422),
-)
+router = fhir_router(f"/{TYPE}", 422)
 Checklists = Annotated[ChecklistService, Depends(use_case(ChecklistService))]
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import Body, Depends, Header
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
 from carehub.fhir.outcome import information
 from carehub.fhir.resources.patient import patient_resource
@@ -26,15 +26,10 @@ from carehub.kernel.errors import FieldError, Invalid, PreconditionFailed
 from carehub.patients.model import Patient, PatientChanges, PatientDetails
 from carehub.patients.ports import PatientFilter
 from carehub.patients.service import PatientDraft, PatientService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import use_case
 
-router = APIRouter(
-    prefix=f"{PREFIX}/Patient",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401),
-)
+router = fhir_router("/Patient")
 Patients = Annotated[PatientService, Depends(use_case(PatientService))]
 PatientBody = Annotated[dict[str, Any], Body(media_type=FHIR_JSON)]
 Prefer = Annotated[str | None, Header(max_length=100)]

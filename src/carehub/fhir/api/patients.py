@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from starlette.responses import Response
 
 from carehub.clinical.service.checklists import ChecklistService
@@ -12,9 +12,14 @@ from carehub.clinical.service.medications import MedicationService
 from carehub.clinical.service.notes import NoteService
 from carehub.clinical.service.tasks import TaskService
 from carehub.documents.service import DocumentService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.paging import search_response
-from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
+from carehub.fhir.api.responses import (
+    fhir_errors,
+    fhir_ok,
+    fhir_response,
+    versioned_response,
+)
 from carehub.fhir.bundles import history, search_url
 from carehub.fhir.everything import RecordSources
 from carehub.fhir.patient_search import PatientSearch, find_patients
@@ -23,15 +28,10 @@ from carehub.fhir.search_params import MAX_COUNT, count_of
 from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
 from carehub.scheduling.service import AppointmentService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
-router = APIRouter(
-    prefix=f"{PREFIX}/Patient",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401),
-)
+router = fhir_router("/Patient")
 Patients = Annotated[PatientService, Depends(use_case(PatientService))]
 
 
@@ -56,7 +56,7 @@ Text = Annotated[str | None, Query(max_length=200)]
 async def read_patient(actor: CurrentActor, patients: Patients, patient_id: str) -> Response:
     """Read one patient (inactive ones too); its ETag is `W/"<version>"`."""
     patient = await patients.get(actor=actor, patient_id=patient_id)
-    return fhir_response(patient_resource(patient), headers={"ETag": version_tag(patient.version)})
+    return versioned_response(patient_resource(patient), patient.version)
 
 
 @router.get(
@@ -71,7 +71,7 @@ async def read_patient_version(
 ) -> Response:
     """The patient's record as it stood at one version (vread)."""
     patient = await patients.version(actor=actor, patient_id=patient_id, version=version_id)
-    return fhir_response(patient_resource(patient), headers={"ETag": version_tag(patient.version)})
+    return versioned_response(patient_resource(patient), patient.version)
 
 
 @router.get(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from starlette.responses import Response
 
 from carehub.clinical.notes import Note, NoteRevision
 from carehub.clinical.service.notes import NoteService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, PatientParam, ResourceId
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response
@@ -20,7 +20,7 @@ from carehub.fhir.resources.provenance import parse_provenance_id, provenance_re
 from carehub.fhir.search_params import count_of, invalid, searched_patient
 from carehub.kernel.actor import Actor
 from carehub.kernel.errors import NotFound
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
 TYPE = "Provenance"
@@ -30,12 +30,7 @@ NOTES_A_PAGE = 5
 _TARGET = re.compile(
     r"(?:DocumentReference/)?(?P<note>[A-Za-z0-9\-.]{1,64})(?:/_history/(?P<version>[1-9]\d{0,8}))?"
 )
-router = APIRouter(
-    prefix=f"{PREFIX}/{TYPE}",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401, 422),
-)
+router = fhir_router(f"/{TYPE}", 422)
 Notes = Annotated[NoteService, Depends(use_case(NoteService))]
 TargetParam = Annotated[
     str | None,

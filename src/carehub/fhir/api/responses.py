@@ -32,6 +32,11 @@ def fhir_response(
     )
 
 
+def versioned_response(resource: dict[str, Any], version: int) -> Response:
+    """A resource with its version as the ETag (`W/"3"`)."""
+    return fhir_response(resource, headers={"ETag": version_tag(version)})
+
+
 def version_tag(version: int) -> str:
     """FHIR's ETag of a version: `W/"<versionId>"`, as `meta.versionId` says it."""
     return f'W/"{version}"'

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from starlette.responses import Response
 
 from carehub.clinical.service.tasks import TaskService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, PatientParam, ResourceId, TokenParam
@@ -17,16 +17,11 @@ from carehub.fhir.api.responses import fhir_errors, fhir_ok
 from carehub.fhir.resources.task import TASK_STATUSES
 from carehub.fhir.resources.task import task_resource as resource
 from carehub.fhir.search_params import codes, count_of, searched_patient
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
 TYPE = "Task"
-router = APIRouter(
-    prefix=f"{PREFIX}/{TYPE}",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401, 422),
-)
+router = fhir_router(f"/{TYPE}", 422)
 Tasks = Annotated[TaskService, Depends(use_case(TaskService))]
 
 

@@ -10,23 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import Body, Depends
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX
+from carehub.fhir.api.dependencies import fhir_router
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response
 from carehub.fhir.import_report import EntryOutcome, EntryStatus, ImportReport
 from carehub.fhir.importer import FhirImporter
 from carehub.fhir.outcome import information, operation_outcome
 from carehub.fhir.wire import FHIR_JSON, instant
 from carehub.kernel.clock import Clock
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 from carehub.web.problems import STATUS_BY_KIND, problem_description
 
-router = APIRouter(
-    prefix=PREFIX, tags=["fhir"], dependencies=REQUIRE_TOKEN, responses=fhir_errors(401)
-)
+router = fhir_router()
 Importer = Annotated[FhirImporter, Depends(use_case(FhirImporter))]
 _BUNDLE = {"type": "object", "description": "A FHIR R4 Bundle of type transaction or batch"}
 
