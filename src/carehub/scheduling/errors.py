@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carehub.kernel.errors import Conflict, NotFound
+from carehub.kernel.errors import Conflict, NotFound, PreconditionFailed
 
 
 class SlotTaken(Conflict):
@@ -17,6 +17,14 @@ class SlotTaken(Conflict):
 class AppointmentNotFound(NotFound):
     def __init__(self, appointment_id: str) -> None:
         super().__init__(f"Appointment {appointment_id} does not exist")
+        self.appointment_id = appointment_id
+
+
+class AppointmentChanged(PreconditionFailed):
+    """The appointment is no longer the version the caller read (412: read it again)."""
+
+    def __init__(self, appointment_id: str) -> None:
+        super().__init__(f"Appointment {appointment_id} was changed by someone else; read it again")
         self.appointment_id = appointment_id
 
 

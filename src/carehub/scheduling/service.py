@@ -27,7 +27,7 @@ from carehub.practitioners.model import Doctor
 from carehub.scheduling import access
 from carehub.scheduling.booking_rules import check_bookable, slot_minutes, violations
 from carehub.scheduling.claims import ClaimKind, SlotClaim
-from carehub.scheduling.errors import AppointmentNotFound, HoldNotFound
+from carehub.scheduling.errors import AppointmentChanged, AppointmentNotFound, HoldNotFound
 from carehub.scheduling.events import AppointmentStatusChanged, SlotFreed
 from carehub.scheduling.model import (
     APPOINTMENT_ID,
@@ -167,8 +167,11 @@ class AppointmentService:
         action: Action,
         reason: str | None = None,
         override_window: bool = False,
+        if_version: int | None = None,
     ) -> Appointment:
-        """Confirm, cancel, check in, complete or mark a no-show; 409 names the allowed."""
+        """Confirm, cancel, check in, complete or mark a no-show; 409 names the allowed.
+        With `if_version`, only if the appointment is still the version the caller read
+        (412 otherwise)."""
         now = self._clock.now()
         verb = f"appointment.{action.value.replace('-', '_')}"
         async with self._uow() as uow:
@@ -177,6 +180,8 @@ class AppointmentService:
                 uow, actor, verb, patient_id=current.patient_id, resource_id=current.id
             ):
                 access.check_can_act(actor, action)
+                if if_version is not None and current.version != if_version:
+                    raise AppointmentChanged(current.id)
                 if action is Action.CANCEL:
                     country = await find_country(uow.countries, current.country_id)
                     self._check_cancellation_window(actor, country, current, now, override_window)

@@ -10,7 +10,7 @@ import pytest
 
 from carehub.adapters.memory.store import MemoryStore
 from carehub.kernel.actor import Actor
-from carehub.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from carehub.kernel.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from carehub.scheduling.errors import AppointmentNotFound, SlotTaken
 from carehub.scheduling.events import OFFER_MADE, SLOT_FREED, STATUS_CHANGED
 from carehub.scheduling.model import Action, Appointment, IllegalTransition, Status
@@ -207,6 +207,22 @@ async def test_an_illegal_move_names_the_allowed_ones(
     assert set(refused.value.allowed) == {"confirm", "cancel", "reschedule"}
     assert store.appointments[booked.id].status is Status.PENDING
     assert last_audit(store) == ("user-dr-pe", "appointment.complete", "failed", ("ana",))
+
+
+async def test_a_move_from_a_version_read_before_another_is_refused(
+    appointments: AppointmentService, store: MemoryStore
+) -> None:
+    booked = await book(appointments, patient="carla", doctor="dr-co")  # confirmed: version 1
+    with pytest.raises(PreconditionFailed):
+        await appointments.act(
+            actor=ADMIN, appointment_id=booked.id, action=Action.CHECK_IN, if_version=7
+        )
+    assert store.appointments[booked.id].status is Status.CONFIRMED
+    assert last_audit(store)[1:3] == ("appointment.check_in", "failed")
+    moved = await appointments.act(
+        actor=ADMIN, appointment_id=booked.id, action=Action.CHECK_IN, if_version=booked.version
+    )
+    assert (moved.status, moved.version) == (Status.CHECKED_IN, booked.version + 1)
 
 
 async def test_patients_may_not_check_themselves_in(
