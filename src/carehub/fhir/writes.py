@@ -1,4 +1,4 @@
-"""What a FHIR write asks: the version an `If-Match` names, the identifier an
+"""What a FHIR write asks: the version an `If-Match` names, the conditions an
 `If-None-Exist` names, and the country a resource's `managingOrganization` names."""
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from urllib.parse import parse_qsl
 
 from carehub.kernel.errors import FieldError, Invalid, PreconditionFailed, PreconditionRequired
 
+IF_NONE_EXIST = "If-None-Exist"
 _VERSION_TAG = re.compile(r'(?:W/)?"(\d{1,10})"')
 _ORGANIZATION = re.compile(r"Organization/([A-Za-z0-9][A-Za-z0-9_-]{0,31})")
+# A value of a condition: a reference, an instant, or a system and a code of 256 each.
+_MAX_CONDITION = 520
 
 
 def version_of_if_match(header: str | None) -> int:
@@ -37,15 +40,35 @@ def version_to_update(if_match: str | None, resource: Mapping[str, Any]) -> int:
     return version_of_if_match(None)
 
 
+def conditions_of_if_none_exist(header: str, names: tuple[str, ...]) -> dict[str, str]:
+    """`If-None-Exist: a=1&b=2` as `{"a": "1", "b": "2"}`: each of `names` exactly once,
+    with a value, and nothing else (422 naming the header otherwise). A condition left
+    unread would match more than the client meant, and answer someone else's resource."""
+    form = "&".join(f"{name}=..." for name in names)
+    found: dict[str, str] = {}
+    for name, value in parse_qsl(header, keep_blank_values=True):
+        if name not in names:
+            raise bad_condition(f"If-None-Exist takes {form} and nothing else")
+        if name in found:
+            raise bad_condition(f"If-None-Exist names {name} once")
+        if not value or len(value) > _MAX_CONDITION:
+            raise bad_condition(
+                f"If-None-Exist's {name} needs a value of at most {_MAX_CONDITION} characters"
+            )
+        found[name] = value
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise bad_condition(f"If-None-Exist must be {form} (missing: {', '.join(missing)})")
+    return found
+
+
 def identifier_of_if_none_exist(header: str) -> tuple[str, str]:
     """`If-None-Exist: identifier=system|value`: the one search a conditional create takes."""
-    pairs = parse_qsl(header, keep_blank_values=True)
-    if len(pairs) != 1 or pairs[0][0] != "identifier":
-        raise _bad_condition("If-None-Exist must be identifier=system|value")
-    system, bar, value = pairs[0][1].partition("|")
-    if not (bar and system and value) or len(system) > 256 or len(value) > 256:
-        raise _bad_condition("If-None-Exist must be identifier=system|value")
-    return system, value
+    value = conditions_of_if_none_exist(header, ("identifier",))["identifier"]
+    system, bar, code = value.partition("|")
+    if not (bar and system and code) or len(system) > 256 or len(code) > 256:
+        raise bad_condition("If-None-Exist must be identifier=system|value")
+    return system, code
 
 
 def country_of(resource: Mapping[str, Any]) -> str | None:
@@ -63,5 +86,6 @@ def country_of(resource: Mapping[str, Any]) -> str | None:
     return match.group(1)
 
 
-def _bad_condition(message: str) -> Invalid:
+def bad_condition(message: str) -> Invalid:
+    """A refused `If-None-Exist`, naming the header."""
     return Invalid(message, errors=[FieldError("If-None-Exist", message)])

@@ -25,3 +25,12 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=64, description='W/"versionId", as the ETag gives it'),
 ]
+IfNoneExist = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Exist",
+        max_length=600,
+        description="A conditional create: the search (a=1&b=2) that finds the resource if it "
+        "already exists",
+    ),
+]

@@ -15,6 +15,7 @@ from fastapi import Body, Depends, Header
 from starlette.responses import Response
 
 from carehub.fhir.api.dependencies import FhirBase, fhir_router
+from carehub.fhir.api.parameters import IfNoneExist
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
 from carehub.fhir.outcome import information
 from carehub.fhir.resources.patient import patient_resource
@@ -52,7 +53,7 @@ async def create_patient(
     patients: Patients,
     base: FhirBase,
     body: PatientBody,
-    if_none_exist: Annotated[str | None, Header(max_length=600)] = None,
+    if_none_exist: IfNoneExist = None,
     prefer: Prefer = None,
 ) -> Response:
     """Register a patient in the country its `managingOrganization` names (staff: their
