@@ -4,17 +4,19 @@ models, and each search parameter narrows as FHIR says."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from tests.api.clinical_world import new_checklist, new_medication, new_note, new_task
 from tests.api.conftest import ApiServer
 from tests.api.scheduling_world import (
     WEEKDAY_SYNC_RULES,
+    account,
     add_country,
     add_doctor,
     add_patient,
@@ -219,11 +221,11 @@ def appointment(doctor: str, patient: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-def post_appointment(api: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+def post_appointment(api: httpx.Client, body: dict[str, Any], **headers: str) -> httpx.Response:
     return api.post(
         "/fhir/R4/Appointment",
         content=orjson.dumps(body),
-        headers={"Content-Type": "application/fhir+json"},
+        headers={"Content-Type": "application/fhir+json", **headers},
     )
 
 
@@ -324,3 +326,138 @@ def test_conditions_and_allergies_are_added_once(api: httpx.Client, clinic: dict
     assert post("AllergyIntolerance", allergy).status_code == 200
     other = {**asthma, "subject": {"reference": "Patient/nobody"}}
     assert post("Condition", other).status_code == 404
+
+
+def condition(patient: str, doctor: str, start: datetime) -> dict[str, str]:
+    return {"If-None-Exist": f"patient={patient}&practitioner={doctor}&date={iso(start)}"}
+
+
+def expressions(response: httpx.Response, status: int) -> list[str]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    OperationOutcome.model_validate(body)
+    return [e for issue in body["issue"] for e in issue.get("expression", [])]
+
+
+def test_a_conditional_booking_answers_the_appointment_already_booked_then(
+    api: httpx.Client, clinic: dict[str, Any]
+) -> None:
+    doctor, (first, second) = clinic["doctor"], clinic["patients"]
+    start = clinic["start"] + timedelta(hours=2)
+    body = appointment(doctor, first, start=iso(start))
+    made = post_appointment(api, body, **condition(first, doctor, start))
+    assert made.status_code == 201, made.text
+    again = post_appointment(api, body, **condition(first, doctor, start))
+    assert again.status_code == 200, again.text
+    check_resource(again.json())
+    assert again.json()["id"] == made.json()["id"] and again.headers["etag"] == 'W/"1"'
+    by_slot = appointment(
+        doctor, first, slot=[{"reference": f"Slot/{doctor}.{start.strftime('%Y%m%d%H%M')}"}]
+    )
+    assert post_appointment(api, by_slot, **condition(first, doctor, start)).status_code == 200
+    on_the_day = api.get(
+        "/fhir/R4/Appointment", params={"patient": first, "date": start.date().isoformat()}
+    )
+    assert made.json()["id"] in ids(on_the_day) and len(ids(on_the_day)) == 2
+    # One booked natively is found the same way.
+    native = clinic["appointments"][0]["appointmentId"]
+    body = appointment(doctor, first, start=iso(clinic["start"]))
+    found = post_appointment(api, body, **condition(first, doctor, clinic["start"]))
+    assert (found.status_code, found.json()["id"]) == (200, native)
+    # A condition is the appointment sent's own, named once each, and nothing else.
+    for header in (
+        f"patient={second}&practitioner={doctor}&date={iso(start)}",
+        f"patient={first}&practitioner={doctor}&date={iso(start + timedelta(hours=1))}",
+        f"patient={first}&practitioner={doctor}",
+        f"patient={first}&practitioner={doctor}&date={iso(start)}&status=booked",
+        f"patient={first}&patient={first}&practitioner={doctor}&date={iso(start)}",
+        f"patient={first}&practitioner={doctor}&date=ge{start.date()}",
+    ):
+        refused = post_appointment(api, body, **{"If-None-Exist": header})
+        assert expressions(refused, 422) == ["If-None-Exist"], header
+
+
+def test_a_conditional_booking_matching_several_is_refused(
+    api: httpx.Client, clinic: dict[str, Any]
+) -> None:
+    doctor, first = clinic["doctor"], clinic["patients"][0]
+    start = clinic["start"] + timedelta(hours=3)
+    body = appointment(doctor, first, start=iso(start))
+    cancelled = post_appointment(api, body).json()
+    assert api.post(f"/appointments/{cancelled['id']}/cancel").status_code == 200
+    # A cancelled appointment is a match, as the search finds it.
+    found = post_appointment(api, body, **condition(first, doctor, start))
+    assert (found.status_code, found.json()["status"]) == (200, "cancelled")
+    assert post_appointment(api, body).status_code == 201  # the time was given back
+    assert expressions(post_appointment(api, body, **condition(first, doctor, start)), 412) == []
+
+
+def put_appointment(api: httpx.Client, body: dict[str, Any], **headers: str) -> httpx.Response:
+    return api.put(
+        f"/fhir/R4/Appointment/{body['id']}",
+        content=orjson.dumps(body),
+        headers={"Content-Type": "application/fhir+json", **headers},
+    )
+
+
+def test_an_appointment_is_moved_along_its_lifecycle_by_update(
+    server: ApiServer, api: httpx.Client, clinic: dict[str, Any]
+) -> None:
+    a1, a2 = (a["appointmentId"] for a in clinic["appointments"])
+    read = api.get(f"/fhir/R4/Appointment/{a1}")
+    current, tag = read.json(), read.headers["etag"]
+    # What the lifecycle refuses is a conflict: a booked visit is checked in first.
+    refused = put_appointment(api, {**current, "status": "fulfilled"}, **{"If-Match": tag})
+    assert expressions(refused, 409) == []
+    checked_in = put_appointment(api, {**current, "status": "checked-in"}, **{"If-Match": tag})
+    assert checked_in.status_code == 200, checked_in.text
+    check_resource(checked_in.json())
+    assert checked_in.json()["status"] == "checked-in"
+    assert checked_in.headers["etag"] == f'W/"{int(current["meta"]["versionId"]) + 1}"'
+    stale = put_appointment(api, {**current, "status": "checked-in"}, **{"If-Match": tag})
+    assert expressions(stale, 412) == []
+    # Without If-Match, the version the client read is the one it sends back.
+    done = put_appointment(api, {**checked_in.json(), "status": "fulfilled"})
+    assert (done.status_code, done.json()["status"]) == (200, "fulfilled")
+    assert api.get(f"/appointments/{a1}").json()["status"] == "completed"
+
+    other = api.get(f"/fhir/R4/Appointment/{a2}").json()
+    unversioned = {k: v for k, v in other.items() if k != "meta"}
+    assert expressions(put_appointment(api, {**unversioned, "status": "cancelled"}), 428) == []
+    moved = put_appointment(api, {**other, "start": iso(clinic["start"] + timedelta(days=8))})
+    assert expressions(moved, 422) == ["start"]
+    assert "/reschedule" in moved.json()["issue"][0]["diagnostics"]
+    someone_else = [
+        {"actor": {"reference": f"Patient/{clinic['patients'][0]}"}, "status": "accepted"},
+        *other["participant"][1:],
+    ]
+    assert expressions(put_appointment(api, {**other, "participant": someone_else}), 422) == [
+        "participant"
+    ]
+    assert expressions(put_appointment(api, {**other, "status": "arrived"}), 422) == ["status"]
+    assert expressions(put_appointment(api, {**other, "comment": "Fasting"}), 422) == ["comment"]
+    assert expressions(put_appointment(api, {**other, "id": "nobody"}), 404) == []
+    # A patient cancels their own appointment, and may not check themselves in.
+    patient = account(server, "patient", patient_id=clinic["patients"][1])
+    assert expressions(put_appointment(patient, {**other, "status": "checked-in"}), 403) == []
+    cancelling = {**other, "status": "cancelled", "cancelationReason": {"text": "Travelling"}}
+    cancelled = put_appointment(patient, cancelling)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["cancelationReason"] == {"text": "Travelling"}
+    native = api.get(f"/appointments/{a2}").json()
+    assert native["status"] == "cancelled"
+    # The stored appointment sent back as read changes nothing.
+    again = put_appointment(api, cancelled.json())
+    assert (again.status_code, again.headers["etag"]) == (200, cancelled.headers["etag"])
+
+
+def test_the_capability_statement_declares_the_appointment_writes(
+    anonymous: httpx.Client,
+) -> None:
+    statement = anonymous.get("/fhir/R4/metadata").json()
+    served = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    appointment_ = served["Appointment"]
+    assert {i["code"] for i in appointment_["interaction"]} >= {"create", "update", "read"}
+    assert appointment_["conditionalCreate"] is True
+    assert appointment_["versioning"] == "versioned-update"
+    assert served["Patient"]["conditionalCreate"] is True

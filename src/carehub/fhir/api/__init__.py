@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from carehub.fhir.api import (
+    appointment_writes,
     audit_events,
     condition_writes,
     conditions,
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     provenances.router,
     audit_events.router,
     scheduling.router,
+    appointment_writes.router,
     directory.router,
     transactions.router,
 )

@@ -1,11 +1,12 @@
-"""Appointment, Schedule and Slot: read and search through the scheduling use cases."""
+"""Appointment, Schedule and Slot: read and search through the scheduling use cases
+(an Appointment is booked and moved in `appointment_writes.py`)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from carehub.fhir.api.dependencies import PREFIX, FhirBase
@@ -15,7 +16,6 @@ from carehub.fhir.resources.appointment import appointment_resource
 from carehub.fhir.resources.patient import patient_resource
 from carehub.fhir.resources.practitioner import practitioner_resource
 from carehub.fhir.resources.schedule import parse_slot_id, schedule_resource, slot_resource
-from carehub.fhir.schemas.appointment_write import AppointmentWrite
 from carehub.fhir.search_params import (
     MAX_COUNT,
     DateRange,
@@ -25,7 +25,6 @@ from carehub.fhir.search_params import (
     invalid,
     reference_id,
 )
-from carehub.fhir.wire import FHIR_JSON
 from carehub.kernel.actor import Actor
 from carehub.kernel.errors import NotFound
 from carehub.patients.service import PatientService
@@ -133,28 +132,6 @@ async def search_appointments(
         included=included,
         clock=clock,
     )
-
-
-@router.post(
-    "/Appointment",
-    status_code=201,
-    responses={**fhir_ok("The Appointment booked", 201), **fhir_errors(400, 403, 404, 409, 422)},
-)
-async def book_appointment(
-    actor: CurrentActor,
-    appointments: Appointments,
-    base: FhirBase,
-    body: Annotated[AppointmentWrite, Body(media_type=FHIR_JSON)],
-) -> Response:
-    """Book through carehub's booking use case: the patient and practitioner named by the
-    participants, at `start` or at the `slot`'s. A slot already taken is a 409; an
-    asynchronous country's booking answers `pending` until its queue decides."""
-    booked = await appointments.book(actor=actor, request=body.booking())
-    headers = {
-        "ETag": version_tag(booked.version),
-        "Location": f"{base}/Appointment/{booked.id}/_history/{booked.version}",
-    }
-    return fhir_response(appointment_resource(booked), status=201, headers=headers)
 
 
 @router.get("/Schedule/{doctor_id}", responses=ONE)
