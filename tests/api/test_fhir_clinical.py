@@ -161,10 +161,13 @@ def test_the_capability_statement_declares_the_clinical_resources(
         "date": "date",
     }
     assert "searchInclude" in served["MedicationStatement"]
+    # carehub's medications have no category: none is declared.
+    assert served["MedicationStatement"]["conditionalCreate"] is True
     assert interactions("Task") == versioned
     assert params("Task") == {"patient": "reference", "status": "token"}
     assert interactions("Observation") == {"read", "search-type"}
     assert interactions("DocumentReference") == versioned | {"create"}
+    assert "conditionalCreate" not in served["DocumentReference"]
     assert params("DocumentReference") == {
         "patient": "reference",
         "category": "token",
@@ -395,6 +398,40 @@ def test_an_update_needs_the_version_read_and_changes_only_the_status(world: Peo
     ) == ["status"]
 
 
+def test_a_conditional_create_answers_the_active_medication_of_that_code(
+    world: People,
+) -> None:
+    doctor, p1 = world["doctor_a"].client, world.ids["P1"]
+    metformin = {"If-None-Exist": f"patient=Patient/{p1}&code={RXNORM}|860975"}
+    created = post(doctor, "MedicationStatement", statement(p1), **metformin)
+    made = resource(created, 201)
+    again = post(doctor, "MedicationStatement", statement(p1), **metformin)
+    assert resource(again)["id"] == made["id"]
+    assert again.headers["Location"].endswith(f"/MedicationStatement/{made['id']}/_history/1")
+    native = body_of(doctor.get(f"/patients/{p1}/medications", params={"status": "active"}))
+    assert [m["id"] for m in native["items"]] == [made["id"]]
+    # Only an active one matches: once stopped, the same request starts another.
+    stopping = {**made, "status": "stopped", "statusReason": [{"text": "Nausea"}]}
+    resource(put(doctor, f"MedicationStatement/{made['id']}", stopping, **{"If-Match": 'W/"1"'}))
+    restarted = resource(post(doctor, "MedicationStatement", statement(p1), **metformin), 201)
+    assert restarted["id"] != made["id"]
+    # Two active with the code (the native API only warns of the second): not selective.
+    resource(post(doctor, "MedicationStatement", statement(p1)), 201)
+    assert outcome(post(doctor, "MedicationStatement", statement(p1), **metformin), 412) == []
+    # The condition is the statement's own patient and code, each named once.
+    for header in (
+        f"patient={p1}&code={RXNORM}|860976",
+        f"patient={p1}&code=860975",
+        f"patient={p1}",
+        f"patient={p1}&code={RXNORM}|860975&status=active",
+        f"patient={world.ids['P2']}&code={RXNORM}|860975",
+    ):
+        refused = post(doctor, "MedicationStatement", statement(p1), **{"If-None-Exist": header})
+        assert outcome(refused, 422) == ["If-None-Exist"], header
+    outside = post(world["doctor_b"].client, "MedicationStatement", statement(p1), **metformin)
+    assert outcome(outside, 404) == []
+
+
 # --- Task and Observation ----------------------------------------------------------------
 
 
@@ -601,6 +638,18 @@ def test_an_inline_file_names_an_item_of_the_patient(world: People) -> None:
         outcome(post(world["doctor_b"].client, "DocumentReference", inline_document(p1, PDF)), 404)
         == []
     )
+
+
+def test_a_files_create_is_not_conditional(world: People) -> None:
+    staff, p1 = world["staff_pe"].client, world.ids["P1"]
+    sent = post(
+        staff,
+        "DocumentReference",
+        inline_document(p1, PDF),
+        **{"If-None-Exist": f"patient={p1}&identifier=urn:carehub:document|d-1"},
+    )
+    assert outcome(sent, 422) == ["If-None-Exist"]
+    assert body_of(staff.get(f"/patients/{p1}/files"))["items"] == []
 
 
 # --- AuditEvent --------------------------------------------------------------------------

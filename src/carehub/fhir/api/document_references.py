@@ -4,6 +4,11 @@
 A note's id and a file's are both carehub ids, so a read asks the notes first, then the
 files. Notes are versioned (every amendment kept): they alone have `_history`. A file is
 created with its bytes inline and goes through the very checks of an upload.
+
+A file's create takes no `If-None-Exist`: its only identifier is the document id carehub
+gives it as it is stored, so no condition a client can write before the create would find
+the file it makes, and a retry would add it again. The header is refused rather than
+ignored, so a client relying on it learns that it does not hold.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from carehub.fhir.search_params import (
     searched_patient,
 )
 from carehub.fhir.wire import FHIR_JSON
+from carehub.fhir.writes import IF_NONE_EXIST, bad_condition
 from carehub.kernel.errors import FieldError, Invalid, NotFound
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import AppClock, use_case
@@ -214,7 +220,12 @@ async def create_document_reference(
 ) -> Response:
     """Add a file to the patient's record from `content[0].attachment.data` (base64, in a
     body of at most 1 MiB): the same checks as an upload (allowed type, its content proving
-    it, size, images that decode)."""
+    it, size, images that decode). No conditional create: `If-None-Exist` is refused."""
+    if IF_NONE_EXIST in request.headers:
+        raise bad_condition(
+            "A file's create is not conditional: its only identifier is the document id "
+            "carehub gives it"
+        )
     inline = body.upload()
     try:
         file = await uploads.upload(

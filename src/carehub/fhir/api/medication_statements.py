@@ -1,5 +1,9 @@
 """`/fhir/R4/MedicationStatement`: a patient's medications, through the medication use
-cases (read, every version, search; create starts one, update stops or completes it)."""
+cases (read, every version, search; create starts one, update stops or completes it).
+
+carehub's medications have no category: the record says what a patient takes, not where
+(in hospital, at home), so `category` is not a search parameter: no answer would be true.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from starlette.responses import Response
 
 from carehub.clinical.errors import ChangedMeanwhile
 from carehub.clinical.medications import Medication, MedicationStatus
-from carehub.clinical.service.medications import MedicationService
+from carehub.clinical.service.medications import ACTIVE, MedicationService
 from carehub.fhir.api.dependencies import PREFIX, FhirBase
 from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
 from carehub.fhir.api.paging import search_response
@@ -19,11 +23,13 @@ from carehub.fhir.api.parameters import (
     Cursor,
     DateParam,
     IfMatch,
+    IfNoneExist,
     PatientParam,
     ResourceId,
     TokenParam,
 )
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, version_in
+from carehub.fhir.if_none_exist import MedicationCondition, medication_condition
 from carehub.fhir.medication_update import Transition, requested_update
 from carehub.fhir.resources.medication import medication_statement_resource as resource
 from carehub.fhir.resources.patient import patient_resource
@@ -37,6 +43,8 @@ from carehub.fhir.search_params import (
 )
 from carehub.fhir.wire import FHIR_JSON
 from carehub.kernel.actor import Actor
+from carehub.kernel.errors import PreconditionFailed
+from carehub.kernel.pagination import MAX_LIMIT
 from carehub.patients.service import PatientService
 from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
 from carehub.web.dependencies import AppClock, use_case
@@ -54,6 +62,10 @@ Patients = Annotated[PatientService, Depends(use_case(PatientService))]
 Statement = Annotated[MedicationStatementWrite, Body(media_type=FHIR_JSON)]
 # carehub's statuses are MedicationStatement's own codes; it has no others.
 _STATUSES = {s.value: s.value for s in MedicationStatus}
+# Pages of a patient's active medications read for a conditional create: a patient has a
+# few dozen at most, so the bound (the use case's own for its duplicate warning) keeps
+# the reads finite without ever being reached.
+_ACTIVE_PAGES = 10
 
 
 @router.get("/{medication_id}", responses={**fhir_ok("A MedicationStatement"), **fhir_errors(404)})
@@ -145,30 +157,36 @@ async def search_medication_statements(
     status_code=201,
     responses={
         **fhir_ok("The MedicationStatement started", 201),
-        **fhir_errors(400, 403, 404, 409, 422),
+        **fhir_ok("The active MedicationStatement that already matched If-None-Exist"),
+        **fhir_errors(400, 403, 404, 409, 412, 422),
     },
 )
 async def create_medication_statement(
-    actor: CurrentActor, medications: Medications, base: FhirBase, body: Statement
+    actor: CurrentActor,
+    medications: Medications,
+    base: FhirBase,
+    body: Statement,
+    if_none_exist: IfNoneExist = None,
 ) -> Response:
     """Start a medication (doctors, who prescribe it unless `informationSource` names
     another practitioner, and admins, who name one): status `active`; its code is one
-    of RxNorm, ATC, SNOMED CT or NDC."""
+    of RxNorm, ATC, SNOMED CT or NDC. With `If-None-Exist: patient=<id>&code=<system>|<code>`
+    (the statement's own), the patient's active medication of that code is answered (200)
+    instead of a second started."""
     statement = body.statement()
     if statement.status != MedicationStatus.ACTIVE.value:
         raise invalid("status", "is active: a medication is recorded as it starts")
     if statement.reason is not None:
         raise invalid("statusReason", "is given only when a medication is stopped")
+    if if_none_exist is not None:
+        condition = medication_condition(if_none_exist, statement)
+        found = await _active_with_code(medications, actor, condition)
+        if found is not None:
+            return _created(found, base, 200)
     started = await medications.start(
         actor=actor, patient_id=statement.patient_id, draft=statement.draft
     )
-    medication = started.medication
-    return versioned(
-        resource(medication),
-        medication.version,
-        status=201,
-        location=f"{base}/{TYPE}/{medication.id}/_history/{medication.version}",
-    )
+    return _created(started.medication, base, 201)
 
 
 @router.put(
@@ -222,3 +240,35 @@ async def _apply(
             if version != current.version:
                 raise ChangedMeanwhile()
             return current
+
+
+async def _active_with_code(
+    medications: MedicationService, actor: Actor, condition: MedicationCondition
+) -> Medication | None:
+    """The patient's one active medication with the code (412 if there are several)."""
+    found: list[Medication] = []
+    cursor: str | None = None
+    for _ in range(_ACTIVE_PAGES):
+        page = await medications.list_for_patient(
+            actor=actor,
+            patient_id=condition.patient_id,
+            statuses=ACTIVE,
+            cursor=cursor,
+            limit=MAX_LIMIT,
+        )
+        found += [m for m in page.items if m.code == condition.code]
+        cursor = page.next_cursor
+        if cursor is None or len(found) > 1:
+            break
+    if len(found) > 1:
+        raise PreconditionFailed("If-None-Exist matches more than one active medication")
+    return found[0] if found else None
+
+
+def _created(medication: Medication, base: str, status: int) -> Response:
+    return versioned(
+        resource(medication),
+        medication.version,
+        status=status,
+        location=f"{base}/{TYPE}/{medication.id}/_history/{medication.version}",
+    )
