@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import Body, Depends
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.parameters import IfMatch, IfNoneExist, ResourceId
 from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
 from carehub.fhir.appointment_update import requested_move
@@ -31,15 +31,10 @@ from carehub.scheduling.errors import AppointmentChanged, SlotTaken
 from carehub.scheduling.model import Appointment
 from carehub.scheduling.ports import AppointmentFilter
 from carehub.scheduling.service import AppointmentService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import use_case
 
-router = APIRouter(
-    prefix=f"{PREFIX}/Appointment",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401),
-)
+router = fhir_router("/Appointment")
 Appointments = Annotated[AppointmentService, Depends(use_case(AppointmentService))]
 
 
