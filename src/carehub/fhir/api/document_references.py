@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import Body, Depends, Query, Request
 from starlette.responses import Response
 
 from carehub.clinical.errors import NoteNotFound
@@ -24,7 +24,7 @@ from carehub.clinical.service.notes import NoteService
 from carehub.documents.model import Category, PatientFile, Scope
 from carehub.documents.service import DocumentService
 from carehub.documents.uploads import UploadService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, DateParam, PatientParam, ResourceId
@@ -45,19 +45,14 @@ from carehub.fhir.search_params import (
 from carehub.fhir.wire import FHIR_JSON
 from carehub.fhir.writes import IF_NONE_EXIST, bad_condition
 from carehub.kernel.errors import FieldError, Invalid, NotFound
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 from carehub.web.links import public_link
 
 TYPE = "DocumentReference"
 CLINICAL_NOTE = "clinical-note"
 _CATEGORIES = {c.value: c for c in Category}
-router = APIRouter(
-    prefix=f"{PREFIX}/{TYPE}",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401, 422),
-)
+router = fhir_router(f"/{TYPE}", 422)
 Notes = Annotated[NoteService, Depends(use_case(NoteService))]
 Documents = Annotated[DocumentService, Depends(use_case(DocumentService))]
 Uploads = Annotated[UploadService, Depends(use_case(UploadService))]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import Body, Depends, Query
 from starlette.responses import Response
 
 from carehub.clinical.errors import ChangedMeanwhile
 from carehub.clinical.medications import Medication, MedicationStatus
 from carehub.clinical.service.medications import ACTIVE, MedicationService
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import (
@@ -46,17 +46,12 @@ from carehub.kernel.actor import Actor
 from carehub.kernel.errors import PreconditionFailed
 from carehub.kernel.pagination import MAX_LIMIT
 from carehub.patients.service import PatientService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
 TYPE = "MedicationStatement"
 INCLUDE_PATIENT = f"{TYPE}:patient"
-router = APIRouter(
-    prefix=f"{PREFIX}/{TYPE}",
-    tags=["fhir"],
-    dependencies=REQUIRE_TOKEN,
-    responses=fhir_errors(401, 422),
-)
+router = fhir_router(f"/{TYPE}", 422)
 Medications = Annotated[MedicationService, Depends(use_case(MedicationService))]
 Patients = Annotated[PatientService, Depends(use_case(PatientService))]
 Statement = Annotated[MedicationStatementWrite, Body(media_type=FHIR_JSON)]

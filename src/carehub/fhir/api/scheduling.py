@@ -6,12 +6,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from starlette.responses import Response
 
-from carehub.fhir.api.dependencies import PREFIX, FhirBase
+from carehub.fhir.api.dependencies import FhirBase, fhir_router
 from carehub.fhir.api.paging import offset_page, search_response
-from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, version_tag
+from carehub.fhir.api.responses import (
+    fhir_errors,
+    fhir_ok,
+    fhir_response,
+    versioned_response,
+)
 from carehub.fhir.resources.appointment import appointment_resource
 from carehub.fhir.resources.patient import patient_resource
 from carehub.fhir.resources.practitioner import practitioner_resource
@@ -33,12 +38,10 @@ from carehub.scheduling.availability import AvailabilityService
 from carehub.scheduling.model import Status
 from carehub.scheduling.ports import AppointmentFilter
 from carehub.scheduling.service import AppointmentService
-from carehub.web.actor import REQUIRE_TOKEN, CurrentActor
+from carehub.web.actor import CurrentActor
 from carehub.web.dependencies import AppClock, use_case
 
-router = APIRouter(
-    prefix=PREFIX, tags=["fhir"], dependencies=REQUIRE_TOKEN, responses=fhir_errors(401)
-)
+router = fhir_router()
 Appointments = Annotated[AppointmentService, Depends(use_case(AppointmentService))]
 Availability = Annotated[AvailabilityService, Depends(use_case(AvailabilityService))]
 Doctors = Annotated[DoctorService, Depends(use_case(DoctorService))]
@@ -68,7 +71,7 @@ async def read_appointment(
 ) -> Response:
     """One appointment."""
     found = await appointments.get(actor=actor, appointment_id=appointment_id)
-    return fhir_response(appointment_resource(found), headers={"ETag": version_tag(found.version)})
+    return versioned_response(appointment_resource(found), found.version)
 
 
 @router.get("/Appointment", responses={**fhir_ok("A searchset Bundle"), **fhir_errors(404, 422)})
@@ -138,7 +141,7 @@ async def search_appointments(
 async def read_schedule(doctors: Doctors, doctor_id: str) -> Response:
     """A doctor's Schedule: the Slots of their hours."""
     doctor = await doctors.get(doctor_id=doctor_id)
-    return fhir_response(schedule_resource(doctor), headers={"ETag": version_tag(doctor.version)})
+    return versioned_response(schedule_resource(doctor), doctor.version)
 
 
 @router.get("/Slot/{slot_id}", responses=ONE)
