@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 moto_port ?= 5000
 
-.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline bench-search lint typecheck lint-imports lint-docker lint-template lambda-package aws-local unit install lock clean
+.PHONY: moto run test bench bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline bench-search bench-fhir lint typecheck lint-imports lint-docker lint-template lambda-package aws-local unit install lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +67,7 @@ lambda-package: $(STAMP)
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
 		--only-binary=:all: .
 
-bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline bench-search
+bench: bench-http bench-events bench-scheduling bench-documents bench-dynamodb bench-coldstart bench-timeline bench-search bench-fhir
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_bench
@@ -98,6 +98,11 @@ bench-timeline: $(STAMP)
 # PostgreSQL, items per search on DynamoDB (moto), and cached against uncached reads.
 bench-search: $(STAMP)
 	$(BIN)/python -m bench.search_bench
+
+# A FHIR Patient read against the native read (1 and 16 clients, same server) on SQLite
+# and PostgreSQL, and the Synthea import's resources/s on each store (DynamoDB on moto).
+bench-fhir: $(STAMP)
+	$(BIN)/python -m bench.fhir_bench
 
 # Re-resolve the locked versions from pyproject.toml (run after changing dependencies).
 lock:

@@ -25,6 +25,7 @@ from carehub.fhir.api import (
 )
 from carehub.fhir.api.dependencies import PREFIX
 from carehub.fhir.api.responses import fhir_error, outcome_response
+from carehub.web.prefixed_routes import PrefixedRoutes
 from carehub.web.problems import render_problems_under
 
 # The kick-offs before the Patient routes: `Patient/$export` is no patient's id.
@@ -51,8 +52,11 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 def install_fhir(app: FastAPI) -> None:
     """Serve the FHIR routes on `app`, every error under them an OperationOutcome."""
+    first = len(app.router.routes)
     for router in ROUTERS:
         app.include_router(router)
+    # Matched before the domains' routes, which a FHIR path would otherwise try in turn.
+    app.router.routes.insert(0, PrefixedRoutes(PREFIX, app.router.routes[first:]))
     render_problems_under(app, PREFIX, outcome_response)
 
 
