@@ -51,7 +51,7 @@ aws-local: $(STAMP)
 	$(BIN)/pytest -q -p no:randomly tests/deploy/test_aws_local.py
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=30
 
 test: lint typecheck lint-imports lint-docker lint-template unit
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
@@ -45,3 +44,12 @@ class PrefixedRoutes(BaseRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         route: BaseRoute = scope[_CHOSEN]
         await route.handle(scope, receive, send)
+
+
+def get_route_path(scope: Scope) -> str:
+    """The path below the app's root path, as Starlette's own routes match it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root) or path == root:
+        return "" if root and path == root else path
+    return path[len(root) :] if path[len(root)] == "/" else path
