@@ -4,6 +4,7 @@ the patient use case (the same gate and audit entry as reading the patient)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -25,6 +26,7 @@ from carehub.fhir.resources.condition import (
 from carehub.fhir.resources.patient import patient_resource
 from carehub.fhir.search_params import MAX_COUNT, DateRange, Token, count_of, includes, reference_id
 from carehub.kernel.actor import Actor
+from carehub.kernel.clock import Clock
 from carehub.kernel.errors import NotFound
 from carehub.patients.model import Patient
 from carehub.patients.service import PatientService
@@ -75,118 +77,105 @@ _ENTRY_KINDS = {
 }
 
 
-@router.get("/Condition", responses=MANY)
-async def search_conditions(
+@dataclass(frozen=True)
+class EntrySearch:
+    """What a search of one patient's conditions or allergies takes (a record holds few:
+    they are read whole, then paged)."""
+
+    actor: Actor
+    patients: PatientService
+    clock: Clock
+    base: str
+    patient: str
+    dates: list[str] | None
+    include: list[str] | None
+    count: int | None
+    cursor: str | None
+
+    async def answer(
+        self,
+        kind: EntryKind,
+        extra: list[tuple[str, str]] | None = None,
+        *,
+        matching: bool = True,
+    ) -> Response:
+        """The page of the patient's entries of `kind` (none unless `matching`), with the
+        patient when `_include` asks for it."""
+        path, of = _SEARCHED[kind]
+        wanted = includes(self.include, (f"{path}:patient",))
+        patient_id = reference_id("patient", self.patient, "Patient")
+        try:
+            record: Patient | None = await self.patients.get(
+                actor=self.actor, patient_id=patient_id
+            )
+        except NotFound:
+            record = None
+        ranges = [DateRange.parse("date", d) for d in self.dates or []]
+        found: list[dict[str, Any]] = []
+        if record is not None and matching and all(r.admits(record.created_at) for r in ranges):
+            found = of(record)
+        limit = count_of(self.count)
+        page, following = offset_page(found, limit, self.cursor)
+        sent = [
+            ("patient", self.patient),
+            *(extra or []),
+            *[("date", d) for d in self.dates or []],
+            *[("_include", i) for i in sorted(wanted)],
+        ]
+        return search_response(
+            base=self.base,
+            path=path,
+            parameters=sent,
+            count=limit,
+            cursor=self.cursor,
+            next_cursor=following,
+            matches=page,
+            included=[patient_resource(record)] if wanted and record is not None and found else [],
+            clock=self.clock,
+        )
+
+    async def _record(self) -> Patient | None:
+        """The patient searched, or None when they are not there for this actor."""
+        patient_id = reference_id("patient", self.patient, "Patient")
+        try:
+            return await self.patients.get(actor=self.actor, patient_id=patient_id)
+        except NotFound:
+            return None
+
+
+async def entry_search(
     actor: CurrentActor,
     patients: Patients,
     clock: AppClock,
     base: FhirBase,
     patient: PatientParam,
-    category: Annotated[str | None, Query(max_length=300)] = None,
     date: DateParam = None,
     include: Include = None,
     count: Count = None,
     cursor: Cursor = None,
+) -> EntrySearch:
+    return EntrySearch(actor, patients, clock, base, patient, date, include, count, cursor)
+
+
+Searched = Annotated[EntrySearch, Depends(entry_search)]
+_SEARCHED: dict[EntryKind, tuple[str, Callable[[Patient], list[dict[str, Any]]]]] = {
+    "condition": ("Condition", condition_resources),
+    "allergy": ("AllergyIntolerance", allergy_resources),
+}
+
+
+@router.get("/Condition", responses=MANY)
+async def search_conditions(
+    search: Searched, category: Annotated[str | None, Query(max_length=300)] = None
 ) -> Response:
     """A patient's conditions (every one is a `problem-list-item`), by recorded date."""
-    wanted = includes(include, ("Condition:patient",))
-    if category is not None and Token.parse("category", category).code != PROBLEM_LIST:
-        return await _entries(
-            actor, patients, clock, base, patient, None, "Condition", [], count, cursor
-        )
-    sent = [*([("category", category)] if category else []), *_dates(date), *_inc(wanted)]
-    return await _entries(
-        actor,
-        patients,
-        clock,
-        base,
-        patient,
-        condition_resources,
-        "Condition",
-        sent,
-        count,
-        cursor,
-        dates=date,
-        include=bool(wanted),
-    )
+    if category is None:
+        return await search.answer("condition")
+    matching = Token.parse("category", category).code == PROBLEM_LIST
+    return await search.answer("condition", [("category", category)], matching=matching)
 
 
 @router.get("/AllergyIntolerance", responses=MANY)
-async def search_allergies(
-    actor: CurrentActor,
-    patients: Patients,
-    clock: AppClock,
-    base: FhirBase,
-    patient: PatientParam,
-    date: DateParam = None,
-    include: Include = None,
-    count: Count = None,
-    cursor: Cursor = None,
-) -> Response:
+async def search_allergies(search: Searched) -> Response:
     """A patient's allergies."""
-    wanted = includes(include, ("AllergyIntolerance:patient",))
-    sent = [*_dates(date), *_inc(wanted)]
-    return await _entries(
-        actor,
-        patients,
-        clock,
-        base,
-        patient,
-        allergy_resources,
-        "AllergyIntolerance",
-        sent,
-        count,
-        cursor,
-        dates=date,
-        include=bool(wanted),
-    )
-
-
-async def _entries(
-    actor: Actor,
-    patients: PatientService,
-    clock: AppClock,
-    base: str,
-    patient: str,
-    of: Callable[[Patient], list[dict[str, Any]]] | None,
-    path: str,
-    sent: list[tuple[str, str]],
-    count: int | None,
-    cursor: str | None = None,
-    *,
-    dates: list[str] | None = None,
-    include: bool = False,
-) -> Response:
-    """One patient's entries on one page (a record holds few)."""
-    patient_id = reference_id("patient", patient, "Patient")
-    try:
-        record = await patients.get(actor=actor, patient_id=patient_id)
-    except NotFound:
-        record = None
-    ranges = [DateRange.parse("date", d) for d in dates or []]
-    found: list[dict[str, Any]] = []
-    if record is not None and of is not None:
-        recorded = record.created_at
-        if all(r.admits(recorded) for r in ranges):
-            found = of(record)
-    limit = count_of(count)
-    page, following = offset_page(found, limit, cursor)
-    return search_response(
-        base=base,
-        path=path,
-        parameters=[("patient", patient), *sent],
-        count=limit,
-        cursor=cursor,
-        next_cursor=following,
-        matches=page,
-        included=[patient_resource(record)] if include and record is not None and found else [],
-        clock=clock,
-    )
-
-
-def _dates(values: list[str] | None) -> list[tuple[str, str]]:
-    return [("date", d) for d in values or []]
-
-
-def _inc(wanted: set[str]) -> list[tuple[str, str]]:
-    return [("_include", i) for i in sorted(wanted)]
+    return await search.answer("allergy")
