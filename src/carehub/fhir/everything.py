@@ -2,9 +2,9 @@
 
 The record is read in sections (the patient with their conditions and allergies, then
 appointments, medications, notes, tasks, checklists and files), each through its own use
-case with that use case's gate and audit entry, each paged with its own cursor. A page
-holds part of one section; the cursor names the section and the position in it, so a
-record of any size is read a page at a time.
+case with that use case's gate and audit entry, each paged with its own cursor. A page is
+filled from as many sections as it takes; the cursor names the section and the position in
+it, so a record of any size is read a page at a time.
 """
 
 from __future__ import annotations
@@ -72,8 +72,10 @@ class RecordSources:
                 index, inner = len(self.sections()), None
         sections = self.sections()
         found: Resources = []
-        while index < len(sections) and not found:
-            found, following = await sections[index](actor, patient_id, inner, count)
+        # Fill the page from as many sections as it takes; stop inside one that has more.
+        while index < len(sections) and len(found) < count:
+            got, following = await sections[index](actor, patient_id, inner, count - len(found))
+            found += got
             if following is not None:
                 return found, encode_cursor({"s": index, "c": following})
             index, inner = index + 1, None
