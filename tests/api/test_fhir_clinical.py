@@ -548,6 +548,10 @@ def test_files_are_document_references_with_their_download_url(
     assert resource(staff.get(version))["meta"] == document["meta"]
     history = bundle(staff.get(f"{BASE}/DocumentReference/{lab['fileId']}/_history"), "history")
     assert len(history["entry"]) == 1
+    binary = staff.get(f"{BASE}/Binary/{lab['fileId']}")
+    assert binary.status_code == 307, binary.text
+    assert httpx.get(binary.headers["location"]).content == PDF
+    assert world["staff_cl"].client.get(f"{BASE}/Binary/{lab['fileId']}").status_code == 404
 
     def search(**params: Any) -> list[str]:
         return ids(staff.get(f"{BASE}/DocumentReference", params={"patient": p1, **params}))

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from carehub.fhir.api import (
     appointment_writes,
     audit_events,
+    binaries,
     condition_writes,
     conditions,
     directory,
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     tasks.router,
     observations.router,
     document_references.router,
+    binaries.router,
     provenances.router,
     audit_events.router,
     scheduling.router,

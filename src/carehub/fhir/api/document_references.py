@@ -25,10 +25,10 @@ from carehub.documents.model import Category, PatientFile, Scope
 from carehub.documents.service import DocumentService
 from carehub.documents.uploads import UploadService
 from carehub.fhir.api.dependencies import FhirBase, fhir_router
-from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
+from carehub.fhir.api.item_versions import VersionId, history_of, version_of
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, DateParam, PatientParam, ResourceId
-from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response
+from carehub.fhir.api.responses import fhir_errors, fhir_ok, fhir_response, versioned_response
 from carehub.fhir.bundles import history
 from carehub.fhir.chained_pages import Source, StorePage, chained_page
 from carehub.fhir.resources.document import CATEGORY_SYSTEM, document_reference_resource
@@ -77,7 +77,7 @@ async def read_document_reference(
     except NoteNotFound:
         linked = await documents.file(actor=actor, file_id=document_id)
         return _file_response(request, linked.file, linked.link)
-    return versioned(note_resource(note), note.version)
+    return versioned_response(note_resource(note), note.version)
 
 
 @router.get(
@@ -264,7 +264,7 @@ def _file_resource(request: Request, file: PatientFile, link: str) -> dict[str, 
 
 
 def _file_response(request: Request, file: PatientFile, link: str, status: int = 200) -> Response:
-    return versioned(_file_resource(request, file, link), file.revision, status=status)
+    return versioned_response(_file_resource(request, file, link), file.revision, status=status)
 
 
 def _as_elements(error: Invalid) -> Invalid:

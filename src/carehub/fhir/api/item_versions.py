@@ -10,7 +10,7 @@ from fastapi import Path
 from starlette.responses import Response
 
 from carehub.clinical.model import RecordItem, Revision
-from carehub.fhir.api.responses import fhir_response, version_tag
+from carehub.fhir.api.responses import fhir_response, versioned_response
 from carehub.fhir.bundles import history
 from carehub.kernel.clock import Clock
 from carehub.kernel.errors import NotFound
@@ -22,21 +22,11 @@ Render = Callable[[T], dict[str, Any]]
 VersionId = Annotated[int, Path(ge=1, le=999_999_999)]
 
 
-def versioned(
-    resource: dict[str, Any], version: int, *, status: int = 200, location: str | None = None
-) -> Response:
-    """The resource with its version as the ETag (and its Location once created)."""
-    headers = {"ETag": version_tag(version)}
-    if location is not None:
-        headers["Location"] = location
-    return fhir_response(resource, status=status, headers=headers)
-
-
 def version_of(revisions: Sequence[Revision[T]], version: int, render: Render[T]) -> Response:
     """One version of the item (404 when it never had it)."""
     for revision in revisions:
         if revision.version == version:
-            return versioned(render(revision.item), version)
+            return versioned_response(render(revision.item), version)
     resource = render(revisions[-1].item) if revisions else None
     what = f"{resource['resourceType']}/{resource['id']}" if resource else "The resource"
     raise NotFound(f"{what} has no version {version}")

@@ -16,7 +16,7 @@ from carehub.clinical.errors import ChangedMeanwhile
 from carehub.clinical.medications import Medication, MedicationStatus
 from carehub.clinical.service.medications import ACTIVE, MedicationService
 from carehub.fhir.api.dependencies import FhirBase, fhir_router
-from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
+from carehub.fhir.api.item_versions import VersionId, history_of, version_of
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import (
     Count,
@@ -28,7 +28,7 @@ from carehub.fhir.api.parameters import (
     ResourceId,
     TokenParam,
 )
-from carehub.fhir.api.responses import fhir_errors, fhir_ok, version_in
+from carehub.fhir.api.responses import fhir_errors, fhir_ok, version_in, versioned_response
 from carehub.fhir.if_none_exist import MedicationCondition, medication_condition
 from carehub.fhir.medication_update import Transition, requested_update
 from carehub.fhir.resources.medication import medication_statement_resource as resource
@@ -69,7 +69,7 @@ async def read_medication_statement(
 ) -> Response:
     """One medication; its ETag is `W/"<version>"`."""
     medication = await medications.get_by_id(actor=actor, item_id=medication_id)
-    return versioned(resource(medication), medication.version)
+    return versioned_response(resource(medication), medication.version)
 
 
 @router.get(
@@ -204,7 +204,7 @@ async def update_medication_statement(
     current = await medications.get_by_id(actor=actor, item_id=medication_id)
     update = requested_update(current, body.statement())
     changed = await _apply(medications, actor, current, update.transition, update.reason, version)
-    return versioned(resource(changed), changed.version)
+    return versioned_response(resource(changed), changed.version)
 
 
 async def _apply(
@@ -261,7 +261,7 @@ async def _active_with_code(
 
 
 def _created(medication: Medication, base: str, status: int) -> Response:
-    return versioned(
+    return versioned_response(
         resource(medication),
         medication.version,
         status=status,

@@ -10,10 +10,9 @@ from starlette.responses import Response
 
 from carehub.clinical.service.checklists import ChecklistService
 from carehub.fhir.api.dependencies import FhirBase, fhir_router
-from carehub.fhir.api.item_versions import versioned
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, PatientParam, ResourceId
-from carehub.fhir.api.responses import fhir_errors, fhir_ok
+from carehub.fhir.api.responses import fhir_errors, fhir_ok, versioned_response
 from carehub.fhir.chained_pages import Source, StorePage, chained_page
 from carehub.fhir.resources.observation import checklist_observations, parse_observation_id
 from carehub.fhir.search_params import count_of, searched_patient
@@ -47,7 +46,7 @@ async def read_observation(
     observations = checklist_observations(checklist)
     if position is not None and position >= len(observations):
         raise ObservationNotFound(observation_id)
-    return versioned(observations[position or 0], checklist.version)
+    return versioned_response(observations[position or 0], checklist.version)
 
 
 @router.get("", responses={**fhir_ok("A searchset Bundle of Observations"), **fhir_errors(404)})

@@ -32,9 +32,14 @@ def fhir_response(
     )
 
 
-def versioned_response(resource: dict[str, Any], version: int) -> Response:
-    """A resource with its version as the ETag (`W/"3"`)."""
-    return fhir_response(resource, headers={"ETag": version_tag(version)})
+def versioned_response(
+    resource: dict[str, Any], version: int, *, status: int = 200, location: str | None = None
+) -> Response:
+    """A resource with its version as the ETag (`W/"3"`), and its Location once created."""
+    headers = {"ETag": version_tag(version)}
+    if location is not None:
+        headers["Location"] = location
+    return fhir_response(resource, status=status, headers=headers)
 
 
 def version_tag(version: int) -> str:

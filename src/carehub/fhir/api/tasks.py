@@ -10,10 +10,10 @@ from starlette.responses import Response
 
 from carehub.clinical.service.tasks import TaskService
 from carehub.fhir.api.dependencies import FhirBase, fhir_router
-from carehub.fhir.api.item_versions import VersionId, history_of, version_of, versioned
+from carehub.fhir.api.item_versions import VersionId, history_of, version_of
 from carehub.fhir.api.paging import search_response
 from carehub.fhir.api.parameters import Count, Cursor, PatientParam, ResourceId, TokenParam
-from carehub.fhir.api.responses import fhir_errors, fhir_ok
+from carehub.fhir.api.responses import fhir_errors, fhir_ok, versioned_response
 from carehub.fhir.resources.task import TASK_STATUSES
 from carehub.fhir.resources.task import task_resource as resource
 from carehub.fhir.search_params import codes, count_of, searched_patient
@@ -29,7 +29,7 @@ Tasks = Annotated[TaskService, Depends(use_case(TaskService))]
 async def read_task(actor: CurrentActor, tasks: Tasks, task_id: ResourceId) -> Response:
     """One task; its ETag is `W/"<version>"`."""
     task = await tasks.get_by_id(actor=actor, item_id=task_id)
-    return versioned(resource(task), task.version)
+    return versioned_response(resource(task), task.version)
 
 
 @router.get(
