@@ -144,3 +144,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         for answer in undeclared:
             reporter.write_line(answer)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module may name the stores its tests run on (`API_STORES`); its tests on the
+    other stores are deselected (reported as such, never skipped)."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        stores = getattr(getattr(item, "module", None), "API_STORES", None)
+        callspec = getattr(item, "callspec", None)
+        store = callspec.params.get("api_server") if callspec is not None else None
+        left_out = stores is not None and store is not None and store not in stores
+        (dropped if left_out else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -10,6 +10,12 @@ import pytest
 from tests.api.conftest import ApiServer
 from tests.support.world import RECORDS, ROLES, People, enrol_people, seed_records
 
+# The FHIR layer maps records its use cases read; those use cases and their DynamoDB
+# adapters are tested on DynamoDB by the native API tests and the contract suites, and the
+# FHIR routes themselves on DynamoDB by test_fhir_patients, test_fhir_transactions,
+# test_fhir_export and test_fhir_client. These run on the SQL stores.
+API_STORES = ("sqlite", "postgres")
+
 
 @pytest.fixture(scope="module")
 def people(api_server: ApiServer) -> Iterator[People]:

@@ -31,6 +31,12 @@ from tests.api.documents_world import PDF, png, uploaded
 from tests.support.fhir_checks import validated
 from tests.support.world import RECORDS, ROLES, People
 
+# The FHIR layer maps records its use cases read; those use cases and their DynamoDB
+# adapters are tested on DynamoDB by the native API tests and the contract suites, and the
+# FHIR routes themselves on DynamoDB by test_fhir_patients, test_fhir_transactions,
+# test_fhir_export and test_fhir_client. These run on the SQL stores.
+API_STORES = ("sqlite", "postgres")
+
 FHIR = "application/fhir+json"
 BASE = "/fhir/R4"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
