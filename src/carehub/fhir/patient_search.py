@@ -9,14 +9,14 @@ on each page's records, so a page may hold fewer than `_count` matches while `ne
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
 from carehub.fhir.search_params import Token, invalid
 from carehub.kernel.actor import Actor
 from carehub.kernel.errors import NotFound
 from carehub.kernel.pagination import Page
 from carehub.kernel.text import fold, tokens
-from carehub.patients.model import MAX_AGE, Patient, Sex
+from carehub.patients.model import MAX_AGE, Patient, Sex, oldest_birth_date
 from carehub.patients.ports import PatientFilter
 from carehub.patients.search_service import PatientSearchService
 from carehub.patients.service import PatientService
@@ -168,7 +168,7 @@ def _birth_date(value: str | None, today: date) -> date | None:
         day = None
     if day is None:
         raise invalid("birthdate", "must be a full date (YYYY-MM-DD), optionally prefixed eq")
-    if not today - timedelta(days=366 * MAX_AGE) <= day <= today:
+    if not oldest_birth_date(today) <= day <= today:
         raise invalid("birthdate", f"must be within the last {MAX_AGE} years")
     return day
 
